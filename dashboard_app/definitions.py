@@ -1,0 +1,165 @@
+"""The one home of every definition the project uses.
+
+The exporter's SQL parameters, the synthetic sky's truth, the analyses and the
+About tab all import from here, so a definition cannot be restated five ways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- NEO predicate -----------------------------------------------------------
+
+NEO_Q_MAX_AU: float = 1.30
+"""An object is a NEO when its ``mpc_orbits.q`` is at most this (inclusive)."""
+
+NEO_PREDICATE_SQL: str = "q <= 1.30"
+"""The predicate as recorded in the snapshot's ``meta`` table."""
+
+
+def is_neo(q: float | None) -> bool:
+    """True when perihelion distance ``q`` (au) makes the object a NEO."""
+    return q is not None and q <= NEO_Q_MAX_AU
+
+
+# --- Discovery, tracklet and apparition rules -----------------------------------
+
+DISCOVERY_FLAG: str = "*"
+"""``obs_sbn.disc`` value marking a discovery observation."""
+
+TRACKLET_HALF_WINDOW_HOURS: float = 12.0
+"""Observations sharing the discovery observation's ``trkid`` within ± this many
+hours of it form the discovery tracklet."""
+
+APPARITION_HALF_WINDOW_DAYS: int = 200
+"""The discovery apparition is ± this many days around the discovery time."""
+
+APPARITION_WINDOWS_DAYS: tuple[int, ...] = (1, 7, 29, 50, 100, 150, 200)
+"""Windows W (days) for the per-NEO × station counts in the snapshot."""
+
+H_UNKNOWN_AT_OR_BELOW: float = 0.0
+"""``mpc_orbits.h`` values at or below this are sentinels (0, −9.99): H unknown."""
+
+UNKNOWN_BAND_V_OFFSET: float = 0.0
+"""Band codes missing from the band → V table are treated as V (offset 0.0)."""
+
+# Sun-altitude twilight classes, from darkest: (label, upper limit in degrees).
+TWILIGHT_CLASSES: tuple[tuple[str, float], ...] = (
+    ("night", -18.0),
+    ("astronomical", -12.0),
+    ("nautical", -6.0),
+    ("civil", 0.0),
+    ("day", 90.0),
+)
+TWILIGHT_SPACE: str = "space"
+"""Twilight class of a discovery from a space-based (or no ground site) station."""
+TWILIGHT_UNKNOWN: str = "unknown"
+"""Twilight class when the station is not in the observatory table."""
+
+ALMANAC_ACCURACY_DEG: float = 0.05
+"""Stated accuracy of the Sun and Moon positions used for circumstances (degrees)."""
+
+
+def twilight_class(sun_altitude_deg: float) -> str:
+    """Name the twilight class of a Sun altitude (night < −18° … day ≥ 0°)."""
+    for label, upper in TWILIGHT_CLASSES:
+        if sun_altitude_deg < upper:
+            return label
+    return "day"
+
+
+# --- Follow-up -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowupRule:
+    """How a follow-up observation is recognised."""
+
+    key: str
+    summary: str
+
+
+FOLLOWUP_BY_PROJECT = FollowupRule(
+    key="project",
+    summary=(
+        "An observation of the NEO by a station of a different survey project than the "
+        "discoverer's, at or after the discovery time, inside the ±200-day apparition."
+    ),
+)
+FOLLOWUP_BY_STATION = FollowupRule(
+    key="station",
+    summary=(
+        "An observation of the NEO by a different station than the discovering station, at or "
+        "after the discovery time, inside the ±200-day apparition."
+    ),
+)
+
+OTHER_FOLLOWUP_PROJECT: str = "Other Follow-up"
+"""Catch-all survey project for stations not in the station → project table."""
+
+
+# --- Text shown on the About tab -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One named definition, as shown on the About tab."""
+
+    term: str
+    text: str
+
+
+DEFINITIONS: tuple[Definition, ...] = (
+    Definition(
+        "NEO",
+        f"An object in the MPC orbit table (mpc_orbits) with perihelion distance q ≤ {NEO_Q_MAX_AU:.2f} au. "
+        "No orbit-class fallback and no comet exclusion.",
+    ),
+    Definition(
+        "Designation",
+        "Objects are keyed by their unpacked primary provisional designation; the number and packed "
+        "designation are kept beside it. Observations filed under a secondary designation belong to the object.",
+    ),
+    Definition(
+        "Discovery observation",
+        "The earliest non-deprecated observation flagged disc='*' for the object, found under its number, its "
+        "primary provisional designation or a secondary designation. NEOs with none are counted and listed "
+        "as missing, never dropped silently.",
+    ),
+    Definition(
+        "Discovery station and year",
+        "The discovery observation's station code and UTC year.",
+    ),
+    Definition(
+        "Discovery tracklet",
+        f"Observations with the discovery observation's trkid within ±{TRACKLET_HALF_WINDOW_HOURS:g} h of it "
+        "(just the discovery observation when it has no trkid). From it: mean RA/Dec, median band-corrected "
+        "V magnitude, observation count, rate of motion (great-circle first→last / time span, deg/day) and "
+        "position angle (0 = N, 90 = E); rate and angle are empty for a zero time span. Band codes not in the "
+        "band → V table are taken as V.",
+    ),
+    Definition(
+        "Apparition",
+        f"±{APPARITION_HALF_WINDOW_DAYS} days around the discovery time. Per NEO × station: the first "
+        "observation in the window, the first at or after discovery, and counts of distinct tracklets and of "
+        f"observations within W ∈ {{{', '.join(str(w) for w in APPARITION_WINDOWS_DAYS)}}} days, both "
+        "post-discovery (0 ≤ Δt ≤ W) and either side (|Δt| ≤ W). Observations without a trkid count as one "
+        "tracklet each. Precovery: in the window but before discovery.",
+    ),
+    Definition(
+        "Discovery circumstances",
+        "From the discovery time, the tracklet's mean position and the station: signed solar elongation "
+        "(+ east of the Sun, evening sky; − west, morning sky), the Sun's altitude at the station and the "
+        "twilight class (night < −18°, astronomical < −12°, nautical < −6°, civil < 0°, day ≥ 0°; "
+        "space-based and unknown sites named as such), the Moon's elongation and illuminated fraction. "
+        f"Low-precision almanac formulae, good to about {ALMANAC_ACCURACY_DEG:g}° for the Sun and a few "
+        "tenths of a degree for the Moon (geocentric Moon, no parallax correction).",
+    ),
+    Definition(
+        "Absolute magnitude H",
+        "From mpc_orbits.h; values ≤ 0 are sentinels and mean unknown. Unknown H is a class of its own, "
+        "shown and never dropped.",
+    ),
+    Definition("Follow-up (survey project)", FOLLOWUP_BY_PROJECT.summary),
+    Definition("Follow-up (station)", FOLLOWUP_BY_STATION.summary),
+)

@@ -1,0 +1,1 @@
+"""Snapshot contract (schema), publishing, loading and the app's snapshot store."""

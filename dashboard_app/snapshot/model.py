@@ -1,0 +1,170 @@
+"""The in-memory snapshot the analyses read: frames with deliberate dtypes plus a memo cache.
+
+``load_snapshot(path)`` opens a snapshot file read-only and immutable and
+returns a :class:`Snapshot`. Derived columns that depend on reference data
+(size class, survey project) are computed here at load time, so a mapping change
+is a code deploy, not a re-export.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from dashboard_app import reference
+
+T = TypeVar("T")
+
+MEMO_MAX_ENTRIES = 256
+
+
+class SnapshotError(Exception):
+    """A snapshot file cannot be opened, read or trusted; the message says which and why."""
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """One loaded, immutable snapshot. Frames must be treated as read-only by every caller.
+
+    Frames (columns as in ``schema.py`` plus the derived ones listed):
+    - ``discoveries``: + ``size_class`` (int8, size-class order 1..6, 6 = Unknown H),
+      ``project`` (survey project of ``disc_stn``), ``disc_time`` as ``datetime64[ns, UTC]``.
+    - ``apparitions``: + ``project`` (survey project of ``stn``).
+    - ``stations``: + ``project``.
+    - ``missing``: the ``missing_discoveries`` table.
+    """
+
+    id: str
+    path: Path
+    meta: Mapping[str, str]
+    discoveries: pd.DataFrame
+    apparitions: pd.DataFrame
+    stations: pd.DataFrame
+    missing: pd.DataFrame
+    _memo: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict, repr=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the data come from the synthetic sky generator."""
+        return self.meta.get("synthetic") == "1"
+
+    @property
+    def created(self) -> datetime:
+        """When the snapshot was built (UTC)."""
+        return parse_utc(self.meta["created_utc"])
+
+    @property
+    def data_time(self) -> datetime | None:
+        """Newest observation time in the source: the time the data describe (UTC)."""
+        value = self.meta.get("newest_observation_utc")
+        return parse_utc(value) if value else None
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        """Table → row count as recorded in ``meta``."""
+        return {k: int(v) for k, v in json.loads(self.meta.get("row_counts", "{}")).items()}
+
+    def memo(self, name: str, params: Hashable, compute: Callable[[], T]) -> T:
+        """Return ``compute()`` memoised under ``(name, params)`` for this snapshot (bounded LRU).
+
+        ``params`` must be normalised by the caller (e.g. sorted tuples), so equal views share
+        an entry. The cache lives on the snapshot, so a switch never serves mixed data.
+        """
+        key = (name, params)
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._memo_lock:
+            self._memo[key] = value
+            self._memo.move_to_end(key)
+            while len(self._memo) > MEMO_MAX_ENTRIES:
+                self._memo.popitem(last=False)
+        return value
+
+
+def parse_utc(value: str) -> datetime:
+    """Parse an ISO 8601 UTC timestamp as written in snapshots (``...Z``)."""
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def format_utc(dt: datetime) -> str:
+    """Format a datetime as the snapshot's ISO 8601 UTC text (microseconds, ``Z``)."""
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open a snapshot read-only and immutable (no locks, no journal, never written)."""
+    uri = f"file:{Path(path).resolve()}?mode=ro&immutable=1"
+    try:
+        con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.Error as exc:
+        raise SnapshotError(f"cannot open snapshot {path}: {exc}") from exc
+    return con
+
+
+def _project_column(codes: pd.Series) -> pd.Series:
+    mapping = reference.station_projects()
+    names = [p.name for p in reference.projects()]
+    values = codes.map(lambda c: mapping.get(c, reference.OTHER_FOLLOWUP_PROJECT))
+    return pd.Categorical(values, categories=names)
+
+
+def load_snapshot(path: Path) -> Snapshot:
+    """Load a snapshot file into memory with compact dtypes and derived columns."""
+    path = Path(path)
+    con = connect_readonly(path)
+    try:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        disc = pd.read_sql("SELECT * FROM discoveries ORDER BY neo_id", con)
+        app = pd.read_sql("SELECT * FROM apparitions ORDER BY neo_id, stn", con)
+        stations = pd.read_sql("SELECT * FROM stations ORDER BY stn", con)
+        missing = pd.read_sql("SELECT * FROM missing_discoveries ORDER BY provid", con)
+    except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+        raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
+    finally:
+        con.close()
+    if "snapshot_id" not in meta:
+        raise SnapshotError(f"snapshot {path} has no snapshot_id in meta")
+
+    disc["disc_time"] = pd.to_datetime(disc["disc_time"], utc=True, format="ISO8601")
+    disc["disc_year"] = disc["disc_year"].astype("int16")
+    disc["neo_id"] = disc["neo_id"].astype("int32")
+    disc["trk_nobs"] = disc["trk_nobs"].astype("int16")
+    disc["size_class"] = reference.size_class_orders(disc["h"])
+    disc["project"] = _project_column(disc["disc_stn"])
+    disc["twilight"] = disc["twilight"].astype("category")
+    disc["disc_stn"] = disc["disc_stn"].astype("category")
+
+    app["neo_id"] = app["neo_id"].astype("int32")
+    for col in app.columns:
+        if col.startswith("n_"):
+            app[col] = pd.to_numeric(app[col], downcast="unsigned")
+    app["project"] = _project_column(app["stn"])
+    app["stn"] = app["stn"].astype("category")
+    stations["project"] = _project_column(stations["stn"]).astype(object)
+
+    return Snapshot(
+        id=meta["snapshot_id"],
+        path=path,
+        meta=meta,
+        discoveries=disc,
+        apparitions=app,
+        stations=stations,
+        missing=missing,
+    )

@@ -1,0 +1,238 @@
+"""The SQLite snapshot contract: tables, columns (type, unit, meaning), indexes, meta keys.
+
+This module is the single source of the schema. The exporter and the demo
+builder create tables from :func:`create_statements`; the validator checks a
+file against :data:`TABLES`; ``docs/snapshot-schema.md`` is generated from it
+(``python -m dashboard_app.snapshot.schema``) and a test keeps the two equal.
+
+Timestamps are UTC. Absolute times are TEXT in ISO 8601 with a ``Z`` suffix and
+microseconds (``2024-01-05T07:12:33.120000Z``); times of later observations
+are stored as offsets from the NEO's discovery time in days (REAL), which is
+what the analyses need and keeps the apparition table numeric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: SQLite type, nullability, unit and meaning."""
+
+    name: str
+    sql_type: str  # INTEGER | REAL | TEXT
+    meaning: str
+    unit: str = ""
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """One snapshot table with its primary key and indexes."""
+
+    name: str
+    meaning: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def window_count_columns() -> tuple[Column, ...]:
+    """The 4 × len(W) integer count columns of ``apparitions`` (e.g. ``n_obs_post_7``)."""
+    cols = []
+    for w in APPARITION_WINDOWS_DAYS:
+        cols += [
+            Column(f"n_trk_post_{w}", "INTEGER", f"distinct tracklets with 0 ≤ Δt ≤ {w} d", "count"),
+            Column(f"n_obs_post_{w}", "INTEGER", f"observations with 0 ≤ Δt ≤ {w} d", "count"),
+            Column(f"n_trk_any_{w}", "INTEGER", f"distinct tracklets with |Δt| ≤ {w} d", "count"),
+            Column(f"n_obs_any_{w}", "INTEGER", f"observations with |Δt| ≤ {w} d", "count"),
+        ]
+    return tuple(cols)
+
+
+META = Table(
+    "meta",
+    "Key/value facts about the snapshot (all values TEXT; see META_KEYS).",
+    (
+        Column("key", "TEXT", "meta key"),
+        Column("value", "TEXT", "value, as text (numbers in decimal, JSON where stated)"),
+    ),
+    primary_key=("key",),
+)
+
+DISCOVERIES = Table(
+    "discoveries",
+    "One row per NEO with a discovery observation: designations, orbit, discovery observation, "
+    "discovery tracklet and discovery circumstances.",
+    (
+        Column("neo_id", "INTEGER", "compact key of the NEO inside this snapshot (1..N, not stable across snapshots)"),
+        Column("provid", "TEXT", "unpacked primary provisional designation (the join key), e.g. '2024 AB12'"),
+        Column("packed_provid", "TEXT", "packed primary provisional designation, e.g. 'K24A12B'"),
+        Column("permid", "TEXT", "MPC number as text when numbered", nullable=True),
+        Column("q", "REAL", "perihelion distance", "au"),
+        Column("e", "REAL", "eccentricity", "", nullable=True),
+        Column("i", "REAL", "inclination", "deg", nullable=True),
+        Column("h", "REAL", "absolute magnitude; NULL when unknown (missing or sentinel ≤ 0)", "mag", nullable=True),
+        Column("disc_obs_id", "INTEGER", "obs_sbn.id of the discovery observation"),
+        Column("disc_time", "TEXT", "discovery observation time (ISO 8601 UTC, 'Z')", "UTC"),
+        Column("disc_year", "INTEGER", "UTC year of the discovery time", "year"),
+        Column("disc_stn", "TEXT", "station code of the discovery observation"),
+        Column("disc_trkid", "TEXT", "trkid of the discovery observation", nullable=True),
+        Column("trk_nobs", "INTEGER", "observations in the discovery tracklet (≥ 1)", "count"),
+        Column("trk_ra", "REAL", "mean right ascension of the discovery tracklet (J2000)", "deg"),
+        Column("trk_dec", "REAL", "mean declination of the discovery tracklet (J2000)", "deg"),
+        Column("trk_v_mag", "REAL", "median band-corrected V magnitude of the tracklet", "mag", nullable=True),
+        Column(
+            "trk_rate",
+            "REAL",
+            "rate of motion, great-circle first→last / span; NULL for zero span",
+            "deg/day",
+            nullable=True,
+        ),
+        Column(
+            "trk_pa",
+            "REAL",
+            "position angle of motion first→last, 0 = N, 90 = E; NULL for zero span",
+            "deg",
+            nullable=True,
+        ),
+        Column("sun_elong", "REAL", "signed solar elongation (+ east of the Sun / evening, − west / morning)", "deg"),
+        Column(
+            "sun_alt",
+            "REAL",
+            "Sun's altitude at the station; NULL for space-based or unknown sites",
+            "deg",
+            nullable=True,
+        ),
+        Column("twilight", "TEXT", "night | astronomical | nautical | civil | day | space | unknown"),
+        Column("moon_elong", "REAL", "angular distance Moon–object (geocentric)", "deg"),
+        Column("moon_illum", "REAL", "Moon's illuminated fraction (0..1)", "fraction"),
+    ),
+    primary_key=("neo_id",),
+    indexes=(("provid",), ("disc_year",), ("disc_stn",)),
+)
+
+APPARITIONS = Table(
+    "apparitions",
+    "One row per NEO × station with at least one observation within the ±200-day apparition. "
+    "Δt = observation time − discovery time.",
+    (
+        Column("neo_id", "INTEGER", "discoveries.neo_id"),
+        Column("stn", "TEXT", "station code"),
+        Column(
+            "first_dt", "REAL", "Δt of the station's first observation in the apparition (negative = precovery)", "days"
+        ),
+        Column(
+            "first_post_dt",
+            "REAL",
+            "Δt of the station's first observation at or after discovery (≥ 0)",
+            "days",
+            nullable=True,
+        ),
+        *window_count_columns(),
+    ),
+    primary_key=("neo_id", "stn"),
+    indexes=(("stn",),),
+)
+
+STATIONS = Table(
+    "stations",
+    "Observatory codes from obscodes, plus every code referenced by the other tables "
+    "(codes missing from obscodes appear with in_obscodes = 0 and NULL coordinates).",
+    (
+        Column("stn", "TEXT", "MPC observatory code"),
+        Column("name", "TEXT", "observatory name (the code itself when unknown)"),
+        Column("longitude", "REAL", "east longitude", "deg", nullable=True),
+        Column("rhocosphi", "REAL", "ρ cos φ′ parallax constant", "Earth radii", nullable=True),
+        Column("rhosinphi", "REAL", "ρ sin φ′ parallax constant", "Earth radii", nullable=True),
+        Column("ground", "INTEGER", "1 when the code has usable ground coordinates, else 0 (space, roving, 500…)"),
+        Column("in_obscodes", "INTEGER", "1 when the code was in the source obscodes table"),
+    ),
+    primary_key=("stn",),
+)
+
+MISSING_DISCOVERIES = Table(
+    "missing_discoveries",
+    "NEOs (by the predicate) for which no non-deprecated disc='*' observation was found.",
+    (
+        Column("provid", "TEXT", "unpacked primary provisional designation"),
+        Column("packed_provid", "TEXT", "packed primary provisional designation"),
+        Column("permid", "TEXT", "MPC number when numbered", nullable=True),
+        Column("q", "REAL", "perihelion distance", "au"),
+        Column("h", "REAL", "absolute magnitude; NULL when unknown", "mag", nullable=True),
+        Column("n_obs", "INTEGER", "non-deprecated observations found for the object", "count"),
+    ),
+    primary_key=("provid",),
+)
+
+TABLES: tuple[Table, ...] = (META, DISCOVERIES, APPARITIONS, STATIONS, MISSING_DISCOVERIES)
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+META_KEYS: dict[str, str] = {
+    "schema_version": "integer; the SCHEMA_VERSION the file was written with",
+    "snapshot_id": "unique id of this snapshot (UTC timestamp + short hash), also in its file name",
+    "created_utc": "when the snapshot was built (ISO 8601 UTC)",
+    "source": "human description of the source (database host/name, or 'synthetic sky seed=… scale=…')",
+    "synthetic": "'1' when the data come from the synthetic sky generator, '0' for real data",
+    "newest_observation_utc": "newest obs_sbn.obstime seen by the export (ISO 8601 UTC): the data time",
+    "neo_predicate": "the NEO predicate used, e.g. 'q <= 1.30'",
+    "apparition_half_window_days": "half-width of the apparition window in days",
+    "apparition_windows_days": "comma-separated windows W of the apparition counts",
+    "tracklet_half_window_hours": "half-width of the discovery-tracklet time window in hours",
+    "exporter_version": "version of the package that wrote the snapshot",
+    "row_counts": "JSON object table → row count, as written",
+}
+
+
+def create_statements() -> list[str]:
+    """``CREATE TABLE`` and ``CREATE INDEX`` statements for an empty snapshot."""
+    out = []
+    for t in TABLES:
+        cols = [f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in t.columns]
+        if t.primary_key:
+            cols.append(f"PRIMARY KEY ({', '.join(t.primary_key)})")
+        out.append(f"CREATE TABLE {t.name} (\n  " + ",\n  ".join(cols) + "\n)")
+        for idx in t.indexes:
+            out.append(f"CREATE INDEX idx_{t.name}_{'_'.join(idx)} ON {t.name} ({', '.join(idx)})")
+    return out
+
+
+def markdown() -> str:
+    """The schema as a Markdown document (written to ``docs/snapshot-schema.md``)."""
+    lines = [
+        "# Snapshot schema",
+        "",
+        "Generated from `dashboard_app/snapshot/schema.py` by `python -m dashboard_app.snapshot.schema`;",
+        "a test fails when this file and the code disagree.",
+        "",
+        f"Schema version: **{SCHEMA_VERSION}**.",
+        "",
+        (__doc__ or "").split("\n\n", 2)[2].strip(),
+        "",
+    ]
+    for t in TABLES:
+        lines += [f"## `{t.name}`", "", t.meaning, ""]
+        if t.primary_key:
+            lines += [f"Primary key: `({', '.join(t.primary_key)})`.", ""]
+        if t.indexes:
+            lines += ["Indexes: " + ", ".join(f"`({', '.join(i)})`" for i in t.indexes) + ".", ""]
+        lines += ["| Column | Type | Null | Unit | Meaning |", "|---|---|---|---|---|"]
+        for c in t.columns:
+            lines.append(f"| `{c.name}` | {c.sql_type} | {'yes' if c.nullable else 'no'} | {c.unit} | {c.meaning} |")
+        lines.append("")
+    lines += ["## `meta` keys", "", "| Key | Meaning |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in META_KEYS.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation generator
+    print(markdown(), end="")
