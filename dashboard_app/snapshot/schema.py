@@ -74,7 +74,11 @@ DISCOVERIES = Table(
     "One row per NEO with a discovery observation: designations, orbit, discovery observation, "
     "discovery tracklet and discovery circumstances.",
     (
-        Column("neo_id", "INTEGER", "compact key of the NEO inside this snapshot (1..N, not stable across snapshots)"),
+        Column(
+            "neo_id",
+            "INTEGER",
+            "compact key: NEOs numbered 1..N in ascending provid order (binary collation); not stable across snapshots",
+        ),
         Column("provid", "TEXT", "unpacked primary provisional designation (the join key), e.g. '2024 AB12'"),
         Column("packed_provid", "TEXT", "packed primary provisional designation, e.g. 'K24A12B'"),
         Column("permid", "TEXT", "MPC number as text when numbered", nullable=True),

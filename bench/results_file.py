@@ -1,0 +1,24 @@
+"""Write one benchmark's section into ``bench/results.md`` without touching the others."""
+
+from __future__ import annotations
+
+import platform
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results.md")
+HEADER = "# Benchmark results\n\nEach section is rewritten by its own `bench/` command; figures from one run each.\n"
+
+
+def write_section(name: str, body: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the section ``name`` of the results file with ``body`` (Markdown)."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    block = (
+        f"<!-- begin:{name} -->\n## {name}\n\n_Measured {stamp} on {machine}._\n\n{body.strip()}\n<!-- end:{name} -->\n"
+    )
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    pattern = re.compile(rf"<!-- begin:{re.escape(name)} -->.*?<!-- end:{re.escape(name)} -->\n", re.S)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Test harness: browser (fixtures shared by several test areas)."""

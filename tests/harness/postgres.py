@@ -1,0 +1,1 @@
+"""Test harness: postgres (fixtures shared by several test areas)."""

@@ -1,0 +1,1 @@
+"""Test harness: server (fixtures shared by several test areas)."""

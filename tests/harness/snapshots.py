@@ -1,0 +1,1 @@
+"""Test harness: snapshots (fixtures shared by several test areas)."""
