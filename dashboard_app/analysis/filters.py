@@ -1,0 +1,162 @@
+"""Selections shared by the tabs: discovery-year bounds, size-class choice, grouping into stacks.
+
+Pure functions over the snapshot's ``discoveries`` frame (columns as documented in
+``dashboard_app/snapshot/model.py``): ``disc_year``, ``h``, ``size_class`` (order,
+6 = Unknown H), ``disc_stn``, ``project``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from plotly.colors import qualitative
+
+from dashboard_app import reference
+
+if TYPE_CHECKING:
+    from dashboard_app.snapshot.model import Snapshot
+
+SIZE_ALL = "all"
+SIZE_SPLIT = "split"
+SIZE_UNKNOWN = "unknown"
+
+GROUP_COMBINED = "combined"
+GROUP_PROJECT = "project"
+GROUP_STATION = "station"
+GROUPINGS: tuple[str, ...] = (GROUP_COMBINED, GROUP_PROJECT, GROUP_STATION)
+GROUPING_LABELS: dict[str, str] = {
+    GROUP_COMBINED: "Combined",
+    GROUP_PROJECT: "Survey project",
+    GROUP_STATION: "Station (top N)",
+}
+
+ALL_NEOS = "All NEOs"
+OTHERS = "Others"
+"""Station grouping: every station outside the top N, as one stack."""
+OTHERS_COLOUR = "#a9a9a9"
+COMBINED_COLOUR = "#4363d8"
+TOP_N_DEFAULT = 10
+TOP_N_MAX = 30
+_STATION_PALETTE: tuple[str, ...] = tuple(qualitative.Dark24) + tuple(qualitative.Light24)
+
+
+def discovery_year_bounds(discoveries: pd.DataFrame) -> tuple[int, int]:
+    """First and last discovery year in the frame (current UTC year twice when it is empty)."""
+    if discoveries.empty:
+        year = datetime.now(UTC).year
+        return (year, year)
+    years = discoveries["disc_year"]
+    return (int(years.min()), int(years.max()))
+
+
+def year_bounds(snapshot: Snapshot | None) -> tuple[int, int]:
+    """Discovery-year bounds of a snapshot (slider bounds and default range); a fallback without one."""
+    if snapshot is None:
+        year = datetime.now(UTC).year
+        return (year, year)
+    return snapshot.memo("filters.year_bounds", (), lambda: discovery_year_bounds(snapshot.discoveries))
+
+
+def size_options() -> list[tuple[str, str]]:
+    """``(value, label)`` choices of the size-class control: all, split, each class, Unknown H."""
+    out = [(SIZE_ALL, "All sizes"), (SIZE_SPLIT, "Split by size")]
+    for c in reference.size_classes():
+        out.append((SIZE_UNKNOWN if c.is_unknown else str(c.order), c.label))
+    return out
+
+
+def size_choice_values() -> tuple[str, ...]:
+    """Every accepted value of the size-class control."""
+    return tuple(v for v, _ in size_options())
+
+
+def size_orders(size: str) -> tuple[int, ...] | None:
+    """Size-class orders a size choice keeps (None = every class, also for split mode)."""
+    if size in (SIZE_ALL, SIZE_SPLIT):
+        return None
+    if size == SIZE_UNKNOWN:
+        return (reference.UNKNOWN_SIZE_ORDER,)
+    order = int(size)
+    if order not in {c.order for c in reference.size_classes()}:
+        raise ValueError(f"unknown size class {size!r}")
+    return (order,)
+
+
+def select_discoveries(
+    discoveries: pd.DataFrame, years: tuple[int, int], orders: tuple[int, ...] | None = None
+) -> pd.DataFrame:
+    """Rows discovered in ``years`` (inclusive) and, when given, in the size classes ``orders``."""
+    lo, hi = years
+    mask = discoveries["disc_year"].between(lo, hi)
+    if orders is not None:
+        mask &= discoveries["size_class"].isin(orders)
+    return discoveries.loc[mask]
+
+
+@dataclass(frozen=True)
+class Stacks:
+    """How rows fall into stacks: one label per row, the stack order (bottom first) and colours."""
+
+    labels: pd.Series
+    order: tuple[str, ...]
+    colours: Mapping[str, str]
+
+
+def station_label(code: str, names: Mapping[str, str]) -> str:
+    """Display label of a station: code plus the short label or the MPC name (shortened)."""
+    name = reference.station_short_labels().get(code) or names.get(code, "")
+    if not name or name == code:
+        return code
+    name = name if len(name) <= 26 else name[:25] + "…"
+    return f"{code} {name}"
+
+
+def top_stations(rows: pd.DataFrame, top_n: int) -> list[str]:
+    """The ``top_n`` discovery stations of ``rows`` by count (ties by code), largest first."""
+    counts = rows["disc_stn"].astype(str).value_counts()
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [code for code, n in ranked[:top_n] if n > 0]
+
+
+def stacks(
+    rows: pd.DataFrame, group: str, top_n: int = TOP_N_DEFAULT, names: Mapping[str, str] | None = None
+) -> Stacks:
+    """Group ``rows`` into stacks: one combined stack, survey projects (reference order and
+    colours) or the top N stations plus "Others"."""
+    if group == GROUP_PROJECT:
+        order = tuple(p.name for p in reference.projects())
+        return Stacks(rows["project"].astype(str), order, reference.project_colours())
+    if group == GROUP_STATION:
+        names = names or {}
+        top = top_stations(rows, top_n)
+        label_of = {code: station_label(code, names) for code in top}
+        codes = rows["disc_stn"].astype(str)
+        labels = codes.map(label_of).fillna(OTHERS)
+        order = (*(label_of[c] for c in top), OTHERS)
+        colours = {label_of[c]: _STATION_PALETTE[i % len(_STATION_PALETTE)] for i, c in enumerate(top)}
+        colours[OTHERS] = OTHERS_COLOUR
+        return Stacks(labels, order, colours)
+    if group != GROUP_COMBINED:
+        raise ValueError(f"unknown grouping {group!r}")
+    return Stacks(pd.Series(ALL_NEOS, index=rows.index), (ALL_NEOS,), {ALL_NEOS: COMBINED_COLOUR})
+
+
+def size_stacks(rows: pd.DataFrame) -> Stacks:
+    """Stacks by size class (largest first, Unknown H last) with the reference colours."""
+    classes = reference.size_classes()
+    label_of = {c.order: c.label for c in classes}
+    labels = rows["size_class"].map(label_of)
+    return Stacks(labels, tuple(c.label for c in classes), {c.label: c.colour for c in classes})
+
+
+def station_names(snapshot: Snapshot) -> dict[str, str]:
+    """Station code → name from the snapshot's stations table (memoised)."""
+    return snapshot.memo(
+        "filters.station_names",
+        (),
+        lambda: dict(zip(snapshot.stations["stn"].astype(str), snapshot.stations["name"].astype(str), strict=True)),
+    )

@@ -1,0 +1,1 @@
+"""Figure builders: analysis result + theme → plotly figure, one module per tab."""

@@ -1,0 +1,117 @@
+"""Callbacks every tab gets from one call: URL ↔ controls sync, Reset, and CSV downloads per chart.
+
+Registered with ``dash.callback`` (never ``app.callback``) when the tab module is
+imported; each function returns the plain callback functions so tests can call them
+inside ``app.server.test_request_context()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import dash
+import flask
+import pandas as pd
+from dash import Input, Output, State
+from dash.exceptions import PreventUpdate
+
+from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.views.csv import csv_payload
+from dashboard_app.views.state import View
+
+TableBuilder = Callable[[dict[str, Any], Snapshot], "pd.DataFrame | tuple[pd.DataFrame, str]"]
+"""``build(values, snapshot) -> frame`` or ``(frame, comment)``: the chart's numbers for parsed control values."""
+
+
+def request_snapshot() -> Snapshot | None:
+    """The snapshot serving this request, or None when none is loaded (or outside a request)."""
+    try:
+        from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
+    except ImportError:  # the store module is not in this build yet: use the app's store directly
+        if not flask.has_app_context():
+            return None
+        store = flask.current_app.extensions.get("neo_store")
+        return store.current() if store is not None else None
+    if not flask.has_app_context():
+        return None
+    try:
+        return current_snapshot()
+    except NoSnapshotError:
+        return None
+
+
+def control_inputs(view: View) -> dict[str, Input]:
+    """``{name: Input(control, "value")}`` for a flexible callback signature (``inputs=dict(values=...)``)."""
+    return {name: Input(view.control_id(name), "value") for name in view.names}
+
+
+def control_states(view: View) -> dict[str, State]:
+    """``{name: State(control, "value")}``, like :func:`control_inputs`."""
+    return {name: State(view.control_id(name), "value") for name in view.names}
+
+
+@dataclass(frozen=True)
+class ViewCallbacks:
+    """The plain functions registered for a view (call them directly in tests)."""
+
+    sync_url: Callable[..., str]
+    reset: Callable[..., list[Any]]
+
+
+def register_view_callbacks(view: View) -> ViewCallbacks:
+    """Register the URL-sync and Reset callbacks of ``view``; returns them for tests."""
+
+    @dash.callback(
+        Output(view.url_id, "search"),
+        inputs={"values": control_inputs(view)},
+        prevent_initial_call=True,
+    )
+    def sync_url(values: dict[str, Any]) -> str:
+        """Write the non-default control values into the URL query string."""
+        return view.query_string(values, request_snapshot())
+
+    @dash.callback(
+        [Output(view.control_id(name), "value") for name in view.names],
+        Input(view.reset_id, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def reset(n_clicks: Any) -> list[Any]:
+        """Put every control of the tab back to its default (data-dependent defaults from the snapshot)."""
+        if not n_clicks:
+            raise PreventUpdate
+        defaults = view.defaults(request_snapshot())
+        return [_jsonable(defaults[name]) for name in view.names]
+
+    return ViewCallbacks(sync_url=sync_url, reset=reset)
+
+
+def register_csv(view: View, index: str, chart: str, build: TableBuilder) -> Callable[..., dict[str, Any]]:
+    """Register the CSV download of chart ``index``; ``chart`` starts the file name.
+
+    ``build(values, snapshot)`` must return the very frame the chart is drawn from
+    (the same memoised analysis result), so file and chart cannot disagree.
+    """
+
+    @dash.callback(
+        Output(view.download_id(index), "data"),
+        Input(view.csv_button_id(index), "n_clicks"),
+        state={"values": control_states(view)},
+        prevent_initial_call=True,
+    )
+    def download(n_clicks: Any, values: dict[str, Any]) -> dict[str, Any]:
+        """The CSV of what the chart shows under the current controls."""
+        snapshot = request_snapshot()
+        if not n_clicks or snapshot is None:
+            raise PreventUpdate
+        parsed = view.parse(values, snapshot)
+        out = build(parsed, snapshot)
+        frame, comment = out if isinstance(out, tuple) else (out, None)
+        return csv_payload(frame, view.file_name(chart, parsed, snapshot), comment)
+
+    return download
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value

@@ -1,0 +1,203 @@
+"""Layout pieces every tab reuses: labelled controls, the controls bar with Reset, chart and table cards.
+
+Everything here is a plain function returning Dash components; no callbacks, no data I/O.
+Controls always carry a visible label tied to the control (``<label for>`` or a fieldset
+legend), so screen readers and axe find a name for each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+from dashboard_app.views.state import View
+
+LOADING_DELAY_MS = 250
+"""Show the loading spinner only when a callback takes longer than this (no flicker)."""
+
+
+def _options(options: Sequence[tuple[str, str]] | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o if isinstance(o, dict) else {"label": o[1], "value": o[0]} for o in options]
+
+
+def radio_control(view: View, name: str, label: str, options: Sequence[tuple[str, str]], value: str) -> html.Fieldset:
+    """A labelled inline radio group (``options`` as ``(value, label)`` pairs)."""
+    return html.Fieldset(
+        [
+            html.Legend(label, className="form-label fs-6 mb-1"),
+            dbc.RadioItems(id=view.control_id(name), options=_options(options), value=value, inline=True),
+        ],
+        className="view-control mb-2",
+    )
+
+
+def select_control(view: View, name: str, label: str, options: Sequence[tuple[str, str]], value: str) -> html.Div:
+    """A labelled native select (``options`` as ``(value, label)`` pairs)."""
+    cid = view.control_id(name)
+    return html.Div(
+        [
+            dbc.Label(label, html_for=cid, className="mb-1"),
+            dbc.Select(id=cid, options=_options(options), value=value, size="sm"),
+        ],
+        className="view-control mb-2",
+    )
+
+
+def number_control(view: View, name: str, label: str, lo: int, hi: int, value: int) -> html.Div:
+    """A labelled integer input bounded to ``[lo, hi]``."""
+    cid = view.control_id(name)
+    return html.Div(
+        [
+            dbc.Label(label, html_for=cid, className="mb-1"),
+            dbc.Input(id=cid, type="number", min=lo, max=hi, step=1, value=value, size="sm", debounce=True),
+        ],
+        className="view-control mb-2",
+    )
+
+
+def range_control(
+    view: View,
+    name: str,
+    label: str,
+    lo: float,
+    hi: float,
+    value: Sequence[float],
+    *,
+    step: float = 1,
+    marks: dict[float, str] | None = None,
+) -> html.Div:
+    """A labelled two-handle range slider (value is ``[lo, hi]``)."""
+    cid = view.control_id(name)
+    label_id = f"{cid}-label"
+    return html.Div(
+        [
+            html.Div(label, id=label_id, className="form-label mb-1"),
+            html.Div(
+                dcc.RangeSlider(
+                    id=cid,
+                    min=lo,
+                    max=hi,
+                    step=step,
+                    value=list(value),
+                    marks=marks,
+                    allowCross=False,
+                    tooltip={"placement": "bottom", "always_visible": False},
+                ),
+                role="group",
+                **{"aria-labelledby": label_id},
+            ),
+        ],
+        className="view-control mb-2",
+    )
+
+
+def controls_bar(view: View, controls: Sequence[Any]) -> dbc.Card:
+    """The tab's controls in a responsive grid, with the Reset button and the URL location."""
+    cols = [dbc.Col(c, xs=12, md=6, xl=4) for c in controls]
+    reset = dbc.Button(
+        "Reset", id=view.reset_id, color="secondary", outline=True, size="sm", title="Restore every control"
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dcc.Location(id=view.url_id, refresh=False),
+                dbc.Row(cols, className="g-3"),
+                html.Div(reset, className="d-flex justify-content-end"),
+            ]
+        ),
+        className="mb-3 view-controls",
+    )
+
+
+def _card_header(view: View, index: str, title: str) -> dbc.CardHeader:
+    return dbc.CardHeader(
+        html.Div(
+            [
+                html.H2(title, className="h6 mb-0"),
+                dbc.Button(
+                    "CSV",
+                    id=view.csv_button_id(index),
+                    color="link",
+                    size="sm",
+                    className="p-0",
+                    title=f"Download the numbers of “{title}” as CSV",
+                ),
+                dcc.Download(id=view.download_id(index)),
+            ],
+            className="d-flex justify-content-between align-items-center gap-2",
+        )
+    )
+
+
+def graph_config(file_stem: str) -> dict[str, Any]:
+    """``dcc.Graph`` config: PNG export from the modebar under ``file_stem``, no logo."""
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "toImageButtonOptions": {"format": "png", "filename": file_stem, "scale": 2},
+        "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+    }
+
+
+def chart_card(
+    view: View, index: str, title: str, *, file_stem: str | None = None, height: int = 420, footer: Any = None
+) -> dbc.Card:
+    """A card with a title, a CSV button + download, a loading-wrapped graph and a note line."""
+    graph = dcc.Graph(
+        id=view.graph_id(index),
+        config=graph_config(file_stem or f"{view.tab}-{index}"),
+        style={"height": f"{height}px"},
+        figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+    )
+    body = [
+        dcc.Loading(graph, delay_show=LOADING_DELAY_MS, type="circle"),
+        html.P(id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **{"aria-live": "polite"}),
+    ]
+    if footer is not None:
+        body.append(footer)
+    return dbc.Card([_card_header(view, index, title), dbc.CardBody(body)], className="mb-3 view-chart")
+
+
+def table_card(
+    view: View, index: str, title: str, columns: Sequence[tuple[str, str]], *, page_size: int = 25
+) -> dbc.Card:
+    """A card with a title, a CSV button + download and a loading-wrapped ``DataTable``.
+
+    ``columns`` are ``(column id, header)`` pairs; the tab's callback fills ``data``.
+    """
+    table = dash_table.DataTable(
+        id=view.graph_id(index),
+        columns=[{"id": cid, "name": name} for cid, name in columns],
+        data=[],
+        page_size=page_size,
+        sort_action="native",
+        style_table={"overflowX": "auto"},
+        # Bootstrap's CSS variables make the table follow the light/dark theme without a callback.
+        style_cell={
+            "fontFamily": "inherit",
+            "fontSize": "0.85rem",
+            "padding": "4px 8px",
+            "textAlign": "left",
+            "backgroundColor": "var(--bs-body-bg)",
+            "color": "var(--bs-body-color)",
+            "border": "1px solid var(--bs-border-color)",
+        },
+        style_header={"fontWeight": "600", "backgroundColor": "var(--bs-tertiary-bg)"},
+        cell_selectable=False,
+    )
+    body = [
+        dcc.Loading(table, delay_show=LOADING_DELAY_MS, type="circle"),
+        html.P(id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **{"aria-live": "polite"}),
+    ]
+    return dbc.Card([_card_header(view, index, title), dbc.CardBody(body)], className="mb-3 view-table")
+
+
+def view_page(title: str, intro: str, controls: dbc.Card, sections: Sequence[Any]) -> html.Div:
+    """A tab page: heading, one-line intro, the controls bar, then charts stacked full width."""
+    return html.Div(
+        [html.H1(title, className="h4"), html.P(intro, className="text-body-secondary"), controls, *sections],
+        className="view-page",
+    )

@@ -1,0 +1,233 @@
+"""View state: the declarative list of a tab's controls, their parsers, defaults and URL form.
+
+A :class:`View` names a tab's controls once. The same declaration parses the URL
+query (``layout(**query)``), parses callback values (tolerating tampered payloads),
+restores defaults for Reset, writes the URL query string and names CSV files.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from dashboard_app.snapshot.model import Snapshot
+
+Parser = Callable[[Any, "Snapshot | None"], Any]
+"""``parse(raw, snapshot) -> value``: raw is URL text or a callback value; raises ValueError/TypeError on junk."""
+
+
+class ControlValueError(ValueError):
+    """A control value (from the URL or a callback payload) is not one the control accepts."""
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of a tab: its URL key, default and parser.
+
+    ``default`` is a value or ``default(snapshot) -> value`` for data-dependent defaults
+    (e.g. the newest discovery year). ``parse(raw, snapshot)`` returns the normalised
+    value or raises; :meth:`View.parse` then falls back to the default. ``encode(value)``
+    gives the URL / file-name text (``str`` unless given).
+    """
+
+    name: str
+    default: Any
+    parse: Parser
+    encode: Callable[[Any], str] = str
+
+    def default_for(self, snapshot: Snapshot | None) -> Any:
+        """The default value, computed from the snapshot when the default depends on the data."""
+        return self.default(snapshot) if callable(self.default) else self.default
+
+    def value_for(self, raw: Any, snapshot: Snapshot | None) -> Any:
+        """Parse ``raw``; a missing, junk or out-of-range value gives the default (never raises)."""
+        if raw is None:
+            return self.default_for(snapshot)
+        try:
+            return self.parse(raw, snapshot)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+            return self.default_for(snapshot)
+
+
+@dataclass(frozen=True)
+class View:
+    """A tab's controls and the ids of its shared widgets (URL location, Reset button, charts).
+
+    ``tab`` namespaces every id (``"<tab>-<control>"`` for controls, so ``<label for>`` works;
+    dicts ``{"type": ..., "tab": ..., "index": ...}`` for chart widgets).
+    """
+
+    tab: str
+    controls: tuple[Control, ...]
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.controls]
+        if len(set(names)) != len(names):
+            raise ValueError(f"view {self.tab!r} has duplicate control names: {names}")
+
+    # --- ids -------------------------------------------------------------------
+    def control_id(self, name: str) -> str:
+        """Component id of control ``name`` (a plain string, so labels can point at it)."""
+        if name not in self.names:
+            raise KeyError(f"view {self.tab!r} has no control {name!r}")
+        return f"{self.tab}-{name}"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.controls)
+
+    @property
+    def url_id(self) -> dict[str, str]:
+        """Id of the tab's ``dcc.Location`` that carries the state in the query string."""
+        return {"type": "view-url", "tab": self.tab}
+
+    @property
+    def reset_id(self) -> dict[str, str]:
+        """Id of the tab's Reset button."""
+        return {"type": "view-reset", "tab": self.tab}
+
+    def graph_id(self, index: str) -> dict[str, str]:
+        """Id of chart ``index``'s ``dcc.Graph`` (or ``DataTable`` in a table card)."""
+        return {"type": "view-graph", "tab": self.tab, "index": index}
+
+    def csv_button_id(self, index: str) -> dict[str, str]:
+        """Id of chart ``index``'s CSV button."""
+        return {"type": "view-csv", "tab": self.tab, "index": index}
+
+    def download_id(self, index: str) -> dict[str, str]:
+        """Id of chart ``index``'s ``dcc.Download``."""
+        return {"type": "view-download", "tab": self.tab, "index": index}
+
+    def note_id(self, index: str) -> dict[str, str]:
+        """Id of the sentence under chart ``index`` (empty-state reason, callouts)."""
+        return {"type": "view-note", "tab": self.tab, "index": index}
+
+    # --- values ----------------------------------------------------------------
+    def defaults(self, snapshot: Snapshot | None) -> dict[str, Any]:
+        """Every control's default for this snapshot."""
+        return {c.name: c.default_for(snapshot) for c in self.controls}
+
+    def parse(self, raw: Mapping[str, Any] | None, snapshot: Snapshot | None) -> dict[str, Any]:
+        """Normalised values of every control from URL query values or callback values.
+
+        Unknown keys are ignored; missing or junk values give the default. Never raises.
+        """
+        raw = raw if isinstance(raw, Mapping) else {}
+        return {c.name: c.value_for(raw.get(c.name), snapshot) for c in self.controls}
+
+    def query_string(self, values: Mapping[str, Any], snapshot: Snapshot | None) -> str:
+        """URL query (``?a=1&b=2``, or ``""``) for the values that differ from the defaults."""
+        parsed = self.parse(values, snapshot)
+        defaults = self.defaults(snapshot)
+        pairs = [(c.name, c.encode(parsed[c.name])) for c in self.controls if parsed[c.name] != defaults[c.name]]
+        return "?" + urlencode(pairs) if pairs else ""
+
+    def file_name(self, chart: str, values: Mapping[str, Any], snapshot: Snapshot | None, ext: str = "csv") -> str:
+        """A download file name stating every filter, e.g. ``discoveries-by-year_years-2000-2024_size-all.csv``."""
+        parsed = self.parse(values, snapshot)
+        parts = [chart] + [f"{c.name}-{c.encode(parsed[c.name])}" for c in self.controls]
+        stem = "_".join(_slug(p) for p in parts)
+        return f"{stem}.{ext}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.+-]+", "-", text).strip("-") or "x"
+
+
+# --- parsers -----------------------------------------------------------------------
+
+
+def choice(*allowed: str) -> Parser:
+    """Parser accepting one of ``allowed`` (exact text)."""
+
+    def parse(raw: Any, _snapshot: Snapshot | None) -> str:
+        if isinstance(raw, str) and raw in allowed:
+            return raw
+        raise ControlValueError(f"expected one of {allowed}, got {raw!r}")
+
+    return parse
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise ControlValueError(f"not a number: {raw!r}")
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ControlValueError(f"not a finite number: {raw!r}")
+    return value
+
+
+def integer(lo: int, hi: int) -> Parser:
+    """Parser of an integer in ``[lo, hi]`` (URL text or number; floats must be whole)."""
+
+    def parse(raw: Any, _snapshot: Snapshot | None) -> int:
+        value = _number(raw)
+        if value != int(value) or not lo <= value <= hi:
+            raise ControlValueError(f"expected an integer in [{lo}, {hi}], got {raw!r}")
+        return int(value)
+
+    return parse
+
+
+_RANGE_TEXT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|,|~)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def _pair(raw: Any) -> tuple[float, float]:
+    if isinstance(raw, str):
+        m = _RANGE_TEXT.match(raw)
+        if not m:
+            raise ControlValueError(f"not a range: {raw!r}")
+        return _number(m.group(1)), _number(m.group(2))
+    if isinstance(raw, Sequence) and len(raw) == 2:
+        return _number(raw[0]), _number(raw[1])
+    raise ControlValueError(f"not a range: {raw!r}")
+
+
+def number_range(
+    bounds: tuple[float, float] | Callable[[Snapshot | None], tuple[float, float]], step: float | None = None
+) -> Parser:
+    """Parser of a ``(lo, hi)`` pair within bounds (fixed or from the snapshot), clamped, lo ≤ hi.
+
+    URL form ``lo-hi``; callback form ``[lo, hi]``. Values snap to ``step`` from the lower bound.
+    A range wholly outside the bounds is junk (→ default); a partly outside one is clamped.
+    """
+
+    def parse(raw: Any, snapshot: Snapshot | None) -> tuple[float, float]:
+        lo_b, hi_b = bounds(snapshot) if callable(bounds) else bounds
+        a, b = sorted(_pair(raw))
+        if b < lo_b or a > hi_b:
+            raise ControlValueError(f"range {raw!r} outside [{lo_b}, {hi_b}]")
+        a, b = max(a, lo_b), min(b, hi_b)
+        if step:
+            a = lo_b + round((a - lo_b) / step) * step
+            b = lo_b + round((b - lo_b) / step) * step
+        return (round(a, 6), round(b, 6))
+
+    return parse
+
+
+def year_range(bounds: Callable[[Snapshot | None], tuple[int, int]]) -> Parser:
+    """Parser of an inclusive ``(first, last)`` year pair within the snapshot's bounds."""
+    inner = number_range(bounds, step=1)
+
+    def parse(raw: Any, snapshot: Snapshot | None) -> tuple[int, int]:
+        a, b = inner(raw, snapshot)
+        return (int(a), int(b))
+
+    return parse
+
+
+def encode_range(value: tuple[float, float]) -> str:
+    """URL text of a range: ``2000-2024`` or ``17.5-22``."""
+    return "-".join(f"{v:g}" for v in value)
+
+
+def this_year() -> int:
+    """The current UTC year: only a fallback bound when no snapshot is loaded."""
+    return datetime.now(UTC).year
