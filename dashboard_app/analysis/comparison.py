@@ -1,0 +1,335 @@
+"""Multi-survey comparison: which groups (survey projects or stations) saw each eligible NEO.
+
+A NEO is *eligible* when its discovery year and size class match the selection.
+Group G *saw* it within window W when some station of G has ``n_obs_post_W > 0``
+(post-discovery only, 0 ≤ Δt ≤ W) or ``n_obs_any_W > 0`` (precoveries included,
+|Δt| ≤ W). The discovering station counts: its discovery observation is at Δt = 0.
+Everything here is a pure function of the snapshot frames and plain parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from dashboard_app import reference
+from dashboard_app.analysis.filters import OTHERS, select_discoveries, station_label
+from dashboard_app.definitions import APPARITION_WINDOWS_DAYS, OTHER_FOLLOWUP_PROJECT
+
+GroupBy = Literal["project", "station"]
+Metric = Literal["neos", "tracklets", "observations"]
+
+GROUP_BY_OPTIONS: tuple[str, ...] = ("project", "station")
+METRICS: tuple[str, ...] = ("neos", "tracklets", "observations")
+METRIC_LABELS: dict[str, str] = {"neos": "NEOs", "tracklets": "Tracklets", "observations": "Observations"}
+DEFAULT_WINDOW = 200
+
+CATCH_ALL_GROUPS: tuple[str, ...] = ("Other Surveys", OTHER_FOLLOWUP_PROJECT, OTHERS)
+"""Catch-all groups, pinned at the bottom of ranked charts."""
+
+REACH_TOP_STATIONS = 20
+MATRIX_TOP_STATIONS = 15
+ANNUAL_TOP_STATIONS = 8
+DETAIL_TOP_STATIONS = 25
+
+
+@dataclass(frozen=True)
+class SurveySelection:
+    """Normalised parameters that decide the comparison sets (hashable: a memo key)."""
+
+    years: tuple[int, int]
+    sizes: tuple[int, ...] | None = None  # size-class orders kept, None = all sizes
+    group_by: GroupBy = "project"
+    window: int = DEFAULT_WINDOW
+    precovery: bool = False
+
+    def __post_init__(self) -> None:
+        if self.window not in APPARITION_WINDOWS_DAYS:
+            raise ValueError(f"window must be one of {APPARITION_WINDOWS_DAYS}, not {self.window!r}")
+        if self.group_by not in GROUP_BY_OPTIONS:
+            raise ValueError(f"group_by must be one of {GROUP_BY_OPTIONS}, not {self.group_by!r}")
+
+    @property
+    def side(self) -> str:
+        """``any`` when precoveries count, else ``post``."""
+        return "any" if self.precovery else "post"
+
+
+@dataclass(frozen=True)
+class Sightings:
+    """Who saw which eligible NEO: the base of every comparison chart.
+
+    ``eligible``: neo_id, disc_year, disc_stn, project of the eligible NEOs (sorted by neo_id).
+    ``stations``: one row per eligible NEO × station that saw it: neo_id, stn, project, n_trk, n_obs.
+    ``pairs``: one row per eligible NEO × group that saw it: neo_id, group, n_trk, n_obs.
+    """
+
+    selection: SurveySelection
+    eligible: pd.DataFrame
+    stations: pd.DataFrame
+    pairs: pd.DataFrame
+
+    @property
+    def n_eligible(self) -> int:
+        return len(self.eligible)
+
+
+def window_columns(window: int, precovery: bool) -> tuple[str, str]:
+    """The apparition count columns (tracklets, observations) a window and side refer to."""
+    side = "any" if precovery else "post"
+    return f"n_trk_{side}_{window}", f"n_obs_{side}_{window}"
+
+
+def max_neo_id(*frames: pd.DataFrame) -> int:
+    """One more than the largest neo_id in the frames (the size of an id-indexed lookup)."""
+    return max((int(f["neo_id"].max()) for f in frames if len(f)), default=0) + 1
+
+
+def neo_id_lookup(neo_ids: pd.Series, size: int) -> np.ndarray:
+    """Boolean array indexed by neo_id: True for the given ids (vectorised membership test)."""
+    lookup = np.zeros(size, dtype=bool)
+    lookup[neo_ids.to_numpy()] = True
+    return lookup
+
+
+def sightings(discoveries: pd.DataFrame, apparitions: pd.DataFrame, selection: SurveySelection) -> Sightings:
+    """Build the comparison sets for a selection (vectorised; one pass over the apparition rows)."""
+    chosen = select_discoveries(discoveries, selection.years, selection.sizes)
+    eligible = pd.DataFrame(
+        {
+            "neo_id": chosen["neo_id"].to_numpy(),
+            "disc_year": chosen["disc_year"].to_numpy(),
+            "disc_stn": chosen["disc_stn"].astype(str).to_numpy(),
+            "project": chosen["project"].astype(str).to_numpy(),
+        }
+    )
+    trk_col, obs_col = window_columns(selection.window, selection.precovery)
+    max_id = max_neo_id(discoveries, apparitions)
+    lookup = neo_id_lookup(eligible["neo_id"], max_id)
+    rows = apparitions.loc[lookup[apparitions["neo_id"].to_numpy()] & (apparitions[obs_col].to_numpy() > 0)]
+    stations = pd.DataFrame(
+        {
+            "neo_id": rows["neo_id"].to_numpy(),
+            "stn": rows["stn"].astype(str).to_numpy(),
+            "project": rows["project"].astype(str).to_numpy(),
+            "n_trk": rows[trk_col].to_numpy(dtype="int64"),
+            "n_obs": rows[obs_col].to_numpy(dtype="int64"),
+        }
+    )
+    stations = _with_discoverers(stations, eligible)
+    if selection.group_by == "station":
+        pairs = stations[["neo_id", "stn", "n_trk", "n_obs"]].rename(columns={"stn": "group"})
+    else:
+        pairs = stations.groupby(["neo_id", "project"], sort=False, as_index=False)[["n_trk", "n_obs"]].sum()
+        pairs = pairs.rename(columns={"project": "group"})
+    return Sightings(selection, eligible, stations.reset_index(drop=True), pairs.reset_index(drop=True))
+
+
+def _with_discoverers(stations: pd.DataFrame, eligible: pd.DataFrame) -> pd.DataFrame:
+    """Add (NEO, discovering station) where the apparition rows lack it: the discoverer always saw it."""
+    have = pd.MultiIndex.from_arrays([stations["neo_id"], stations["stn"]])
+    want = pd.MultiIndex.from_arrays([eligible["neo_id"], eligible["disc_stn"]])
+    missing = ~want.isin(have)
+    if not missing.any():
+        return stations
+    extra = pd.DataFrame(
+        {
+            "neo_id": eligible["neo_id"].to_numpy()[missing],
+            "stn": eligible["disc_stn"].to_numpy()[missing],
+            "project": [reference.project_of(s) for s in eligible["disc_stn"].to_numpy()[missing]],
+            "n_trk": 0,
+            "n_obs": 0,
+        }
+    )
+    return pd.concat([stations, extra], ignore_index=True).sort_values(["neo_id", "stn"], kind="stable")
+
+
+def group_label(group: str, group_by: str, names: dict[str, str]) -> str:
+    """Display label of a group: a project name, or ``code name`` for a station."""
+    if group_by != "station" or group == OTHERS:
+        return group
+    return station_label(group, names)
+
+
+def _ranked(values: pd.Series) -> list[str]:
+    """Groups by value descending (ties by name), catch-all groups last."""
+    frame = pd.DataFrame({"group": values.index.astype(str), "value": values.to_numpy()})
+    frame["pinned"] = frame["group"].isin(CATCH_ALL_GROUPS)
+    frame = frame.sort_values(["pinned", "value", "group"], ascending=[True, False, True], kind="stable")
+    return frame["group"].tolist()
+
+
+def neos_per_group(s: Sightings) -> pd.Series:
+    """Number of eligible NEOs each group saw, largest first."""
+    counts = s.pairs.groupby("group", sort=False).size()
+    return counts.sort_values(ascending=False, kind="stable")
+
+
+def top_groups(s: Sightings, n_stations: int) -> list[str]:
+    """Groups to show in matrices and lines: every project, or the top stations by NEOs seen."""
+    counts = neos_per_group(s)
+    ordered = _ranked(counts)
+    if s.selection.group_by == "station":
+        return ordered[:n_stations]
+    return ordered
+
+
+def reach(s: Sightings, metric: Metric) -> pd.DataFrame:
+    """Reach per group (NEOs, tracklets or observations), ranked, catch-alls pinned last.
+
+    Columns: group, project, neos, tracklets, observations, value (the chosen metric).
+    Station mode keeps the top stations by the metric and folds the rest into "Others".
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
+    per = s.pairs.groupby("group", sort=False).agg(
+        neos=("neo_id", "size"), tracklets=("n_trk", "sum"), observations=("n_obs", "sum")
+    )
+    if s.selection.group_by == "station" and len(per) > REACH_TOP_STATIONS:
+        keep = _ranked(per[metric])[:REACH_TOP_STATIONS]
+        rest = s.pairs.loc[~s.pairs["group"].isin(keep)]
+        per = per.loc[keep]
+        per.loc[OTHERS] = [rest["neo_id"].nunique(), rest["n_trk"].sum(), rest["n_obs"].sum()]
+    per["value"] = per[metric]
+    ordered = _ranked(per["value"])
+    out = per.loc[ordered].reset_index(names="group")
+    out["project"] = _project_of_groups(out["group"], s.selection.group_by)
+    return out[["group", "project", "neos", "tracklets", "observations", "value"]]
+
+
+def _project_of_groups(groups: pd.Series, group_by: str) -> list[str]:
+    if group_by == "project":
+        return groups.tolist()
+    return [OTHERS if g == OTHERS else reference.project_of(g) for g in groups]
+
+
+def _membership(s: Sightings, groups: list[str]) -> np.ndarray:
+    """Boolean matrix eligible NEO × group (rows in ``s.eligible`` order)."""
+    position = pd.Series(np.arange(s.n_eligible), index=s.eligible["neo_id"].to_numpy())
+    matrix = np.zeros((s.n_eligible, len(groups)), dtype=bool)
+    column = pd.Series(np.arange(len(groups)), index=groups)
+    rows = s.pairs.loc[s.pairs["group"].isin(groups)]
+    matrix[position.loc[rows["neo_id"]].to_numpy(), column.loc[rows["group"]].to_numpy()] = True
+    return matrix
+
+
+def co_detection(s: Sightings, groups: list[str]) -> pd.DataFrame:
+    """Pairwise co-detection of the given groups, long form.
+
+    Columns: row_group, col_group, n_row (NEOs the row group saw), n_both (NEOs both saw),
+    pct_of_row (100 · n_both / n_row; NaN when the row group saw none). On the diagonal n_both = n_row.
+    """
+    member = _membership(s, groups).astype(np.int32)
+    both = member.T @ member
+    n_row = np.diag(both)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(n_row[:, None] > 0, 100.0 * both / n_row[:, None], np.nan)
+    k = len(groups)
+    return pd.DataFrame(
+        {
+            "row_group": np.repeat(groups, k),
+            "col_group": np.tile(groups, k),
+            "n_row": np.repeat(n_row, k).astype("int64"),
+            "n_both": both.ravel().astype("int64"),
+            "pct_of_row": pct.ravel(),
+        }
+    )
+
+
+def groups_per_neo(s: Sightings) -> pd.Series:
+    """Number of groups that saw each eligible NEO (index neo_id, zeros included)."""
+    counts = s.pairs.groupby("neo_id").size()
+    return counts.reindex(s.eligible["neo_id"].to_numpy(), fill_value=0)
+
+
+def overlap_summary(s: Sightings) -> pd.DataFrame:
+    """Summary rows (measure, value): eligible NEOs, seen by any group, by exactly 1/2/≥3, mean and median."""
+    per = groups_per_neo(s).to_numpy()
+    one, many = ("station", "stations") if s.selection.group_by == "station" else ("survey", "surveys")
+    rows = [
+        ("Eligible NEOs", s.n_eligible),
+        (f"Seen by any {one}", int((per >= 1).sum())),
+        (f"Seen by exactly one {one}", int((per == 1).sum())),
+        (f"Seen by exactly two {many}", int((per == 2).sum())),
+        (f"Seen by three or more {many}", int((per >= 3).sum())),
+        (f"Mean {many} per NEO", round(float(per.mean()), 2) if len(per) else None),
+        (f"Median {many} per NEO", float(np.median(per)) if len(per) else None),
+    ]
+    return pd.DataFrame(rows, columns=["measure", "value"], dtype=object)
+
+
+def venn_regions(s: Sightings, groups: list[str]) -> pd.DataFrame:
+    """Counts of eligible NEOs in every region of the Venn diagram of 1–3 groups.
+
+    Columns: mask (bit i set = seen by groups[i]), region (e.g. "A ∩ B only"), neos, pct_of_eligible.
+    Every mask 1 .. 2^k − 1 appears (zero counts included), then mask 0 ("none of them").
+    """
+    if not 1 <= len(groups) <= 3:
+        raise ValueError("a Venn diagram needs 1 to 3 groups")
+    member = _membership(s, groups)
+    masks = (member * (1 << np.arange(len(groups)))).sum(axis=1)
+    counts = np.bincount(masks, minlength=1 << len(groups))
+    order = [*range(1, 1 << len(groups)), 0]
+    rows = []
+    for mask in order:
+        inside = [g for i, g in enumerate(groups) if mask >> i & 1]
+        if not inside:
+            region = "None of them"
+        elif len(inside) == len(groups):
+            region = " ∩ ".join(inside) if len(groups) > 1 else f"{inside[0]}"
+        else:
+            region = " ∩ ".join(inside) + " only"
+        n = int(counts[mask])
+        rows.append((mask, region, n, 100.0 * n / s.n_eligible if s.n_eligible else float("nan")))
+    return pd.DataFrame(rows, columns=["mask", "region", "neos", "pct_of_eligible"])
+
+
+def annual_reach(s: Sightings, groups: list[str]) -> pd.DataFrame:
+    """NEOs seen per group per discovery year, with that year's eligible count and the percentage.
+
+    Columns: disc_year, group, neos, eligible, pct_of_eligible (every year × group, zeros included).
+    """
+    per_year = s.eligible.groupby("disc_year").size()
+    years = per_year.index.to_numpy()
+    year_of = pd.Series(s.eligible["disc_year"].to_numpy(), index=s.eligible["neo_id"].to_numpy())
+    rows = s.pairs.loc[s.pairs["group"].isin(groups)]
+    counted = (
+        pd.DataFrame({"disc_year": year_of.loc[rows["neo_id"]].to_numpy(), "group": rows["group"].to_numpy()})
+        .groupby(["disc_year", "group"])
+        .size()
+    )
+    full = pd.MultiIndex.from_product([years, groups], names=["disc_year", "group"])
+    out = counted.reindex(full, fill_value=0).rename("neos").reset_index()
+    out["eligible"] = per_year.loc[out["disc_year"]].to_numpy()
+    out["pct_of_eligible"] = 100.0 * out["neos"] / out["eligible"]
+    out["disc_year"] = out["disc_year"].astype("int64")
+    return out
+
+
+def station_detail(s: Sightings, groups: list[str], metric: Metric, names: dict[str, str]) -> pd.DataFrame:
+    """Per-station reach behind the chosen groups (all stations when none are chosen), top stations first.
+
+    Columns: stn, name, project, neos, tracklets, observations, discovered (eligible NEOs it discovered), value.
+    """
+    rows = s.stations
+    if groups:
+        key = "stn" if s.selection.group_by == "station" else "project"
+        rows = rows.loc[rows[key].isin(groups)]
+    per = rows.groupby("stn", sort=False).agg(
+        project=("project", "first"), neos=("neo_id", "size"), tracklets=("n_trk", "sum"), observations=("n_obs", "sum")
+    )
+    discovered = s.eligible.groupby("disc_stn").size()
+    per["discovered"] = discovered.reindex(per.index, fill_value=0).to_numpy()
+    per["value"] = per[metric]
+    per = per.sort_values(["value", "neos"], ascending=False, kind="stable").head(DETAIL_TOP_STATIONS)
+    out = per.reset_index(names="stn")
+    out["name"] = [names.get(c, c) for c in out["stn"]]
+    return out[["stn", "name", "project", "neos", "tracklets", "observations", "discovered", "value"]]
+
+
+def default_venn_groups(s: Sightings, k: int = 3) -> list[str]:
+    """The k groups that saw the most NEOs, catch-alls last: a sensible first Venn."""
+    return _ranked(neos_per_group(s))[:k]

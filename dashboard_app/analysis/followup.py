@@ -1,0 +1,179 @@
+"""Follow-up timing: how soon after discovery a *different survey project* observes a NEO.
+
+Rule (``definitions.FOLLOWUP_BY_PROJECT``): a follow-up is an observation at or after
+the discovery time, inside the apparition, by a station of a different survey project
+than the discoverer's. Per NEO × project the delay is the smallest ``first_post_dt``
+over that project's stations; ranking those delays per NEO gives the 1st, 2nd, 3rd
+different project. Pure functions, vectorised over the apparition rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dashboard_app import reference
+from dashboard_app.analysis.comparison import max_neo_id, neo_id_lookup
+from dashboard_app.analysis.filters import select_discoveries
+from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS
+
+NO_FOLLOWUP = "No follow-up"
+"""Column of the discovery × follow-up matrix for NEOs no other project observed."""
+RANKS: tuple[int, ...] = (1, 2, 3)
+MIN_BOX_VALUES = 10
+MIN_YEAR_NEOS = 5
+DEFAULT_MAX_DAYS = 30
+
+
+@dataclass(frozen=True)
+class FollowupSelection:
+    """Normalised selection of the Follow-up Timing tab (hashable: a memo key)."""
+
+    years: tuple[int, int]
+    sizes: tuple[int, ...] | None = None  # size-class orders kept, None = all sizes
+
+
+def followup_delays(discoveries: pd.DataFrame, apparitions: pd.DataFrame) -> pd.DataFrame:
+    """Delay to each different project's first post-discovery observation, for every NEO.
+
+    Columns: neo_id, project (the follow-up project), delay (days ≥ 0), rank (1 = first
+    different project; ties broken by project order). Sorted by neo_id, rank.
+    """
+    names = [p.name for p in reference.projects()]
+    size = max_neo_id(discoveries, apparitions)
+    disc_code = np.full(size, -1, dtype=np.int16)
+    disc_code[discoveries["neo_id"].to_numpy()] = pd.Categorical(
+        discoveries["project"].astype(str), categories=names
+    ).codes
+    delay = apparitions["first_post_dt"].to_numpy(dtype="float64", na_value=np.nan)
+    code = pd.Categorical(apparitions["project"].astype(str), categories=names).codes
+    neo = apparitions["neo_id"].to_numpy()
+    keep = (delay >= 0) & (delay <= APPARITION_HALF_WINDOW_DAYS) & (code != disc_code[neo])
+    frame = pd.DataFrame({"neo_id": neo[keep], "code": code[keep], "delay": delay[keep]})
+    per = frame.groupby(["neo_id", "code"], as_index=False, sort=False)["delay"].min()
+    per = per.sort_values(["neo_id", "delay", "code"], kind="stable", ignore_index=True)
+    per["rank"] = per.groupby("neo_id").cumcount().astype("int16") + 1
+    per["project"] = np.asarray(names, dtype=object)[per["code"].to_numpy()]
+    return per[["neo_id", "project", "delay", "rank"]]
+
+
+def eligible_followups(
+    discoveries: pd.DataFrame, delays: pd.DataFrame, selection: FollowupSelection
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The eligible discoveries (neo_id, disc_year, project) and their follow-up delays."""
+    chosen = select_discoveries(discoveries, selection.years, selection.sizes)
+    eligible = pd.DataFrame(
+        {
+            "neo_id": chosen["neo_id"].to_numpy(),
+            "disc_year": chosen["disc_year"].to_numpy().astype("int64"),
+            "project": chosen["project"].astype(str).to_numpy(),
+        }
+    )
+    lookup = neo_id_lookup(eligible["neo_id"], max_neo_id(discoveries, delays))
+    return eligible, delays.loc[lookup[delays["neo_id"].to_numpy()]].reset_index(drop=True)
+
+
+def curve_days(max_days: float) -> np.ndarray:
+    """Time grid of the response curves: fine near zero (log-spaced from ~15 min), linear beyond."""
+    linear = np.linspace(0.0, max_days, 201)
+    fine = np.geomspace(min(0.01, max_days), max_days, 120)
+    return np.unique(np.round(np.concatenate([linear, fine]), 4))
+
+
+def response_curves(delays: pd.DataFrame, n_eligible: int, max_days: float) -> pd.DataFrame:
+    """Share of ALL eligible NEOs followed up within t days by the 1st, 2nd and 3rd different project.
+
+    Columns: rank, days, neos (followed up by at least ``rank`` projects within ``days``),
+    pct_of_eligible. NEOs never followed up keep every curve below 100 %.
+    """
+    days = curve_days(max_days)
+    parts = []
+    for rank in RANKS:
+        values = np.sort(delays.loc[delays["rank"] == rank, "delay"].to_numpy())
+        within = np.searchsorted(values, days, side="right")
+        pct = 100.0 * within / n_eligible if n_eligible else np.full(days.shape, np.nan)
+        parts.append(pd.DataFrame({"rank": rank, "days": days, "neos": within, "pct_of_eligible": pct}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def project_response_boxes(delays: pd.DataFrame, min_values: int = MIN_BOX_VALUES) -> pd.DataFrame:
+    """Box statistics of each follow-up project's response time (its first observation of each NEO).
+
+    Projects with at least ``min_values`` delays, sorted by median. Whiskers reach the most
+    extreme delays within 1.5 IQR of the box (Tukey). Columns: project, n, minimum, lower_fence,
+    q1, median, q3, upper_fence, maximum.
+    """
+    grouped = delays.groupby("project", sort=False)["delay"]
+    stats = grouped.quantile([0.25, 0.5, 0.75]).unstack()
+    stats.columns = ["q1", "median", "q3"]
+    stats["n"] = grouped.size()
+    stats["minimum"] = grouped.min()
+    stats["maximum"] = grouped.max()
+    stats = stats.loc[stats["n"] >= min_values]
+    iqr = stats["q3"] - stats["q1"]
+    low_limit = (stats["q1"] - 1.5 * iqr).reindex(delays["project"]).to_numpy()
+    high_limit = (stats["q3"] + 1.5 * iqr).reindex(delays["project"]).to_numpy()
+    values = delays["delay"].to_numpy()
+    inside = delays.assign(
+        low=np.where(values >= low_limit, values, np.nan), high=np.where(values <= high_limit, values, np.nan)
+    ).groupby("project", sort=False)
+    stats["lower_fence"] = inside["low"].min()
+    stats["upper_fence"] = inside["high"].max()
+    stats = stats.sort_values(["median", "n"], ascending=[True, False], kind="stable").reset_index(names="project")
+    stats["n"] = stats["n"].astype("int64")
+    return stats[["project", "n", "minimum", "lower_fence", "q1", "median", "q3", "upper_fence", "maximum"]]
+
+
+def first_followup_matrix(eligible: pd.DataFrame, delays: pd.DataFrame) -> pd.DataFrame:
+    """Discovering project × first follow-up project: NEO count and median delay.
+
+    Columns: disc_project, followup_project (``NO_FOLLOWUP`` for NEOs no other project observed),
+    neos, median_delay (NaN for ``NO_FOLLOWUP``). Only non-empty cells; projects in reference order.
+    """
+    first = delays.loc[delays["rank"] == 1, ["neo_id", "project", "delay"]]
+    merged = eligible[["neo_id", "project"]].merge(first, on="neo_id", how="left", suffixes=("_disc", ""))
+    merged["project"] = merged["project"].fillna(NO_FOLLOWUP)
+    out = (
+        merged.groupby(["project_disc", "project"], sort=False)
+        .agg(neos=("neo_id", "size"), median_delay=("delay", "median"))
+        .reset_index()
+        .rename(columns={"project_disc": "disc_project", "project": "followup_project"})
+    )
+    order = {p.name: p.order for p in reference.projects()} | {NO_FOLLOWUP: len(reference.projects()) + 1}
+    out = out.sort_values(
+        ["disc_project", "followup_project"], key=lambda c: c.map(order), kind="stable", ignore_index=True
+    )
+    out["neos"] = out["neos"].astype("int64")
+    return out
+
+
+def annual_first_followup(eligible: pd.DataFrame, delays: pd.DataFrame, min_neos: int = MIN_YEAR_NEOS) -> pd.DataFrame:
+    """Median days to first follow-up per discovery year with the interquartile range.
+
+    Only NEOs that were followed up enter the quartiles; years with fewer than ``min_neos`` of them
+    are left out. Columns: disc_year, eligible, followed, q1, median, q3.
+    """
+    first = delays.loc[delays["rank"] == 1, ["neo_id", "delay"]]
+    merged = eligible[["neo_id", "disc_year"]].merge(first, on="neo_id", how="left")
+    grouped = merged.groupby("disc_year")["delay"]
+    out = grouped.quantile([0.25, 0.5, 0.75]).unstack()
+    out.columns = ["q1", "median", "q3"]
+    out.insert(0, "followed", grouped.count())
+    out.insert(0, "eligible", grouped.size())
+    out = out.loc[out["followed"] >= min_neos].reset_index()
+    out[["eligible", "followed"]] = out[["eligible", "followed"]].astype("int64")
+    return out
+
+
+def followup_summary(eligible: pd.DataFrame, delays: pd.DataFrame) -> pd.DataFrame:
+    """Headline rows (measure, value): eligible NEOs, followed up by ≥ 1/2/3 projects, median first delay."""
+    first = delays.loc[delays["rank"] == 1, "delay"]
+    n_by_rank = delays.groupby("rank").size()
+    rows = [("Eligible NEOs", len(eligible))]
+    rows += [
+        (f"Followed up by at least {r} other project{'s' if r > 1 else ''}", int(n_by_rank.get(r, 0))) for r in RANKS
+    ]
+    rows.append(("Median days to first follow-up", round(float(first.median()), 3) if len(first) else None))
+    return pd.DataFrame(rows, columns=["measure", "value"], dtype=object)
