@@ -18,7 +18,9 @@ from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.theme import THEME_STORE_ID
 from dashboard_app.views.csv import csv_payload
+from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
 from dashboard_app.views.state import View
 
 TableBuilder = Callable[[dict[str, Any], Snapshot], "pd.DataFrame | tuple[pd.DataFrame, str]"]
@@ -111,6 +113,30 @@ def register_csv(view: View, index: str, chart: str, build: TableBuilder) -> Cal
         return csv_payload(frame, view.file_name(chart, parsed, snapshot), comment)
 
     return download
+
+
+ChartDrawer = Callable[[dict[str, Any], Snapshot, Any], tuple[Any, str]]
+"""``draw(values, snapshot, theme) -> (figure or table rows, note)`` for parsed control values."""
+
+
+def register_chart(
+    view: View, index: str, draw: ChartDrawer, *, prop: str = "figure"
+) -> Callable[..., tuple[Any, str]]:
+    """Register the callback filling chart ``index`` (its ``figure``, or a table's ``data`` with ``prop="data"``)
+    and its note from the parsed controls and the theme; with no snapshot it shows :data:`NO_SNAPSHOT`."""
+
+    @dash.callback(
+        Output(view.graph_id(index), prop),
+        Output(view.note_id(index), "children"),
+        inputs={"values": control_inputs(view), "theme": Input(THEME_STORE_ID, "data")},
+    )
+    def update(values: dict[str, Any], theme: Any) -> tuple[Any, str]:
+        snapshot = request_snapshot()
+        if snapshot is None:
+            return (empty_figure(NO_SNAPSHOT, theme) if prop == "figure" else []), NO_SNAPSHOT
+        return draw(view.parse(values, snapshot), snapshot, theme)
+
+    return update
 
 
 def _jsonable(value: Any) -> Any:
