@@ -17,6 +17,16 @@ $(BIN)/.installed: requirements-dev.lock pyproject.toml
 
 venv: $(BIN)/.installed
 
+# Serve the dashboard on http://127.0.0.1:8050, building the synthetic demo snapshot first when DATA_DIR has none.
+run: venv
+	@$(BIN)/neo-explorer serve --check
+	@if [ ! -f "$(DATA_DIR)/CURRENT" ]; then \
+	  echo "make run: no snapshot in $(DATA_DIR); building the synthetic demo snapshot (neo-explorer demo)"; \
+	  $(BIN)/neo-explorer demo "$(DATA_DIR)" || { \
+	    echo "make run: building the demo snapshot failed; see the message above" >&2; exit 1; }; \
+	fi
+	$(BIN)/neo-explorer serve
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

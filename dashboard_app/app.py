@@ -1,0 +1,184 @@
+"""The app factory: ``create_app(settings)`` builds the Dash app from validated settings.
+
+Order matters and is kept in one place:
+1. settings → logging; the snapshot store (first snapshot loaded now, so under
+   gunicorn's ``preload_app`` it is shared copy-on-write by every worker);
+2. the Dash app (assets served locally from ``ASSETS_DIR``, no dev tools, ever);
+3. tab pages registered explicitly from :data:`dashboard_app.tabs.TAB_MODULES`
+   (``dash.register_page`` per module, no folder scan), their ``dash.callback``
+   functions attached to this app;
+4. the web layer: ProxyFix, request ids, rate limits, ``/health``, and last the
+   security headers, whose CSP hashes need every callback registered.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import dash
+from dash import _callback
+from dash.exceptions import DependencyException
+from flask import Flask, Response, redirect, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from dashboard_app.settings import Settings, SettingsError, load_settings
+from dashboard_app.tabs import TAB_MODULES
+from dashboard_app.web import health, limits, logs, security, shell
+
+SOURCE_ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+# Callbacks declared with ``dash.callback`` at import time (tab modules, the page shell). Dash hands its
+# global list to the first app that serves a request and then empties it; collecting it here lets every app
+# built in one process (tests build several) get all of them. Filled from Dash's globals, never edited.
+_DECLARED_CALLBACK_MAP: dict[str, Any] = {}
+_DECLARED_CALLBACK_LIST: list[dict[str, Any]] = []
+_DECLARED_INLINE_SCRIPTS: list[str] = []
+
+
+def _attach_declared_callbacks(app: dash.Dash) -> None:
+    """Give ``app`` every callback declared so far with ``dash.callback`` / ``dash.clientside_callback``."""
+    _DECLARED_CALLBACK_MAP.update(_callback.GLOBAL_CALLBACK_MAP)
+    _DECLARED_CALLBACK_LIST.extend(_callback.GLOBAL_CALLBACK_LIST)
+    _DECLARED_INLINE_SCRIPTS.extend(_callback.GLOBAL_INLINE_SCRIPTS)
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_LIST.clear()
+    _callback.GLOBAL_INLINE_SCRIPTS.clear()
+    app.callback_map.update(_DECLARED_CALLBACK_MAP)
+    app._callback_list.extend(_DECLARED_CALLBACK_LIST)
+    app._inline_scripts.extend(_DECLARED_INLINE_SCRIPTS)
+
+
+def tab_modules() -> list[ModuleType]:
+    """The tab modules in :data:`TAB_MODULES` order (importing them declares their callbacks)."""
+    return [importlib.import_module(name) for name in TAB_MODULES]
+
+
+def _register_pages(modules: list[ModuleType]) -> None:
+    """Register each tab as a Dash page."""
+    for module in modules:
+        dash.register_page(
+            module.__name__,
+            path=module.PATH,
+            name=module.NAME,
+            order=module.ORDER,
+            title=f"{module.NAME} · {shell.TITLE}",
+            layout=module.layout,
+        )
+
+
+def _redirect_home_to_first_tab(server: Flask, modules: list[ModuleType]) -> None:
+    """Unless a tab lives at ``/``, send ``/`` to the first tab (keeping the query string)."""
+    if any(m.PATH == "/" for m in modules):
+        return
+    first = min(modules, key=lambda m: m.ORDER)
+
+    @server.before_request
+    def _home() -> Response | None:
+        if request.path == "/":
+            query = request.query_string.decode("latin-1")
+            return redirect(dash.get_relative_path(first.PATH) + (f"?{query}" if query else ""), code=302)
+        return None
+
+
+def _not_found(error: DependencyException) -> tuple[str, int]:
+    """A script path Dash does not know is a 404, not a 500 with a stack trace in the log."""
+    return "Not found", 404
+
+
+def _warm_up(server: Flask) -> None:
+    """Serve one internal request so Dash finishes its set-up now, before fork and before the CSP is hashed.
+
+    On its first request Dash validates every page layout, builds its script tags and registers the
+    pages router with an inline clientside callback (the page title), whose hash the CSP must list.
+    """
+    response = server.test_client().get(dash.get_relative_path("/_dash-dependencies"))
+    if response.status_code != 200:
+        raise RuntimeError(f"the Dash app failed its first request: HTTP {response.status_code}")
+
+
+def _assets_dir(settings: Settings) -> Path:
+    folder = settings.assets_dir or SOURCE_ASSETS_DIR
+    if not (folder / "shell.js").is_file():
+        raise SettingsError(
+            f"ASSETS_DIR={str(folder)!r} is not accepted: expected the project's assets/ folder (with shell.js)"
+        )
+    return folder
+
+
+def build_store(settings: Settings) -> Any:
+    """The snapshot store for ``DATA_DIR`` (the real store when installed, else the interim one)."""
+    try:
+        from dashboard_app.snapshot.store import SnapshotStore
+    except ModuleNotFoundError:
+        from dashboard_app.web.interim_store import InterimSnapshotStore as SnapshotStore
+    return SnapshotStore(
+        settings.data_dir, settings.snapshot_poll_seconds, stale_after_hours=settings.stale_after_hours
+    )
+
+
+def create_app(settings: Settings | None = None, *, store: Any = None) -> dash.Dash:
+    """Build the Dash app; ``server.extensions`` gets ``neo_settings``, ``neo_store`` and ``neo_started``."""
+    settings = settings if settings is not None else load_settings()
+    logs.configure_logging(settings.log_level, settings.log_format)
+    store = store if store is not None else build_store(settings)
+    store.load_initial()  # the first snapshot loads now: before fork under gunicorn's preload_app
+
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(_assets_dir(settings)),
+        serve_locally=True,
+        compress=False,
+        title=shell.TITLE,
+        update_title=None,
+        index_string=INDEX_STRING,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        suppress_callback_exceptions=False,
+    )
+    server = app.server
+    server.extensions["neo_settings"] = settings
+    server.extensions["neo_store"] = store
+    server.extensions["neo_started"] = time.monotonic()
+
+    modules = tab_modules()
+    _register_pages(modules)
+    _attach_declared_callbacks(app)
+    with server.app_context():  # Dash calls the layout function once now to validate it
+        app.layout = shell.page_shell
+
+    if settings.trusted_proxy_count:
+        n = settings.trusted_proxy_count
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n)
+    logs.install_request_ids(server)
+    server.register_error_handler(DependencyException, _not_found)
+    _redirect_home_to_first_tab(server, modules)
+    limits.install_rate_limits(server, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage_uri)
+    server.register_blueprint(health.blueprint)
+    security.install_security_headers(server)
+    _warm_up(server)
+    csp = security.content_security_policy(app.csp_hashes())
+    server.extensions[security.EXTENSION_KEY] = security.security_headers(csp, serve_tls=settings.serve_tls)
+    return app

@@ -1,0 +1,298 @@
+"""Settings from the environment and an optional ``.env`` file, validated once at start-up.
+
+:data:`SETTINGS` is the one declarative table (variable, default, parser, what is
+accepted, meaning). :class:`Settings` is a frozen dataclass generated from it, so
+adding a setting is adding one row. ``.env.example`` and the README's settings
+table are checked against this table by the tests
+(``python -m dashboard_app.settings`` prints both).
+
+An invalid value raises :class:`SettingsError` with one line naming the
+variable, the value and what is accepted; the CLI and gunicorn print that line
+and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+
+class SettingsError(ValueError):
+    """A setting has a value that is not accepted; the message is one line a person can act on."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its default (as text), how it is parsed and what it means."""
+
+    name: str
+    default: str
+    parse: Callable[[str], Any]
+    accepted: str
+    help: str
+
+    @property
+    def field(self) -> str:
+        """Attribute name on :class:`Settings` (the variable name in lower case)."""
+        return self.name.lower()
+
+
+# --- parsers: each raises ValueError when the text is not accepted -------------------
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not low < value <= high:  # NaN fails both comparisons
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(text)
+
+
+def _text(text: str) -> str:
+    return text.strip()
+
+
+def _nonempty(text: str) -> str:
+    if not text.strip():
+        raise ValueError(text)
+    return text.strip()
+
+
+def _path(text: str) -> Path:
+    return Path(_nonempty(text)).expanduser()
+
+
+def _optional_path(text: str) -> Path | None:
+    return Path(text.strip()).expanduser() if text.strip() else None
+
+
+def _rate_limit_storage(text: str) -> str:
+    from limits.storage import SCHEMES  # imported lazily: only needed to validate
+
+    scheme = text.strip().split("://", 1)[0]
+    if "://" not in text or scheme not in SCHEMES or scheme.startswith("async+"):
+        raise ValueError(text)
+    return text.strip()
+
+
+def _rate_limit(text: str) -> str:
+    from limits import parse_many
+
+    if not text.strip():
+        raise ValueError(text)
+    parse_many(text)  # raises ValueError on a malformed limit string
+    return text.strip()
+
+
+# --- the table -------------------------------------------------------------------------
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATA_DIR",
+        "./data",
+        _path,
+        "a directory path",
+        "Directory holding the snapshots and the CURRENT pointer (a volume in the container).",
+    ),
+    Setting("HOST", "127.0.0.1", _nonempty, "an address or host name", "Address gunicorn binds to."),
+    Setting("PORT", "8050", _int_range(1, 65535), "an integer 1-65535", "Port gunicorn binds to."),
+    Setting("WORKERS", "2", _int_range(1, 64), "an integer 1-64", "gunicorn worker processes."),
+    Setting("THREADS", "4", _int_range(1, 64), "an integer 1-64", "Threads per worker (gthread worker)."),
+    Setting(
+        "TIMEOUT",
+        "60",
+        _int_range(5, 3600),
+        "an integer 5-3600 (seconds)",
+        "A worker silent for this long is killed and replaced.",
+    ),
+    Setting(
+        "GRACEFUL_TIMEOUT",
+        "8",
+        _int_range(1, 600),
+        "an integer 1-600 (seconds)",
+        "Time workers get to finish requests after SIGTERM; keep it below the orchestrator's stop grace (10 s).",
+    ),
+    Setting(
+        "LOG_LEVEL",
+        "info",
+        _choice("debug", "info", "warning", "error", "critical"),
+        "debug, info, warning, error or critical",
+        "Lowest level of log lines written to stdout.",
+    ),
+    Setting(
+        "LOG_FORMAT",
+        "json",
+        _choice("json", "text"),
+        "json or text",
+        "json: one JSON object per line (production); text: plain lines for local work.",
+    ),
+    Setting(
+        "RATE_LIMIT",
+        "120 per minute",
+        _rate_limit,
+        'a limit like "120 per minute" or "10/second;500/hour"',
+        "Callback requests (POST /_dash-update-component) allowed per client address.",
+    ),
+    Setting(
+        "RATE_LIMIT_STORAGE_URI",
+        "memory://",
+        _rate_limit_storage,
+        "a flask-limiter storage URI: memory://, redis://host:port/0, memcached://host:port, …",
+        "Where rate-limit counters live: memory:// is per worker; use redis:// when running replicas.",
+    ),
+    Setting(
+        "TRUSTED_PROXY_COUNT",
+        "0",
+        _int_range(0, 10),
+        "an integer 0-10",
+        "Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (1 behind Traefik/Dokploy).",
+    ),
+    Setting(
+        "FORWARDED_ALLOW_IPS",
+        "127.0.0.1",
+        _nonempty,
+        "comma-separated addresses or networks, or *",
+        "Addresses gunicorn accepts forwarded-protocol headers from.",
+    ),
+    Setting(
+        "SERVE_TLS",
+        "false",
+        _bool,
+        "true or false (1/0, yes/no, on/off)",
+        "The site is reached over HTTPS (at the proxy): send Strict-Transport-Security.",
+    ),
+    Setting(
+        "SNAPSHOT_POLL_SECONDS",
+        "5",
+        _float_range(0, 3600),
+        "a number of seconds > 0 and ≤ 3600",
+        "How often each worker checks DATA_DIR for a newly published snapshot.",
+    ),
+    Setting(
+        "STALE_AFTER_HOURS",
+        "48",
+        _float_range(0, 24 * 365),
+        "a number of hours > 0",
+        "Snapshots older than this are shown as stale (banner, /health warn).",
+    ),
+    Setting(
+        "ASSETS_DIR",
+        "",
+        _optional_path,
+        "a directory path, or empty",
+        "CSS/JS assets folder; empty means the assets/ folder of the source tree.",
+    ),
+    Setting(
+        "GIT_COMMIT",
+        "",
+        _text,
+        "any text",
+        "Commit the running code was built from (shown by /health); set by the image build.",
+    ),
+)
+
+
+def _settings_class() -> type:
+    fields = [(s.field, Any) for s in SETTINGS]
+    cls = dataclasses.make_dataclass("Settings", fields, frozen=True)
+    cls.__module__ = __name__
+    cls.__doc__ = "Validated settings, one attribute per row of SETTINGS (lower-case variable name)."
+    return cls
+
+
+Settings = _settings_class()
+
+
+def parse_setting(setting: Setting, text: str) -> Any:
+    """Parse one variable's text; raise :class:`SettingsError` naming variable, value and what is accepted."""
+    try:
+        return setting.parse(text)
+    except (ValueError, TypeError):
+        raise SettingsError(f"{setting.name}={text!r} is not accepted: expected {setting.accepted}") from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | Path | None = ".env") -> Settings:
+    """Build :class:`Settings` from ``environ`` (default ``os.environ``) over the optional ``env_file``.
+
+    Real environment variables win over ``.env`` entries; unset variables take their default.
+    """
+    import os
+
+    environ = os.environ if environ is None else environ
+    file_values: dict[str, str | None] = {}
+    if env_file is not None and Path(env_file).is_file():
+        file_values = dotenv_values(env_file)
+    values = {}
+    for setting in SETTINGS:
+        text = environ.get(setting.name)
+        if text is None:
+            text = file_values.get(setting.name)
+        values[setting.field] = parse_setting(setting, setting.default if text is None else text)
+    return Settings(**values)
+
+
+def env_example() -> str:
+    """The text of ``.env.example``: every variable with its meaning and default."""
+    lines = [
+        "# NEO Discovery Statistics Explorer: every setting with its default.",
+        "# Copy to .env (or set real environment variables, which win) and change what you need.",
+        "# Generated by `python -m dashboard_app.settings env`; a test keeps it in step with the code.",
+        "",
+    ]
+    for s in SETTINGS:
+        lines += [f"# {s.help} Accepted: {s.accepted}.", f"{s.name}={s.default}", ""]
+    return "\n".join(lines)
+
+
+def markdown_table() -> str:
+    """The settings as a Markdown table (README, DEPLOYMENT.md)."""
+    rows = ["| Variable | Default | Accepted | Meaning |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default else "(empty)"
+        rows.append(f"| `{s.name}` | {default} | {s.accepted} | {s.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation generator
+    print(markdown_table() if sys.argv[1:] == ["markdown"] else env_example())

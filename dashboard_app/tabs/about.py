@@ -1,0 +1,163 @@
+"""About tab: the definitions, windows, size classes, projects and reference sources, as the code holds them.
+
+Everything here is rendered from :mod:`dashboard_app.definitions` and
+:mod:`dashboard_app.reference`; nothing is restated, so the page cannot drift
+from what the exporter and the analyses use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import html
+from flask import current_app
+
+from dashboard_app import definitions, reference
+
+PATH = "/about"
+NAME = "About"
+ORDER = 1000  # always the last tab
+
+ID_PREFIX = "about"
+
+
+def _section(title: str, *children: Any, section_id: str) -> html.Section:
+    return html.Section([html.H2(title, className="h4 mt-4"), *children], id=f"{ID_PREFIX}-{section_id}")
+
+
+def _swatch(colour: str) -> html.Span:
+    return html.Span(className="about-swatch me-2", style={"backgroundColor": colour}, title=colour)
+
+
+def _table(header: list[str], rows: list[list[Any]], table_id: str) -> dbc.Table:
+    return dbc.Table(
+        [
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in header])),
+            html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
+        ],
+        bordered=False,
+        striped=True,
+        size="sm",
+        className="w-auto",
+        id=f"{ID_PREFIX}-{table_id}",
+    )
+
+
+def _h_range(size_class: reference.SizeClass) -> str:
+    if size_class.is_unknown:
+        return f"H unknown (≤ {definitions.H_UNKNOWN_AT_OR_BELOW:g} or missing)"
+    low = "" if size_class.h_min is None else f"{size_class.h_min:g} ≤ "
+    high = "" if size_class.h_max is None else f" < {size_class.h_max:g}"
+    return f"{low}H{high}"
+
+
+def _twilight_rows() -> list[list[str]]:
+    rows, lower = [], None
+    for label, upper in definitions.TWILIGHT_CLASSES:
+        low = "" if lower is None else f"{lower:g}° ≤ "
+        rows.append([label, f"{low}Sun altitude < {upper:g}°" if upper < 90 else f"Sun altitude ≥ {lower:g}°"])
+        lower = upper
+    rows.append([definitions.TWILIGHT_SPACE, "space-based station (no ground site)"])
+    rows.append([definitions.TWILIGHT_UNKNOWN, "station not in the observatory table"])
+    return rows
+
+
+def _snapshot_facts() -> list[Any]:
+    snapshot = current_app.extensions["neo_store"].current()
+    if snapshot is None:
+        return [html.P("No snapshot is loaded.")]
+    keep = ("snapshot_id", "created_utc", "source", "newest_observation_utc", "neo_predicate", "schema_version")
+    return [_table(["Key", "Value"], [[k, snapshot.meta[k]] for k in keep if k in snapshot.meta], "snapshot-meta")]
+
+
+def layout(**_query: Any) -> html.Div:
+    """The About page (query-string values are ignored)."""
+    return html.Div(
+        [
+            html.H2("About this dashboard", className="h3"),
+            html.P(
+                "Near-Earth-object discovery statistics from the Minor Planet Center's observation and orbit "
+                "tables. These are the definitions every tab uses."
+            ),
+            _section(
+                "Definitions",
+                html.Dl(
+                    [
+                        part
+                        for d in definitions.DEFINITIONS
+                        for part in (html.Dt(d.term), html.Dd(d.text, className="mb-1"))
+                    ],
+                    className="about-definitions",
+                    id=f"{ID_PREFIX}-definition-list",
+                ),
+                section_id="definitions",
+            ),
+            _section(
+                "Windows",
+                _table(
+                    ["Window", "Value"],
+                    [
+                        ["Discovery tracklet", f"± {definitions.TRACKLET_HALF_WINDOW_HOURS:g} h"],
+                        ["Apparition", f"± {definitions.APPARITION_HALF_WINDOW_DAYS} days"],
+                        ["Count windows W", ", ".join(f"{w} d" for w in definitions.APPARITION_WINDOWS_DAYS)],
+                    ],
+                    "windows",
+                ),
+                section_id="windows",
+            ),
+            _section(
+                "Size classes",
+                _table(
+                    ["", "Class", "Absolute magnitude"],
+                    [[_swatch(c.colour), c.label, _h_range(c)] for c in reference.size_classes()],
+                    "size-classes",
+                ),
+                section_id="size-classes",
+            ),
+            _section(
+                "Survey projects",
+                html.P(
+                    "Stations map to survey projects; charts stack projects in this order. Unmapped stations "
+                    f"count as {definitions.OTHER_FOLLOWUP_PROJECT}."
+                ),
+                _table(
+                    ["Order", "", "Project"],
+                    [[p.order, _swatch(p.colour), p.name] for p in reference.projects()],
+                    "projects",
+                ),
+                section_id="projects",
+            ),
+            _section(
+                "Twilight classes",
+                _table(["Class", "Sun altitude"], _twilight_rows(), "twilight"),
+                section_id="twilight",
+            ),
+            _section(
+                "Follow-up rules",
+                html.Ul(
+                    [
+                        html.Li([html.Strong(f"By {rule.key}: "), rule.summary])
+                        for rule in (definitions.FOLLOWUP_BY_PROJECT, definitions.FOLLOWUP_BY_STATION)
+                    ]
+                ),
+                section_id="followup",
+            ),
+            _section(
+                "Reference data sources",
+                html.Dl(
+                    [part for name, text in reference.REFERENCE_SOURCES for part in (html.Dt(name), html.Dd(text))],
+                    id=f"{ID_PREFIX}-source-list",
+                ),
+                html.P(["Population model caveat: ", reference.POPULATION_CAVEAT], className="small"),
+                html.P(
+                    f"Sun and Moon positions for discovery circumstances are good to about "
+                    f"{definitions.ALMANAC_ACCURACY_DEG:g}° for the Sun (low-precision almanac formulae).",
+                    className="small",
+                ),
+                section_id="sources",
+            ),
+            _section("This snapshot", *_snapshot_facts(), section_id="snapshot"),
+        ],
+        id=f"{ID_PREFIX}-page",
+    )

@@ -1,0 +1,48 @@
+"""Light and dark themes: the id of the store holding the visitor's theme and the plotly templates.
+
+Every page has a ``dcc.Store`` with id :data:`THEME_STORE_ID` (browser local
+storage) holding ``"light"`` or ``"dark"``. It starts from the browser's
+``prefers-color-scheme`` and changes when the visitor presses the toggle; the
+choice then sticks across reloads. Tab callbacks take it as an ``Input`` and
+pass it to :func:`figure_template`.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+THEME_STORE_ID = "theme-store"
+THEMES: tuple[str, ...] = ("light", "dark")
+DEFAULT_THEME = "light"
+
+# Page colours per theme, matching Bootstrap 5.3's light and dark colour modes (body bg / fg / grid).
+_PALETTE = {
+    "light": {"base": "plotly_white", "paper": "#ffffff", "font": "#212529", "grid": "#dee2e6"},
+    "dark": {"base": "plotly_dark", "paper": "#212529", "font": "#dee2e6", "grid": "#495057"},
+}
+
+
+def normalise_theme(theme: object) -> str:
+    """``"light"`` or ``"dark"``; anything else (None, junk from local storage) → the default."""
+    return theme if theme in THEMES else DEFAULT_THEME
+
+
+@cache
+def _template(theme: str) -> go.layout.Template:
+    colours = _PALETTE[theme]
+    template = copy.deepcopy(pio.templates[colours["base"]])
+    template.layout.paper_bgcolor = colours["paper"]
+    template.layout.plot_bgcolor = colours["paper"]
+    template.layout.font.color = colours["font"]
+    template.layout.xaxis.gridcolor = colours["grid"]
+    template.layout.yaxis.gridcolor = colours["grid"]
+    return template
+
+
+def figure_template(theme: object) -> go.layout.Template:
+    """The plotly template for ``theme`` (``"light"`` | ``"dark"``; junk → light). Do not mutate it."""
+    return _template(normalise_theme(theme))

@@ -1,0 +1,128 @@
+"""``/health``: the snapshot store's facts in the IETF health-check response shape.
+
+``application/health+json`` (draft-inadarei-api-health-check). HTTP 200 with
+``pass`` while a fresh snapshot is served, 200 with ``warn`` when the data are
+stale or the last refresh failed (a late export must never make the orchestrator
+restart or roll back the app), 503 with ``fail`` when no snapshot can be served.
+Cheap: it reads facts the store already holds, never reloads a snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+
+from dashboard_app import __version__
+
+SERVICE_ID = "neo-explorer"
+DESCRIPTION = "NEO Discovery Statistics Explorer"
+MEDIA_TYPE = "application/health+json"
+HTTP_STATUS = {"pass": 200, "warn": 200, "fail": 503}
+REFRESH_WARN_STATES = frozenset({"failed", "interrupted", "unknown"})
+"""Refresh states (``status.json``) that make the document ``warn``: the data may be getting old."""
+REFRESH_FIELDS = ("started_utc", "finished_utc", "snapshot_id", "error")
+
+blueprint = Blueprint("health", __name__)
+
+
+def health_report(
+    facts: Mapping[str, Any], *, stale_after_hours: float, release_id: str, uptime_s: float
+) -> dict[str, Any]:
+    """The health document for the store's ``facts`` (see :meth:`SnapshotStore.health`)."""
+    snapshot_id = facts.get("snapshot_id")
+    age = facts.get("age_hours")
+    refresh = dict(facts.get("refresh") or {"state": "none"})
+    refresh_state = refresh.get("state", "unknown")
+    last_error = (facts.get("last_error") or {}).get("message")
+    notes: list[str] = []
+
+    if snapshot_id is None:
+        age_status = "fail"
+        notes.append(f"No snapshot can be served: {last_error or 'none has been published yet'}")
+    elif age is not None and age > stale_after_hours:
+        age_status = "warn"
+        notes.append(f"Snapshot is {age:.1f} h old, older than STALE_AFTER_HOURS={stale_after_hours:g}")
+    else:
+        age_status = "pass"
+    refresh_status = "warn" if refresh_state in REFRESH_WARN_STATES else "pass"
+    if refresh_status == "warn":
+        notes.append(f"Refresh {refresh_state}: {refresh.get('error') or 'see the exporter log'}")
+    if snapshot_id is not None and last_error:
+        notes.append(f"Still serving {snapshot_id}: {last_error}")
+        refresh_status = "warn"
+
+    status = "fail" if age_status == "fail" else "warn" if "warn" in (age_status, refresh_status) else "pass"
+    row_counts = dict(facts.get("row_counts") or {})
+    report: dict[str, Any] = {
+        "status": status,
+        "version": __version__,
+        "releaseId": release_id or __version__,
+        "serviceId": SERVICE_ID,
+        "description": DESCRIPTION,
+        "notes": notes,
+        "checks": {
+            "snapshot:age": [
+                {
+                    "componentId": snapshot_id,
+                    "componentType": "datastore",
+                    "observedValue": None if age is None else round(age, 3),
+                    "observedUnit": "h",
+                    "status": age_status,
+                    "time": facts.get("created_utc"),
+                    "synthetic": facts.get("synthetic"),
+                }
+            ],
+            "snapshot:rows": [
+                {
+                    "componentId": snapshot_id,
+                    "componentType": "datastore",
+                    "observedValue": sum(row_counts.values()),
+                    "observedUnit": "rows",
+                    "status": "pass" if snapshot_id is not None else "fail",
+                    "tables": row_counts,
+                }
+            ],
+            "snapshot:refresh": [
+                {
+                    "componentType": "component",
+                    "observedValue": refresh_state,
+                    "status": refresh_status,
+                    **{k: refresh[k] for k in REFRESH_FIELDS if k in refresh},
+                }
+            ],
+            "uptime": [
+                {
+                    "componentType": "system",
+                    "observedValue": round(uptime_s, 1),
+                    "observedUnit": "s",
+                    "status": "pass",
+                    "pid": os.getpid(),
+                }
+            ],
+        },
+    }
+    return report
+
+
+@blueprint.route("/health", methods=["GET", "HEAD"])
+def health() -> Response:
+    """Answer the health document with 200 (pass/warn) or 503 (fail)."""
+    settings = current_app.extensions["neo_settings"]
+    store = current_app.extensions["neo_store"]
+    report = health_report(
+        store.health(),
+        stale_after_hours=settings.stale_after_hours,
+        release_id=settings.git_commit,
+        uptime_s=time.monotonic() - current_app.extensions["neo_started"],
+    )
+    return Response(
+        json.dumps(report, default=str),
+        status=HTTP_STATUS[report["status"]],
+        mimetype=MEDIA_TYPE,
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,183 @@
+"""The page shell around every tab: title, data time and source, banners, tab bar, theme toggle, footer.
+
+The shell is rendered on each page load (``app.layout`` is a function) and its
+status line and banners are refreshed on every tab change and once a minute, so
+a hot-swapped snapshot shows without a reload. The theme toggle and the per-tab
+query strings run in the browser (``assets/shell.js``, loaded from ``'self'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
+from flask import current_app
+
+from dashboard_app import __version__
+from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.tabs import about
+from dashboard_app.theme import THEME_STORE_ID
+
+TITLE = "NEO Discovery Statistics Explorer"
+
+ID_URL = "shell-url"
+ID_STATUS = "shell-status"
+ID_INTERVAL = "shell-status-interval"
+ID_THEME_TOGGLE = "shell-theme-toggle"
+ID_TAB_QUERIES = "shell-tab-queries"
+TAB_LINK_TYPE = "shell-tab"
+STATUS_REFRESH_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Banner:
+    """One banner above the tabs: its kind (synthetic | stale | refresh | missing) and text."""
+
+    kind: str
+    text: str
+    colour: str
+
+
+def banners(snapshot: Snapshot | None, facts: Mapping[str, Any], *, stale_after_hours: float) -> list[Banner]:
+    """The banners for a page, from the current snapshot and the store's health facts."""
+    out: list[Banner] = []
+    if snapshot is None:
+        out.append(
+            Banner(
+                "missing", "No data snapshot is available yet: the charts are empty until one is published.", "danger"
+            )
+        )
+    else:
+        if snapshot.synthetic:
+            out.append(
+                Banner(
+                    "synthetic",
+                    "Synthetic demo data: these numbers are generated, not real observations.",
+                    "warning",
+                )
+            )
+        age_h = (datetime.now(UTC) - snapshot.created).total_seconds() / 3600
+        if age_h > stale_after_hours:
+            out.append(
+                Banner(
+                    "stale",
+                    f"Stale data: this snapshot was built {age_h / 24:.1f} days ago and has not been refreshed since.",
+                    "warning",
+                )
+            )
+    if (facts.get("refresh") or {}).get("state") == "running":
+        out.append(Banner("refresh", "A data refresh is running; new data will appear when it is published.", "info"))
+    return out
+
+
+def _data_line(snapshot: Snapshot | None) -> str:
+    if snapshot is None:
+        return "No data loaded"
+    data_time = snapshot.data_time or snapshot.created
+    source = snapshot.meta.get("source", "unknown source")
+    return f"Data to {data_time:%Y-%m-%d %H:%M} UTC · {source} · snapshot {snapshot.id}"
+
+
+def status_children() -> list[Any]:
+    """The data line and banners for the current snapshot (call inside a request)."""
+    store = current_app.extensions["neo_store"]
+    settings = current_app.extensions["neo_settings"]
+    snapshot = store.current()
+    items: list[Any] = [html.P(_data_line(snapshot), className="shell-data-line small mb-2", id="shell-data-line")]
+    for banner in banners(snapshot, store.health(), stale_after_hours=settings.stale_after_hours):
+        items.append(
+            dbc.Alert(banner.text, color=banner.colour, className=f"shell-banner shell-banner-{banner.kind} py-2 mb-2")
+        )
+    return items
+
+
+def _tab_bar() -> dbc.Nav:
+    links = [
+        dbc.NavItem(
+            dbc.NavLink(page["name"], href=page["relative_path"], id={"type": TAB_LINK_TYPE, "index": page["path"]})
+        )
+        for page in dash.page_registry.values()
+    ]
+    return dbc.Nav(links, pills=True, className="shell-tabs mb-3", id="shell-tabs")
+
+
+def page_shell() -> html.Div:
+    """The whole page around ``dash.page_container`` (Dash calls this on every page load)."""
+    return html.Div(
+        [
+            dcc.Location(id=ID_URL),
+            dcc.Store(id=THEME_STORE_ID, storage_type="local"),
+            dcc.Store(id=ID_TAB_QUERIES, storage_type="session", data={}),
+            dcc.Interval(id=ID_INTERVAL, interval=STATUS_REFRESH_MS),
+            html.Header(
+                [
+                    html.Div(
+                        [
+                            html.H1(TITLE, className="h3 mb-0"),
+                            dbc.Button(
+                                "Dark theme",
+                                id=ID_THEME_TOGGLE,
+                                color="secondary",
+                                outline=True,
+                                size="sm",
+                                title="Switch between the light and dark theme",
+                            ),
+                        ],
+                        className="d-flex justify-content-between align-items-center gap-3 flex-wrap",
+                    ),
+                    html.Div(status_children(), id=ID_STATUS, role="status", **{"aria-live": "polite"}),
+                    html.Nav(_tab_bar(), **{"aria-label": "Tabs"}),
+                ],
+                className="pt-3",
+            ),
+            html.Main(dash.page_container, id="shell-main"),
+            html.Footer(
+                [
+                    html.Span(f"{TITLE} {__version__}"),
+                    " · ",
+                    html.A("Definitions and sources", href=dash.get_relative_path(about.PATH)),
+                ],
+                className="shell-footer small text-body-secondary border-top mt-4 py-3",
+            ),
+        ],
+        className="container-xxl",
+    )
+
+
+@dash.callback(
+    Output(ID_STATUS, "children"),
+    Input(ID_URL, "pathname"),
+    Input(ID_INTERVAL, "n_intervals"),
+    prevent_initial_call=True,
+)
+def refresh_status(_pathname: str | None, _n: int | None) -> list[Any]:
+    """Re-render the data line and banners (after a tab change or once a minute)."""
+    return status_children()
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="neo_shell", function_name="chooseTheme"),
+    Output(THEME_STORE_ID, "data"),
+    Input(ID_THEME_TOGGLE, "n_clicks"),
+    State(THEME_STORE_ID, "data"),
+)
+dash.clientside_callback(
+    ClientsideFunction(namespace="neo_shell", function_name="applyTheme"),
+    Output(ID_THEME_TOGGLE, "children"),
+    Input(THEME_STORE_ID, "data"),
+)
+dash.clientside_callback(
+    ClientsideFunction(namespace="neo_shell", function_name="tabLinks"),
+    Output(ID_TAB_QUERIES, "data"),
+    Output({"type": TAB_LINK_TYPE, "index": ALL}, "href"),
+    Output({"type": TAB_LINK_TYPE, "index": ALL}, "active"),
+    Input(ID_URL, "pathname"),
+    Input(ID_URL, "search"),
+    State(ID_TAB_QUERIES, "data"),
+    State({"type": TAB_LINK_TYPE, "index": ALL}, "id"),
+)

@@ -1,0 +1,77 @@
+"""gunicorn configuration for the NEO Discovery Statistics Explorer (every value from the settings table).
+
+Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` do). Choices:
+- ``preload_app``: code and the first snapshot load once in the master; workers share them
+  copy-on-write, and ``gc.freeze()`` before each fork keeps the collector from touching (and so
+  copying) those pages. Per-worker resources (the snapshot store's watcher thread) start in
+  ``post_fork``.
+- ``gthread`` workers: requests are CPU-bound pandas work plus I/O to the browser; threads share
+  the worker's memo caches.
+- ``graceful_timeout`` (GRACEFUL_TIMEOUT, default 8 s) stays below Docker's / Dokploy's default stop
+  grace period of 10 s, so in-flight requests finish before the orchestrator's SIGKILL. Raise both
+  together.
+- ``max_requests`` with jitter recycles workers now and then, never all at once.
+- Non-root with a read-only home: no control socket (gunicorn 27 puts it in ~/.gunicorn), worker
+  heartbeat files in /dev/shm (or the temp dir), no pid file, logs to stdout.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tempfile
+
+from gunicorn.http import wsgi as _gunicorn_wsgi
+
+from dashboard_app.settings import SettingsError, load_settings
+from dashboard_app.web.logs import gunicorn_logconfig
+
+try:
+    _settings = load_settings()
+except SettingsError as _exc:
+    print(f"neo-explorer: {_exc}", file=sys.stderr)
+    sys.exit(2)
+
+_host = f"[{_settings.host}]" if ":" in _settings.host and not _settings.host.startswith("[") else _settings.host
+
+wsgi_app = "dashboard_app.wsgi:server"
+bind = [f"{_host}:{_settings.port}"]
+worker_class = "gthread"
+workers = _settings.workers
+threads = _settings.threads
+timeout = _settings.timeout
+graceful_timeout = _settings.graceful_timeout
+keepalive = 5
+max_requests = 2000
+max_requests_jitter = 200
+preload_app = True
+forwarded_allow_ips = _settings.forwarded_allow_ips
+proc_name = "neo-explorer"
+worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+control_socket_disable = True
+loglevel = _settings.log_level
+logconfig_dict = gunicorn_logconfig(_settings.log_level, _settings.log_format)
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+
+# No server banner: gunicorn always writes "Server: gunicorn"; drop that one header line.
+_default_headers = _gunicorn_wsgi.Response.default_headers
+
+
+def _default_headers_without_server(self):
+    return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
+
+
+_gunicorn_wsgi.Response.default_headers = _default_headers_without_server
+
+
+def pre_fork(server, worker):
+    """Freeze everything the master loaded so workers keep sharing those memory pages."""
+    gc.freeze()
+
+
+def post_fork(server, worker):
+    """Start per-worker resources: the snapshot store's watcher (threads must not cross a fork)."""
+    from dashboard_app.wsgi import server as flask_server
+
+    flask_server.extensions["neo_store"].start()
