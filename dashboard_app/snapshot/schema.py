@@ -197,6 +197,27 @@ META_KEYS: dict[str, str] = {
 }
 
 
+DATA_DIRECTORY_FILES: tuple[tuple[str, str], ...] = (
+    (
+        "snapshot-<id>.sqlite",
+        "a published snapshot, mode 0444, never modified; `<id>` is `meta.snapshot_id` "
+        "(UTC time stamp with microseconds + a hash of the table contents)",
+    ),
+    ("CURRENT", "one line naming the snapshot file to serve; replaced atomically"),
+    (
+        "status.json",
+        "the last refresh: `state` (running, succeeded, failed; read back as interrupted when its publisher "
+        "died), `stage`, `started_utc`, `finished_utc`, `pid`, `host`, `snapshot_id`, `error`",
+    ),
+    (".publish.lock", "held (flock) by the one running publisher"),
+    (
+        ".build-*, .CURRENT.tmp-*, .status.tmp-*",
+        "temporary files of a running publisher; a later run removes those left by a killed one",
+    ),
+)
+"""Files in the data directory (``DATA_DIR``) as ``publish.py`` writes them."""
+
+
 def create_statements() -> list[str]:
     """``CREATE TABLE`` and ``CREATE INDEX`` statements for an empty snapshot."""
     out = []
@@ -215,7 +236,8 @@ def markdown() -> str:
     lines = [
         "# Snapshot schema",
         "",
-        "Generated from `dashboard_app/snapshot/schema.py` by `python -m dashboard_app.snapshot.schema`;",
+        "Generated from `dashboard_app/snapshot/schema.py` by",
+        "`python -m dashboard_app.snapshot.schema > docs/snapshot-schema.md`;",
         "a test fails when this file and the code disagree.",
         "",
         f"Schema version: **{SCHEMA_VERSION}**.",
@@ -235,6 +257,10 @@ def markdown() -> str:
         lines.append("")
     lines += ["## `meta` keys", "", "| Key | Meaning |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in META_KEYS.items()]
+    lines += ["", "## The data directory", "", "Snapshots are published into one directory, `DATA_DIR`:", ""]
+    lines += ["| File | Meaning |", "|---|---|"]
+    lines += [f"| `{name}` | {meaning} |" for name, meaning in DATA_DIRECTORY_FILES]
+    lines += ["", "The newest N snapshots are kept (never the current one or the one before it)."]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,489 @@
+"""Publish a snapshot into the data directory, exactly as DESIGN.md's publishing steps say.
+
+1. take an exclusive lock (``DATA_DIR/.publish.lock``; a second publisher gets
+   :class:`PublishLockedError`) and remove temporary files left by killed runs;
+2. write ``status.json`` saying a refresh is running;
+3. build into a temporary file in the same directory (the caller's ``build``
+   fills the tables; this module creates the schema and writes ``meta``);
+4. validate it (``validate.py``) and refuse a drop in rows beyond
+   ``max_row_drop`` against the current snapshot;
+5. fsync, rename to the immutable ``snapshot-<id>.sqlite`` (mode 0444), then
+   atomically replace the pointer file ``CURRENT``;
+6. keep the newest ``keep`` snapshots (never the current one or the one before);
+7. record success or the error in ``status.json``.
+
+On any failure the pointer is untouched, so the previous snapshot stays current.
+The environment variable ``NEO_PUBLISH_PAUSE_AT=<stage>`` (tests only) makes the
+publisher announce the stage on stderr and sleep there, so a test can kill it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import socket
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dashboard_app import __version__
+from dashboard_app.snapshot import schema
+from dashboard_app.snapshot.model import SnapshotError, format_utc
+from dashboard_app.snapshot.validate import (
+    DATA_TABLES,
+    SnapshotInvalidError,
+    definition_meta,
+    table_counts,
+    validate_snapshot,
+)
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+STATUS_FILE = "status.json"
+LOCK_FILE = ".publish.lock"
+BUILD_PREFIX = ".build-"
+POINTER_TMP_PREFIX = ".CURRENT.tmp-"
+STATUS_TMP_PREFIX = ".status.tmp-"
+SNAPSHOT_NAME = re.compile(r"^snapshot-(\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{10})\.sqlite$")
+
+PAUSE_ENV = "NEO_PUBLISH_PAUSE_AT"
+PAUSE_SECONDS_ENV = "NEO_PUBLISH_PAUSE_S"
+STAGES: tuple[str, ...] = (
+    "locked",
+    "status_running",
+    "building",
+    "built",
+    "validated",
+    "fsynced",
+    "renamed",
+    "pointer_written",
+    "pointer_replaced",
+    "retention",
+    "finished",
+)
+"""Stages at which ``NEO_PUBLISH_PAUSE_AT`` can pause a publisher (in order)."""
+
+BUILD_META_KEYS: tuple[str, ...] = ("source", "synthetic", "newest_observation_utc")
+"""``meta`` entries the ``build`` callable must return; ``publish`` writes the others."""
+
+Build = Callable[[sqlite3.Connection], dict[str, str]]
+Clock = Callable[[], datetime]
+
+
+class PublishError(Exception):
+    """Publishing failed; the previous snapshot stays current. The message says what to do."""
+
+
+class PublishLockedError(PublishError):
+    """Another publisher holds the data directory's lock."""
+
+
+class SnapshotRefusedError(PublishError):
+    """The new snapshot failed validation or lost too many rows; it was not published."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What one successful publish did."""
+
+    snapshot_id: str
+    path: Path
+    row_counts: dict[str, int]
+    previous: Path | None
+    removed: tuple[Path, ...] = field(default=())
+    cleaned: tuple[Path, ...] = field(default=())
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _pause(stage: str) -> None:
+    """Test hook: announce ``stage`` on stderr and sleep when ``NEO_PUBLISH_PAUSE_AT`` names it."""
+    if os.environ.get(PAUSE_ENV) == stage:
+        print(f"neo-publish paused at {stage} pid={os.getpid()}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(path: Path, text: str, tmp_prefix: str) -> None:
+    """Write ``text`` to ``path`` via a fsynced temporary file and ``os.replace``."""
+    tmp = path.with_name(f"{tmp_prefix}{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def current_snapshot_path(data_dir: Path) -> Path | None:
+    """The snapshot file ``CURRENT`` names (it may have vanished), or None when nothing is published."""
+    pointer = Path(data_dir) / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SnapshotError(f"cannot read the snapshot pointer {pointer}: {exc}") from exc
+    if not SNAPSHOT_NAME.match(name):
+        raise SnapshotError(
+            f"the snapshot pointer {pointer} holds {name[:80]!r}, not a snapshot file name; "
+            "publish a new snapshot to replace it"
+        )
+    return Path(data_dir) / name
+
+
+def snapshot_files(data_dir: Path) -> list[Path]:
+    """Published snapshot files in ``data_dir``, newest first."""
+    files = [p for p in Path(data_dir).iterdir() if SNAPSHOT_NAME.match(p.name)]
+    return sorted(files, key=lambda p: p.name, reverse=True)
+
+
+def lock_is_held(data_dir: Path) -> bool:
+    """True while some process holds the publish lock of ``data_dir``."""
+    try:
+        fd = os.open(Path(data_dir) / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a shared lock we may have taken
+    return False
+
+
+def read_status(data_dir: Path) -> dict[str, Any] | None:
+    """The refresh status from ``status.json`` (None when no refresh ever ran).
+
+    A status left at ``running`` by a publisher that no longer holds the lock
+    (killed, machine restarted) is reported as ``interrupted``.
+    """
+    path = Path(data_dir) / STATUS_FILE
+    try:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return {"state": "unknown", "error": f"cannot read {path}: {exc}"}
+    if not isinstance(status, dict):
+        return {"state": "unknown", "error": f"{path} does not hold a JSON object"}
+    if status.get("state") == "running" and not lock_is_held(data_dir):
+        status["state"] = "interrupted"
+        status["error"] = (
+            f"the refresh started at {status.get('started_utc')} (pid {status.get('pid')}) stopped without "
+            "finishing, probably killed; the next refresh cleans up after it"
+        )
+    return status
+
+
+@contextmanager
+def _exclusive_lock(data_dir: Path, wait_s: float) -> Iterator[None]:
+    path = data_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = read_status(data_dir) or {}
+                    who = f" (pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started_utc')})"
+                    raise PublishLockedError(
+                        f"another publisher is running in {data_dir}"
+                        f"{who if holder.get('state') == 'running' else ''}: it holds {path}. "
+                        "Wait for it to finish (see `neo-explorer status`), then retry."
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _clean_leftovers(data_dir: Path) -> list[Path]:
+    """Remove temporary files of killed runs (only ever called while holding the lock)."""
+    removed = []
+    for p in data_dir.iterdir():
+        if p.name.startswith((BUILD_PREFIX, POINTER_TMP_PREFIX, STATUS_TMP_PREFIX)):
+            with suppress(FileNotFoundError):
+                p.unlink()
+                removed.append(p)
+    if removed:
+        log.warning("removed %d temporary file(s) left by an interrupted publish: %s", len(removed), removed)
+    return removed
+
+
+def content_digest(con: sqlite3.Connection) -> str:
+    """A hash of every data table's rows in primary-key order (equal contents → equal digest)."""
+    h = hashlib.blake2b(digest_size=16)
+    for name in DATA_TABLES:
+        table = schema.TABLES_BY_NAME[name]
+        h.update(f"\x00{name}\x00".encode())
+        order = ", ".join(table.primary_key or table.column_names)
+        for row in con.execute(f"SELECT * FROM {name} ORDER BY {order}"):
+            h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def _previous_counts(previous: Path | None) -> dict[str, int] | None:
+    if previous is None:
+        return None
+    try:
+        con = sqlite3.connect(f"file:{previous.resolve()}?mode=ro&immutable=1", uri=True)
+        try:
+            return table_counts(con)
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        log.warning("cannot count rows of the current snapshot %s (%s); skipping the row-drop check", previous, exc)
+        return None
+
+
+def row_drop_problems(old: dict[str, int], new: dict[str, int], max_row_drop: float) -> list[str]:
+    """Tables whose rows dropped by more than the fraction ``max_row_drop`` from ``old`` to ``new``."""
+    problems = []
+    for table, before in old.items():
+        after = new.get(table, 0)
+        if before > 0 and (before - after) / before > max_row_drop:
+            problems.append(
+                f"{table} would drop from {before} to {after} rows "
+                f"(−{100 * (before - after) / before:.1f} %, limit {100 * max_row_drop:g} %)"
+            )
+    return problems
+
+
+class _Publisher:
+    """One publish run; holds the status record it keeps writing."""
+
+    def __init__(self, data_dir: Path, build: Build, keep: int, max_row_drop: float | None, clock: Clock):
+        self.data_dir = data_dir
+        self.build = build
+        self.keep = keep
+        self.max_row_drop = max_row_drop
+        self.clock = clock
+        self.tmp: Path | None = None
+        self.status: dict[str, Any] = {
+            "state": "running",
+            "stage": "starting",
+            "started_utc": format_utc(clock()),
+            "finished_utc": None,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "snapshot_id": None,
+            "error": None,
+        }
+
+    def stage(self, name: str) -> None:
+        self.status["stage"] = name
+        _write_atomically(self.data_dir / STATUS_FILE, json.dumps(self.status, indent=2) + "\n", STATUS_TMP_PREFIX)
+
+    def run(self) -> PublishResult:
+        cleaned = _clean_leftovers(self.data_dir)
+        self.stage("building")
+        _pause("status_running")
+        previous = current_snapshot_path(self.data_dir)
+        if previous is not None and not previous.is_file():
+            log.warning("the pointer names %s, which is missing; publishing a replacement", previous.name)
+            previous = None
+        self.tmp = self.data_dir / f"{BUILD_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.sqlite"
+        snapshot_id, counts = self._build(self.tmp)
+        _pause("built")
+
+        self.stage("validating")
+        self._validate(self.tmp, counts, previous)
+        _pause("validated")
+
+        self.stage("publishing")
+        _fsync_file(self.tmp)
+        os.chmod(self.tmp, 0o444)
+        _pause("fsynced")
+        final = self.data_dir / f"snapshot-{snapshot_id}.sqlite"
+        if final.exists():
+            raise PublishError(f"{final} already exists; publish again (ids carry a microsecond time stamp)")
+        os.rename(self.tmp, final)
+        self.tmp = None
+        _fsync_dir(self.data_dir)
+        _pause("renamed")
+        pointer_tmp = self.data_dir / f"{POINTER_TMP_PREFIX}{os.getpid()}"
+        with open(pointer_tmp, "w", encoding="utf-8") as fh:
+            fh.write(final.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _pause("pointer_written")
+        os.replace(pointer_tmp, self.data_dir / POINTER)
+        _fsync_dir(self.data_dir)
+        self.status["snapshot_id"] = snapshot_id
+        _pause("pointer_replaced")
+
+        self.stage("retention")
+        removed = self._retain(final, previous)
+        _pause("retention")
+
+        self.status.update(state="succeeded", finished_utc=format_utc(self.clock()))
+        self.stage("finished")
+        _pause("finished")
+        log.info("published snapshot %s (%s)", snapshot_id, counts)
+        return PublishResult(snapshot_id, final, counts, previous, tuple(removed), tuple(cleaned))
+
+    def _build(self, tmp: Path) -> tuple[str, dict[str, int]]:
+        con = sqlite3.connect(tmp)
+        try:
+            # A crash leaves a temporary file the next run deletes, so no journal is needed.
+            con.execute("PRAGMA journal_mode = OFF")
+            con.execute("PRAGMA synchronous = OFF")
+            for statement in schema.create_statements():
+                con.execute(statement)
+            con.commit()
+            _pause("building")
+            meta = dict(self.build(con))
+            con.commit()
+            missing = [k for k in BUILD_META_KEYS if not meta.get(k)]
+            if missing:
+                raise PublishError(f"the snapshot builder returned no meta {', '.join(missing)}; it must set them")
+            owned = sorted(set(meta) & (set(schema.META_KEYS) - set(BUILD_META_KEYS)))
+            if owned:
+                raise PublishError(f"the snapshot builder returned meta {owned}, which the publisher writes")
+            counts = table_counts(con)
+            created = self.clock().astimezone(UTC)
+            snapshot_id = f"{created:%Y%m%dT%H%M%S.%f}Z-{content_digest(con)[:10]}"
+            meta |= definition_meta() | {
+                "schema_version": str(schema.SCHEMA_VERSION),
+                "snapshot_id": snapshot_id,
+                "created_utc": format_utc(created),
+                "exporter_version": __version__,
+                "row_counts": json.dumps(counts, sort_keys=True),
+            }
+            con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
+            con.commit()
+            con.execute("ANALYZE")
+            con.commit()
+        finally:
+            con.close()
+        self.status["snapshot_id"] = snapshot_id
+        return snapshot_id, counts
+
+    def _validate(self, tmp: Path, counts: dict[str, int], previous: Path | None) -> None:
+        try:
+            validate_snapshot(tmp, now=self.clock())
+        except SnapshotInvalidError as exc:
+            raise SnapshotRefusedError(
+                f"refusing to publish: the new snapshot breaks the contract: {'; '.join(exc.problems[:8])}",
+                exc.problems,
+            ) from exc
+        old = _previous_counts(previous)
+        if old is not None and self.max_row_drop is not None:
+            problems = row_drop_problems(old, counts, self.max_row_drop)
+            if problems:
+                raise SnapshotRefusedError(
+                    f"refusing to publish: {'; '.join(problems)} compared with {previous.name}. "
+                    "Check the source; if the drop is real, publish with a larger max_row_drop.",
+                    problems,
+                )
+
+    def _retain(self, current: Path, previous: Path | None) -> list[Path]:
+        protected = {current.name} | ({previous.name} if previous else set())
+        removed = []
+        for i, path in enumerate(snapshot_files(self.data_dir)):
+            if i >= self.keep and path.name not in protected:
+                with suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
+        if removed:
+            _fsync_dir(self.data_dir)
+        return removed
+
+    def fail(self, exc: BaseException) -> None:
+        """Remove the temporary file and record the failure in ``status.json`` (best effort)."""
+        if self.tmp is not None:
+            with suppress(OSError):
+                self.tmp.unlink()
+        self.status.update(
+            state="failed",
+            finished_utc=format_utc(self.clock()),
+            error=str(exc) or type(exc).__name__,
+        )
+        try:
+            self.stage(self.status["stage"])
+        except OSError as write_exc:
+            log.error("cannot record the failed refresh in %s: %s", STATUS_FILE, write_exc)
+
+
+def publish(
+    data_dir: Path | str,
+    build: Build,
+    *,
+    keep: int = 5,
+    max_row_drop: float | None = 0.5,
+    lock_wait_s: float = 1.0,
+    clock: Clock = _utcnow,
+) -> PublishResult:
+    """Build, validate and atomically publish a snapshot in ``data_dir`` (see the module docstring).
+
+    ``build(con)`` inserts rows into every table of the open temporary snapshot and
+    returns the meta entries ``source``, ``synthetic`` ("1"/"0") and
+    ``newest_observation_utc``. ``keep`` snapshots are retained (≥ 1; the current and
+    the previous one always). ``max_row_drop`` is the largest tolerated fractional drop
+    of any table's rows against the current snapshot (None: no check).
+    Raises :class:`PublishLockedError`, :class:`SnapshotRefusedError`, :class:`PublishError`
+    or whatever ``build`` raised; in every case the previous snapshot stays current.
+    """
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1, not {keep}")
+    if max_row_drop is not None and not 0 <= max_row_drop <= 1:
+        raise ValueError(f"max_row_drop is a fraction between 0 and 1, not {max_row_drop}")
+    data_dir = Path(data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PublishError(f"cannot create the data directory {data_dir}: {exc}") from exc
+    if not os.access(data_dir, os.W_OK):
+        raise PublishError(f"the data directory {data_dir} is not writable by this user (uid {os.getuid()})")
+    with _exclusive_lock(data_dir, lock_wait_s):
+        _pause("locked")
+        publisher = _Publisher(data_dir, build, keep, max_row_drop, clock)
+        try:
+            return publisher.run()
+        except (sqlite3.Error, OSError) as exc:
+            publisher.fail(exc)
+            hint = " Check free space and permissions." if isinstance(exc, OSError) or "disk" in str(exc) else ""
+            raise PublishError(
+                f"building the snapshot in {data_dir} failed: {exc}.{hint} The previous snapshot stays current."
+            ) from exc
+        except BaseException as exc:
+            publisher.fail(exc)
+            raise

@@ -1,0 +1,269 @@
+"""The app's snapshot store: the one piece of mutable state, holding the snapshot being served.
+
+Life cycle under gunicorn with ``preload_app``: the app factory calls
+:meth:`SnapshotStore.load_initial` in the master, so the frames are loaded once
+and shared copy-on-write by the forked workers. Each worker then runs its own
+watcher thread (threads do not survive a fork, so it starts in the worker: on
+the first :meth:`~SnapshotStore.current` / :meth:`~SnapshotStore.health` call
+after a fork or inside a Flask request, or earlier when gunicorn's ``post_fork``
+hook calls :meth:`~SnapshotStore.start`). Code outside requests that never forks
+(a test, a script) calls :meth:`~SnapshotStore.start` or :meth:`~SnapshotStore.check_now`.
+
+The watcher reads the pointer file every ``poll_interval_s``; when it names a new
+file, it validates and loads it in the background and swaps one reference.
+Requests hold the :class:`Snapshot` they started with (``current_snapshot()``
+pins it for the request), and memo caches live on the snapshot, so a switch never
+serves mixed data. A new file that fails validation is refused (and not retried),
+the old snapshot kept, and the error logged and reported by :meth:`~SnapshotStore.health`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dashboard_app.snapshot.model import Snapshot, SnapshotError, format_utc, load_snapshot
+from dashboard_app.snapshot.publish import SNAPSHOT_NAME, current_snapshot_path, read_status
+from dashboard_app.snapshot.validate import validate_snapshot
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "neo_store"
+"""Key of the store in ``flask_app.extensions``."""
+
+Clock = Callable[[], datetime]
+Loader = Callable[[Path], Snapshot]
+
+
+class NoSnapshotError(SnapshotError):
+    """No valid snapshot can be served (none published yet, or every candidate was refused)."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _hours(later: datetime, earlier: datetime | None) -> float | None:
+    return None if earlier is None else round((later - earlier).total_seconds() / 3600, 3)
+
+
+class SnapshotStore:
+    """Serves the current snapshot of ``data_dir`` and switches to new ones without a restart."""
+
+    _start_lock = threading.Lock()  # serialises watcher start-up across instances (cheap, never held at fork)
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        poll_interval_s: float = 5.0,
+        *,
+        stale_after_hours: float | None = None,
+        clock: Clock = _utcnow,
+        loader: Loader = load_snapshot,
+        validate: bool = True,
+    ):
+        if poll_interval_s <= 0:
+            raise ValueError(f"poll_interval_s must be positive, not {poll_interval_s}")
+        self.data_dir = Path(data_dir)
+        self.poll_interval_s = float(poll_interval_s)
+        self.stale_after_hours = stale_after_hours
+        self._clock = clock
+        self._loader = loader
+        self._validate = validate
+        self._snapshot: Snapshot | None = None
+        self._loaded_name: str | None = None
+        self._loaded_at: datetime | None = None
+        self._refused: dict[str, str] = {}
+        self._last_error: dict[str, Any] | None = None
+        self._check_lock = threading.Lock()
+        self._origin_pid: int | None = None
+        self._watcher: threading.Thread | None = None
+        self._watcher_pid: int | None = None
+        self._stop = threading.Event()
+
+    # --- serving -------------------------------------------------------------------
+
+    def current(self) -> Snapshot | None:
+        """The snapshot to serve now (cheap). Call once per request and use that object throughout."""
+        self._ensure_watcher()
+        return self._snapshot
+
+    def load_initial(self) -> Snapshot | None:
+        """Load the current snapshot now, in this process (the gunicorn master, before fork)."""
+        self._origin_pid = os.getpid()
+        self.check_now()
+        if self._snapshot is None:
+            log.warning("no snapshot to serve yet: %s", (self._last_error or {}).get("message"))
+        return self._snapshot
+
+    def unavailable_reason(self) -> str:
+        """Why :meth:`current` returns None, in words for an operator."""
+        if self._last_error:
+            return str(self._last_error["message"])
+        return f"no snapshot has been loaded from {self.data_dir} yet"
+
+    def init_app(self, app: Any) -> None:
+        """Register the store on a Flask app as ``app.extensions["neo_store"]``."""
+        app.extensions[EXTENSION_KEY] = self
+
+    # --- watching --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start this process's watcher thread (idempotent; call after fork, never before)."""
+        with self._start_lock:
+            if self._watcher_pid == os.getpid() and self._watcher is not None and self._watcher.is_alive():
+                return
+            self._stop = threading.Event()
+            self._check_lock = threading.Lock()  # a copy inherited over fork may be held by a dead thread
+            self._watcher = threading.Thread(target=self._watch, name="neo-snapshot-watcher", daemon=True)
+            self._watcher_pid = os.getpid()
+            self._watcher.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop this process's watcher (tests, shutdown)."""
+        self._stop.set()
+        if self._watcher is not None and self._watcher_pid == os.getpid():
+            self._watcher.join(timeout_s)
+        self._watcher = None
+
+    def _ensure_watcher(self) -> None:
+        pid = os.getpid()
+        if self._watcher_pid == pid:
+            return
+        forked = self._origin_pid is not None and pid != self._origin_pid
+        flask = sys.modules.get("flask")
+        serving = flask is not None and flask.has_request_context()
+        if forked or serving:
+            self.start()  # first use in a forked worker, or in a process serving requests itself
+
+    def _watch(self) -> None:
+        stop = self._stop
+        while True:
+            try:
+                self.check_now()
+            except Exception:  # the watcher must survive anything; the error is logged
+                log.exception("snapshot watcher: unexpected error while checking %s", self.data_dir)
+            if stop.wait(self.poll_interval_s):
+                return
+
+    def check_now(self) -> bool:
+        """Read the pointer; load, validate and switch to a new snapshot. True when it switched."""
+        if not self._check_lock.acquire(blocking=False):
+            return False  # another thread is checking (and maybe loading) right now
+        try:
+            return self._check()
+        finally:
+            self._check_lock.release()
+
+    def _check(self) -> bool:
+        try:
+            path = current_snapshot_path(self.data_dir)
+        except SnapshotError as exc:
+            self._record_error(str(exc), None)
+            return False
+        if path is None:
+            if self._snapshot is None:
+                self._record_error(f"no snapshot has been published in {self.data_dir} yet", None)
+            return False
+        if path.name == self._loaded_name or path.name in self._refused:
+            return False
+        started = self._clock()
+        try:
+            if self._validate:
+                validate_snapshot(path, quick=True, immutable=True)
+            snapshot = self._loader(path)
+            match = SNAPSHOT_NAME.match(path.name)
+            if match and snapshot.id != match.group(1):
+                raise SnapshotError(f"{path.name} says its snapshot_id is {snapshot.id}; the file was renamed")
+        except FileNotFoundError as exc:
+            self._record_error(f"the pointer names {path.name}, which does not exist: {exc}", path.name)
+            return False
+        except (SnapshotError, OSError) as exc:
+            self._refused[path.name] = str(exc)
+            self._record_error(f"refused snapshot {path.name}, still serving {self._loaded_name}: {exc}", path.name)
+            return False
+        self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
+        self._loaded_name = path.name
+        self._loaded_at = self._clock()
+        self._last_error = None
+        log.info(
+            "serving snapshot %s (pid %d, loaded in %.1f s)",
+            snapshot.id,
+            os.getpid(),
+            (self._loaded_at - started).total_seconds(),
+        )
+        return True
+
+    def _record_error(self, message: str, file: str | None) -> None:
+        if self._last_error is None or self._last_error["message"] != message:
+            log.error("snapshot store: %s", message)
+        self._last_error = {"message": message, "file": file, "at_utc": format_utc(self._clock())}
+
+    # --- health ----------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Facts for ``/health``: what is served, how old it is, the refresh status, the last error."""
+        self._ensure_watcher()
+        snapshot = self._snapshot
+        now = self._clock()
+        try:
+            pointer = current_snapshot_path(self.data_dir)
+        except SnapshotError:
+            pointer = None
+        facts: dict[str, Any] = {
+            "snapshot_id": None,
+            "snapshot_file": self._loaded_name,
+            "created_utc": None,
+            "age_hours": None,
+            "data_time_utc": None,
+            "data_age_hours": None,
+            "row_counts": None,
+            "synthetic": None,
+            "stale": None,
+            "loaded_at_utc": format_utc(self._loaded_at) if self._loaded_at else None,
+            "pointer_file": pointer.name if pointer else None,
+            "pending": bool(pointer and pointer.name != self._loaded_name and pointer.name not in self._refused),
+            "refresh": read_status(self.data_dir),
+            "last_error": dict(self._last_error) if self._last_error else None,
+            "poll_interval_s": self.poll_interval_s,
+            "watching": self._watcher is not None and self._watcher_pid == os.getpid() and self._watcher.is_alive(),
+            "pid": os.getpid(),
+        }
+        if snapshot is not None:
+            created = snapshot.created
+            age = _hours(now, created)
+            facts |= {
+                "snapshot_id": snapshot.id,
+                "created_utc": format_utc(created),
+                "age_hours": age,
+                "data_time_utc": format_utc(snapshot.data_time) if snapshot.data_time else None,
+                "data_age_hours": _hours(now, snapshot.data_time),
+                "row_counts": snapshot.row_counts,
+                "synthetic": snapshot.synthetic,
+                "stale": None if self.stale_after_hours is None else age > self.stale_after_hours,
+            }
+        return facts
+
+
+def current_snapshot() -> Snapshot:
+    """The snapshot for the current Flask/Dash request (the same object for the whole request).
+
+    Raises :class:`NoSnapshotError` when none can be served.
+    """
+    import flask  # imported here so the store does not need Flask outside the app
+
+    pinned = flask.g.get("_neo_snapshot")
+    if pinned is not None:
+        return pinned
+    store: SnapshotStore = flask.current_app.extensions[EXTENSION_KEY]
+    snapshot = store.current()
+    if snapshot is None:
+        raise NoSnapshotError(f"no data to show yet: {store.unavailable_reason()}")
+    flask.g._neo_snapshot = snapshot
+    return snapshot

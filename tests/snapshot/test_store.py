@@ -1,0 +1,187 @@
+"""The snapshot store: serves the current snapshot, switches to new ones, refuses bad ones."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import flask
+import pytest
+
+from dashboard_app.snapshot.store import NoSnapshotError, SnapshotStore, current_snapshot
+
+POLL_S = 0.2
+
+
+def _wait_for(predicate, timeout_s: float) -> float:
+    """Seconds until ``predicate()`` holds (fails after ``timeout_s``)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        if predicate():
+            return time.monotonic() - start
+        time.sleep(0.02)
+    pytest.fail(f"condition not met within {timeout_s} s")
+
+
+def _plant_corrupt_snapshot(data_dir: Path, good: Path) -> Path:
+    """A published-looking file with trashed pages, and CURRENT pointing at it."""
+    bad = data_dir / f"snapshot-29991231T000000.000000Z-{good.name[-17:-7]}.sqlite"
+    shutil.copyfile(good, bad)
+    data = bytearray(bad.read_bytes())
+    data[4096 * 2 : 4096 * 4] = b"\xa5" * 8192
+    bad.write_bytes(bytes(data))
+    (data_dir / "CURRENT").write_text(bad.name + "\n")
+    return bad
+
+
+@pytest.fixture
+def store(data_dir):
+    store = SnapshotStore(data_dir, poll_interval_s=POLL_S)
+    yield store
+    store.stop()
+
+
+def test_an_empty_directory_serves_nothing_and_says_why(store, data_dir):
+    assert store.load_initial() is None
+    health = store.health()
+    assert health["snapshot_id"] is None
+    assert f"no snapshot has been published in {data_dir}" in health["last_error"]["message"]
+
+
+def test_load_initial_serves_the_published_snapshot(store, publish_tiny):
+    result = publish_tiny(n_neos=5)
+    snapshot = store.load_initial()
+    assert snapshot is store.current()
+    assert snapshot.id == result.snapshot_id
+    assert len(snapshot.discoveries) == 5
+
+
+def test_the_watcher_picks_up_a_new_snapshot_within_the_poll_interval(store, publish_tiny):
+    first = publish_tiny(tag=0)
+    store.load_initial()
+    store.start()
+    held = store.current()
+    second = publish_tiny(tag=1)
+    waited = _wait_for(lambda: store.current().id == second.snapshot_id, POLL_S + 2.0)
+    assert waited < POLL_S + 2.0
+    assert held.id == first.snapshot_id  # an object a request holds never changes under it
+    assert store.health()["pending"] is False
+
+
+def test_the_watcher_also_finds_the_first_snapshot_published_after_start(store, publish_tiny):
+    store.load_initial()
+    store.start()
+    result = publish_tiny()
+    _wait_for(lambda: store.current() is not None and store.current().id == result.snapshot_id, POLL_S + 2.0)
+    assert store.health()["last_error"] is None
+
+
+def test_a_corrupt_new_snapshot_is_refused_and_the_old_one_kept(store, data_dir, publish_tiny, caplog):
+    good = publish_tiny()
+    store.load_initial()
+    bad = _plant_corrupt_snapshot(data_dir, good.path)
+    assert store.check_now() is False
+    assert store.current().id == good.snapshot_id
+    health = store.health()
+    assert health["last_error"]["file"] == bad.name
+    assert f"refused snapshot {bad.name}, still serving {good.path.name}" in health["last_error"]["message"]
+    assert any("refused snapshot" in r.getMessage() for r in caplog.records)
+    # a refused file is not loaded again, but the next good publish is
+    assert store.check_now() is False
+    newer = publish_tiny(tag=1)
+    assert store.check_now() is True
+    assert store.current().id == newer.snapshot_id
+    assert store.health()["last_error"] is None
+
+
+def test_a_pointer_to_a_vanished_file_keeps_the_old_snapshot(store, data_dir, publish_tiny):
+    good = publish_tiny()
+    store.load_initial()
+    (data_dir / "CURRENT").write_text("snapshot-20990101T000000.000000Z-0123456789.sqlite\n")
+    assert store.check_now() is False
+    assert store.current().id == good.snapshot_id
+    assert "does not exist" in store.health()["last_error"]["message"]
+
+
+def test_a_renamed_snapshot_file_is_refused(store, data_dir, publish_tiny):
+    good = publish_tiny()
+    store.load_initial()
+    other = data_dir / "snapshot-20990101T000000.000000Z-0123456789.sqlite"
+    shutil.copyfile(good.path, other)
+    (data_dir / "CURRENT").write_text(other.name + "\n")
+    assert store.check_now() is False
+    assert "the file was renamed" in store.health()["last_error"]["message"]
+
+
+def test_memo_caches_are_per_snapshot(store, publish_tiny):
+    publish_tiny(tag=0)
+    old = store.load_initial()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert old.memo("count", ("x",), compute) == 1
+    assert old.memo("count", ("x",), compute) == 1
+    publish_tiny(tag=1)
+    store.check_now()
+    new = store.current()
+    assert new is not old
+    assert new.memo("count", ("x",), compute) == 2  # a new snapshot never sees the old cache
+    assert old.memo("count", ("x",), compute) == 1
+
+
+def test_health_reports_ages_with_the_injected_clock(data_dir, publish_tiny):
+    result = publish_tiny()
+    store = SnapshotStore(data_dir, 1.0, stale_after_hours=36)
+    snapshot = store.load_initial()
+    created = snapshot.created
+    store._clock = lambda: created + timedelta(hours=48)
+    health = store.health()
+    assert health["snapshot_id"] == result.snapshot_id
+    assert health["age_hours"] == 48.0
+    assert health["stale"] is True
+    assert health["data_time_utc"] == "2024-06-01T00:00:00.000000Z"
+    data_age = (created + timedelta(hours=48) - snapshot.data_time).total_seconds() / 3600
+    assert health["data_age_hours"] == pytest.approx(data_age, abs=0.01)
+    assert health["row_counts"]["discoveries"] == 4
+    assert health["synthetic"] is True
+    assert health["refresh"]["state"] == "succeeded"
+    store._clock = lambda: created + timedelta(hours=1)
+    assert store.health()["stale"] is False
+
+
+def test_current_snapshot_is_pinned_for_the_whole_request(store, publish_tiny):
+    first = publish_tiny(tag=0)
+    store.load_initial()
+    app = flask.Flask(__name__)
+    store.init_app(app)
+    with app.test_request_context("/"):
+        assert current_snapshot().id == first.snapshot_id
+        publish_tiny(tag=1)
+        assert store.check_now() is True
+        assert current_snapshot().id == first.snapshot_id  # same request, same data
+    with app.test_request_context("/"):
+        assert current_snapshot().id != first.snapshot_id
+
+
+def test_current_snapshot_raises_when_nothing_can_be_served(store):
+    store.load_initial()
+    app = flask.Flask(__name__)
+    store.init_app(app)
+    with app.test_request_context("/"), pytest.raises(NoSnapshotError, match="no data to show yet"):
+        current_snapshot()
+
+
+def test_the_watcher_starts_on_first_use_inside_a_request(store, publish_tiny):
+    publish_tiny()
+    store.load_initial()
+    assert store.health()["watching"] is False  # not in the loading process outside requests
+    app = flask.Flask(__name__)
+    store.init_app(app)
+    with app.test_request_context("/"):
+        current_snapshot()
+    assert store.health()["watching"] is True
