@@ -37,6 +37,7 @@ format: venv
 
 test: venv
 	bash scripts/system-deps.sh
+	bash scripts/container-engine.sh
 	$(BIN)/ruff check .
 	bash scripts/run-tests.sh
 

@@ -135,6 +135,13 @@ SETTINGS: tuple[Setting, ...] = (
         "a directory path",
         "Directory holding the snapshots and the CURRENT pointer (a volume in the container).",
     ),
+    Setting(
+        "DEMO_IF_EMPTY",
+        "true",
+        _bool,
+        "true or false (1/0, yes/no, on/off)",
+        "Container start-up builds the synthetic demo snapshot when DATA_DIR holds none (false in production).",
+    ),
     Setting("HOST", "127.0.0.1", _nonempty, "an address or host name", "Address gunicorn binds to."),
     Setting("PORT", "8050", _int_range(1, 65535), "an integer 1-65535", "Port gunicorn binds to."),
     Setting("WORKERS", "2", _int_range(1, 64), "an integer 1-64", "gunicorn worker processes."),

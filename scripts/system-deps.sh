@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs (PostgreSQL server, Chromium and its driver,
-# shellcheck) when this machine allows it; otherwise say exactly what to install and fail.
+# Install the system packages the test suite needs (PostgreSQL server, Chromium and its driver, and
+# the shellcheck linter) when this machine allows it; otherwise say exactly what to install and fail.
 set -euo pipefail
 
 need=()

@@ -1,0 +1,131 @@
+"""A thin driver for the container engine the tests and ``bench/container.py`` use: Docker when a Docker engine
+runs, otherwise podman (set up by ``scripts/container-engine.sh``). Only the few commands the checks need."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+IMAGE = "localhost/neo-explorer:test"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+class EngineError(RuntimeError):
+    """A container engine command failed; the message holds the command and its output."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One container engine CLI (``docker`` or ``podman``) with the flags this project needs on it."""
+
+    binary: str
+
+    @property
+    def is_podman(self) -> bool:
+        return Path(self.binary).name == "podman"
+
+    def command(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``ENGINE ARGS`` and return the finished process; raise :class:`EngineError` on failure if ``check``."""
+        proc = subprocess.run([self.binary, *args], capture_output=True, text=True, timeout=timeout, check=False)
+        if check and proc.returncode != 0:
+            raise EngineError(f"{self.binary} {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
+        return proc
+
+    def host_ca_mount(self) -> list[str]:
+        """The host's CA bundle, read-only, for steps that reach PyPI through the TLS-intercepting proxy."""
+        if self.is_podman and HOST_CA_BUNDLE.is_file():
+            return ["-v", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
+        return []
+
+    def build(self, tag: str = IMAGE, *, context: Path = REPO, build_args: dict[str, str] | None = None) -> float:
+        """Build the Dockerfile in ``context`` (cached layers reused); return the seconds it took."""
+        args = ["build", "-t", tag, *self.host_ca_mount()]
+        if self.is_podman:
+            args += ["--pull=never", "--format", "docker", "--layers"]
+        for key, value in (build_args or {}).items():
+            args += ["--build-arg", f"{key}={value}"]
+        started = time.monotonic()
+        self.command(*args, str(context), timeout=1800)
+        return time.monotonic() - started
+
+    def run_detached(self, name: str, args: Sequence[str], image: str = IMAGE, command: Sequence[str] = ()) -> None:
+        """Start container ``name`` in the background (any old one of that name is removed first)."""
+        self.remove(name)
+        self.command("run", "-d", "--name", name, *args, image, *command)
+
+    def run(self, args: Sequence[str], image: str = IMAGE, command: Sequence[str] = (), timeout: float = 300):
+        """Run a container to completion (removed afterwards); return the finished process, whatever its code."""
+        return self.command("run", "--rm", *args, image, *command, timeout=timeout, check=False)
+
+    def remove(self, name: str) -> None:
+        self.command("rm", "-f", name, check=False)
+
+    def inspect(self, name: str, template: str) -> str:
+        return self.command("inspect", "--format", template, name).stdout.strip()
+
+    def logs(self, name: str) -> str:
+        proc = self.command("logs", name, check=False)
+        return proc.stdout + proc.stderr
+
+    def wait_healthy(self, name: str, timeout: float = 120) -> float:
+        """Wait until the HEALTHCHECK reports healthy; return seconds waited. podman without systemd does not
+        schedule health checks, so each round runs one (as ``container-base.sh wait-healthy`` does)."""
+        started = time.monotonic()
+        while True:
+            if self.is_podman:
+                self.command("healthcheck", "run", name, check=False, timeout=30)
+            status = self.inspect(name, "{{.State.Health.Status}}")
+            if status == "healthy":
+                return time.monotonic() - started
+            if self.inspect(name, "{{.State.Running}}") != "true":
+                raise EngineError(f"container {name} stopped while '{status}':\n{self.logs(name)[-3000:]}")
+            if time.monotonic() - started > timeout:
+                raise EngineError(
+                    f"container {name} still '{status}' after {timeout:.0f} s:\n{self.logs(name)[-3000:]}"
+                )
+            time.sleep(1)
+
+    def memory_bytes(self, name: str) -> int:
+        """Current memory use of a running container (``stats --no-stream``)."""
+        out = self.command("stats", "--no-stream", "--format", "json", name).stdout
+        row = json.loads(out)
+        row = row[0] if isinstance(row, list) else row
+        text = row.get("mem_usage") or row.get("MemUsage")
+        return parse_size(text.split("/")[0])
+
+    def image_size_bytes(self, tag: str = IMAGE) -> int:
+        return int(self.command("image", "inspect", "--format", "{{.Size}}", tag).stdout.strip())
+
+
+def parse_size(text: str) -> int:
+    """``'123.4MB'``, ``'1.2GiB'``, ``'512kB'`` → bytes."""
+    text = text.strip()
+    number = text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    unit = text[len(number) :].strip().lower().removesuffix("b").removesuffix("i")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
+    return int(float(number) * factor)
+
+
+def find_engine() -> tuple[Engine | None, str]:
+    """The engine to use and why: a running Docker engine first, then a working podman; else ``None`` + reason."""
+    override = os.environ.get("CONTAINER_ENGINE")
+    candidates = [override] if override else ["docker", "podman"]
+    reasons = []
+    for name in candidates:
+        binary = shutil.which(name)
+        if binary is None:
+            reasons.append(f"{name}: not installed")
+            continue
+        proc = subprocess.run([binary, "info"], capture_output=True, text=True, timeout=60, check=False)
+        if proc.returncode == 0:
+            return Engine(binary), f"{name} ({binary})"
+        reasons.append(f"{name}: `{name} info` failed ({(proc.stderr.strip().splitlines() or ['?'])[-1][:120]})")
+    hint = "run `bash scripts/container-engine.sh` as root, or start a Docker engine"
+    return None, "no container engine can run here: " + "; ".join(reasons) + f" — {hint}"
