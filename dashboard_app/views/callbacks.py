@@ -98,7 +98,7 @@ def register_csv(view: View, index: str, chart: str, build: TableBuilder) -> Cal
 
     @dash.callback(
         Output(view.download_id(index), "data"),
-        Input(view.csv_button_id(index), "n_clicks"),
+        inputs={"n_clicks": Input(view.csv_button_id(index), "n_clicks")},
         state={"values": control_states(view)},
         prevent_initial_call=True,
     )

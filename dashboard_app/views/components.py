@@ -170,7 +170,7 @@ def table_card(
     """
     table = dash_table.DataTable(
         id=view.graph_id(index),
-        columns=[{"id": cid, "name": name} for cid, name in columns],
+        columns=[c if isinstance(c, dict) else {"id": c[0], "name": c[1]} for c in columns],
         data=[],
         page_size=page_size,
         sort_action="native",

@@ -1,0 +1,236 @@
+"""Discoveries by Year: NEO discoveries per year (or cumulative) stacked by project, station or size class.
+
+Controls (all in the URL): ``years`` (``2000-2024``), ``size`` (all | split | 1..5 | unknown),
+``group`` (combined | project | station), ``top`` (N stations), ``mode`` (per_year | cumulative).
+Below the main chart: the size mix of the selection and the top discovery sites.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output
+
+from dashboard_app import views
+from dashboard_app.analysis import discoveries as analysis
+from dashboard_app.analysis.filters import (
+    GROUP_PROJECT,
+    GROUP_STATION,
+    GROUPING_LABELS,
+    GROUPINGS,
+    SIZE_SPLIT,
+    TOP_N_DEFAULT,
+    TOP_N_MAX,
+    size_choice_values,
+    size_options,
+    station_names,
+    year_bounds,
+)
+from dashboard_app.figures import discoveries as figures
+from dashboard_app.snapshot.model import Snapshot
+
+PATH = "/discoveries"
+NAME = "Discoveries by Year"
+ORDER = 10
+
+MODE_LABELS = {analysis.PER_YEAR: "Per year", analysis.CUMULATIVE: "Cumulative"}
+SITES_LIMIT = 20
+
+VIEW = views.View(
+    "discoveries",
+    (
+        views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
+        views.Control("size", default="all", parse=views.choice(*size_choice_values())),
+        views.Control("group", default=GROUP_PROJECT, parse=views.choice(*GROUPINGS)),
+        views.Control("top", default=TOP_N_DEFAULT, parse=views.integer(1, TOP_N_MAX)),
+        views.Control("mode", default=analysis.PER_YEAR, parse=views.choice(*analysis.MODES)),
+    ),
+)
+CALLBACKS = views.register_view_callbacks(VIEW)
+
+
+def layout(**query: Any) -> Any:
+    """The tab: controls from the URL query (junk → defaults), three chart cards filled by callbacks."""
+    snap = views.request_snapshot()
+    v = VIEW.parse(query, snap)
+    lo, hi = year_bounds(snap)
+    controls = views.controls_bar(
+        VIEW,
+        [
+            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks=_year_marks(lo, hi)),
+            views.select_control(VIEW, "size", "Size class", size_options(), v["size"]),
+            views.radio_control(VIEW, "group", "Group by", [(g, GROUPING_LABELS[g]) for g in GROUPINGS], v["group"]),
+            views.number_control(VIEW, "top", "Top N stations", 1, TOP_N_MAX, v["top"]),
+            views.radio_control(VIEW, "mode", "Count", list(MODE_LABELS.items()), v["mode"]),
+        ],
+    )
+    return views.view_page(
+        NAME,
+        "NEOs by the UTC year of their discovery observation, stacked by who found them or by size.",
+        controls,
+        [
+            views.chart_card(VIEW, "main", "Discoveries per year", file_stem="discoveries-by-year"),
+            dbc.Row(
+                [
+                    dbc.Col(views.chart_card(VIEW, "sizes", "Size classes of the selection", height=340), lg=6),
+                    dbc.Col(
+                        views.table_card(
+                            VIEW,
+                            "sites",
+                            "Top discovery sites",
+                            [
+                                ("rank", "#"),
+                                ("code", "Code"),
+                                ("name", "Name"),
+                                ("project", "Project"),
+                                ("discoveries", "Discoveries"),
+                            ],
+                            page_size=10,
+                        ),
+                        lg=6,
+                    ),
+                ]
+            ),
+        ],
+    )
+
+
+def _year_marks(lo: int, hi: int) -> dict[int, str]:
+    step = max(1, (hi - lo) // 5)
+    marks = {y: str(y) for y in range(lo, hi + 1, step)}
+    marks[hi] = str(hi)
+    return marks
+
+
+# --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------
+
+
+def _yearly(v: dict[str, Any], snap: Snapshot) -> analysis.YearlyCounts:
+    group = "size" if v["size"] == SIZE_SPLIT else v["group"]
+    top = v["top"] if group == GROUP_STATION else 0
+    key = (v["years"], v["size"], group, top, v["mode"])
+    return snap.memo(
+        "discoveries.yearly",
+        key,
+        lambda: analysis.yearly_counts(
+            snap.discoveries, v["years"], v["size"], v["group"], v["top"], v["mode"], station_names(snap)
+        ),
+    )
+
+
+def _size_mix(v: dict[str, Any], snap: Snapshot):
+    return snap.memo(
+        "discoveries.size_mix",
+        (v["years"], v["size"]),
+        lambda: analysis.size_mix(snap.discoveries, v["years"], v["size"]),
+    )
+
+
+def _sites(v: dict[str, Any], snap: Snapshot):
+    return snap.memo(
+        "discoveries.sites",
+        (v["years"], v["size"]),
+        lambda: analysis.top_sites(snap.discoveries, v["years"], v["size"], station_names(snap), SITES_LIMIT),
+    )
+
+
+def _filters_text(v: dict[str, Any]) -> str:
+    size = dict(size_options())[v["size"]]
+    return f"years {v['years'][0]}–{v['years'][1]}, {size}"
+
+
+def _empty_sentence(v: dict[str, Any]) -> str:
+    size = dict(size_options())[v["size"]]
+    return f"No NEOs were discovered in {v['years'][0]}–{v['years'][1]} in the size class “{size}”."
+
+
+def main_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the main chart: the yearly counts table, with its columns and filters stated."""
+    r = _yearly(v, snap)
+    what = (
+        "cumulative discoveries from the first year of the range"
+        if r.value_column.startswith("cum")
+        else ("discoveries in the year")
+    )
+    comment = (
+        f"Discoveries by year, {_filters_text(v)}, stacked by {r.stacked_by}.\n"
+        f"Columns: year (UTC discovery year); series (stack: {r.stacked_by}); {r.value_column} ({what})."
+    )
+    return r.table, comment
+
+
+def sizes_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the size-class chart."""
+    comment = (
+        f"Discoveries per size class, {_filters_text(v)}.\n"
+        "Columns: size_class; h_min, h_max (H edges, blank = open); discoveries."
+    )
+    return _size_mix(v, snap), comment
+
+
+def sites_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the top-sites table."""
+    comment = (
+        f"Top {SITES_LIMIT} discovery sites, {_filters_text(v)}.\n"
+        "Columns: rank; code (MPC observatory code); name; project (survey project); discoveries."
+    )
+    return _sites(v, snap), comment
+
+
+download_main = views.register_csv(VIEW, "main", "discoveries-by-year", main_csv)
+download_sizes = views.register_csv(VIEW, "sizes", "discoveries-size-classes", sizes_csv)
+download_sites = views.register_csv(VIEW, "sites", "discoveries-top-sites", sites_csv)
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[go.Figure, str]:
+    """Main chart from parsed controls: count (memoised), draw."""
+    r = _yearly(v, snap)
+    if r.empty:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    note = f"{r.n_selected:,} NEOs discovered, {_filters_text(v)}."
+    if v["size"] == SIZE_SPLIT:
+        note += (
+            " Split by size stacks the size classes (Unknown H included, so totals equal all sizes);"
+            " Group by applies to the other size choices."
+        )
+    return figures.yearly_figure(r, theme), note
+
+
+def draw_sizes(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[go.Figure, str]:
+    """Size classes of the selection (Unknown H included)."""
+    frame = _size_mix(v, snap)
+    if int(frame["discoveries"].sum()) == 0:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    return figures.size_mix_figure(frame, theme), "Size classes by H at albedo 0.14; Unknown H = no usable H."
+
+
+def draw_sites(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[list[dict[str, Any]], str]:
+    """The top discovery sites of the selection, as table rows."""
+    frame = _sites(v, snap)
+    if frame.empty:
+        return [], _empty_sentence(v)
+    return frame.to_dict("records"), f"Stations credited with the discovery observation, {_filters_text(v)}."
+
+
+update_main = views.register_chart(VIEW, "main", draw_main)
+update_sizes = views.register_chart(VIEW, "sizes", draw_sizes)
+update_sites = views.register_chart(VIEW, "sites", draw_sites, prop="data")
+
+
+@dash.callback(
+    Output(VIEW.control_id("group"), "options"),
+    Output(VIEW.control_id("top"), "disabled"),
+    Input(VIEW.control_id("size"), "value"),
+    Input(VIEW.control_id("group"), "value"),
+)
+def update_control_states(size: Any, group: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Group by does not apply in split-by-size mode; Top N only applies to station grouping."""
+    split = size == SIZE_SPLIT
+    options = [{"label": GROUPING_LABELS[g], "value": g, "disabled": split} for g in GROUPINGS]
+    return options, split or group != GROUP_STATION

@@ -1,0 +1,236 @@
+"""Size Distribution vs the population model: discovered NEOs per H bin against the model, completeness.
+
+Controls (all in the URL): ``years`` (``2000-2024``), ``hrange`` (``15.25-27.75``), ``mode``
+(differential | cumulative), ``group`` (combined | project | station), ``top`` (N stations),
+``scale`` (linear | log). Below the chart: the full model table with discovered counts and
+completeness per bin. The numbers and their caveats are explained in
+:mod:`dashboard_app.analysis.sizes`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, html
+from dash.dash_table.Format import Format, Scheme
+
+from dashboard_app import reference, views
+from dashboard_app.analysis import sizes as analysis
+from dashboard_app.analysis.filters import (
+    GROUP_COMBINED,
+    GROUP_STATION,
+    GROUPING_LABELS,
+    GROUPINGS,
+    TOP_N_DEFAULT,
+    TOP_N_MAX,
+    station_names,
+    year_bounds,
+)
+from dashboard_app.figures import sizes as figures
+from dashboard_app.snapshot.model import Snapshot
+
+PATH = "/sizes"
+NAME = "Size Distribution"
+ORDER = 20
+
+MODE_LABELS = {analysis.DIFFERENTIAL: "Per bin", analysis.CUMULATIVE: "Cumulative N(<H)"}
+SCALES = {"linear": "Linear", "log": "Log"}
+H_STEP = 0.5
+
+VIEW = views.View(
+    "sizes",
+    (
+        views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
+        views.Control(
+            "hrange",
+            default=analysis.h_bounds(),
+            parse=views.number_range(analysis.h_bounds(), step=H_STEP),
+            encode=views.encode_range,
+        ),
+        views.Control("mode", default=analysis.CUMULATIVE, parse=views.choice(*analysis.MODES)),
+        views.Control("group", default=GROUP_COMBINED, parse=views.choice(*GROUPINGS)),
+        views.Control("top", default=TOP_N_DEFAULT, parse=views.integer(1, TOP_N_MAX)),
+        views.Control("scale", default="log", parse=views.choice(*SCALES)),
+    ),
+)
+CALLBACKS = views.register_view_callbacks(VIEW)
+
+_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("h_low", "H from"),
+    ("h_high", "H to"),
+    ("model_in_bin", "Model in bin"),
+    ("discovered_in_bin", "Discovered in bin"),
+    ("completeness_in_bin", "Complete in bin"),
+    ("model_cumulative", "Model N(<H)"),
+    ("model_cumulative_low", "Model N(<H) −1σ"),
+    ("model_cumulative_high", "Model N(<H) +1σ"),
+    ("discovered_cumulative", "Discovered N(<H)"),
+    ("completeness_cumulative", "Complete N(<H)"),
+    ("completeness_cumulative_low", "Complete −1σ"),
+    ("completeness_cumulative_high", "Complete +1σ"),
+)
+
+_PERCENT = Format(precision=1, scheme=Scheme.percentage)
+_COUNT = Format(precision=0, scheme=Scheme.fixed).group(True)
+TABLE_COLUMNS: tuple[dict[str, Any], ...] = tuple(
+    {
+        "id": cid,
+        "name": name,
+        "type": "numeric",
+        "format": _PERCENT if cid.startswith("completeness") else (_COUNT if not cid.startswith("h_") else Format()),
+    }
+    for cid, name in _TABLE_COLUMNS
+)
+
+
+def layout(**query: Any) -> Any:
+    """The tab: controls from the URL query (junk → defaults), the chart and the model table."""
+    snap = views.request_snapshot()
+    v = VIEW.parse(query, snap)
+    lo, hi = year_bounds(snap)
+    h_lo, h_hi = analysis.h_bounds()
+    h_marks = {h: f"{h:g}" for h in range(int(h_lo) + 1, int(h_hi) + 1, 2)}
+    controls = views.controls_bar(
+        VIEW,
+        [
+            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"]),
+            views.range_control(VIEW, "hrange", "H range", h_lo, h_hi, v["hrange"], step=H_STEP, marks=h_marks),
+            views.radio_control(VIEW, "mode", "Count", list(MODE_LABELS.items()), v["mode"]),
+            views.radio_control(VIEW, "group", "Group by", [(g, GROUPING_LABELS[g]) for g in GROUPINGS], v["group"]),
+            views.number_control(VIEW, "top", "Top N stations", 1, TOP_N_MAX, v["top"]),
+            views.radio_control(VIEW, "scale", "Count axis", list(SCALES.items()), v["scale"]),
+        ],
+    )
+    citation = html.P(
+        [
+            html.Strong("Model: "),
+            reference.POPULATION_CITATION,
+            " ",
+            html.Em(reference.POPULATION_CAVEAT),
+        ],
+        className="small mb-0 mt-2",
+    )
+    return views.view_page(
+        "Size Distribution vs the population model",
+        "Discovered NEOs per half-magnitude H bin against the modelled population, and the completeness that implies.",
+        controls,
+        [
+            views.chart_card(
+                VIEW,
+                "main",
+                "Discovered vs model population",
+                file_stem="size-distribution",
+                height=480,
+                footer=citation,
+            ),
+            views.table_card(VIEW, "model", "Model population table", TABLE_COLUMNS, page_size=25),
+        ],
+    )
+
+
+# --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------
+
+
+def _distribution(v: dict[str, Any], snap: Snapshot) -> analysis.SizeDistribution:
+    top = v["top"] if v["group"] == GROUP_STATION else 0
+    return snap.memo(
+        "sizes.distribution",
+        (v["years"], v["hrange"], v["mode"], v["group"], top),
+        lambda: analysis.size_distribution(
+            snap.discoveries, v["years"], v["hrange"], v["mode"], v["group"], v["top"], station_names(snap)
+        ),
+    )
+
+
+def _model_table(v: dict[str, Any], snap: Snapshot):
+    return snap.memo("sizes.model_table", (v["years"],), lambda: analysis.model_table(snap.discoveries, v["years"]))
+
+
+def _filters_text(v: dict[str, Any]) -> str:
+    return f"discovered {v['years'][0]}–{v['years'][1]}, H {v['hrange'][0]:g}–{v['hrange'][1]:g}"
+
+
+def main_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the chart: one row per H bin shown."""
+    r = _distribution(v, snap)
+    cum = r.mode == analysis.CUMULATIVE
+    counted = "with H < h_high (all brighter NEOs included)" if cum else "with h_low ≤ H < h_high"
+    comment = (
+        f"Size distribution vs the model, {_filters_text(v)}, {MODE_LABELS[r.mode]}, grouped by {v['group']}.\n"
+        f"Model: {reference.POPULATION_CITATION}\n"
+        f"Columns: h_low, h_high, h_center (bin); discovered (NEOs {counted}); model (model number, same rule); "
+        "model_low, model_high (1σ, cumulative mode only); undiscovered = max(model − discovered, 0); "
+        "completeness = discovered / model, completeness_low/high = discovered / model_high/low (fractions); "
+        "'discovered: <group>' = discovered per group."
+    )
+    return r.table, comment
+
+
+def model_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the model table."""
+    comment = (
+        f"Model population table with discoveries {v['years'][0]}–{v['years'][1]}.\n"
+        f"Model: {reference.POPULATION_CITATION}\n"
+        "Columns: h_low, h_high, h_center; model_in_bin, discovered_in_bin, completeness_in_bin (h_low ≤ H < h_high); "
+        "model_cumulative (+ _low/_high 1σ), discovered_cumulative, completeness_cumulative (+ _low/_high) "
+        "for H < h_high. Completeness as fractions."
+    )
+    return _model_table(v, snap), comment
+
+
+download_main = views.register_csv(VIEW, "main", "size-distribution", main_csv)
+download_model = views.register_csv(VIEW, "model", "size-model-table", model_csv)
+
+
+# --- callbacks ------------------------------------------------------------------------------------
+
+
+def _note(r: analysis.SizeDistribution) -> str:
+    parts = []
+    if r.mode == analysis.CUMULATIVE:
+        for c in r.callouts:
+            parts.append(
+                f"Completeness at {c.label} (H < {c.h:g}): {c.value:.1%} (1σ {c.low:.1%}–{c.high:.1%}; "
+                f"{c.discovered:,} of ≈{c.model:,.0f})."
+            )
+        parts.append(
+            "Discovered counted exactly below that H; the model's N(<H) interpolated log-linearly inside its bin."
+        )
+    else:
+        parts.append("Per-bin mode: the model gives 1σ bounds for cumulative numbers only, so no band is drawn.")
+    if r.n_unknown_h:
+        parts.append(f"{r.n_unknown_h:,} discoveries with unknown H cannot be placed in a bin.")
+    if r.n_outside:
+        parts.append(f"{r.n_outside:,} discoveries lie outside the model's H bins.")
+    return " ".join(parts)
+
+
+def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[go.Figure, str]:
+    """The chart from parsed controls: compute (memoised), draw."""
+    r = _distribution(v, snap)
+    if r.empty:
+        sentence = (
+            f"No NEOs with a known H were discovered in {v['years'][0]}–{v['years'][1]} "
+            f"in the H range {v['hrange'][0]:g}–{v['hrange'][1]:g}."
+        )
+        return views.empty_figure(sentence, theme), ""
+    return figures.size_figure(r, theme, log_y=v["scale"] == "log"), _note(r)
+
+
+def draw_table(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[list[dict[str, Any]], str]:
+    """The full model table with the discovered counts of the selected years (H range not applied)."""
+    frame = _model_table(v, snap)
+    note = f"All {len(frame)} model bins, discoveries {v['years'][0]}–{v['years'][1]} (the H range does not apply)."
+    return frame.to_dict("records"), note
+
+
+update_main = views.register_chart(VIEW, "main", draw_main)
+update_table = views.register_chart(VIEW, "model", draw_table, prop="data")
+
+
+@dash.callback(Output(VIEW.control_id("top"), "disabled"), Input(VIEW.control_id("group"), "value"))
+def update_top_disabled(group: Any) -> bool:
+    """Top N only applies to station grouping."""
+    return group != GROUP_STATION

@@ -1,0 +1,29 @@
+"""Find components in a Dash layout tree (for URL round-trip tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def find(component: Any, component_id: Any) -> Any:
+    """The component with ``component_id`` in the tree under ``component`` (None when absent)."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    if children is None:
+        return None
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        found = find(child, component_id)
+        if found is not None:
+            return found
+    return None
+
+
+def control_values(layout: Any, view: Any) -> dict[str, Any]:
+    """``{name: value}`` of every control of ``view`` as rendered in ``layout``."""
+    out = {}
+    for name in view.names:
+        component = find(layout, view.control_id(name))
+        assert component is not None, f"control {name} missing from the layout"
+        out[name] = component.value
+    return out

@@ -1,0 +1,195 @@
+"""Both tabs through their callbacks on the real app: charts equal CSVs, URL round-trips, Reset, bad input."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qsl
+
+import pandas as pd
+import pytest
+
+from dashboard_app.analysis.sizes import DISCOVERED_PREFIX
+from dashboard_app.figures.sizes import COMPLETENESS, UNDISCOVERED
+from dashboard_app.tabs import discoveries, sizes
+from tests.tabs_discoveries.layout_tree import control_values
+
+pytestmark = pytest.mark.usefixtures("in_request")
+
+D_DEFAULTS = {"years": [2000, 2004], "size": "all", "group": "project", "top": 10, "mode": "per_year"}
+S_DEFAULTS = {
+    "years": [2000, 2004],
+    "hrange": [15.25, 27.75],
+    "mode": "cumulative",
+    "group": "combined",
+    "top": 10,
+    "scale": "log",
+}
+
+
+def read_csv(payload: dict) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(payload["content"]), comment="#")
+
+
+def bar_traces(fig) -> dict[str, tuple[list, list]]:
+    return {t.name: (list(t.x), list(t.y)) for t in fig.data if t.type == "bar"}
+
+
+def test_default_discoveries_chart_shows_the_hand_counted_numbers():
+    fig, note = discoveries.update_main(D_DEFAULTS, "light")
+    bars = bar_traces(fig)
+    assert list(bars) == ["LINEAR", "Catalina Survey", "Pan-STARRS", "ATLAS"]
+    assert bars["LINEAR"] == ([2000, 2001, 2002, 2003, 2004], [2, 0, 0, 0, 1])
+    assert bars["Catalina Survey"][1] == [1, 2, 0, 1, 0]
+    assert note.startswith("10 NEOs discovered")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"mode": "cumulative"},
+        {"size": "split", "years": [2000, 2003]},
+        {"group": "station", "top": 2},
+        {"group": "combined", "size": "4"},
+        {"size": "unknown", "mode": "cumulative"},
+    ],
+)
+def test_discoveries_csv_holds_exactly_what_the_chart_shows(changes):
+    values = {**D_DEFAULTS, **changes}
+    fig, _ = discoveries.update_main(values, "dark")
+    payload = discoveries.download_main(1, values)
+    csv = read_csv(payload)
+    value_column = "cumulative_discoveries" if values["mode"] == "cumulative" else "discoveries"
+    assert list(csv.columns) == ["year", "series", value_column]
+    from_csv = {
+        name: (part["year"].tolist(), part[value_column].tolist()) for name, part in csv.groupby("series", sort=False)
+    }
+    assert from_csv == bar_traces(fig)
+    assert payload["filename"].startswith("discoveries-by-year_years-")
+
+
+def test_csv_file_name_states_every_filter():
+    payload = discoveries.download_main(1, {**D_DEFAULTS, "size": "split", "mode": "cumulative"})
+    assert (
+        payload["filename"] == "discoveries-by-year_years-2000-2004_size-split_group-project_top-10_mode-cumulative.csv"
+    )
+    assert payload["content"].startswith("# Discoveries by year, years 2000–2004, Split by size")
+
+
+def test_split_totals_equal_all_sizes_totals_in_the_chart():
+    split, _ = discoveries.update_main({**D_DEFAULTS, "size": "split"}, "light")
+    combined, _ = discoveries.update_main({**D_DEFAULTS, "group": "combined"}, "light")
+    split_totals = pd.DataFrame({n: y for n, (_, y) in bar_traces(split).items()}).sum(axis=1).tolist()
+    assert split_totals == bar_traces(combined)["All NEOs"][1] == [3, 3, 0, 3, 1]
+    assert "Unknown H" in bar_traces(split)
+
+
+def test_size_mix_and_sites_csvs_match_their_chart_and_table():
+    values = {**D_DEFAULTS, "years": [2001, 2003]}
+    fig, _ = discoveries.update_sizes(values, "light")
+    mix = read_csv(discoveries.download_sizes(1, values))
+    assert list(fig.data[0].x) == mix["size_class"].tolist()
+    assert list(fig.data[0].y) == mix["discoveries"].tolist() == [0, 1, 2, 2, 1, 0]
+    rows, _ = discoveries.update_sites(values, "light")
+    sites = read_csv(discoveries.download_sites(1, values))
+    assert [r["code"] for r in rows] == sites["code"].astype(str).tolist() == ["F51", "G96", "703", "T05"]
+    assert [r["discoveries"] for r in rows] == sites["discoveries"].tolist() == [2, 2, 1, 1]
+    assert rows[2]["name"] == "Catalina Sky Survey"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"mode": "differential", "scale": "linear"},
+        {"group": "project", "hrange": [17.25, 23.25]},
+        {"group": "station", "top": 1, "years": [2001, 2003]},
+    ],
+)
+def test_size_csv_holds_exactly_what_the_chart_shows(changes):
+    values = {**S_DEFAULTS, **changes}
+    fig, _ = sizes.update_main(values, "light")
+    csv = read_csv(sizes.download_main(1, values))
+    bars = bar_traces(fig)
+    assert bars.pop(UNDISCOVERED)[1] == pytest.approx(csv["undiscovered"].tolist())
+    stacks = [c[len(DISCOVERED_PREFIX) :] for c in csv.columns if c.startswith(DISCOVERED_PREFIX)]
+    assert list(bars) == stacks
+    for name, (x, y) in bars.items():
+        assert x == csv["h_center"].tolist()
+        assert y == csv[DISCOVERED_PREFIX + name].tolist()
+    line = next(t for t in fig.data if t.name == COMPLETENESS)
+    x_col = "h_high" if values["mode"] == "cumulative" else "h_center"
+    assert list(line.x) == csv[x_col].tolist()
+    assert list(line.y) == pytest.approx(csv["completeness"].tolist())
+    assert csv["h_low"].min() >= values["hrange"][0] and csv["h_high"].max() <= values["hrange"][1]
+
+
+def test_size_chart_calls_out_completeness_at_140_m_in_cumulative_mode_only():
+    fig, note = sizes.update_main(S_DEFAULTS, "light")
+    assert any(t.name == "Completeness at 140 m at albedo 0.14" for t in fig.data)
+    assert "Completeness at 140 m at albedo 0.14 (H < 22): 0.0%" in note
+    assert "1 discoveries with unknown H" in note
+    diff_fig, diff_note = sizes.update_main({**S_DEFAULTS, "mode": "differential"}, "light")
+    assert not any(t.name.startswith("Completeness at") for t in diff_fig.data)
+    assert "no band is drawn" in diff_note
+
+
+def test_model_table_and_its_csv_list_all_bins_with_discovered_counts():
+    rows, note = sizes.update_table(S_DEFAULTS, "light")
+    csv = read_csv(sizes.download_model(1, S_DEFAULTS))
+    assert len(rows) == len(csv) == 25
+    assert [r["discovered_cumulative"] for r in rows] == csv["discovered_cumulative"].tolist()
+    assert csv["discovered_cumulative"].iloc[-1] == 8
+    assert "All 25 model bins" in note
+
+
+@pytest.mark.parametrize(("tab", "defaults"), [(discoveries, D_DEFAULTS), (sizes, S_DEFAULTS)])
+def test_reset_restores_every_control_to_the_data_defaults(tab, defaults):
+    assert dict(zip(tab.VIEW.names, tab.CALLBACKS.reset(1), strict=True)) == defaults
+
+
+@pytest.mark.parametrize(
+    ("tab", "query"),
+    [
+        (discoveries, {"years": "2001-2003", "size": "split", "group": "station", "top": "3", "mode": "cumulative"}),
+        (sizes, {"years": "2000-2002", "hrange": "17.25-24.25", "mode": "differential", "scale": "linear"}),
+    ],
+)
+def test_a_copied_url_reopens_the_same_view(tab, query):
+    shown = control_values(tab.layout(**query), tab.VIEW)
+    url = tab.CALLBACKS.sync_url(shown)
+    reopened = control_values(tab.layout(**dict(parse_qsl(url.lstrip("?")))), tab.VIEW)
+    assert reopened == shown
+    assert tab.VIEW.parse(shown, None) != tab.VIEW.parse({}, None)
+
+
+@pytest.mark.parametrize("tab", [discoveries, sizes])
+def test_bad_or_stale_url_values_open_the_default_view(tab):
+    junk = {name: "../../etc/passwd" for name in tab.VIEW.names} | {"years": "1066-1070", "unknown": "x"}
+    assert control_values(tab.layout(**junk), tab.VIEW) == control_values(tab.layout(), tab.VIEW)
+
+
+def test_tampered_callback_values_draw_the_default_chart_without_an_error():
+    junk = {"years": {"a": 1}, "size": ["split"], "group": 3.5, "top": "DROP TABLE", "mode": None}
+    fig, _ = discoveries.update_main(junk, {"theme": "x"})
+    default, _ = discoveries.update_main(D_DEFAULTS, "light")
+    assert bar_traces(fig) == bar_traces(default)
+    fig, _ = sizes.update_main({"hrange": "nan-nan", "scale": 1e9}, 42)
+    assert bar_traces(fig) == bar_traces(sizes.update_main(S_DEFAULTS, "light")[0])
+
+
+def test_an_empty_selection_shows_a_sentence_not_empty_axes():
+    fig, _ = discoveries.update_main({**D_DEFAULTS, "size": "5", "years": [2000, 2001]}, "light")
+    assert fig.data == ()
+    assert fig.layout.xaxis.visible is False
+    assert "No NEOs were discovered in 2000–2001" in fig.layout.annotations[0].text
+    fig, _ = sizes.update_main({**S_DEFAULTS, "years": [2002, 2002]}, "light")
+    assert fig.data == () and "No NEOs with a known H" in fig.layout.annotations[0].text
+
+
+def test_group_control_is_disabled_in_split_mode_and_top_n_only_for_stations():
+    options, top_disabled = discoveries.update_control_states("split", "station")
+    assert all(o["disabled"] for o in options) and top_disabled
+    options, top_disabled = discoveries.update_control_states("all", "station")
+    assert not any(o["disabled"] for o in options) and not top_disabled
+    assert sizes.update_top_disabled("project") is True
