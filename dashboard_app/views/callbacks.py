@@ -18,6 +18,7 @@ from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.theme import THEME_STORE_ID
 from dashboard_app.views.csv import csv_payload
 from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
@@ -29,13 +30,6 @@ TableBuilder = Callable[[dict[str, Any], Snapshot], "pd.DataFrame | tuple[pd.Dat
 
 def request_snapshot() -> Snapshot | None:
     """The snapshot serving this request, or None when none is loaded (or outside a request)."""
-    try:
-        from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
-    except ImportError:  # the store module is not in this build yet: use the app's store directly
-        if not flask.has_app_context():
-            return None
-        store = flask.current_app.extensions.get("neo_store")
-        return store.current() if store is not None else None
     if not flask.has_app_context():
         return None
     try:

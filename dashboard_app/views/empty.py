@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from dashboard_app.theme import figure_template
+
 NO_SNAPSHOT = "No data snapshot is loaded yet, so there is nothing to chart. Try again in a minute."
 
 
 def empty_figure(sentence: str, theme: object = None) -> go.Figure:
     """A blank, themed figure with ``sentence`` in the middle and no axes."""
-    from dashboard_app.theme import figure_template  # imported late: lands with the app factory
-
     fig = go.Figure()
     fig.update_layout(
         template=figure_template(theme),
