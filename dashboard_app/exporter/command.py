@@ -1,0 +1,151 @@
+"""``neo-explorer export``: build a snapshot from PostgreSQL ``mpc_sbn`` and publish it into DATA_DIR.
+
+Progress goes to stderr, one JSON summary line to stdout at the end, and the
+exit code says what happened (see :data:`dashboard_app.exporter.errors.EXIT_CODES`).
+Connection settings come from the environment only (``DATABASE_URL`` or libpq's
+``PG*`` variables, ``DATABASE_PASSWORD_FILE``), never from arguments, so a
+password cannot end up in a process list or shell history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from dashboard_app.exporter import errors
+from dashboard_app.exporter.connection import ConnectionSettings, redact
+from dashboard_app.exporter.errors import ExportError, ExportSettingsError
+from dashboard_app.exporter.progress import Progress
+from dashboard_app.exporter.settings import ExportSettings, load_export_settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the ``export`` options."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        "connection: DATABASE_URL (postgresql://user@host:port/mpc_sbn) or libpq's PGHOST, PGPORT, PGUSER,\n"
+        "PGDATABASE, PGPASSWORD, PGPASSFILE, PGSSLMODE; or a password in the file named by\n"
+        "DATABASE_PASSWORD_FILE. Passwords are never accepted as arguments.\n\nexit codes:\n"
+        + "\n".join(f"  {code}  {meaning}" for code, meaning in errors.EXIT_CODES.items())
+    )
+    parser.add_argument("--data-dir", type=Path, default=None, help="snapshot directory (default: DATA_DIR)")
+    parser.add_argument("--keep", type=int, default=None, help="snapshots to keep (default: SNAPSHOT_KEEP)")
+    parser.add_argument(
+        "--max-row-drop",
+        type=float,
+        default=None,
+        help="largest tolerated fractional drop of any table's rows against the current snapshot "
+        "(default: MAX_ROW_DROP)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument(
+        "--print-setup-sql",
+        action="store_true",
+        help="print the indexes (and optional read-only role) to create once on the replica, then exit",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print PostgreSQL's plan for each export query (nothing is published), then exit",
+    )
+
+
+def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> ExportSettings:
+    settings = load_export_settings(environ)
+    overrides = {}
+    if args.data_dir is not None:
+        overrides["data_dir"] = args.data_dir
+    if args.keep is not None:
+        if args.keep < 1:
+            raise ExportSettingsError(f"--keep {args.keep} is not accepted: expected an integer ≥ 1")
+        overrides["snapshot_keep"] = args.keep
+    if args.max_row_drop is not None:
+        if not 0 <= args.max_row_drop <= 1:
+            raise ExportSettingsError(f"--max-row-drop {args.max_row_drop} is not accepted: expected 0..1")
+        overrides["max_row_drop"] = args.max_row_drop
+    return settings.replace(**overrides) if overrides else settings
+
+
+def _summary(payload: dict) -> None:
+    print(json.dumps(payload, sort_keys=True), flush=True)
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    """Run the export; returns the process exit code."""
+    environ = os.environ if environ is None else environ
+    if args.print_setup_sql:
+        from dashboard_app.exporter.setup_sql import setup_script
+
+        print(setup_script(), end="")
+        return errors.EXIT_OK
+    started = time.perf_counter()
+    progress = Progress(quiet=args.quiet)
+    connection: ConnectionSettings | None = None
+    try:
+        settings = _settings(args, environ)
+        connection = settings.connection
+        if args.explain:
+            from dashboard_app.exporter.plans import explain_all
+
+            print(explain_all(connection), end="")
+            return errors.EXIT_OK
+        from dashboard_app.exporter.export import export_snapshot
+
+        progress.say(f"exporting from {connection.describe()} into {settings.data_dir}")
+        result = export_snapshot(
+            settings.data_dir,
+            connection,
+            keep=settings.snapshot_keep,
+            max_row_drop=settings.max_row_drop,
+            progress=progress,
+        )
+    except Exception as exc:  # every failure ends as one line + a documented exit code
+        code, message = _failure(exc, connection)
+        print(f"neo-explorer export: error: {message}", file=sys.stderr, flush=True)
+        _summary(
+            {
+                "status": "error",
+                "exit_code": code,
+                "error": message,
+                "elapsed_s": round(time.perf_counter() - started, 3),
+            }
+        )
+        return code
+    published = result.published
+    _summary(
+        {
+            "status": "ok",
+            "exit_code": errors.EXIT_OK,
+            "snapshot_id": published.snapshot_id,
+            "path": str(published.path),
+            "row_counts": published.row_counts,
+            "source": result.source,
+            "elapsed_s": round(time.perf_counter() - started, 3),
+            "stages": result.stages,
+        }
+    )
+    return errors.EXIT_OK
+
+
+def _failure(exc: Exception, connection: ConnectionSettings | None) -> tuple[int, str]:
+    """Exit code and one-line message (passwords scrubbed) for an export failure."""
+    from dashboard_app.snapshot.publish import PublishError, PublishLockedError, SnapshotRefusedError
+
+    secrets = connection.secrets() if connection is not None else ()
+    message = redact(" ".join(str(exc).split()) or type(exc).__name__, secrets)
+    if isinstance(exc, ExportError):
+        return exc.exit_code, message
+    if isinstance(exc, PublishLockedError):
+        return errors.EXIT_LOCKED, message
+    if isinstance(exc, SnapshotRefusedError):
+        return errors.EXIT_REFUSED, message
+    if isinstance(exc, PublishError):
+        return errors.EXIT_WRITE_FAILED, message
+    if isinstance(exc, OSError):
+        return errors.EXIT_WRITE_FAILED, f"cannot write the snapshot: {message}"
+    return errors.EXIT_INTERNAL, f"unexpected {type(exc).__name__}: {message}"

@@ -1,0 +1,84 @@
+"""Progress of an export on stderr (stage, rows, elapsed) and the per-stage figures for the summary.
+
+``NEO_EXPORT_PAUSE_AT=<stage>`` (tests only) makes the exporter announce the
+stage on stderr and wait there until the file named by ``NEO_EXPORT_RESUME_FILE``
+exists (or ``NEO_EXPORT_PAUSE_S`` seconds, default 60, have passed), so a test
+can stop the database or kill the process at a known point.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+
+PAUSE_ENV = "NEO_EXPORT_PAUSE_AT"
+RESUME_FILE_ENV = "NEO_EXPORT_RESUME_FILE"
+PAUSE_SECONDS_ENV = "NEO_EXPORT_PAUSE_S"
+
+
+@dataclass
+class StageRecord:
+    """What one stage did: rows produced, wall time, and time spent waiting for PostgreSQL."""
+
+    name: str
+    rows: int = 0
+    seconds: float = 0.0
+    db_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        out = asdict(self)
+        out["seconds"] = round(self.seconds, 3)
+        out["db_seconds"] = round(self.db_seconds, 3)
+        return out
+
+
+class Progress:
+    """Writes one line per finished stage to ``stream`` and keeps the records."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False):
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self.started = time.perf_counter()
+        self.stages: list[StageRecord] = []
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def say(self, message: str) -> None:
+        """One progress line (``export [  12.3s] message``)."""
+        if not self.quiet:
+            print(f"export [{self.elapsed():7.1f}s] {message}", file=self.stream, flush=True)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[StageRecord]:
+        """Time the block as stage ``name``; the block sets ``rows`` and ``db_seconds`` on the record."""
+        pause_here(name, self.stream)
+        record = StageRecord(name)
+        start = time.perf_counter()
+        try:
+            yield record
+        finally:
+            record.seconds = time.perf_counter() - start
+            self.stages.append(record)
+        db = f", {record.db_seconds:.1f}s waiting for PostgreSQL" if record.db_seconds else ""
+        self.say(f"{name}: {record.rows:,} rows in {record.seconds:.1f}s{db}")
+
+
+def pause_here(stage: str, stream: TextIO | None = None) -> None:
+    """Test hook: wait at ``stage`` when ``NEO_EXPORT_PAUSE_AT`` names it (see the module docstring)."""
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    stream = stream if stream is not None else sys.stderr
+    print(f"neo-export paused at {stage} pid={os.getpid()}", file=stream, flush=True)
+    resume = os.environ.get(RESUME_FILE_ENV)
+    deadline = time.monotonic() + float(os.environ.get(PAUSE_SECONDS_ENV, "60"))
+    while time.monotonic() < deadline:
+        if resume and Path(resume).exists():
+            break
+        time.sleep(0.05)

@@ -1,0 +1,249 @@
+"""The exporter's SQL against the real ``mpc_sbn`` tables, one query per stage.
+
+Every query starts from the same common table expressions, so each is
+self-contained (it can be EXPLAINed alone) and, inside the export's one
+REPEATABLE READ transaction, sees the same rows:
+
+- ``neo``: ``mpc_orbits`` rows with q ≤ the NEO limit, numbered 1..N in binary
+  order of the unpacked primary provisional designation, with the number from
+  ``numbered_identifications``;
+- ``designation``: each NEO's primary and secondary provisional designations
+  (``current_identifications``);
+- ``discovery``: each NEO's earliest non-deprecated ``disc='*'`` observation,
+  filed under its number or (with no number on the observation) one of its
+  provisional designations — including the one it had before numbering.
+
+Observations are found by indexed probes only (see ``setup_sql.py``): by
+``permid``, by ``provid`` (only rows without a ``permid``: a numbered
+observation belongs to its number), by ``trkid``, each bounded in ``obstime``
+where a window applies. Nothing scans ``obs_sbn``. Times leave the database as
+integer microseconds since 1970 (exact) so windows are compared without
+rounding. The definitions' numbers come from ``dashboard_app.definitions`` and
+are written into the SQL as literals (they are constants, never user input);
+COPY cannot take bind parameters.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from dashboard_app.definitions import (
+    APPARITION_HALF_WINDOW_DAYS,
+    APPARITION_WINDOWS_DAYS,
+    DISCOVERY_FLAG,
+    NEO_Q_MAX_AU,
+    TRACKLET_HALF_WINDOW_HOURS,
+)
+
+DEPRECATED_FLAG = "X"
+"""``obs_sbn.deprecated`` value of a deprecated observation (never counted)."""
+
+_COMMON = """
+WITH neo AS (
+    SELECT row_number() OVER (ORDER BY o.unpacked_primary_provisional_designation COLLATE "C") AS neo_id,
+           o.unpacked_primary_provisional_designation AS provid,
+           o.packed_primary_provisional_designation AS packed_provid,
+           n.permid, o.q, o.e, o.i, o.h
+    FROM mpc_orbits AS o
+    LEFT JOIN numbered_identifications AS n
+           ON n.unpacked_primary_provisional_designation = o.unpacked_primary_provisional_designation
+    WHERE o.q <= {q_max}
+),
+designation AS (
+    SELECT neo_id, provid AS des FROM neo
+    UNION
+    SELECT neo.neo_id, c.unpacked_secondary_provisional_designation
+    FROM neo
+    JOIN current_identifications AS c ON c.unpacked_primary_provisional_designation = neo.provid
+    WHERE c.unpacked_secondary_provisional_designation IS NOT NULL
+),
+discovery AS (
+    SELECT DISTINCT ON (neo_id) *
+    FROM (
+        SELECT d.neo_id, o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band
+        FROM designation AS d
+        JOIN obs_sbn AS o ON o.provid = d.des
+        WHERE o.disc = {disc} AND o.permid IS NULL AND {live}
+        UNION ALL
+        SELECT n.neo_id, o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band
+        FROM neo AS n
+        JOIN obs_sbn AS o ON o.permid = n.permid
+        WHERE o.disc = {disc} AND {live}
+    ) AS candidate
+    ORDER BY neo_id, obstime, id
+)
+"""
+
+_US_PER_DAY = 86_400_000_000
+
+_USEC = "(extract(epoch FROM {t}) * 1000000)::bigint"
+
+NEOS = """
+SELECT n.neo_id, n.provid, n.packed_provid, n.permid, n.q, n.e, n.i, n.h,
+       a.id AS disc_obs_id, {disc_us} AS disc_us, a.stn AS disc_stn, a.trkid AS disc_trkid
+FROM neo AS n
+LEFT JOIN discovery AS a USING (neo_id)
+"""
+"""Every NEO with its discovery observation (NULLs when it has none): one row per NEO."""
+
+MISSING_COUNTS = """
+, missing AS (
+    SELECT n.neo_id, n.permid FROM neo AS n
+    WHERE NOT EXISTS (SELECT FROM discovery AS a WHERE a.neo_id = n.neo_id)
+)
+SELECT neo_id, count(*) AS n_obs
+FROM (
+    SELECT m.neo_id
+    FROM missing AS m
+    JOIN designation AS d USING (neo_id)
+    JOIN obs_sbn AS o ON o.provid = d.des
+    WHERE o.permid IS NULL AND {live}
+    UNION ALL
+    SELECT m.neo_id
+    FROM missing AS m
+    JOIN obs_sbn AS o ON o.permid = m.permid
+    WHERE {live}
+) AS found
+GROUP BY neo_id
+"""
+"""Non-deprecated observation counts of the NEOs without a discovery observation."""
+
+TRACKLETS = """
+SELECT a.neo_id, o.id, {obs_us} AS t_us, o.ra, o.dec, o.mag, o.band
+FROM discovery AS a
+JOIN obs_sbn AS o
+  ON o.trkid = a.trkid
+ AND o.obstime BETWEEN a.obstime - {trk_half} AND a.obstime + {trk_half}
+WHERE {live}
+UNION ALL
+SELECT a.neo_id, a.id, {disc_us} AS t_us, a.ra, a.dec, a.mag, a.band
+FROM discovery AS a
+WHERE a.trkid IS NULL
+"""
+"""Observations of each discovery tracklet (same trkid, ±12 h; the discovery alone without trkid)."""
+
+APPARITION_OBSERVATIONS = """
+, observation AS (
+    SELECT a.neo_id, o.stn, o.trkid, o.id, {dt_us} AS dt_us
+    FROM discovery AS a
+    JOIN designation AS d USING (neo_id)
+    JOIN obs_sbn AS o
+      ON o.provid = d.des
+     AND o.obstime BETWEEN a.obstime - {app_half} AND a.obstime + {app_half}
+    WHERE o.permid IS NULL AND {live}
+    UNION ALL
+    SELECT a.neo_id, o.stn, o.trkid, o.id, {dt_us} AS dt_us
+    FROM discovery AS a
+    JOIN neo AS n USING (neo_id)
+    JOIN obs_sbn AS o
+      ON o.permid = n.permid
+     AND o.obstime BETWEEN a.obstime - {app_half} AND a.obstime + {app_half}
+    WHERE {live}
+),
+per_tracklet AS (
+    SELECT neo_id, stn,
+           min(dt_us) AS first_us,
+           min(dt_us) FILTER (WHERE dt_us >= 0) AS first_post_us,
+           min(abs(dt_us)) AS nearest_us,
+           {tracklet_counts}
+    FROM observation
+    GROUP BY neo_id, stn, trkid, CASE WHEN trkid IS NULL THEN id END
+)
+SELECT neo_id, stn, min(first_us) AS first_us, min(first_post_us) AS first_post_us,
+       {station_counts}
+FROM per_tracklet
+GROUP BY neo_id, stn
+"""
+"""Per NEO × station within ±200 days of discovery: first Δt, first Δt ≥ 0 (µs) and the window counts.
+
+An observation without ``trkid`` is a tracklet of its own. A tracklet counts in a
+post-discovery window when one of its observations has 0 ≤ Δt ≤ W, in an
+either-side window when one has |Δt| ≤ W.
+"""
+
+
+def apparition_count_columns() -> list[str]:
+    """Output count columns of :data:`APPARITION_OBSERVATIONS`, in the snapshot schema's order."""
+    return [
+        f"n_{kind}_{side}_{w}" for w in APPARITION_WINDOWS_DAYS for side in ("post", "any") for kind in ("trk", "obs")
+    ]
+
+
+def _window_counts() -> dict[str, sql.Composable]:
+    per_tracklet, per_station = [], []
+    for w in APPARITION_WINDOWS_DAYS:
+        w_us = sql.Literal(w * _US_PER_DAY)
+        per_tracklet += [
+            sql.SQL("count(*) FILTER (WHERE dt_us >= 0 AND dt_us <= {w}) AS {n}").format(
+                w=w_us, n=sql.Identifier(f"n_obs_post_{w}")
+            ),
+            sql.SQL("count(*) FILTER (WHERE abs(dt_us) <= {w}) AS {n}").format(
+                w=w_us, n=sql.Identifier(f"n_obs_any_{w}")
+            ),
+        ]
+        per_station += [
+            sql.SQL("count(*) FILTER (WHERE first_post_us <= {w}) AS {n}").format(
+                w=w_us, n=sql.Identifier(f"n_trk_post_{w}")
+            ),
+            sql.SQL("sum({n})::bigint AS {n}").format(n=sql.Identifier(f"n_obs_post_{w}")),
+            sql.SQL("count(*) FILTER (WHERE nearest_us <= {w}) AS {n}").format(
+                w=w_us, n=sql.Identifier(f"n_trk_any_{w}")
+            ),
+            sql.SQL("sum({n})::bigint AS {n}").format(n=sql.Identifier(f"n_obs_any_{w}")),
+        ]
+    return {
+        "tracklet_counts": sql.SQL(",\n           ").join(per_tracklet),
+        "station_counts": sql.SQL(",\n       ").join(per_station),
+    }
+
+
+STATIONS = """
+SELECT obscode AS stn, name, longitude, rhocosphi, rhosinphi
+FROM obscodes
+"""
+"""The observatory codes (a small table)."""
+
+NEWEST_OBSERVATION = """
+SELECT {newest_us} FROM obs_sbn
+"""
+"""The newest observation time in ``obs_sbn`` (one backward step of the obstime index)."""
+
+
+def _live(alias: str = "o") -> sql.Composable:
+    return sql.SQL("({a}.deprecated IS NULL OR {a}.deprecated <> {flag})").format(
+        a=sql.Identifier(alias), flag=sql.Literal(DEPRECATED_FLAG)
+    )
+
+
+def _params() -> dict[str, sql.Composable]:
+    return {
+        "q_max": sql.Literal(NEO_Q_MAX_AU),
+        "disc": sql.Literal(DISCOVERY_FLAG),
+        "live": _live(),
+        "trk_half": sql.SQL("make_interval(secs => {})").format(sql.Literal(round(TRACKLET_HALF_WINDOW_HOURS * 3600))),
+        "app_half": sql.SQL("make_interval(days => {})").format(sql.Literal(APPARITION_HALF_WINDOW_DAYS)),
+        "disc_us": sql.SQL(_USEC.format(t="a.obstime")),
+        "obs_us": sql.SQL(_USEC.format(t="o.obstime")),
+        "dt_us": sql.SQL(_USEC.format(t="o.obstime - a.obstime")),
+        "newest_us": sql.SQL(_USEC.format(t="max(obstime)")),
+        **_window_counts(),
+    }
+
+
+def compose(body: str, *, common: bool = True) -> sql.Composed:
+    """The stage query ``body`` (one of this module's constants), after the common CTEs when ``common``."""
+    text = (_COMMON + body) if common else body
+    params = _params()
+    return sql.SQL(text.strip()).format(**{k: v for k, v in params.items() if "{" + k + "}" in text})
+
+
+def stage_queries() -> dict[str, sql.Composed]:
+    """Stage name → its composed query (what the exporter runs, and what the plan check EXPLAINs)."""
+    return {
+        "neos": compose(NEOS),
+        "missing": compose(MISSING_COUNTS),
+        "tracklets": compose(TRACKLETS),
+        "apparitions": compose(APPARITION_OBSERVATIONS),
+        "stations": compose(STATIONS, common=False),
+        "newest": compose(NEWEST_OBSERVATION, common=False),
+    }
