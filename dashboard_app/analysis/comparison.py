@@ -200,10 +200,15 @@ def reach(s: Sightings, metric: Metric) -> pd.DataFrame:
     return out[["group", "project", "neos", "tracklets", "observations", "value"]]
 
 
+def group_project(group: str, group_by: str) -> str:
+    """The survey project a group belongs to (itself in project mode; "Others" stays "Others")."""
+    if group_by == "project" or group == OTHERS:
+        return group
+    return reference.project_of(group)
+
+
 def _project_of_groups(groups: pd.Series, group_by: str) -> list[str]:
-    if group_by == "project":
-        return groups.tolist()
-    return [OTHERS if g == OTHERS else reference.project_of(g) for g in groups]
+    return [group_project(g, group_by) for g in groups]
 
 
 def _membership(s: Sightings, groups: list[str]) -> np.ndarray:

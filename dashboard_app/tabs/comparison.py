@@ -1,0 +1,443 @@
+"""Multi-survey Comparison: which surveys saw the NEOs discovered in these years during their apparition.
+
+Controls (all in the URL): ``years``, ``size`` (all | 1..5 | unknown), ``group`` (project | station),
+``venn`` (up to 3 groups, comma-separated; empty = the three largest), ``side`` (post | any),
+``window`` (days), ``metric`` (neos | tracklets | observations), ``labels`` (counts | percent | both),
+``annual`` (count | pct). Charts: Venn, summary table, reach bars, co-detection heatmap, annual
+lines, station detail.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard_app import reference, views
+from dashboard_app.analysis import comparison as analysis
+from dashboard_app.analysis.filters import (
+    SIZE_SPLIT,
+    size_options,
+    size_orders,
+    station_label,
+    station_names,
+    year_bounds,
+)
+from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
+from dashboard_app.figures import comparison as figures
+from dashboard_app.figures.venn import LABEL_MODES, venn_figure
+from dashboard_app.snapshot.model import Snapshot
+
+PATH = "/comparison"
+NAME = "Multi-survey Comparison"
+ORDER = 30
+
+TAB = "comparison"
+MAX_VENN = 3
+SIZE_CHOICES = [(v, label) for v, label in size_options() if v != SIZE_SPLIT]
+GROUP_LABELS = {"project": "Survey project", "station": "Station"}
+SIDE_LABELS = {"post": "After discovery only", "any": "Include precoveries"}
+LABEL_MODE_LABELS = {"counts": "Counts", "percent": "% of eligible", "both": "Both"}
+ANNUAL_LABELS = {"count": "Count", "pct": "% of the year's NEOs"}
+RULE = (
+    "A group saw a NEO when one of its stations observed it inside the window: 0 ≤ Δt ≤ W days after the "
+    "discovery time, or |Δt| ≤ W when precoveries are included. The discovering station counts as having "
+    "seen it. Stations outside the named projects fall into “Other Follow-up”; in station mode every station "
+    "is its own group."
+)
+
+
+STATION_CODE = re.compile(r"^[A-Z0-9]{3}$")
+
+
+def _parse_groups(raw: Any, _snapshot: Snapshot | None) -> tuple[str, ...]:
+    """Up to three group names (project names or station codes) from a list or comma-separated text.
+
+    More than three keep the last three (a fourth pick replaces the oldest); unknown names are junk.
+    """
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, (list, tuple)) or len(items) > 2 * MAX_VENN:
+        raise views.ControlValueError(f"expected up to {MAX_VENN} groups, got {raw!r}")
+    projects = {p.name for p in reference.projects()}
+    out: list[str] = []
+    for item in items:
+        name = item.strip() if isinstance(item, str) else None
+        if name is None or not (name in projects or STATION_CODE.match(name)):
+            raise views.ControlValueError(f"not a project or station code: {item!r}")
+        if name not in out:
+            out.append(name)
+    return tuple(out[-MAX_VENN:])
+
+
+VIEW = views.View(
+    TAB,
+    (
+        views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
+        views.Control("size", default="all", parse=views.choice(*(v for v, _ in SIZE_CHOICES))),
+        views.Control("group", default="project", parse=views.choice(*analysis.GROUP_BY_OPTIONS)),
+        views.Control("venn", default=(), parse=_parse_groups, encode=",".join),
+        views.Control("side", default="post", parse=views.choice(*SIDE_LABELS)),
+        views.Control(
+            "window",
+            default=str(analysis.DEFAULT_WINDOW),
+            parse=views.choice(*(str(w) for w in APPARITION_WINDOWS_DAYS)),
+        ),
+        views.Control("metric", default="neos", parse=views.choice(*analysis.METRICS)),
+        views.Control("labels", default="both", parse=views.choice(*LABEL_MODES)),
+        views.Control("annual", default="count", parse=views.choice(*ANNUAL_LABELS)),
+    ),
+)
+CALLBACKS = views.register_view_callbacks(VIEW)
+
+
+# --- layout --------------------------------------------------------------------------------------
+
+
+def layout(**query: Any) -> Any:
+    """The tab: controls from the URL query (junk → defaults), six cards filled by callbacks."""
+    snap = views.request_snapshot()
+    v = VIEW.parse(query, snap)
+    lo, hi = year_bounds(snap)
+    venn_id = VIEW.control_id("venn")
+    controls = views.controls_bar(
+        VIEW,
+        [
+            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}),
+            views.select_control(VIEW, "size", "Size class", SIZE_CHOICES, v["size"]),
+            views.radio_control(VIEW, "group", "Group by", list(GROUP_LABELS.items()), v["group"]),
+            html.Div(
+                [
+                    dbc.Label("Venn groups (up to 3; empty = the three largest)", html_for=venn_id, className="mb-1"),
+                    dcc.Dropdown(
+                        id=venn_id,
+                        options=group_options(snap, v["group"]),
+                        value=list(v["venn"]),
+                        multi=True,
+                        placeholder="The three largest groups",
+                    ),
+                ],
+                className="view-control mb-2",
+            ),
+            views.radio_control(VIEW, "side", "Observations counted", list(SIDE_LABELS.items()), v["side"]),
+            views.select_control(VIEW, "window", "Apparition window", _window_options(v["side"]), v["window"]),
+            views.radio_control(VIEW, "metric", "Reach metric", list(analysis.METRIC_LABELS.items()), v["metric"]),
+            views.radio_control(VIEW, "labels", "Venn labels", list(LABEL_MODE_LABELS.items()), v["labels"]),
+            views.radio_control(VIEW, "annual", "Annual lines", list(ANNUAL_LABELS.items()), v["annual"]),
+        ],
+    )
+    summary_columns = [("measure", "Measure"), ("value", "Value")]
+    return views.view_page(
+        NAME,
+        "Which surveys saw the NEOs discovered in these years during their discovery apparition, "
+        "and how much do they overlap?",
+        controls,
+        [
+            html.P(RULE, className="small text-body-secondary"),
+            dbc.Row(
+                [
+                    dbc.Col(views.chart_card(VIEW, "venn", "Overlap of the chosen groups", height=440), lg=7),
+                    dbc.Col(views.table_card(VIEW, "summary", "Summary", summary_columns, page_size=10), lg=5),
+                ]
+            ),
+            views.chart_card(VIEW, "reach", "Survey reach", height=520),
+            views.chart_card(VIEW, "codetect", "Pairwise co-detection", height=560),
+            views.chart_card(VIEW, "annual", "NEOs seen per discovery year", height=440),
+            views.chart_card(VIEW, "stations", "Station detail", height=620),
+        ],
+    )
+
+
+def _window_options(side: str) -> list[tuple[str, str]]:
+    sign = "±" if side == "any" else "+"
+    return [(str(w), f"{sign}{w} days") for w in APPARITION_WINDOWS_DAYS]
+
+
+def group_options(snap: Snapshot | None, group_by: str) -> list[dict[str, str]]:
+    """Dropdown options of the Venn groups: every project, or every station with observations."""
+    if group_by != "station":
+        return [{"label": p.name, "value": p.name} for p in reference.projects()]
+    if snap is None:
+        return []
+    return snap.memo("comparison.station_options", (), lambda: _station_options(snap))
+
+
+def _station_options(snap: Snapshot) -> list[dict[str, str]]:
+    names = station_names(snap)
+    counts = snap.apparitions["stn"].astype(str).value_counts()
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [
+        {"label": f"{station_label(code, names)} · {reference.project_of(code)}", "value": code} for code, _ in ranked
+    ]
+
+
+# --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------
+
+
+def _selection(v: dict[str, Any]) -> analysis.SurveySelection:
+    return analysis.SurveySelection(
+        years=v["years"],
+        sizes=size_orders(v["size"]),
+        group_by=v["group"],
+        window=int(v["window"]),
+        precovery=v["side"] == "any",
+    )
+
+
+def _sightings(v: dict[str, Any], snap: Snapshot) -> analysis.Sightings:
+    sel = _selection(v)
+    return snap.memo("comparison.sightings", sel, lambda: analysis.sightings(snap.discoveries, snap.apparitions, sel))
+
+
+def _derived(name: str, v: dict[str, Any], snap: Snapshot, extra: tuple, compute) -> Any:
+    s = _sightings(v, snap)
+    return snap.memo(f"comparison.{name}", (s.selection, *extra), lambda: compute(s))
+
+
+def _labels(v: dict[str, Any], snap: Snapshot) -> dict[str, str]:
+    if v["group"] != "station":
+        return {}
+    names = station_names(snap)
+    return snap.memo("comparison.station_labels", (), lambda: {c: station_label(c, names) for c in names})
+
+
+def venn_groups(v: dict[str, Any], snap: Snapshot) -> list[str]:
+    """The chosen Venn groups that exist in this grouping, or the three largest when none do."""
+    valid = {o["value"] for o in group_options(snap, v["group"])}
+    chosen = [g for g in v["venn"] if g in valid]
+    return chosen or _derived("default_venn", v, snap, (), analysis.default_venn_groups)
+
+
+def _venn(v: dict[str, Any], snap: Snapshot):
+    groups = tuple(venn_groups(v, snap))
+    return _derived("venn", v, snap, (groups,), lambda s: analysis.venn_regions(s, list(groups)) if groups else None)
+
+
+def _reach(v: dict[str, Any], snap: Snapshot):
+    return _derived("reach", v, snap, (v["metric"],), lambda s: analysis.reach(s, v["metric"]))
+
+
+def _matrix_groups(v: dict[str, Any], snap: Snapshot) -> list[str]:
+    return _derived("matrix_groups", v, snap, (), lambda s: analysis.top_groups(s, analysis.MATRIX_TOP_STATIONS))
+
+
+def _codetect(v: dict[str, Any], snap: Snapshot):
+    return _derived("codetect", v, snap, (), lambda s: analysis.co_detection(s, _matrix_groups(v, snap)))
+
+
+def _annual(v: dict[str, Any], snap: Snapshot):
+    return _derived(
+        "annual", v, snap, (), lambda s: analysis.annual_reach(s, analysis.top_groups(s, analysis.ANNUAL_TOP_STATIONS))
+    )
+
+
+def _summary(v: dict[str, Any], snap: Snapshot):
+    return _derived("summary", v, snap, (), analysis.overlap_summary)
+
+
+def _stations(v: dict[str, Any], snap: Snapshot):
+    groups = tuple(venn_groups(v, snap))
+    return _derived(
+        "stations",
+        v,
+        snap,
+        (groups, v["metric"]),
+        lambda s: analysis.station_detail(s, list(groups), v["metric"], station_names(snap)),
+    )
+
+
+def _filters_text(v: dict[str, Any]) -> str:
+    size = dict(SIZE_CHOICES)[v["size"]]
+    window = f"±{v['window']} d incl. precoveries" if v["side"] == "any" else f"0…+{v['window']} d after discovery"
+    return f"discovered {v['years'][0]}–{v['years'][1]}, {size}, seen {window}, by {GROUP_LABELS[v['group']].lower()}"
+
+
+def _empty_sentence(v: dict[str, Any]) -> str:
+    size = dict(SIZE_CHOICES)[v["size"]]
+    return f"No NEOs were discovered in {v['years'][0]}–{v['years'][1]} in the size class “{size}”."
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def draw_venn(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Venn of the chosen groups (or the three largest)."""
+    if _sightings(v, snap).n_eligible == 0:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    groups = venn_groups(v, snap)
+    labels = _labels(v, snap)
+    colours = [figures.project_colour(analysis.group_project(g, v["group"])) for g in groups]
+    names = [labels.get(g, g) for g in groups]
+    fig = venn_figure(_venn(v, snap), names, colours, v["labels"], theme)
+    return fig, f"Circle sizes are not proportional to the counts. Eligible NEOs: {_filters_text(v)}."
+
+
+def draw_summary(v: dict[str, Any], snap: Snapshot, _theme: Any):
+    """The summary table rows."""
+    if _sightings(v, snap).n_eligible == 0:
+        return [], _empty_sentence(v)
+    return _summary(v, snap).to_dict("records"), f"NEOs {_filters_text(v)}."
+
+
+def draw_reach(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Reach bars per group."""
+    frame = _reach(v, snap)
+    if frame.empty:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    note = (
+        f"{analysis.METRIC_LABELS[v['metric']]} per group, NEOs {_filters_text(v)}. Catch-all groups are at the bottom."
+    )
+    if v["group"] == "station":
+        note += f" The top {analysis.REACH_TOP_STATIONS} stations are shown; the rest are summed as “Others”."
+    return figures.reach_figure(frame, v["metric"], _labels(v, snap), theme), note
+
+
+def draw_codetect(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Pairwise co-detection heatmap."""
+    groups = _matrix_groups(v, snap)
+    if not groups:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    note = (
+        "Each cell: % of the row group's NEOs that the column group also saw; the diagonal gives the row group's count."
+    )
+    if v["group"] == "station":
+        note += f" The {analysis.MATRIX_TOP_STATIONS} stations that saw the most NEOs."
+    return figures.codetection_figure(_codetect(v, snap), groups, _labels(v, snap), theme), note
+
+
+def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Annual lines of NEOs seen per group."""
+    frame = _annual(v, snap)
+    if frame.empty:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    note = "NEOs seen by each group, per discovery year"
+    note += " as % of that year's eligible NEOs." if v["annual"] == "pct" else "."
+    if v["group"] == "station":
+        note += f" The {analysis.ANNUAL_TOP_STATIONS} stations that saw the most NEOs."
+    return figures.annual_figure(frame, v["annual"], _labels(v, snap), theme), note
+
+
+def draw_stations(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Per-station detail behind the chosen groups."""
+    frame = _stations(v, snap)
+    if frame.empty:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    groups = venn_groups(v, snap)
+    labels = _labels(v, snap)
+    within = ", ".join(labels.get(g, g) for g in groups)
+    metric = analysis.METRIC_LABELS[v["metric"]].lower()
+    note = f"The {analysis.DETAIL_TOP_STATIONS} busiest stations of {within} by {metric}; hover for all measures."
+    return figures.station_detail_figure(frame, v["metric"], theme), note
+
+
+UPDATES = {
+    "venn": views.register_chart(VIEW, "venn", draw_venn),
+    "summary": views.register_chart(VIEW, "summary", draw_summary, prop="data"),
+    "reach": views.register_chart(VIEW, "reach", draw_reach),
+    "codetect": views.register_chart(VIEW, "codetect", draw_codetect),
+    "annual": views.register_chart(VIEW, "annual", draw_annual),
+    "stations": views.register_chart(VIEW, "stations", draw_stations),
+}
+"""Chart index → its registered callback (plain functions: tests call them directly)."""
+
+
+# --- CSV downloads: the same frames the charts draw -----------------------------------------------
+
+
+def venn_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the Venn regions."""
+    groups = venn_groups(v, snap)
+    comment = (
+        f"Venn regions of {', '.join(groups)}; NEOs {_filters_text(v)}.\n"
+        "Columns: mask (bit i set = seen by group i in the order listed); region; neos; pct_of_eligible."
+    )
+    return _venn(v, snap), comment
+
+
+def summary_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the summary table."""
+    return _summary(v, snap), f"Summary, NEOs {_filters_text(v)}.\nColumns: measure; value."
+
+
+def reach_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the reach bars."""
+    comment = (
+        f"Survey reach, NEOs {_filters_text(v)}; bars show the column value = {v['metric']}.\n"
+        "Columns: group; project; neos (NEOs seen); tracklets and observations (summed over the group's "
+        "stations inside the window); value (the charted metric)."
+    )
+    return _reach(v, snap), comment
+
+
+def codetect_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the co-detection heatmap."""
+    comment = (
+        f"Pairwise co-detection, NEOs {_filters_text(v)}.\n"
+        "Columns: row_group; col_group; n_row (NEOs the row group saw); n_both (NEOs both saw); "
+        "pct_of_row (100 * n_both / n_row)."
+    )
+    return _codetect(v, snap), comment
+
+
+def annual_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the annual lines."""
+    comment = (
+        f"NEOs seen per group per discovery year, NEOs {_filters_text(v)}.\n"
+        "Columns: disc_year; group; neos (seen by the group); eligible (NEOs discovered that year in the "
+        "selection); pct_of_eligible."
+    )
+    return _annual(v, snap), comment
+
+
+def stations_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the station detail chart."""
+    comment = (
+        f"Station detail, NEOs {_filters_text(v)}.\n"
+        "Columns: stn; name; project; neos (NEOs seen); tracklets; observations; discovered (eligible NEOs "
+        "the station discovered); value (the charted metric)."
+    )
+    return _stations(v, snap), comment
+
+
+DOWNLOADS = {
+    "venn": views.register_csv(VIEW, "venn", "comparison-venn", venn_csv),
+    "summary": views.register_csv(VIEW, "summary", "comparison-summary", summary_csv),
+    "reach": views.register_csv(VIEW, "reach", "comparison-reach", reach_csv),
+    "codetect": views.register_csv(VIEW, "codetect", "comparison-codetection", codetect_csv),
+    "annual": views.register_csv(VIEW, "annual", "comparison-annual", annual_csv),
+    "stations": views.register_csv(VIEW, "stations", "comparison-stations", stations_csv),
+}
+"""Chart index → its registered CSV download callback."""
+
+
+# --- control states ---------------------------------------------------------------------------------
+
+
+@dash.callback(
+    Output(VIEW.control_id("venn"), "options"),
+    Output(VIEW.control_id("venn"), "value", allow_duplicate=True),
+    Input(VIEW.control_id("group"), "value"),
+    Input(VIEW.control_id("venn"), "value"),
+    prevent_initial_call=True,
+)
+def update_group_choices(group: Any, chosen: Any) -> tuple[Any, Any]:
+    """Switching grouping offers that grouping's groups and clears the Venn choice; a 4th pick drops the oldest."""
+    if dash.ctx.triggered_id == VIEW.control_id("group"):
+        group = group if group in analysis.GROUP_BY_OPTIONS else "project"
+        return group_options(views.request_snapshot(), group), []
+    if isinstance(chosen, list) and len(chosen) > MAX_VENN:
+        return dash.no_update, chosen[-MAX_VENN:]
+    raise PreventUpdate
+
+
+@dash.callback(
+    Output(VIEW.control_id("window"), "options"),
+    Input(VIEW.control_id("side"), "value"),
+    prevent_initial_call=True,
+)
+def update_window_labels(side: Any) -> list[dict[str, str]]:
+    """Window labels say +W (after discovery) or ±W (with precoveries)."""
+    return [{"label": label, "value": value} for value, label in _window_options(side if side == "any" else "post")]

@@ -1,0 +1,236 @@
+"""Follow-up Timing: after a survey discovers a NEO, how soon does a different survey observe it?
+
+Controls (all in the URL): ``years``, ``size`` (all | 1..5 | unknown), ``days`` (max days shown).
+Charts: response curves, response time per follow-up project, discovering × first follow-up
+project, median days to first follow-up per discovery year.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+from dashboard_app import views
+from dashboard_app.analysis import followup as analysis
+from dashboard_app.analysis.filters import SIZE_SPLIT, size_options, size_orders, year_bounds
+from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, FOLLOWUP_BY_PROJECT, OTHER_FOLLOWUP_PROJECT
+from dashboard_app.figures import followup as figures
+from dashboard_app.snapshot.model import Snapshot
+
+PATH = "/followup"
+NAME = "Follow-up Timing"
+ORDER = 40
+
+TAB = "followup"
+SIZE_CHOICES = [(v, label) for v, label in size_options() if v != SIZE_SPLIT]
+RULE = (
+    f"Follow-up rule (by survey project): {FOLLOWUP_BY_PROJECT.summary} A project's delay is its earliest "
+    f"station's first observation at or after discovery; stations outside the named projects form "
+    f"“{OTHER_FOLLOWUP_PROJECT}”, so they do not follow up a NEO that one of them discovered."
+)
+
+VIEW = views.View(
+    TAB,
+    (
+        views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
+        views.Control("size", default="all", parse=views.choice(*(v for v, _ in SIZE_CHOICES))),
+        views.Control("days", default=analysis.DEFAULT_MAX_DAYS, parse=views.integer(1, APPARITION_HALF_WINDOW_DAYS)),
+    ),
+)
+CALLBACKS = views.register_view_callbacks(VIEW)
+
+
+def layout(**query: Any) -> Any:
+    """The tab: controls from the URL query (junk → defaults), four chart cards filled by callbacks."""
+    snap = views.request_snapshot()
+    v = VIEW.parse(query, snap)
+    lo, hi = year_bounds(snap)
+    controls = views.controls_bar(
+        VIEW,
+        [
+            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}),
+            views.select_control(VIEW, "size", "Size class", SIZE_CHOICES, v["size"]),
+            views.number_control(VIEW, "days", "Max days shown", 1, APPARITION_HALF_WINDOW_DAYS, v["days"]),
+        ],
+    )
+    return views.view_page(
+        NAME,
+        "After a survey discovers a NEO, how soon does a different survey observe it?",
+        controls,
+        [
+            html.P(RULE, className="small text-body-secondary"),
+            views.chart_card(VIEW, "curves", "Share of NEOs followed up within t days", height=440),
+            views.chart_card(VIEW, "boxes", "Response time per follow-up project", height=460),
+            views.chart_card(VIEW, "matrix", "Discovering project × first follow-up project", height=560),
+            views.chart_card(VIEW, "annual", "Median days to first follow-up per discovery year", height=420),
+        ],
+    )
+
+
+# --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------
+
+
+def _selected(v: dict[str, Any], snap: Snapshot):
+    """(eligible discoveries, their follow-up delays) for the selection."""
+    sel = analysis.FollowupSelection(years=v["years"], sizes=size_orders(v["size"]))
+    delays = snap.memo("followup.delays", (), lambda: analysis.followup_delays(snap.discoveries, snap.apparitions))
+    return snap.memo("followup.selected", sel, lambda: analysis.eligible_followups(snap.discoveries, delays, sel))
+
+
+def _derived(name: str, v: dict[str, Any], snap: Snapshot, extra: tuple, compute) -> Any:
+    eligible, delays = _selected(v, snap)
+    key = (v["years"], v["size"], *extra)
+    return snap.memo(f"followup.{name}", key, lambda: compute(eligible, delays))
+
+
+def _curves(v: dict[str, Any], snap: Snapshot):
+    return _derived("curves", v, snap, (v["days"],), lambda e, d: analysis.response_curves(d, len(e), v["days"]))
+
+
+def _boxes(v: dict[str, Any], snap: Snapshot):
+    return _derived("boxes", v, snap, (), lambda _e, d: analysis.project_response_boxes(d))
+
+
+def _matrix(v: dict[str, Any], snap: Snapshot):
+    return _derived("matrix", v, snap, (), analysis.first_followup_matrix)
+
+
+def _annual(v: dict[str, Any], snap: Snapshot):
+    return _derived("annual", v, snap, (), analysis.annual_first_followup)
+
+
+def _summary(v: dict[str, Any], snap: Snapshot):
+    return _derived("summary", v, snap, (), analysis.followup_summary)
+
+
+def _filters_text(v: dict[str, Any]) -> str:
+    return f"NEOs discovered {v['years'][0]}–{v['years'][1]}, {dict(SIZE_CHOICES)[v['size']]}"
+
+
+def _empty_sentence(v: dict[str, Any]) -> str:
+    size = dict(SIZE_CHOICES)[v["size"]]
+    return f"No NEOs were discovered in {v['years'][0]}–{v['years'][1]} in the size class “{size}”."
+
+
+def _n_eligible(v: dict[str, Any], snap: Snapshot) -> int:
+    return len(_selected(v, snap)[0])
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def draw_curves(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Response curves of the 1st, 2nd and 3rd different project."""
+    if _n_eligible(v, snap) == 0:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    summary = dict(_summary(v, snap).to_numpy().tolist())
+    n, first = summary["Eligible NEOs"], summary["Followed up by at least 1 other project"]
+    median = summary["Median days to first follow-up"]
+    note = (
+        f"{_filters_text(v)}: {n:,}. Followed up by another project within the apparition: {first:,} "
+        f"({100 * first / n:.1f}%), median {median if median is not None else '–'} days. "
+        "Shares are of all eligible NEOs, so NEOs never followed up keep the curves below 100%."
+    )
+    return figures.response_curves_figure(_curves(v, snap), v["days"], theme), note
+
+
+def draw_boxes(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Box plots of response time per follow-up project."""
+    frame = _boxes(v, snap)
+    if frame.empty:
+        sentence = (
+            _empty_sentence(v)
+            if _n_eligible(v, snap) == 0
+            else f"No follow-up project has at least {analysis.MIN_BOX_VALUES} response times in this selection."
+        )
+        return views.empty_figure(sentence, theme), ""
+    note = (
+        f"Days from discovery to each project's first observation of the NEO, projects with at least "
+        f"{analysis.MIN_BOX_VALUES} NEOs, fastest median first. Whiskers reach 1.5 IQR; the axis stops at "
+        f"{v['days']} days (the CSV has every statistic)."
+    )
+    return figures.project_boxes_figure(frame, v["days"], theme), note
+
+
+def draw_matrix(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Heatmap of discovering project × first follow-up project."""
+    frame = _matrix(v, snap)
+    if frame.empty:
+        return views.empty_figure(_empty_sentence(v), theme), ""
+    note = f"NEOs per cell; hover for the median delay. “{analysis.NO_FOLLOWUP}”: no other project observed it."
+    return figures.first_followup_heatmap(frame, theme), note
+
+
+def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any):
+    """Median days to first follow-up per discovery year with the interquartile band."""
+    frame = _annual(v, snap)
+    if frame.empty:
+        sentence = (
+            _empty_sentence(v)
+            if _n_eligible(v, snap) == 0
+            else f"No discovery year in the selection has at least {analysis.MIN_YEAR_NEOS} followed-up NEOs."
+        )
+        return views.empty_figure(sentence, theme), ""
+    note = f"Years with at least {analysis.MIN_YEAR_NEOS} followed-up NEOs; the band is the interquartile range."
+    return figures.annual_median_figure(frame, theme), note
+
+
+UPDATES = {
+    "curves": views.register_chart(VIEW, "curves", draw_curves),
+    "boxes": views.register_chart(VIEW, "boxes", draw_boxes),
+    "matrix": views.register_chart(VIEW, "matrix", draw_matrix),
+    "annual": views.register_chart(VIEW, "annual", draw_annual),
+}
+"""Chart index → its registered callback (plain functions: tests call them directly)."""
+
+
+# --- CSV downloads: the same frames the charts draw -----------------------------------------------
+
+
+def curves_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the response curves."""
+    comment = (
+        f"Follow-up response curves, {_filters_text(v)}, up to {v['days']} days.\n"
+        "Columns: rank (1st, 2nd, 3rd different project); days (after discovery); neos (followed up by at "
+        "least `rank` other projects within `days`); pct_of_eligible (of all eligible NEOs)."
+    )
+    return _curves(v, snap), comment
+
+
+def boxes_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the box plots."""
+    comment = (
+        f"Response time per follow-up project, {_filters_text(v)}.\n"
+        "Columns: project; n (NEOs it observed after another project's discovery); minimum; lower_fence "
+        "(lowest delay within 1.5 IQR); q1; median; q3; upper_fence; maximum (days)."
+    )
+    return _boxes(v, snap), comment
+
+
+def matrix_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the heatmap."""
+    comment = (
+        f"Discovering project x first follow-up project, {_filters_text(v)}.\n"
+        f"Columns: disc_project; followup_project ('{analysis.NO_FOLLOWUP}' = none); neos; median_delay (days)."
+    )
+    return _matrix(v, snap), comment
+
+
+def annual_csv(v: dict[str, Any], snap: Snapshot):
+    """CSV of the yearly medians."""
+    comment = (
+        f"Days to first follow-up per discovery year, {_filters_text(v)}; years with at least "
+        f"{analysis.MIN_YEAR_NEOS} followed-up NEOs.\n"
+        "Columns: disc_year; eligible; followed (followed up by another project); q1; median; q3 (days)."
+    )
+    return _annual(v, snap), comment
+
+
+DOWNLOADS = {
+    "curves": views.register_csv(VIEW, "curves", "followup-curves", curves_csv),
+    "boxes": views.register_csv(VIEW, "boxes", "followup-project-response", boxes_csv),
+    "matrix": views.register_csv(VIEW, "matrix", "followup-first-project", matrix_csv),
+    "annual": views.register_csv(VIEW, "annual", "followup-annual-median", annual_csv),
+}
+"""Chart index → its registered CSV download callback."""

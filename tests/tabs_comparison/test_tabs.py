@@ -1,0 +1,221 @@
+"""The two tabs as a user meets them: charts equal their CSVs, URL state, Reset, junk input, empty states."""
+
+from __future__ import annotations
+
+from io import StringIO
+from urllib.parse import parse_qsl, urlsplit
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard_app.tabs import comparison, followup
+
+COMPARISON_VIEWS = [
+    {"years": [2020, 2021]},
+    {"years": [2020, 2021], "window": "7", "side": "any", "metric": "tracklets", "labels": "counts"},
+    {"years": [2019, 2021], "group": "station", "venn": ["J95", "Z99"], "metric": "observations", "annual": "pct"},
+    {"years": [2020, 2020], "size": "2", "venn": ["Catalina Survey"], "labels": "counts"},
+]
+
+
+def csv_frame(download, values) -> pd.DataFrame:
+    payload = download(1, values)
+    assert payload["filename"].endswith(".csv")
+    return pd.read_csv(StringIO(payload["content"]), comment="#", keep_default_na=False, na_values=[""])
+
+
+@pytest.mark.parametrize("values", COMPARISON_VIEWS)
+def test_comparison_charts_show_exactly_the_numbers_of_their_csv(serving, values):
+    figs = {k: comparison.UPDATES[k](values, "light")[0] for k in ("venn", "reach", "codetect", "annual", "stations")}
+    reach = csv_frame(comparison.DOWNLOADS["reach"], values)
+    assert list(figs["reach"].data[0].x) == reach["value"].tolist()
+    assert len(figs["reach"].data[0].y) == len(reach)
+
+    stations = csv_frame(comparison.DOWNLOADS["stations"], values)
+    assert list(figs["stations"].data[0].x) == stations["value"].tolist()
+
+    codetect = csv_frame(comparison.DOWNLOADS["codetect"], values)
+    k = int(np.sqrt(len(codetect)))
+    heat = figs["codetect"].data[0]
+    pct = codetect["pct_of_row"].to_numpy().reshape(k, k)
+    off = ~np.eye(k, dtype=bool)
+    np.testing.assert_allclose(np.asarray(heat.z, dtype=float)[off], pct[off])
+    assert [heat.text[i][i] for i in range(k)] == [
+        str(n) for n in codetect["n_both"].to_numpy().reshape(k, k).diagonal()
+    ]
+
+    annual = csv_frame(comparison.DOWNLOADS["annual"], values)
+    column = "pct_of_eligible" if values.get("annual") == "pct" else "neos"
+    assert len(figs["annual"].data) == annual["group"].nunique()
+    for trace, group in zip(figs["annual"].data, annual["group"].astype(str).unique(), strict=True):
+        assert trace.name.startswith(group)
+        np.testing.assert_allclose(list(trace.y), annual.loc[annual["group"].astype(str) == group, column])
+
+    venn = csv_frame(comparison.DOWNLOADS["venn"], values)
+    region_texts = [a.text for a in figs["venn"].layout.annotations[: len(venn)]]
+    if values.get("labels") == "counts":
+        assert region_texts[:-1] == [f"{n:,}" for n in venn["neos"][:-1]]
+        assert region_texts[-1] == f"None of them: {venn['neos'].iloc[-1]:,}"
+
+    summary_rows, _ = comparison.UPDATES["summary"](values, "light")
+    summary = csv_frame(comparison.DOWNLOADS["summary"], values)
+    assert [r["measure"] for r in summary_rows] == summary["measure"].tolist()
+    assert [float(r["value"]) for r in summary_rows] == summary["value"].astype(float).tolist()
+
+
+def test_the_venn_of_unmapped_stations_counts_their_neos(serving):
+    values = {"years": [2019, 2021], "group": "station", "venn": ["J95", "Z99"]}
+    venn = csv_frame(comparison.DOWNLOADS["venn"], values).set_index("region")["neos"].to_dict()
+    assert venn == {"J95 only": 1, "Z99 only": 0, "J95 ∩ Z99": 1, "None of them": 3}
+
+
+FOLLOWUP_VIEWS = [{"years": [2019, 2021]}, {"years": [2020, 2021], "days": 200}, {"years": [2020, 2020], "size": "3"}]
+
+
+@pytest.mark.parametrize("values", FOLLOWUP_VIEWS)
+def test_followup_charts_show_exactly_the_numbers_of_their_csv(serving, values, monkeypatch):
+    monkeypatch.setattr(followup.analysis, "MIN_BOX_VALUES", 1)
+    monkeypatch.setattr(followup.analysis, "MIN_YEAR_NEOS", 1)
+    monkeypatch.setattr(followup.analysis.project_response_boxes, "__defaults__", (1,))
+    monkeypatch.setattr(followup.analysis.annual_first_followup, "__defaults__", (1,))
+    values = {**values, "years": values["years"]}
+    figs = {k: followup.UPDATES[k](values, "light")[0] for k in followup.UPDATES}
+
+    curves = csv_frame(followup.DOWNLOADS["curves"], values)
+    assert len(figs["curves"].data) == 3
+    for rank, trace in zip((1, 2, 3), figs["curves"].data, strict=True):
+        rows = curves.loc[curves["rank"] == rank]
+        np.testing.assert_allclose(list(trace.x), rows["days"])
+        np.testing.assert_allclose(list(trace.y), rows["pct_of_eligible"])
+    assert curves["days"].max() == values.get("days", 30)
+
+    boxes = csv_frame(followup.DOWNLOADS["boxes"], values)
+    assert [t.name for t in figs["boxes"].data] == boxes["project"].tolist()
+    assert [t.median[0] for t in figs["boxes"].data] == boxes["median"].tolist()
+    assert [t.q1[0] for t in figs["boxes"].data] == boxes["q1"].tolist()
+
+    matrix = csv_frame(followup.DOWNLOADS["matrix"], values)
+    heat = figs["matrix"].data[0]
+    shown = {
+        (y, x): int(z)
+        for y, row in zip(heat.y, heat.z, strict=True)
+        for x, z in zip(heat.x, row, strict=True)
+        if z == z and z is not None
+    }
+    assert shown == {(d, f): n for d, f, n in matrix[["disc_project", "followup_project", "neos"]].values}
+
+    annual = csv_frame(followup.DOWNLOADS["annual"], values)
+    median_trace = figs["annual"].data[2]
+    assert list(median_trace.x) == annual["disc_year"].tolist()
+    np.testing.assert_allclose(list(median_trace.y), annual["median"])
+
+
+def test_csv_file_names_state_the_filters(serving):
+    payload = comparison.DOWNLOADS["reach"](1, {"years": [2020, 2021], "window": "7", "side": "any"})
+    name = payload["filename"]
+    assert name.startswith("comparison-reach_") and "years-2020-2021" in name and "window-7" in name
+    assert "side-any" in name
+
+
+def test_a_comparison_view_round_trips_through_its_url(serving):
+    values = {
+        "years": [2020, 2021],
+        "size": "unknown",
+        "group": "station",
+        "venn": ["703", "J95"],
+        "side": "any",
+        "window": "29",
+        "metric": "observations",
+        "labels": "percent",
+        "annual": "pct",
+    }
+    query = comparison.VIEW.query_string(values, serving)
+    reopened = comparison.VIEW.parse(dict(parse_qsl(urlsplit(query).query)), serving)
+    assert reopened == comparison.VIEW.parse(values, serving)
+    assert reopened["venn"] == ("703", "J95") and reopened["window"] == "29"
+
+
+def test_a_followup_view_round_trips_through_its_url(serving):
+    values = {"years": [2020, 2020], "size": "2", "days": 120}
+    query = followup.VIEW.query_string(values, serving)
+    assert dict(parse_qsl(urlsplit(query).query)) == {"years": "2020-2020", "size": "2", "days": "120"}
+    assert followup.VIEW.parse(dict(parse_qsl(urlsplit(query).query)), serving)["days"] == 120
+
+
+def test_reset_restores_every_control_with_the_data_year_range(serving):
+    assert comparison.CALLBACKS.reset(1) == [[2019, 2021], "all", "project", [], "post", "200", "neos", "both", "count"]
+    assert followup.CALLBACKS.reset(1) == [[2019, 2021], "all", 30]
+
+
+JUNK = {
+    "years": {"$gt": 1},
+    "size": "split",
+    "group": ["project"],
+    "venn": [1, {"a": 2}],
+    "side": None,
+    "window": "13",
+    "metric": "<script>",
+    "labels": 7,
+    "annual": "",
+    "days": "1e309",
+}
+
+
+def test_junk_in_the_url_gives_the_default_view(serving):
+    page = comparison.layout(**{k: str(v) for k, v in JUNK.items()})
+    assert page is not None
+    assert comparison.VIEW.parse({k: str(v) for k, v in JUNK.items()}, serving) == comparison.VIEW.defaults(serving)
+    assert followup.VIEW.parse({k: str(v) for k, v in JUNK.items()}, serving) == followup.VIEW.defaults(serving)
+    assert followup.layout(days="-5", years="1800-1700") is not None
+
+
+def test_tampered_callback_payloads_draw_the_default_view(serving):
+    for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
+        out, _note = update(JUNK, {"theme": "evil"})
+        default, _ = update({}, "light")
+        if isinstance(out, go.Figure):
+            assert out.to_json() == default.to_json()
+        else:
+            assert out == default
+
+
+def test_too_many_venn_groups_keep_the_last_three():
+    assert comparison._parse_groups("703,F51,G96,T05", None) == ("F51", "G96", "T05")
+    assert comparison._parse_groups(["ATLAS", "J95"], None) == ("ATLAS", "J95")
+    with pytest.raises(ValueError):
+        comparison._parse_groups("703,<script>", None)
+
+
+def test_an_empty_selection_says_why_instead_of_drawing_axes(serving):
+    values = {"years": [2020, 2021], "size": "5"}  # no NEO with H ≥ 27.75
+    for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
+        out, note = update(values, "light")
+        if isinstance(out, go.Figure):
+            texts = [a.text for a in out.layout.annotations]
+            assert texts and "No NEOs were discovered in 2020–2021" in texts[0]
+            assert out.layout.xaxis.visible is False
+        else:
+            assert out == [] and "No NEOs were discovered" in note
+
+
+def test_followup_charts_too_thin_for_boxes_or_yearly_medians_say_so(serving):
+    boxes, _ = followup.UPDATES["boxes"]({"years": [2019, 2021]}, "light")
+    annual, _ = followup.UPDATES["annual"]({"years": [2019, 2021]}, "light")
+    assert "at least 10 response times" in boxes.layout.annotations[0].text
+    assert "at least 5 followed-up NEOs" in annual.layout.annotations[0].text
+
+
+def test_without_a_snapshot_every_chart_says_so(serving_nothing):
+    for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
+        out, note = update({}, "dark")
+        text = out.layout.annotations[0].text if isinstance(out, go.Figure) else note
+        assert "No data snapshot" in text
+    assert comparison.layout() is not None and followup.layout() is not None
+
+
+def test_memoised_results_are_reused_for_an_equal_view(serving):
+    first = comparison._sightings(comparison.VIEW.parse({"years": [2020, 2021]}, serving), serving)
+    again = comparison._sightings(comparison.VIEW.parse({"years": ["2020", 2021.0]}, serving), serving)
+    assert first is again
