@@ -107,6 +107,13 @@ def _optional_path(text: str) -> Path | None:
     return Path(text.strip()).expanduser() if text.strip() else None
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:  # NaN fails too
+        raise ValueError(text)
+    return value
+
+
 def _rate_limit_storage(text: str) -> str:
     from limits.storage import SCHEMES  # imported lazily: only needed to validate
 
@@ -236,6 +243,58 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
         "any text",
         "Commit the running code was built from (shown by /health); set by the image build.",
+    ),
+    # --- the exporter (neo-explorer export) ---
+    Setting(
+        "DATABASE_URL",
+        "",
+        _text,
+        "a postgresql:// URL or libpq conninfo, or empty",
+        "The mpc_sbn database the exporter reads; empty: libpq's PG* variables (PGHOST, PGPORT, PGUSER, "
+        "PGDATABASE, PGPASSFILE, …). Keep the password out of it (PGPASSFILE, DATABASE_PASSWORD_FILE).",
+    ),
+    Setting(
+        "DATABASE_PASSWORD_FILE",
+        "",
+        _optional_path,
+        "a file path, or empty",
+        "File holding the exporter's database password (a container secret); empty: libpq's own lookup.",
+    ),
+    Setting(
+        "EXPORT_CONNECT_TIMEOUT_S",
+        "10",
+        _int_range(2, 600),
+        "an integer 2-600 (seconds)",
+        "How long the exporter waits to connect to the database (exit code 3 when it cannot).",
+    ),
+    Setting(
+        "EXPORT_STATEMENT_TIMEOUT_S",
+        "900",
+        _float_range(0, 86400),
+        "a number of seconds > 0 and ≤ 86400",
+        "Longest time one export query may run before it is cancelled (exit code 4).",
+    ),
+    Setting(
+        "EXPORT_APPLICATION_NAME",
+        "neo-explorer-export",
+        _nonempty,
+        "any non-empty text",
+        "application_name of the exporter's database session (shown in pg_stat_activity).",
+    ),
+    Setting(
+        "SNAPSHOT_KEEP",
+        "5",
+        _int_range(1, 1000),
+        "an integer 1-1000",
+        "Snapshots the exporter keeps in DATA_DIR (the current one and the one before are always kept).",
+    ),
+    Setting(
+        "MAX_ROW_DROP",
+        "0.5",
+        _fraction,
+        "a fraction 0-1",
+        "The exporter refuses a snapshot that loses more than this fraction of any table's rows "
+        "against the current one (exit code 5).",
     ),
 )
 
