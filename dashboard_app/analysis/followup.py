@@ -105,13 +105,17 @@ def project_response_boxes(delays: pd.DataFrame, min_values: int = MIN_BOX_VALUE
     extreme delays within 1.5 IQR of the box (Tukey). Columns: project, n, minimum, lower_fence,
     q1, median, q3, upper_fence, maximum.
     """
+    columns = ["project", "n", "minimum", "lower_fence", "q1", "median", "q3", "upper_fence", "maximum"]
+    counts = delays["project"].value_counts()
+    delays = delays.loc[delays["project"].isin(counts.index[counts >= min_values])]
+    if delays.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object if c == "project" else "float64") for c in columns})
     grouped = delays.groupby("project", sort=False)["delay"]
     stats = grouped.quantile([0.25, 0.5, 0.75]).unstack()
     stats.columns = ["q1", "median", "q3"]
     stats["n"] = grouped.size()
     stats["minimum"] = grouped.min()
     stats["maximum"] = grouped.max()
-    stats = stats.loc[stats["n"] >= min_values]
     iqr = stats["q3"] - stats["q1"]
     low_limit = (stats["q1"] - 1.5 * iqr).reindex(delays["project"]).to_numpy()
     high_limit = (stats["q3"] + 1.5 * iqr).reindex(delays["project"]).to_numpy()
@@ -123,7 +127,7 @@ def project_response_boxes(delays: pd.DataFrame, min_values: int = MIN_BOX_VALUE
     stats["upper_fence"] = inside["high"].max()
     stats = stats.sort_values(["median", "n"], ascending=[True, False], kind="stable").reset_index(names="project")
     stats["n"] = stats["n"].astype("int64")
-    return stats[["project", "n", "minimum", "lower_fence", "q1", "median", "q3", "upper_fence", "maximum"]]
+    return stats[columns]
 
 
 def first_followup_matrix(eligible: pd.DataFrame, delays: pd.DataFrame) -> pd.DataFrame:
@@ -157,6 +161,8 @@ def annual_first_followup(eligible: pd.DataFrame, delays: pd.DataFrame, min_neos
     """
     first = delays.loc[delays["rank"] == 1, ["neo_id", "delay"]]
     merged = eligible[["neo_id", "disc_year"]].merge(first, on="neo_id", how="left")
+    if merged["delay"].count() == 0:
+        return pd.DataFrame(columns=["disc_year", "eligible", "followed", "q1", "median", "q3"])
     grouped = merged.groupby("disc_year")["delay"]
     out = grouped.quantile([0.25, 0.5, 0.75]).unstack()
     out.columns = ["q1", "median", "q3"]

@@ -24,6 +24,9 @@ class FixedStore:
     def current(self) -> Snapshot | None:
         return self.snapshot
 
+    def unavailable_reason(self) -> str:
+        return "no snapshot has been published in this test"
+
 
 @pytest.fixture
 def serving(tiny):
@@ -32,6 +35,16 @@ def serving(tiny):
     app.extensions["neo_store"] = FixedStore(tiny)
     with app.test_request_context():
         yield tiny
+
+
+@pytest.fixture
+def serving_fresh(tmp_path):
+    """Like ``serving`` but with its own freshly loaded tiny sky (an empty memo cache)."""
+    snapshot = tiny_snapshot(tmp_path)
+    app = flask.Flask("tabs-comparison-tests-fresh")
+    app.extensions["neo_store"] = FixedStore(snapshot)
+    with app.test_request_context():
+        yield snapshot
 
 
 @pytest.fixture
