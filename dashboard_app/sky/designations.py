@@ -1,0 +1,66 @@
+"""Provisional designations (unpacked '2024 AB12' and packed 'K24A12B') and MPC numbers.
+
+A designation encodes the half-month of its date (A–Y without I) and an order
+within that half-month (second letter A–Z without I, then a cycle count).
+:func:`assign` hands out unique designations for many requests at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+HALF_MONTH_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXY"
+ORDER_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
+CENTURY_LETTERS = {18: "I", 19: "J", 20: "K"}
+_CYCLE_LETTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+MAX_ORDER = 25 * 620  # packed cycle count runs 0..619
+
+
+def unpacked(year: int, half_month: int, order: int) -> str:
+    """Unpacked designation, e.g. ``unpacked(2024, 0, 301) == '2024 AB12'``."""
+    cycle, letter = divmod(order, 25)
+    return f"{year} {HALF_MONTH_LETTERS[half_month]}{ORDER_LETTERS[letter]}{cycle if cycle else ''}"
+
+
+def packed(year: int, half_month: int, order: int) -> str:
+    """Packed designation, e.g. ``packed(2024, 0, 301) == 'K24A12B'``."""
+    cycle, letter = divmod(order, 25)
+    cycle_code = f"{cycle:02d}" if cycle < 100 else f"{_CYCLE_LETTERS[cycle // 10]}{cycle % 10}"
+    head = f"{CENTURY_LETTERS[year // 100]}{year % 100:02d}{HALF_MONTH_LETTERS[half_month]}"
+    return f"{head}{cycle_code}{ORDER_LETTERS[letter]}"
+
+
+def half_month_of(times_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(year, half-month index 0..23) of UTC times given in microseconds since 1970."""
+    t = np.asarray(times_us, "int64").astype("datetime64[us]")
+    year = t.astype("datetime64[Y]").astype("int64") + 1970
+    month = t.astype("datetime64[M]").astype("int64") % 12
+    day = (t.astype("datetime64[D]") - t.astype("datetime64[M]")).astype("int64") + 1
+    return year, 2 * month + (day >= 16)
+
+
+def assign(times_us: np.ndarray, rng: np.random.Generator, spacing: int = 6) -> tuple[list[str], list[str]]:
+    """Unique (unpacked, packed) designations for requests dated ``times_us``.
+
+    Requests in the same half-month get increasing orders in time order, spaced
+    by a random 1..``spacing`` so the sequence looks like a slice of a busy
+    designation stream.
+    """
+    year, half = half_month_of(times_us)
+    n = len(year)
+    order_in_time = np.lexsort((np.asarray(times_us), half, year))
+    y_s, h_s = year[order_in_time], half[order_in_time]
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = (y_s[1:] != y_s[:-1]) | (h_s[1:] != h_s[:-1])
+    steps = rng.integers(1, spacing + 1, size=n)
+    cum = np.cumsum(steps)
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
+    base = cum[group_start] - steps[group_start]
+    orders_sorted = cum - base - 1
+    orders = np.empty(n, dtype="int64")
+    orders[order_in_time] = orders_sorted
+    if n and orders.max() >= MAX_ORDER:
+        raise ValueError("too many designations in one half-month for the packed format")
+    unp = [unpacked(int(y), int(h), int(o)) for y, h, o in zip(year, half, orders, strict=True)]
+    pkd = [packed(int(y), int(h), int(o)) for y, h, o in zip(year, half, orders, strict=True)]
+    return unp, pkd

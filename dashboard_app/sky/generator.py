@@ -1,0 +1,257 @@
+"""``generate(seed, scale) -> Sky``: the deterministic synthetic sky, source and truth together.
+
+Scale 1.0 is about 44,000 NEOs and 5 million observations; tests use
+0.005–0.02. The same seed and scale give byte-identical tables.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dashboard_app.sky import designations, planted, population, source, truth
+from dashboard_app.sky import tracklets as tk
+from dashboard_app.sky.observations import expand
+from dashboard_app.sky.roster import roster as station_roster
+from dashboard_app.sky.source_schema import SOURCE_TABLES
+
+NEOS_AT_SCALE_1 = 44_000
+OTHER_OBJECTS_PER_NEO = 0.12
+UNLINKED_TRACKLETS_PER_NEO = 0.25
+SECONDARY_A_FRACTION = 0.05
+SECONDARY_B_FRACTION = 0.03
+NATURAL_MISSING_FRACTION = 0.0003
+NOW = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
+"""The synthetic data time: no observation is later."""
+
+
+@dataclass(frozen=True)
+class Sky:
+    """One synthetic sky.
+
+    - ``source``: the ``mpc_sbn`` tables (columns as in ``source_schema``), ready for ``COPY``.
+    - ``truth``: ``discoveries``, ``apparitions``, ``stations``, ``missing_discoveries`` exactly in the
+      snapshot schema's columns, sorted by their keys.
+    - ``meta``: the meta entries a builder returns to ``publish`` (source, synthetic, newest observation).
+    - ``knowledge``: per ``obs_sbn`` row (by ``id``): ``owner`` (primary provisional designation of the
+      object it belongs to, missing for unlinked tracklets), ``owner_is_neo``, ``is_discovery``,
+      ``in_discovery_tracklet``, ``counted`` (non-deprecated, in its NEO's ±200 d apparition) and
+      ``dt_days`` (from its object's discovery).
+    - ``planted``: one row per planted case: ``case``, ``provid``, ``obs_id`` (or missing), ``note``.
+    """
+
+    seed: int
+    scale: float
+    source: dict[str, pd.DataFrame]
+    truth: dict[str, pd.DataFrame]
+    meta: dict[str, str]
+    knowledge: pd.DataFrame = field(repr=False)
+    planted: pd.DataFrame = field(repr=False)
+
+    def build(self, con: sqlite3.Connection) -> dict[str, str]:
+        """A ``publish`` build step: insert the truth into the new snapshot and return its meta."""
+        truth.insert(con, self.truth)
+        return dict(self.meta)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per source and truth table."""
+        return {**{k: len(v) for k, v in self.source.items()}, **{k: len(v) for k, v in self.truth.items()}}
+
+    def write_sqlite(self, path: Path) -> None:
+        """Write source and truth tables into one SQLite file for a person to inspect."""
+        with sqlite3.connect(path) as con:
+            for prefix, tables in (("source_", self.source), ("truth_", self.truth)):
+                for name, frame in tables.items():
+                    out = frame.copy()
+                    for col in out.columns:
+                        if str(out[col].dtype).startswith("datetime64"):
+                            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+                    out.to_sql(prefix + name, con, if_exists="replace", index=False)
+            self.planted.to_sql("planted_cases", con, if_exists="replace", index=False)
+
+
+def _now_us() -> int:
+    return int(NOW.timestamp()) * 1_000_000
+
+
+def _objects(rng: np.random.Generator, roster, scale: float, now_us: int):
+    n_neo = max(round(NEOS_AT_SCALE_1 * scale), 1)
+    neos = population.discovery_objects(rng, roster, n_neo, now_us, neo=True)
+    neos["neo"] = True
+    neos["has_discovery"] = rng.random(n_neo) >= NATURAL_MISSING_FRACTION
+    others = population.discovery_objects(rng, roster, round(n_neo * OTHER_OBJECTS_PER_NEO), now_us, neo=False)
+    others["neo"] = False
+    others["has_discovery"] = True
+    bulk = pd.concat([neos, others], ignore_index=True)
+    bulk["in_orbits"] = True
+    bulk["designated"] = True
+    bulk["planted"] = False
+    bulk["desig_t"] = bulk["t_disc"]
+    plant = planted.build(rng, roster, now_us)
+    n_itf = round(n_neo * UNLINKED_TRACKLETS_PER_NEO)
+    itf = population.discovery_objects(rng, roster, n_itf, now_us, neo=True)
+    itf = itf.assign(neo=False, has_discovery=False, in_orbits=False, designated=False, planted=False)
+    itf["desig_t"] = itf["t_disc"]
+    cols = list(bulk.columns)
+    objects = pd.concat([bulk, plant.objects[cols], itf[cols]], ignore_index=True)
+    return objects, len(bulk), plant, n_itf
+
+
+def generate(seed: int, scale: float) -> Sky:
+    """Generate the synthetic sky for ``seed`` at ``scale`` (1.0 ≈ 44,000 NEOs, 5 million observations)."""
+    if not scale > 0:
+        raise ValueError("scale must be positive")
+    rng = np.random.default_rng(seed)
+    roster = station_roster()
+    now_us = _now_us()
+    first_us = population.first_year_us()
+    objects, n_bulk, plant, n_itf = _objects(rng, roster, scale, now_us)
+    objects["obj"] = np.arange(len(objects))
+    n_plant = len(plant.objects)
+
+    # Tracklets: bulk objects, planted (local indexes shifted), unlinked ITF tracklets.
+    bulk_trk = tk.bulk(rng, roster, objects.iloc[:n_bulk], now_us, first_us)
+    sec_a = np.flatnonzero(rng.random(n_bulk) < SECONDARY_A_FRACTION)
+    sec_b = np.flatnonzero((rng.random(n_bulk) < SECONDARY_B_FRACTION) & objects["neo"].to_numpy()[:n_bulk])
+    bulk_trk, bulk_sec = tk.file_under(
+        rng, bulk_trk, objects["numbered"].to_numpy(), objects["t_disc"].to_numpy(), sec_a, sec_b
+    )
+    p_trk = plant.tracklets.copy()
+    p_trk["obj"] += n_bulk
+    p_trk.loc[p_trk["trk_share"] >= 0, "trk_share"] += len(bulk_trk)
+    p_trk.loc[p_trk["sec"] >= 0, "sec"] += len(bulk_sec)
+    itf_obj = np.arange(n_bulk + n_plant, n_bulk + n_plant + n_itf)
+    itf_sizes = tk._sizes(rng, tk.FOLLOWUP_SIZES, n_itf)
+    itf_trk = tk.frame(
+        n_itf,
+        obj=itf_obj,
+        stn=objects["disc_stn"].to_numpy()[itf_obj],
+        t_anchor=objects["t_disc"].to_numpy()[itf_obj],
+        n=itf_sizes,
+        step=tk._steps(rng, itf_sizes),
+        provid_kind=tk.FILED_NONE,
+        itf=True,
+    )
+    trk = pd.concat([bulk_trk, p_trk, itf_trk], ignore_index=True)
+    share = trk["trk_share"].to_numpy()
+    own = np.where(trk["has_trkid"].to_numpy(), np.arange(len(trk)), -1)
+    trk["trk_key"] = np.where(share >= 0, own[np.maximum(share, 0)], own)
+    secondaries = pd.concat(
+        [bulk_sec, plant.secondaries.assign(obj=plant.secondaries["obj"] + n_bulk)], ignore_index=True
+    )
+
+    # Designations and numbers.
+    designated = np.flatnonzero(objects["designated"].to_numpy())
+    times = np.concatenate([objects["desig_t"].to_numpy()[designated], secondaries["t"].to_numpy()])
+    unp, pkd = designations.assign(times, rng)
+    provid = np.full(len(objects), None, dtype=object)
+    packed = np.full(len(objects), None, dtype=object)
+    provid[designated] = unp[: len(designated)]
+    packed[designated] = pkd[: len(designated)]
+    sec_unpacked, sec_packed = unp[len(designated) :], pkd[len(designated) :]
+    objects["provid"] = provid
+    objects["packed"] = packed
+    numbered = objects["numbered"].to_numpy() & objects["designated"].to_numpy()
+    objects["numbered"] = numbered
+    num_idx = np.flatnonzero(numbered)
+    lag = rng.uniform(1.5, 8.0, len(num_idx)) * 365.25 * population.DAY_US
+    by_time = num_idx[np.argsort(objects["t_disc"].to_numpy()[num_idx] + lag, kind="stable")]
+    gaps = rng.integers(1, max(2, int(1_600_000 / max(len(num_idx), 1))), len(num_idx))
+    permid = np.full(len(objects), None, dtype=object)
+    permid[by_time] = (1_000 + np.cumsum(gaps)).astype(str)
+    objects["permid"] = permid
+
+    # Observations and their obs_sbn ids (ids follow submission order: time plus a reporting delay).
+    bulk_obj = np.zeros(len(objects), dtype=bool)
+    bulk_obj[:n_bulk] = True
+    obs = expand(rng, roster, objects, trk, bulk_obj)
+    delay = (rng.exponential(2.0, len(obs)) * population.DAY_US).astype("int64")
+    order = np.lexsort((np.arange(len(obs)), obs.t + delay))
+    ids = np.empty(len(obs), dtype="int64")
+    ids[order] = np.arange(1, len(obs) + 1)
+    role = trk["role"].to_numpy()[obs.trk]
+    disc_row = np.full(len(objects), -1, dtype="int64")
+    anchor = (role == tk.ROLE_DISCOVERY) & (obs.k == trk["k_anchor"].to_numpy()[obs.trk])
+    disc_row[obs.obj[anchor]] = np.flatnonzero(anchor)
+    trkid_codes = source.encode(source._mix(np.arange(len(trk)), seed * 11 + 1, 62**8), 8)
+
+    trk_key = trk["trk_key"].to_numpy()[obs.trk]
+    decisions = truth.Decisions(objects, obs, ids, role, trk_key, trkid_codes.to_pylist(), disc_row)
+    nobs = np.bincount(obs.obj[~obs.deprecated], minlength=len(objects))
+    src = {
+        "mpc_orbits": source.mpc_orbits(objects[objects["designated"].to_numpy()], nobs, now_us, rng),
+        "numbered_identifications": source.numbered_identifications(objects, now_us),
+        "current_identifications": source.current_identifications(
+            objects, secondaries, sec_unpacked, sec_packed, now_us
+        ),
+        "obs_sbn": source.obs_sbn(obs, ids, order, trk, trkid_codes, objects, sec_unpacked, now_us, roster, seed),
+        "obscodes": source.obscodes(),
+    }
+    assert tuple(src) == tuple(t.name for t in SOURCE_TABLES)
+    tru = truth.assemble(decisions, roster)
+    newest = int(obs.t.max())
+    meta = {
+        "source": f"synthetic sky seed={seed} scale={scale:g}",
+        "synthetic": "1",
+        "newest_observation_utc": str(truth.utc_text(np.array([newest]))[0]),
+    }
+    return Sky(
+        seed=seed,
+        scale=scale,
+        source=src,
+        truth=tru,
+        meta=meta,
+        knowledge=_knowledge(decisions, order),
+        planted=_planted_records(plant, objects, n_bulk, len(bulk_trk), trk, obs, ids),
+    )
+
+
+def _knowledge(d: truth.Decisions, order: np.ndarray) -> pd.DataFrame:
+    obs = d.obs
+    neo = truth.neo_mask(d.objects) & d.objects["has_discovery"].to_numpy(bool)
+    owner = np.where(obs.obj >= 0, d.objects["provid"].to_numpy(object)[obs.obj], None)
+    disc_t = np.where(d.disc_row >= 0, obs.t[np.maximum(d.disc_row, 0)], 0)[obs.obj]
+    has_disc = d.disc_row[obs.obj] >= 0
+    dt_days = np.where(has_disc, (obs.t - disc_t) / population.DAY_US, np.nan)
+    counted = np.zeros(len(obs), dtype=bool)
+    rows, _dt = truth.counted_rows(d, np.where(neo, 1, 0))
+    counted[rows] = True
+    is_disc = np.zeros(len(obs), dtype=bool)
+    is_disc[d.disc_row[d.disc_row >= 0]] = True
+    frame = pd.DataFrame(
+        {
+            "id": d.ids,
+            "owner": source.str_series(owner.tolist()),
+            "owner_is_neo": neo[obs.obj] & (obs.obj >= 0),
+            "is_discovery": is_disc,
+            "in_discovery_tracklet": truth.tracklet_members(d) & neo[obs.obj],
+            "counted": counted,
+            "dt_days": dt_days,
+        }
+    )
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _planted_records(plant, objects, n_bulk, trk_offset, trk, obs, ids) -> pd.DataFrame:
+    rec = plant.records
+    obj = rec["obj"].to_numpy() + n_bulk
+    g_trk = np.where(rec["trk"].to_numpy() >= 0, rec["trk"].to_numpy() + trk_offset, -1)
+    n = trk["n"].to_numpy()
+    start = np.cumsum(n) - n
+    valid = g_trk >= 0
+    rows = start[np.maximum(g_trk, 0)] + rec["pos"].to_numpy()
+    obs_id = pd.array(np.where(valid, ids[np.where(valid, rows, 0)], 0), dtype="Int64")
+    obs_id[~valid] = pd.NA
+    return pd.DataFrame(
+        {
+            "case": rec["case"].to_numpy(),
+            "provid": objects["provid"].to_numpy(object)[obj],
+            "obs_id": obs_id,
+            "note": rec["note"].to_numpy(),
+        }
+    )

@@ -1,0 +1,227 @@
+"""The ``mpc_sbn``-shaped source tables, assembled from the generator's decisions.
+
+Columns and order follow :mod:`dashboard_app.sky.source_schema` exactly.
+Text columns are pandas ``str`` (Arrow-backed; missing = NaN, i.e. NULL),
+timestamps ``datetime64[us]`` naive UTC, numbers float64 (NaN = NULL),
+integers int64 (nullable ``Int64`` where NULLs occur), booleans bool.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dashboard_app.sky.observations import Observations
+from dashboard_app.sky.population import DAY_US
+from dashboard_app.sky.roster import Roster, obscodes_frame
+from dashboard_app.sky.source_schema import SOURCE_TABLES_BY_NAME
+from dashboard_app.sky.tracklets import FILED_NONE, FILED_PRIMARY, FILED_SECONDARY
+
+_B62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", dtype="uint8")
+_B36 = _B62[:36]
+STR = pd.StringDtype("pyarrow", na_value=np.nan)
+PENDING_DAYS = 10
+PHOTOGRAPHIC_BEFORE_US = 788_918_400_000_000  # 1995-01-01
+GAIA_FROM_US = 1_451_606_400_000_000  # 2016-01-01
+
+
+def str_series(values) -> pd.Series:
+    """A pandas ``str`` Series from a pyarrow array or a sequence (None → missing)."""
+    arr = (
+        values
+        if isinstance(values, pa.Array | pa.ChunkedArray)
+        else pa.array(values, type=pa.string(), from_pandas=True)
+    )
+    return pd.Series(arr, dtype=STR)
+
+
+def encode(values: np.ndarray, width: int, alphabet: np.ndarray = _B62) -> pa.Array:
+    """Fixed-width base-``len(alphabet)`` codes of non-negative integers, as an Arrow string array."""
+    v = np.asarray(values, "int64")
+    base = len(alphabet)
+    powers = base ** np.arange(width - 1, -1, -1, dtype="int64")
+    digits = (v[:, None] // powers[None, :]) % base
+    raw = np.ascontiguousarray(alphabet[digits]).view(f"S{width}").ravel()
+    return pa.array(raw, type=pa.binary(width)).cast(pa.string())
+
+
+def _mix(values: np.ndarray, salt: int, modulus: int) -> np.ndarray:
+    # Multiplication by a number coprime to the modulus is a bijection: codes stay unique.
+    return (np.asarray(values, "int64") * 1_000_003 + salt) % modulus
+
+
+def _arrow(strings) -> pa.Array:
+    return strings if isinstance(strings, pa.Array) else pa.array(list(strings), type=pa.string(), from_pandas=True)
+
+
+def _take(strings, idx: np.ndarray) -> pa.Array:
+    return _arrow(strings).take(pa.array(np.asarray(idx, "int64")))
+
+
+def _take_or_null(strings, idx: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """``strings[idx]`` where ``valid``, NULL elsewhere."""
+    valid = np.asarray(valid, bool)
+    index = pa.array(np.where(valid, idx, 0).astype("int64"), mask=~valid)
+    return _arrow(strings).take(index)
+
+
+def _char(mask: np.ndarray, char: str) -> pd.Series:
+    return str_series(pa.array(np.where(mask, char, None), type=pa.string()))
+
+
+def obs_sbn(
+    obs: Observations,
+    ids: np.ndarray,
+    order: np.ndarray,
+    trk: pd.DataFrame,
+    trkid_codes: pa.Array,
+    objects: pd.DataFrame,
+    sec_unpacked: list[str],
+    now_us: int,
+    roster: Roster,
+    seed: int,
+) -> pd.DataFrame:
+    """The ``obs_sbn`` frame in ``id`` order (``order`` = observation rows sorted by id)."""
+    o = order
+    rows = obs.trk[o]
+    obj = obs.obj[o]
+    kind = trk["provid_kind"].to_numpy()[rows]
+    permid_ok = trk["permid_filed"].to_numpy()[rows] & objects["numbered"].to_numpy()[obj]
+    primary = objects["provid"].tolist()
+    provid_primary = _take_or_null(primary, obj, kind == FILED_PRIMARY)
+    provid_secondary = _take_or_null(sec_unpacked, trk["sec"].to_numpy()[rows], kind == FILED_SECONDARY)
+    provid = pc.if_else(pa.array(kind == FILED_SECONDARY), provid_secondary, provid_primary)
+    assert not np.any((kind == FILED_NONE) & ~permid_ok & ~trk["itf"].to_numpy()[rows])
+    trk_key = trk["trk_key"].to_numpy()[rows]
+    trkid = _take_or_null(trkid_codes, trk_key, trk_key >= 0)
+    trksub = encode(_mix(rows, seed * 7 + 3, 36**7), 7, _B36)
+    t = obs.t[o]
+    itf = trk["itf"].to_numpy()[rows]
+    status = np.where(itf, "I", np.where(t > now_us - PENDING_DAYS * DAY_US, "p", "P"))
+    frame = pd.DataFrame(
+        {
+            "id": ids[o],
+            "trksub": str_series(trksub),
+            "trkid": str_series(trkid),
+            "obsid": str_series(encode(_mix(ids[o], seed * 13 + 5, 62**10), 10)),
+            "permid": str_series(_take_or_null(objects["permid"].tolist(), obj, permid_ok)),
+            "provid": str_series(provid),
+            "stn": str_series(_take(roster.codes.tolist(), obs.stn[o])),
+            "mode": str_series(pa.array(np.where(t < PHOTOGRAPHIC_BEFORE_US, "PHO", "CCD"), type=pa.string())),
+            "obstime": t.astype("datetime64[us]"),
+            "ra": obs.ra[o],
+            "dec": obs.dec[o],
+            "mag": obs.mag[o],
+            "band": str_series(pa.array(obs.band[o], type=pa.string())),
+            "astcat": str_series(pa.array(np.where(t < GAIA_FROM_US, "UCAC4", "Gaia2"), type=pa.string())),
+            "disc": _char(obs.disc[o], "*"),
+            "deprecated": _char(obs.deprecated[o], "X"),
+            "status": str_series(pa.array(status, type=pa.string())),
+        }
+    )
+    return frame[list(SOURCE_TABLES_BY_NAME["obs_sbn"].column_names)]
+
+
+def _timestamps(us: np.ndarray) -> np.ndarray:
+    return (np.asarray(us, "int64") // 1_000_000 * 1_000_000).astype("datetime64[us]")
+
+
+def orbit_type(q: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """MPC orbit_type_int from q and e (Atira 0, Aten 1, Apollo 2, Amor 3, Mars crosser 10, main belt 11)."""
+    a = q / (1 - e)
+    big_q = a * (1 + e)
+    return np.select(
+        [(a < 1) & (big_q < 0.983), a < 1, q < 1.017, q < 1.3, (q > 1.3) & (q < 1.666) & (a < 3.2)],
+        [0, 1, 2, 3, 10],
+        default=11,
+    )
+
+
+def mpc_orbits(objects: pd.DataFrame, nobs: np.ndarray, now_us: int, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per object with an orbit (``in_orbits``), ids in random order."""
+    o = objects[objects["in_orbits"].to_numpy()].reset_index()
+    n = len(o)
+    q, e = o["q"].to_numpy(), o["e"].to_numpy()
+    otype = pd.array(orbit_type(q, e), dtype="Int64")
+    otype[(rng.random(n) < 0.35) | (q == 1.30)] = pd.NA  # about a third NULL in the real table; 1.30: no class
+    a = np.where(rng.random(n) < 0.43, np.round(q / (1 - e), 6), np.nan)
+    created = np.minimum(o["desig_t"].to_numpy() + 20 * DAY_US, now_us - DAY_US)
+    updated = np.maximum(created, now_us - (rng.random(n) * 400 * DAY_US).astype("int64"))
+    frame = pd.DataFrame(
+        {
+            "id": rng.permutation(n).astype("int64") + 1,
+            "packed_primary_provisional_designation": str_series(o["packed"].tolist()),
+            "unpacked_primary_provisional_designation": str_series(o["provid"].tolist()),
+            "q": q,
+            "e": e,
+            "i": o["i"].to_numpy(),
+            "node": o["node"].to_numpy(),
+            "argperi": o["argperi"].to_numpy(),
+            "a": a,
+            "h": o["h"].to_numpy(),
+            "g": np.where(np.isnan(o["h"].to_numpy()), np.nan, 0.15),
+            "epoch_mjd": np.full(n, 61000.0),
+            "earth_moid": np.where(rng.random(n) < 0.3, np.round(np.abs(rng.normal(0, 0.15, n)), 6), np.nan),
+            "orbit_type_int": otype,
+            "nopp": pd.array(np.maximum(1, (now_us - o["t_disc"].to_numpy()) // (400 * DAY_US)), dtype="Int64"),
+            "nobs_total": pd.array(nobs[o["index"].to_numpy()], dtype="Int64"),
+            "created_at": _timestamps(created),
+            "updated_at": _timestamps(updated),
+        }
+    )
+    frame = frame.sort_values("id", kind="stable").reset_index(drop=True)
+    return frame[list(SOURCE_TABLES_BY_NAME["mpc_orbits"].column_names)]
+
+
+def numbered_identifications(objects: pd.DataFrame, now_us: int) -> pd.DataFrame:
+    """One row per numbered object with an orbit, in number order."""
+    o = objects[(objects["numbered"] & objects["in_orbits"]).to_numpy()]
+    o = o.assign(num=o["permid"].astype("int64")).sort_values("num")
+    created = _timestamps(np.minimum(o["t_disc"].to_numpy() + 3 * 365 * DAY_US, now_us - DAY_US))
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, len(o) + 1, dtype="int64"),
+            "packed_primary_provisional_designation": str_series(o["packed"].tolist()),
+            "unpacked_primary_provisional_designation": str_series(o["provid"].tolist()),
+            "permid": str_series(o["permid"].tolist()),
+            "created_at": created,
+            "updated_at": created,
+        }
+    )
+    return frame[list(SOURCE_TABLES_BY_NAME["numbered_identifications"].column_names)]
+
+
+def current_identifications(
+    objects: pd.DataFrame, secondaries: pd.DataFrame, sec_unpacked: list[str], sec_packed: list[str], now_us: int
+) -> pd.DataFrame:
+    """Primary = secondary for objects without secondaries, one row per secondary otherwise."""
+    des = objects[objects["designated"].to_numpy()].reset_index()
+    has_sec = np.isin(des["index"].to_numpy(), secondaries["obj"].to_numpy())
+    alone = des[~has_sec]
+    sec_obj = objects.loc[secondaries["obj"].to_numpy()]
+    prim_u = [*alone["provid"].tolist(), *sec_obj["provid"].tolist()]
+    prim_p = [*alone["packed"].tolist(), *sec_obj["packed"].tolist()]
+    numbered = np.concatenate([alone["numbered"].to_numpy(), sec_obj["numbered"].to_numpy()]).astype(bool)
+    t = np.concatenate([alone["desig_t"].to_numpy(), secondaries["t"].to_numpy()])
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, len(prim_u) + 1, dtype="int64"),
+            "packed_primary_provisional_designation": str_series(prim_p),
+            "unpacked_primary_provisional_designation": str_series(prim_u),
+            "packed_secondary_provisional_designation": str_series([*alone["packed"].tolist(), *sec_packed]),
+            "unpacked_secondary_provisional_designation": str_series([*alone["provid"].tolist(), *sec_unpacked]),
+            "numbered": numbered,
+            "object_type": pd.array(np.zeros(len(prim_u), dtype="int64"), dtype="Int64"),
+            "published": pd.array(np.full(len(prim_u), 2), dtype="Int64"),
+            "created_at": _timestamps(np.minimum(t, now_us - DAY_US)),
+            "updated_at": _timestamps(np.minimum(t + 30 * DAY_US, now_us - DAY_US)),
+        }
+    )
+    return frame[list(SOURCE_TABLES_BY_NAME["current_identifications"].column_names)]
+
+
+def obscodes() -> pd.DataFrame:
+    """The ``obscodes`` frame (every roster code except the planted missing ones)."""
+    return obscodes_frame()[list(SOURCE_TABLES_BY_NAME["obscodes"].column_names)]

@@ -1,0 +1,251 @@
+"""Tracklet plans: who observes each object when, decided before any observation exists.
+
+A tracklet row says: object, station, anchor time and the anchor's position in
+the tracklet, number of observations and spacing, whether it has a ``trkid``,
+which designation its observations are filed under, and its role (the
+discovery tracklet, an extra member of it, or anything else). For the
+discovery tracklet the anchor observation *is* the discovery observation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS
+from dashboard_app.sky.population import DAY_US, HOUR_US, MS_US, night_time
+from dashboard_app.sky.roster import YEARS, Roster
+
+ROLE_OTHER, ROLE_DISCOVERY, ROLE_DISCOVERY_MEMBER = 0, 1, 2
+FILED_NONE, FILED_PRIMARY, FILED_SECONDARY = 0, 1, 2
+
+COLUMNS: dict[str, tuple[str, object]] = {
+    "obj": ("int64", None),
+    "stn": ("int64", None),
+    "t_anchor": ("int64", None),
+    "k_anchor": ("int64", 0),
+    "n": ("int64", 1),
+    "step": ("int64", 0),
+    "has_trkid": ("bool", True),
+    "trk_share": ("int64", -1),  # ≥ 0: use the trkid of that tracklet row (planted ±12 h cases)
+    "permid_filed": ("bool", False),
+    "provid_kind": ("int64", FILED_PRIMARY),
+    "sec": ("int64", -1),
+    "role": ("int64", ROLE_OTHER),
+    "disc_pos": ("int64", -1),
+    "deprecated": ("bool", False),
+    "mag_missing": ("bool", False),
+    "itf": ("bool", False),
+}
+
+DISCOVERY_SIZES = ((1, 0.015), (2, 0.03), (3, 0.24), (4, 0.43), (5, 0.18), (6, 0.105))
+FOLLOWUP_SIZES = ((1, 0.05), (2, 0.17), (3, 0.3), (4, 0.3), (5, 0.11), (6, 0.07))
+NEVER_FOLLOWED_UP = 0.04
+PRECOVERY_FRACTION = 0.12
+EXTRA_DISC_FLAG_FRACTION = 0.01
+NO_TRKID_BEFORE_2000 = 0.08
+NO_TRKID_AFTER_2000 = 0.004
+FOLLOWUP_SCALE = 1.45  # tunes observations per NEO (about 110 at scale 1)
+
+
+def frame(rows: int, /, **columns) -> pd.DataFrame:
+    """A tracklet frame of ``rows`` rows: given columns (arrays or scalars), defaults for the rest."""
+    data = {}
+    for name, (dtype, default) in COLUMNS.items():
+        value = columns.pop(name, default)
+        if value is None:
+            raise ValueError(f"tracklet column {name!r} is required")
+        data[name] = np.broadcast_to(np.asarray(value, dtype=dtype), (rows,)).copy()
+    if columns:
+        raise ValueError(f"unknown tracklet columns: {sorted(columns)}")
+    return pd.DataFrame(data)
+
+
+def _sizes(rng: np.random.Generator, table, n: int) -> np.ndarray:
+    values, p = zip(*table, strict=True)
+    return rng.choice(np.array(values), size=n, p=np.array(p) / sum(p))
+
+
+def _steps(rng: np.random.Generator, sizes: np.ndarray) -> np.ndarray:
+    span_min = rng.uniform(25, 95, len(sizes))
+    step = span_min / np.maximum(sizes - 1, 1) * 60e6
+    return (np.round(step / MS_US) * MS_US).astype("int64")
+
+
+def _stations_by_year(rng: np.random.Generator, roster: Roster, weight: np.ndarray, t_us: np.ndarray) -> np.ndarray:
+    """A station for each time, drawn with ``weight`` × the station's activity in that year."""
+    year = t_us.astype("datetime64[us]").astype("datetime64[Y]").astype("int64") + 1970
+    yi = np.clip(year - YEARS[0], 0, len(YEARS) - 1)
+    out = np.empty(len(t_us), dtype="int64")
+    for y in np.unique(yi):
+        rows = np.flatnonzero(yi == y)
+        w = weight * (roster.activity[:, y] > 0)
+        if w.sum() == 0:
+            w = weight
+        out[rows] = rng.choice(len(w), size=len(rows), p=w / w.sum())
+    return out
+
+
+def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: int, first_us: int) -> pd.DataFrame:
+    """Tracklets of ordinary objects: discovery tracklet, confirmations, follow-up, precovery, other apparitions.
+
+    ``objs`` needs ``obj`` (global index), ``t_disc``, ``disc_stn``, ``h``, ``numbered``, ``neo`` and
+    ``has_discovery``. Filing under designations is set by :func:`file_under`.
+    """
+    n = len(objs)
+    obj = objs["obj"].to_numpy()
+    t0 = objs["t_disc"].to_numpy()
+    h = objs["h"].to_numpy()
+    neo = objs["neo"].to_numpy()
+    year = objs["year"].to_numpy()
+
+    # Discovery tracklets.
+    size = _sizes(rng, DISCOVERY_SIZES, n)
+    step = _steps(rng, size)
+    k_anchor = np.where(rng.random(n) < 0.85, 0, rng.integers(0, size))
+    no_trk_p = np.where(year < 2000, NO_TRKID_BEFORE_2000, NO_TRKID_AFTER_2000)
+    has_disc = objs["has_discovery"].to_numpy()
+    parts = [
+        frame(
+            n,
+            obj=obj,
+            stn=objs["disc_stn"].to_numpy(),
+            t_anchor=t0,
+            k_anchor=k_anchor,
+            n=size,
+            step=step,
+            has_trkid=rng.random(n) >= no_trk_p,
+            role=np.where(has_disc, ROLE_DISCOVERY, ROLE_OTHER),
+            disc_pos=np.where(has_disc, k_anchor, -1),
+        )
+    ]
+    disc_end = t0 + (size - 1 - k_anchor) * step
+
+    # Follow-up: counts grow for brighter (larger) objects; some NEOs are never followed up.
+    lam = FOLLOWUP_SCALE * np.clip(9.0 * np.exp(0.3 * (22.0 - h)), 1.5, 70.0)
+    lam = np.where(neo, lam, 2.5)
+    never = rng.random(n) < NEVER_FOLLOWED_UP
+    k = np.where(never, 0, 1 + rng.poisson(lam))
+    owner = np.repeat(np.arange(n), k)
+    first = np.exp(rng.normal(np.log(0.6), 1.0, n))
+    arc = np.exp(rng.normal(np.log(25.0), 0.8, n)) * np.exp(np.clip(0.25 * (22.0 - h), -1, 2))
+    is_first = np.zeros(len(owner), dtype=bool)
+    starts = np.cumsum(k) - k
+    is_first[starts[k > 0]] = True
+    dt = np.where(is_first, first[owner], first[owner] + rng.random(len(owner)) * arc[owner])
+    same_station = rng.random(len(owner)) < 0.12
+    t_target = t0[owner] + (dt * DAY_US).astype("int64")
+    stn = _stations_by_year(rng, roster, roster.followup_weight, t_target)
+    stn = np.where(same_station, objs["disc_stn"].to_numpy()[owner], stn)
+    t = night_time(rng, roster, stn, t_target, 1.8)
+    fsize = _sizes(rng, FOLLOWUP_SIZES, len(owner))
+    fstep = _steps(rng, fsize)
+    earliest = disc_end[owner] + 20 * 60 * 1_000_000
+    late = np.maximum(earliest - t, 0)
+    t = t + -(-late // DAY_US) * DAY_US  # whole days later, same local time
+    extra_flag = is_first & (rng.random(len(owner)) < EXTRA_DISC_FLAG_FRACTION) & neo[owner] & has_disc[owner]
+    parts.append(
+        frame(
+            len(owner),
+            obj=obj[owner],
+            stn=stn,
+            t_anchor=(t // MS_US) * MS_US,
+            n=fsize,
+            step=fstep,
+            disc_pos=np.where(extra_flag, 0, -1),
+        )
+    )
+
+    # Precovery tracklets (some beyond the apparition window).
+    pre = np.flatnonzero((rng.random(n) < PRECOVERY_FRACTION) & neo)
+    m = 1 + rng.poisson(1.0, len(pre))
+    powner = np.repeat(pre, m)
+    pdt = -rng.uniform(0.3, APPARITION_HALF_WINDOW_DAYS * 1.3, len(powner))
+    pt = t0[powner] + (pdt * DAY_US).astype("int64")
+    pstn = _stations_by_year(rng, roster, roster.discovery_weight + 0.1, pt)
+    pt = night_time(rng, roster, pstn, pt, 1.8)
+    psize = _sizes(rng, FOLLOWUP_SIZES, len(powner))
+    pstep = _steps(rng, psize)
+    over = np.maximum(pt + (psize - 1) * pstep - (t0[powner] - HOUR_US), 0)
+    pt = pt - -(-over // DAY_US) * DAY_US
+    parts.append(frame(len(powner), obj=obj[powner], stn=pstn, t_anchor=(pt // MS_US) * MS_US, n=psize, step=pstep))
+
+    # Other apparitions for larger and numbered objects (outside the window).
+    oa = np.where(objs["numbered"].to_numpy() | (h < 20.5), rng.poisson(4.0, n), rng.poisson(0.3, n))
+    oowner = np.repeat(np.arange(n), oa)
+    sign = np.where(rng.random(len(oowner)) < 0.7, 1, -1)
+    odt = sign * rng.uniform(APPARITION_HALF_WINDOW_DAYS + 60, 12 * 365.25, len(oowner))
+    ot = t0[oowner] + (odt * DAY_US).astype("int64")
+    keep = (ot > first_us + 30 * DAY_US) & (ot < now_us - 2 * DAY_US)
+    oowner, ot = oowner[keep], ot[keep]
+    ostn = _stations_by_year(rng, roster, roster.followup_weight + 0.2 * np.sqrt(roster.discovery_weight), ot)
+    ot = night_time(rng, roster, ostn, ot, 1.8)
+    osize = _sizes(rng, FOLLOWUP_SIZES, len(oowner))
+    parts.append(
+        frame(
+            len(oowner),
+            obj=obj[oowner],
+            stn=ostn,
+            t_anchor=(ot // MS_US) * MS_US,
+            n=osize,
+            step=_steps(rng, osize),
+        )
+    )
+    out = pd.concat(parts, ignore_index=True)
+    last = out["t_anchor"] + (out["n"] - 1 - out["k_anchor"]) * out["step"]
+    keep = (out["role"] != ROLE_OTHER) | (last <= now_us - HOUR_US) & (out["t_anchor"] > first_us)
+    out = out[keep.to_numpy()].reset_index(drop=True)
+    no_trk = rng.random(len(out)) < np.where(_years(out["t_anchor"].to_numpy()) < 2000, NO_TRKID_BEFORE_2000, 0.004)
+    out.loc[(out["role"] == ROLE_OTHER).to_numpy() & no_trk, "has_trkid"] = False
+    return out
+
+
+def _years(t_us: np.ndarray) -> np.ndarray:
+    return t_us.astype("datetime64[us]").astype("datetime64[Y]").astype("int64") + 1970
+
+
+def file_under(
+    rng: np.random.Generator,
+    trk: pd.DataFrame,
+    numbered: np.ndarray,
+    t_disc: np.ndarray,
+    objs_with_secondary_a: np.ndarray,
+    objs_with_secondary_b: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Decide the designation each bulk tracklet is filed under; returns (tracklets, secondaries).
+
+    Numbered objects: under number and designation, number only, or (as before numbering) the
+    designation only — the discovery tracklet often the latter. Objects in ``objs_with_secondary_a``
+    had an earlier apparition designated separately (its tracklets filed under that secondary
+    designation); those in ``objs_with_secondary_b`` had a follow-up tracklet designated separately
+    a few days after discovery (filed under the secondary, inside the apparition window).
+    Secondaries are returned as rows (obj, t_designated).
+    """
+    trk = trk.copy()
+    obj = trk["obj"].to_numpy()
+    r = rng.random(len(trk))
+    is_disc = trk["role"].to_numpy() == ROLE_DISCOVERY
+    num = numbered[obj]
+    pre_numbering = np.where(is_disc, r < 0.5, r >= 0.75)
+    number_only = ~pre_numbering & (r < 0.15) & ~is_disc
+    trk["permid_filed"] = num & ~pre_numbering
+    trk["provid_kind"] = np.where(num & number_only, FILED_NONE, FILED_PRIMARY)
+    dt = (trk["t_anchor"].to_numpy() - t_disc[obj]) / DAY_US
+    a = np.isin(obj, objs_with_secondary_a) & (dt < -(APPARITION_HALF_WINDOW_DAYS + 1))
+    b = np.isin(obj, objs_with_secondary_b) & (dt > 1.0) & (dt <= 20.0) & (trk["role"].to_numpy() == ROLE_OTHER)
+    sec_parts = []
+    offset = 0
+    for mask in (a, b):
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            continue
+        first_t = pd.Series(trk["t_anchor"].to_numpy()[rows]).groupby(obj[rows]).min()
+        uniq = first_t.index.to_numpy()
+        sec_parts.append(pd.DataFrame({"obj": uniq, "t": first_t.to_numpy()}))
+        trk.loc[rows, "provid_kind"] = FILED_SECONDARY
+        trk.loc[rows, "permid_filed"] = False
+        trk.loc[rows, "sec"] = offset + np.searchsorted(uniq, obj[rows])
+        offset += len(uniq)
+    empty = pd.DataFrame({"obj": np.zeros(0, "int64"), "t": np.zeros(0, "int64")})
+    secondaries = pd.concat(sec_parts, ignore_index=True) if sec_parts else empty
+    return trk, secondaries.astype("int64")
