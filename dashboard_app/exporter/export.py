@@ -32,13 +32,15 @@ _F = pa.float64()
 
 COLUMNS: dict[str, dict[str, pa.DataType]] = {
     "neos": {
-        "neo_id": _I, "provid": _T, "packed_provid": _T, "permid": _T, "q": _F, "e": _F, "i": _F, "h": _F,
+        "neo_key": _I, "provid": _T, "packed_provid": _T, "permid": _T, "q": _F, "e": _F, "i": _F, "h": _F,
         "disc_obs_id": _I, "disc_us": _I, "disc_stn": _T, "disc_trkid": _T,
     },
-    "missing": {"neo_id": _I, "n_obs": _I},
-    "tracklets": {"neo_id": _I, "id": _I, "t_us": _I, "ra": _F, "dec": _F, "mag": _F, "band": _T},
+    "missing": {"neo_key": _I, "n_obs": _I},
+    "tracklets": {
+        "neo_key": _I, "id": _I, "t_us": _I, "ra": _F, "dec": _F, "mag": _F, "band": _T, "disc_ra": _F,
+    },
     "apparitions": {
-        "neo_id": _I, "stn": _T, "first_us": _I, "first_post_us": _I,
+        "neo_key": _I, "stn": _T, "first_us": _I, "first_post_us": _I,
         **{name: _I for name in queries.apparition_count_columns()},
     },
     "stations": {"stn": _T, "name": _T, "longitude": _F, "rhocosphi": _F, "rhosinphi": _F},
@@ -89,12 +91,13 @@ def extract(settings: ConnectionSettings, progress: Progress) -> dict[str, pd.Da
 def snapshot_tables(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The snapshot's data tables from the extracted frames (pure)."""
     neos = frames["neos"]
-    apparitions = tables.apparitions_table(frames["apparitions"])
+    ids = tables.neo_ids(neos)
+    apparitions = tables.apparitions_table(frames["apparitions"], ids)
     tracklets = tables.tracklet_summary(frames["tracklets"])
     referenced = set(neos["disc_stn"].dropna()) | set(apparitions["stn"])
     stations = tables.stations_table(frames["stations"], referenced)
     return {
-        "discoveries": tables.discoveries_table(neos, tracklets, stations),
+        "discoveries": tables.discoveries_table(neos, tracklets, stations, ids),
         "apparitions": apparitions,
         "stations": stations,
         "missing_discoveries": tables.missing_table(neos, frames["missing"]),

@@ -40,7 +40,7 @@ DEPRECATED_FLAG = "X"
 
 _COMMON = """
 WITH neo AS (
-    SELECT row_number() OVER (ORDER BY o.unpacked_primary_provisional_designation COLLATE "C") AS neo_id,
+    SELECT row_number() OVER (ORDER BY o.unpacked_primary_provisional_designation COLLATE "C") AS neo_key,
            o.unpacked_primary_provisional_designation AS provid,
            o.packed_primary_provisional_designation AS packed_provid,
            n.permid, o.q, o.e, o.i, o.h
@@ -50,27 +50,27 @@ WITH neo AS (
     WHERE o.q <= {q_max}
 ),
 designation AS (
-    SELECT neo_id, provid AS des FROM neo
+    SELECT neo_key, provid AS des FROM neo
     UNION
-    SELECT neo.neo_id, c.unpacked_secondary_provisional_designation
+    SELECT neo.neo_key, c.unpacked_secondary_provisional_designation
     FROM neo
     JOIN current_identifications AS c ON c.unpacked_primary_provisional_designation = neo.provid
     WHERE c.unpacked_secondary_provisional_designation IS NOT NULL
 ),
 discovery AS (
-    SELECT DISTINCT ON (neo_id) *
+    SELECT DISTINCT ON (neo_key) *
     FROM (
-        SELECT d.neo_id, o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band
+        SELECT d.neo_key, o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band
         FROM designation AS d
         JOIN obs_sbn AS o ON o.provid = d.des
         WHERE o.disc = {disc} AND o.permid IS NULL AND {live}
         UNION ALL
-        SELECT n.neo_id, o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band
+        SELECT n.neo_key, o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band
         FROM neo AS n
         JOIN obs_sbn AS o ON o.permid = n.permid
         WHERE o.disc = {disc} AND {live}
     ) AS candidate
-    ORDER BY neo_id, obstime, id
+    ORDER BY neo_key, obstime, id
 )
 """
 
@@ -79,44 +79,44 @@ _US_PER_DAY = 86_400_000_000
 _USEC = "(extract(epoch FROM {t}) * 1000000)::bigint"
 
 NEOS = """
-SELECT n.neo_id, n.provid, n.packed_provid, n.permid, n.q, n.e, n.i, n.h,
+SELECT n.neo_key, n.provid, n.packed_provid, n.permid, n.q, n.e, n.i, n.h,
        a.id AS disc_obs_id, {disc_us} AS disc_us, a.stn AS disc_stn, a.trkid AS disc_trkid
 FROM neo AS n
-LEFT JOIN discovery AS a USING (neo_id)
+LEFT JOIN discovery AS a USING (neo_key)
 """
 """Every NEO with its discovery observation (NULLs when it has none): one row per NEO."""
 
 MISSING_COUNTS = """
 , missing AS (
-    SELECT n.neo_id, n.permid FROM neo AS n
-    WHERE NOT EXISTS (SELECT FROM discovery AS a WHERE a.neo_id = n.neo_id)
+    SELECT n.neo_key, n.permid FROM neo AS n
+    WHERE NOT EXISTS (SELECT FROM discovery AS a WHERE a.neo_key = n.neo_key)
 )
-SELECT neo_id, count(*) AS n_obs
+SELECT neo_key, count(*) AS n_obs
 FROM (
-    SELECT m.neo_id
+    SELECT m.neo_key
     FROM missing AS m
-    JOIN designation AS d USING (neo_id)
+    JOIN designation AS d USING (neo_key)
     JOIN obs_sbn AS o ON o.provid = d.des
     WHERE o.permid IS NULL AND {live}
     UNION ALL
-    SELECT m.neo_id
+    SELECT m.neo_key
     FROM missing AS m
     JOIN obs_sbn AS o ON o.permid = m.permid
     WHERE {live}
 ) AS found
-GROUP BY neo_id
+GROUP BY neo_key
 """
 """Non-deprecated observation counts of the NEOs without a discovery observation."""
 
 TRACKLETS = """
-SELECT a.neo_id, o.id, {obs_us} AS t_us, o.ra, o.dec, o.mag, o.band
+SELECT a.neo_key, o.id, {obs_us} AS t_us, o.ra, o.dec, o.mag, o.band, a.ra AS disc_ra
 FROM discovery AS a
 JOIN obs_sbn AS o
   ON o.trkid = a.trkid
  AND o.obstime BETWEEN a.obstime - {trk_half} AND a.obstime + {trk_half}
 WHERE {live}
 UNION ALL
-SELECT a.neo_id, a.id, {disc_us} AS t_us, a.ra, a.dec, a.mag, a.band
+SELECT a.neo_key, a.id, {disc_us} AS t_us, a.ra, a.dec, a.mag, a.band, a.ra AS disc_ra
 FROM discovery AS a
 WHERE a.trkid IS NULL
 """
@@ -124,35 +124,35 @@ WHERE a.trkid IS NULL
 
 APPARITION_OBSERVATIONS = """
 , observation AS (
-    SELECT a.neo_id, o.stn, o.trkid, o.id, {dt_us} AS dt_us
+    SELECT a.neo_key, o.stn, o.trkid, o.id, {dt_us} AS dt_us
     FROM discovery AS a
-    JOIN designation AS d USING (neo_id)
+    JOIN designation AS d USING (neo_key)
     JOIN obs_sbn AS o
       ON o.provid = d.des
      AND o.obstime BETWEEN a.obstime - {app_half} AND a.obstime + {app_half}
     WHERE o.permid IS NULL AND {live}
     UNION ALL
-    SELECT a.neo_id, o.stn, o.trkid, o.id, {dt_us} AS dt_us
+    SELECT a.neo_key, o.stn, o.trkid, o.id, {dt_us} AS dt_us
     FROM discovery AS a
-    JOIN neo AS n USING (neo_id)
+    JOIN neo AS n USING (neo_key)
     JOIN obs_sbn AS o
       ON o.permid = n.permid
      AND o.obstime BETWEEN a.obstime - {app_half} AND a.obstime + {app_half}
     WHERE {live}
 ),
 per_tracklet AS (
-    SELECT neo_id, stn,
+    SELECT neo_key, stn,
            min(dt_us) AS first_us,
            min(dt_us) FILTER (WHERE dt_us >= 0) AS first_post_us,
            min(abs(dt_us)) AS nearest_us,
            {tracklet_counts}
     FROM observation
-    GROUP BY neo_id, stn, trkid, CASE WHEN trkid IS NULL THEN id END
+    GROUP BY neo_key, stn, trkid, CASE WHEN trkid IS NULL THEN id END
 )
-SELECT neo_id, stn, min(first_us) AS first_us, min(first_post_us) AS first_post_us,
+SELECT neo_key, stn, min(first_us) AS first_us, min(first_post_us) AS first_post_us,
        {station_counts}
 FROM per_tracklet
-GROUP BY neo_id, stn
+GROUP BY neo_key, stn
 """
 """Per NEO × station within ±200 days of discovery: first Δt, first Δt ≥ 0 (µs) and the window counts.
 

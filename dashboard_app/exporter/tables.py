@@ -45,31 +45,38 @@ def v_magnitudes(mag: pd.Series, band: pd.Series) -> pd.Series:
 
 
 def tracklet_summary(obs: pd.DataFrame) -> pd.DataFrame:
-    """Per ``neo_id``: observation count, mean RA/Dec, median V, rate (deg/day) and position angle.
+    """Per ``neo_key``: observation count, mean RA/Dec, median V, rate (deg/day) and position angle.
 
-    ``obs`` has ``neo_id, id, t_us, ra, dec, mag, band`` (one NEO's discovery
-    tracklet per ``neo_id``). First and last are by time, then by ``id``; rate and
-    angle are NaN for a zero time span.
+    ``obs`` has ``neo_key, id, t_us, ra, dec, mag, band, disc_ra`` (each NEO's
+    discovery tracklet). RA is averaged as offsets from the discovery observation's
+    RA (so a tracklet across 0h does not average to 12h). First and last are by
+    time, then ``id``; rate and angle are NaN for a zero time span.
     """
-    obs = obs.sort_values(["neo_id", "t_us", "id"], kind="stable").reset_index(drop=True)
-    obs = obs.assign(v=v_magnitudes(obs["mag"], obs["band"]), ra=obs["ra"].astype(float), dec=obs["dec"].astype(float))
-    grouped = obs.groupby("neo_id", sort=True)
-    first = grouped.head(1).set_index("neo_id")
-    last = grouped.tail(1).set_index("neo_id")
+    obs = obs.sort_values(["neo_key", "t_us", "id"], kind="stable").reset_index(drop=True)
+    ra = obs["ra"].astype("float64")
+    obs = obs.assign(
+        v=v_magnitudes(obs["mag"], obs["band"]),
+        ra=ra,
+        dec=obs["dec"].astype("float64"),
+        dra=np.mod(ra - obs["disc_ra"].astype("float64") + 180.0, 360.0) - 180.0,
+    )
+    grouped = obs.groupby("neo_key", sort=True)
+    first = grouped.head(1).set_index("neo_key")
+    last = grouped.tail(1).set_index("neo_key")
     out = pd.DataFrame(
         {
             "trk_nobs": grouped.size(),
-            "trk_ra": grouped["ra"].mean(),
+            "trk_ra": np.mod(first["disc_ra"] + grouped["dra"].mean(), 360.0),
             "trk_dec": grouped["dec"].mean(),
             "trk_v_mag": grouped["v"].median(),
         }
     )
     span_days = (last["t_us"] - first["t_us"]).astype("float64") / US_PER_DAY
-    moved = span_days > 0
+    moved = (span_days > 0).to_numpy()
     dist = circumstances.angular_separation(first["ra"], first["dec"], last["ra"], last["dec"])
     pa = circumstances.position_angle(first["ra"], first["dec"], last["ra"], last["dec"])
-    out["trk_rate"] = pd.Series(np.where(moved, dist / span_days.where(moved, 1.0), np.nan), index=first.index)
-    out["trk_pa"] = pd.Series(np.where(moved, pa, np.nan), index=first.index)
+    out["trk_rate"] = np.where(moved, dist / np.where(moved, span_days, 1.0), np.nan)
+    out["trk_pa"] = np.where(moved, pa, np.nan)
     return out
 
 
@@ -99,14 +106,23 @@ def stations_table(obscodes: pd.DataFrame, referenced: Iterable[str]) -> pd.Data
     return out.sort_values("stn", kind="stable").reset_index(drop=True)[_columns("stations")]
 
 
-def discoveries_table(neos: pd.DataFrame, tracklets: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
+def neo_ids(neos: pd.DataFrame) -> pd.Series:
+    """``neo_key`` → ``neo_id``: NEOs with a discovery numbered 1..N in binary ``provid`` order."""
+    found = neos.loc[neos["disc_obs_id"].notna(), ["neo_key", "provid"]]
+    order = sorted(zip(found["provid"].astype(str).tolist(), found["neo_key"].tolist(), strict=True))
+    return pd.Series(np.arange(1, len(order) + 1, dtype="int64"), index=[key for _, key in order], name="neo_id")
+
+
+def discoveries_table(
+    neos: pd.DataFrame, tracklets: pd.DataFrame, stations: pd.DataFrame, ids: pd.Series
+) -> pd.DataFrame:
     """``discoveries``: NEOs that have a discovery observation, with tracklet and circumstances.
 
-    ``neos`` is the ``neos`` stage frame (rows with a NULL ``disc_obs_id`` are skipped),
-    ``tracklets`` the output of :func:`tracklet_summary`, ``stations`` of :func:`stations_table`.
+    ``neos`` is the ``neos`` stage frame, ``tracklets`` the output of
+    :func:`tracklet_summary`, ``stations`` of :func:`stations_table`, ``ids`` of :func:`neo_ids`.
     """
-    found = neos[neos["disc_obs_id"].notna()].copy()
-    found = found.join(tracklets, on="neo_id", how="left")
+    found = neos[neos["disc_obs_id"].notna()].join(tracklets, on="neo_key", how="left")
+    found = found.assign(neo_id=ids.reindex(found["neo_key"]).to_numpy()).sort_values("neo_id")
     site = stations.set_index("stn").reindex(found["disc_stn"])
     jd = circumstances.UNIX_EPOCH_JD + found["disc_us"].astype("int64").to_numpy() / US_PER_DAY
     circ = circumstances.discovery_circumstances(
@@ -124,7 +140,7 @@ def discoveries_table(neos: pd.DataFrame, tracklets: pd.DataFrame, stations: pd.
             "neo_id": found["neo_id"].astype("int64").to_numpy(),
             "provid": found["provid"].to_numpy(object),
             "packed_provid": found["packed_provid"].to_numpy(object),
-            "permid": found["permid"].astype(object).where(found["permid"].notna(), None).to_numpy(object),
+            "permid": _nullable_text(found["permid"]),
             "q": found["q"].astype(float).to_numpy(),
             "e": found["e"].astype(float).to_numpy(),
             "i": found["i"].astype(float).to_numpy(),
@@ -133,7 +149,7 @@ def discoveries_table(neos: pd.DataFrame, tracklets: pd.DataFrame, stations: pd.
             "disc_time": disc_time.to_numpy(object),
             "disc_year": disc_time.str.slice(0, 4).astype("int64").to_numpy(),
             "disc_stn": found["disc_stn"].to_numpy(object),
-            "disc_trkid": found["disc_trkid"].astype(object).where(found["disc_trkid"].notna(), None).to_numpy(object),
+            "disc_trkid": _nullable_text(found["disc_trkid"]),
             "trk_nobs": found["trk_nobs"].astype("int64").to_numpy(),
             "trk_ra": found["trk_ra"].to_numpy(float),
             "trk_dec": found["trk_dec"].to_numpy(float),
@@ -147,15 +163,19 @@ def discoveries_table(neos: pd.DataFrame, tracklets: pd.DataFrame, stations: pd.
     return out[_columns("discoveries")]
 
 
+def _nullable_text(values: pd.Series) -> np.ndarray:
+    return values.astype(object).where(values.notna(), None).to_numpy(object)
+
+
 def missing_table(neos: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     """``missing_discoveries``: NEOs with no discovery observation, with their observation counts."""
-    missing = neos[neos["disc_obs_id"].isna()].copy()
-    n_obs = counts.set_index("neo_id")["n_obs"].reindex(missing["neo_id"]).fillna(0).astype("int64")
+    missing = neos[neos["disc_obs_id"].isna()].sort_values("provid")
+    n_obs = counts.set_index("neo_key")["n_obs"].reindex(missing["neo_key"]).fillna(0).astype("int64")
     out = pd.DataFrame(
         {
             "provid": missing["provid"].to_numpy(object),
             "packed_provid": missing["packed_provid"].to_numpy(object),
-            "permid": missing["permid"].astype(object).where(missing["permid"].notna(), None).to_numpy(object),
+            "permid": _nullable_text(missing["permid"]),
             "q": missing["q"].astype(float).to_numpy(),
             "h": known_h(missing["h"]).to_numpy(),
             "n_obs": n_obs.to_numpy(),
@@ -164,9 +184,9 @@ def missing_table(neos: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     return out[_columns("missing_discoveries")]
 
 
-def apparitions_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """``apparitions`` from the apparition stage's per NEO × station rows (µs → days)."""
-    out = rows.copy()
+def apparitions_table(rows: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """``apparitions`` from the apparition stage's per NEO × station rows (µs → days; ``ids`` from :func:`neo_ids`)."""
+    out = rows.assign(neo_id=ids.reindex(rows["neo_key"]).to_numpy())
     out["first_dt"] = out["first_us"].astype("float64") / US_PER_DAY
     out["first_post_dt"] = pd.to_numeric(out["first_post_us"], errors="coerce").astype("float64") / US_PER_DAY
     out = out.sort_values(["neo_id", "stn"], kind="stable").reset_index(drop=True)
