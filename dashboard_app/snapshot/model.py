@@ -18,9 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from dashboard_app import reference
+from dashboard_app.snapshot.schema import TABLES_BY_NAME
 
 T = TypeVar("T")
 
@@ -125,22 +127,83 @@ def _project_column(codes: pd.Series) -> pd.Series:
     return pd.Categorical(values, categories=names)
 
 
-def load_snapshot(path: Path) -> Snapshot:
-    """Load a snapshot file into memory with compact dtypes and derived columns."""
-    path = Path(path)
+# table → the query that loads it, in a stable order
+_QUERIES: dict[str, str] = {
+    "meta": "SELECT key, value FROM meta",
+    "discoveries": "SELECT * FROM discoveries ORDER BY neo_id",
+    "apparitions": "SELECT * FROM apparitions ORDER BY neo_id, stn",
+    "stations": "SELECT * FROM stations ORDER BY stn",
+    "missing_discoveries": "SELECT * FROM missing_discoveries ORDER BY provid",
+}
+_PANDAS_TYPES = {"INTEGER": "int64", "REAL": "float64", "TEXT": "str"}
+READERS: tuple[str, ...] = ("adbc", "sqlite3")
+"""Ways to read the tables: Arrow ADBC (default: fast, Arrow-backed strings) or ``pandas.read_sql``."""
+
+
+def _read_sqlite3(path: Path) -> dict[str, pd.DataFrame]:
     con = connect_readonly(path)
     try:
-        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-        disc = pd.read_sql("SELECT * FROM discoveries ORDER BY neo_id", con)
-        app = pd.read_sql("SELECT * FROM apparitions ORDER BY neo_id, stn", con)
-        stations = pd.read_sql("SELECT * FROM stations ORDER BY stn", con)
-        missing = pd.read_sql("SELECT * FROM missing_discoveries ORDER BY provid", con)
+        return {name: pd.read_sql(sql, con) for name, sql in _QUERIES.items()}
     except (sqlite3.Error, pd.errors.DatabaseError) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
     finally:
         con.close()
+
+
+def _read_adbc(path: Path) -> dict[str, pd.DataFrame]:
+    import adbc_driver_sqlite.dbapi as adbc  # imported on first load, not at import time
+    import pyarrow as pa
+
+    arrow_types = {"INTEGER": pa.int64(), "REAL": pa.float64(), "TEXT": pa.string()}
+    if not Path(path).is_file():
+        raise SnapshotError(f"cannot open snapshot {path}: no such file")
+    frames = {}
+    try:
+        with adbc.connect(f"file:{Path(path).resolve()}?mode=ro&immutable=1") as con, con.cursor() as cur:
+            for name, sql in _QUERIES.items():
+                # One batch per table: the driver infers column types from the first batch and fails
+                # when a nullable column is NULL throughout it. Sized to the table, not "huge": the
+                # driver reserves batch-sized buffers, and terabytes of reserved address space make
+                # the gunicorn master's fork fail (ENOMEM under heuristic overcommit).
+                cur.execute(f"SELECT COUNT(*) FROM {name}")
+                rows = cur.fetchone()[0]
+                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(rows, 1))})
+                cur.execute(sql)
+                table = cur.fetch_arrow_table()
+                # Declared types, also for columns that are NULL throughout (inferred as int64).
+                wanted = pa.schema(
+                    [pa.field(c.name, arrow_types[c.sql_type]) for c in TABLES_BY_NAME[name].columns]
+                    if name != "meta"
+                    else [pa.field("key", pa.string()), pa.field("value", pa.string())]
+                )
+                frames[name] = table.select(wanted.names).cast(wanted).to_pandas()
+    except (adbc.Error, OSError, KeyError, pa.ArrowException) as exc:
+        raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
+    return frames
+
+
+def _count_dtype(values: pd.Series) -> str:
+    """int16 when the counts fit (they nearly always do), else int32: signed, so differences never wrap."""
+    return "int16" if len(values) == 0 or int(values.max()) <= np.iinfo(np.int16).max else "int32"
+
+
+def load_snapshot(path: Path, *, reader: str = "adbc") -> Snapshot:
+    """Load a snapshot file into memory with compact dtypes and derived columns.
+
+    ``reader`` picks how tables are read (:data:`READERS`); both give equal frames.
+    """
+    path = Path(path)
+    if reader not in READERS:
+        raise ValueError(f"reader must be one of {READERS}, not {reader!r}")
+    frames = _read_adbc(path) if reader == "adbc" else _read_sqlite3(path)
+    meta = dict(zip(frames["meta"]["key"], frames["meta"]["value"], strict=True))
     if "snapshot_id" not in meta:
         raise SnapshotError(f"snapshot {path} has no snapshot_id in meta")
+    for name, table in TABLES_BY_NAME.items():
+        if name != "meta":  # declared dtypes, also for columns NULL throughout, whichever reader ran
+            frames[name] = frames[name].astype({c.name: _PANDAS_TYPES[c.sql_type] for c in table.columns})
+    disc, app = frames["discoveries"], frames["apparitions"]
+    stations, missing = frames["stations"], frames["missing_discoveries"]
 
     disc["disc_time"] = pd.to_datetime(disc["disc_time"], utc=True, format="ISO8601")
     disc["disc_year"] = disc["disc_year"].astype("int16")
@@ -154,7 +217,7 @@ def load_snapshot(path: Path) -> Snapshot:
     app["neo_id"] = app["neo_id"].astype("int32")
     for col in app.columns:
         if col.startswith("n_"):
-            app[col] = pd.to_numeric(app[col], downcast="unsigned")
+            app[col] = app[col].astype(_count_dtype(app[col]))
     app["project"] = _project_column(app["stn"])
     app["stn"] = app["stn"].astype("category")
     stations["project"] = _project_column(stations["stn"]).astype(object)

@@ -5,9 +5,10 @@ Life cycle under gunicorn with ``preload_app``: the app factory calls
 and shared copy-on-write by the forked workers. Each worker then runs its own
 watcher thread (threads do not survive a fork, so it starts in the worker: on
 the first :meth:`~SnapshotStore.current` / :meth:`~SnapshotStore.health` call
-after a fork or inside a Flask request, or earlier when gunicorn's ``post_fork``
-hook calls :meth:`~SnapshotStore.start`). Code outside requests that never forks
-(a test, a script) calls :meth:`~SnapshotStore.start` or :meth:`~SnapshotStore.check_now`.
+after a fork, or earlier when gunicorn's ``post_fork`` hook calls
+:meth:`~SnapshotStore.start`). The loading process itself never starts a watcher
+on its own (it may fork later, and threads must not cross a fork): a server
+that does not fork calls :meth:`~SnapshotStore.start`.
 
 The watcher reads the pointer file every ``poll_interval_s``; when it names a new
 file, it validates and loads it in the background and swaps one reference.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -136,11 +136,8 @@ class SnapshotStore:
         pid = os.getpid()
         if self._watcher_pid == pid:
             return
-        forked = self._origin_pid is not None and pid != self._origin_pid
-        flask = sys.modules.get("flask")
-        serving = flask is not None and flask.has_request_context()
-        if forked or serving:
-            self.start()  # first use in a forked worker, or in a process serving requests itself
+        if self._origin_pid is not None and pid != self._origin_pid:
+            self.start()  # first use in a forked worker (never in the loading process: it may fork later)
 
     def _watch(self) -> None:
         stop = self._stop

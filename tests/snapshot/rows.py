@@ -46,10 +46,10 @@ def tiny_rows(n_neos: int = 4, tag: int = 0) -> dict[str, list[dict]]:
         discoveries.append(
             {
                 "neo_id": i,
-                "provid": f"2024 A{chr(64 + i) if i <= 26 else 'Z'}{i}",
+                "provid": f"2024 AA{i:05d}",
                 "packed_provid": f"K24A{i:02d}A",
                 "permid": str(500000 + i) if i % 2 else None,
-                "q": 0.9 + i / 1000,
+                "q": 0.9 + (i % 400) / 1000,
                 "e": 0.4,
                 "i": 7.5,
                 "h": None if i == 3 else 20.0 + i / 10 + tag / 1000,

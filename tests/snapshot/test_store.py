@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from datetime import timedelta
@@ -176,12 +177,34 @@ def test_current_snapshot_raises_when_nothing_can_be_served(store):
         current_snapshot()
 
 
-def test_the_watcher_starts_on_first_use_inside_a_request(store, publish_tiny):
+def test_the_loading_process_never_starts_a_watcher_but_a_forked_worker_does(store, publish_tiny):
     publish_tiny()
     store.load_initial()
-    assert store.health()["watching"] is False  # not in the loading process outside requests
     app = flask.Flask(__name__)
     store.init_app(app)
-    with app.test_request_context("/"):
+    with app.test_request_context("/"):  # like the factory's warm-up request before fork
         current_snapshot()
-    assert store.health()["watching"] is True
+    assert store.health()["watching"] is False
+    pid = os.fork()
+    if pid == 0:  # the worker: first use starts its watcher, which then finds a new snapshot
+        code = 1
+        try:
+            store.current()
+            if store.health()["watching"]:
+                code = 2
+                deadline = time.monotonic() + 10
+                target = (store.data_dir / "CURRENT").read_text().strip()
+                while time.monotonic() < deadline and target == store.health()["snapshot_file"]:
+                    time.sleep(0.05)
+                    target = (store.data_dir / "CURRENT").read_text().strip()
+                while time.monotonic() < deadline and store.health()["snapshot_file"] != target:
+                    time.sleep(0.05)
+                code = 0 if store.health()["snapshot_file"] == target else 3
+        finally:
+            os._exit(code)
+    time.sleep(0.3)
+    newer_id = publish_tiny(tag=1).snapshot_id
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.current().id != newer_id  # the parent did not watch
+    assert store.health()["watching"] is False
