@@ -26,6 +26,7 @@ from flask import Flask, Response, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard_app.settings import Settings, SettingsError, load_settings
+from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
 from dashboard_app.web import health, limits, logs, security, shell
 
@@ -127,18 +128,14 @@ def _assets_dir(settings: Settings) -> Path:
     return folder
 
 
-def build_store(settings: Settings) -> Any:
-    """The snapshot store for ``DATA_DIR`` (the real store when installed, else the interim one)."""
-    try:
-        from dashboard_app.snapshot.store import SnapshotStore
-    except ModuleNotFoundError:
-        from dashboard_app.web.interim_store import InterimSnapshotStore as SnapshotStore
+def build_store(settings: Settings) -> SnapshotStore:
+    """The snapshot store for ``DATA_DIR`` (loads nothing until :meth:`SnapshotStore.load_initial`)."""
     return SnapshotStore(
         settings.data_dir, settings.snapshot_poll_seconds, stale_after_hours=settings.stale_after_hours
     )
 
 
-def create_app(settings: Settings | None = None, *, store: Any = None) -> dash.Dash:
+def create_app(settings: Settings | None = None, *, store: SnapshotStore | None = None) -> dash.Dash:
     """Build the Dash app; ``server.extensions`` gets ``neo_settings``, ``neo_store`` and ``neo_started``."""
     settings = settings if settings is not None else load_settings()
     logs.configure_logging(settings.log_level, settings.log_format)
@@ -160,7 +157,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> dash.D
     )
     server = app.server
     server.extensions["neo_settings"] = settings
-    server.extensions["neo_store"] = store
+    store.init_app(server)
     server.extensions["neo_started"] = time.monotonic()
 
     modules = tab_modules()

@@ -11,9 +11,9 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import html
-from flask import current_app
 
 from dashboard_app import definitions, reference
+from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 
 PATH = "/about"
 NAME = "About"
@@ -64,9 +64,10 @@ def _twilight_rows() -> list[list[str]]:
 
 
 def _snapshot_facts() -> list[Any]:
-    snapshot = current_app.extensions["neo_store"].current()
-    if snapshot is None:
-        return [html.P("No snapshot is loaded.")]
+    try:
+        snapshot = current_snapshot()
+    except NoSnapshotError as exc:
+        return [html.P(str(exc))]
     keep = ("snapshot_id", "created_utc", "source", "newest_observation_utc", "neo_predicate", "schema_version")
     return [_table(["Key", "Value"], [[k, snapshot.meta[k]] for k in keep if k in snapshot.meta], "snapshot-meta")]
 

@@ -20,6 +20,7 @@ from flask import current_app
 
 from dashboard_app import __version__
 from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.tabs import about
 from dashboard_app.theme import THEME_STORE_ID
 
@@ -87,7 +88,10 @@ def status_children() -> list[Any]:
     """The data line and banners for the current snapshot (call inside a request)."""
     store = current_app.extensions["neo_store"]
     settings = current_app.extensions["neo_settings"]
-    snapshot = store.current()
+    try:
+        snapshot: Snapshot | None = current_snapshot()
+    except NoSnapshotError:
+        snapshot = None
     items: list[Any] = [html.P(_data_line(snapshot), className="shell-data-line small mb-2", id="shell-data-line")]
     for banner in banners(snapshot, store.health(), stale_after_hours=settings.stale_after_hours):
         items.append(

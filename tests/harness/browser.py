@@ -1,1 +1,112 @@
-"""Test harness: browser (fixtures shared by several test areas)."""
+"""Test harness: headless Chromium through Playwright (shared by several test areas).
+
+Fixtures:
+- ``chromium`` (session) — a Playwright browser on ``/usr/bin/chromium`` (never ``playwright install``).
+- ``watched_page`` — ``watched_page(**context_options) -> WatchedPage``: a fresh page whose console
+  errors, failed requests (network failures and HTTP ≥ 400) and Content-Security-Policy violations are
+  collected. CSP violations do not always reach the console, so an init script listens for
+  ``securitypolicyviolation`` and reports each one through an exposed binding.
+  ``WatchedPage.problems()`` lists them all; ``WatchedPage.screenshot(name)`` writes
+  ``test-artifacts/<name>.png``.
+
+Under a CSP without ``'unsafe-eval'`` ``page.wait_for_function("…")`` fails: use locators and ``expect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+]
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__neoReportCsp({directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile,
+                         line: e.lineNumber, sample: e.sample});
+});
+"""
+
+
+@dataclass
+class WatchedPage:
+    """A Playwright page plus what went wrong on it."""
+
+    page: Any
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    csp_violations: list[dict] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """Every console error, failed request and CSP violation seen so far."""
+        return (
+            [f"console error: {m}" for m in self.console_errors]
+            + [f"failed request: {r}" for r in self.failed_requests]
+            + [f"CSP violation: {v}" for v in self.csp_violations]
+        )
+
+    def screenshot(self, name: str) -> Path:
+        """Save a full-page screenshot as ``test-artifacts/<name>.png``."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def watch(page: Any) -> WatchedPage:
+    """Start collecting problems on ``page`` (call before the first navigation)."""
+    watched = WatchedPage(page)
+    page.on("console", lambda msg: watched.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: watched.console_errors.append(f"uncaught: {exc}"))
+    page.on("requestfailed", lambda req: watched.failed_requests.append(f"{req.method} {req.url}: {req.failure}"))
+    page.on(
+        "response",
+        lambda resp: (
+            watched.failed_requests.append(f"{resp.request.method} {resp.url}: HTTP {resp.status}")
+            if resp.status >= 400
+            else None
+        ),
+    )
+    page.expose_binding("__neoReportCsp", lambda _source, report: watched.csp_violations.append(report))
+    page.add_init_script(CSP_LISTENER)
+    return watched
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Headless Chromium from the system package, shared by the session."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/system-deps.sh` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def watched_page(chromium: Any) -> Iterator[Callable[..., WatchedPage]]:
+    """``watched_page(**context_options)`` → a :class:`WatchedPage` in a fresh context (closed at teardown)."""
+    contexts = []
+
+    def _open(**context_options: Any) -> WatchedPage:
+        context = chromium.new_context(**context_options)
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return watch(context.new_page())
+
+    yield _open
+    for context in contexts:
+        context.close()

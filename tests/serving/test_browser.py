@@ -1,0 +1,77 @@
+"""Headless Chromium against a real gunicorn: no console errors, no CSP violations, About renders, theme sticks."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard_app import definitions
+from dashboard_app.app import tab_modules
+from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.web.shell import ID_THEME_TOGGLE
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def server(snapshot_dir, tmp_path_factory):
+    from tests.harness.server import launch
+
+    running = launch(snapshot_dir, tmp_path_factory.mktemp("gunicorn") / "server.log")
+    yield running
+    running.stop()
+
+
+def test_the_about_tab_loads_with_no_console_error_csp_violation_or_failed_request(server, watched_page):
+    watched = watched_page()
+    watched.page.goto(f"{server.url}/about")
+    expect(watched.page.locator("#about-definition-list")).to_be_visible()
+    for d in definitions.DEFINITIONS:
+        expect(watched.page.locator("#about-definition-list dt", has_text=d.term).first).to_be_visible()
+    expect(watched.page.locator(".shell-banner-synthetic")).to_contain_text("Synthetic demo data")
+    expect(watched.page.locator("#shell-data-line")).to_contain_text("snapshot ")
+    expect(watched.page).to_have_title("About · NEO Discovery Statistics Explorer")
+    watched.page.wait_for_load_state("networkidle")
+    watched.screenshot("serving-about")
+    assert watched.problems() == []
+
+
+def test_the_theme_follows_the_browser_preference_and_a_toggle_sticks_across_reload(server, watched_page):
+    watched = watched_page(color_scheme="dark")
+    page = watched.page
+    page.goto(f"{server.url}/about")
+    html = page.locator("html")
+    expect(html).to_have_attribute("data-bs-theme", "dark")
+    page.locator(f"#{ID_THEME_TOGGLE}").click()
+    expect(html).to_have_attribute("data-bs-theme", "light")
+    page.reload()
+    expect(page.locator("#about-definition-list")).to_be_visible()
+    expect(html).to_have_attribute("data-bs-theme", "light")
+    assert page.evaluate(f"() => window.localStorage.getItem('{THEME_STORE_ID}')") == '"light"'
+    watched.screenshot("serving-theme-light-after-toggle")
+    assert watched.problems() == []
+
+
+def test_a_tab_link_keeps_the_query_string_of_its_tab(server, watched_page):
+    watched = watched_page()
+    page = watched.page
+    page.goto(f"{server.url}/about?section=sources")
+    link = page.locator('#shell-tabs a[href^="/about"]')
+    expect(link).to_have_attribute("href", "/about?section=sources")
+    expect(link).to_have_class("nav-link active")
+    assert watched.problems() == []
+
+
+def test_every_tab_loads_without_a_console_error_csp_violation_or_failed_request(server, watched_page):
+    watched = watched_page()
+    page = watched.page
+    page.goto(f"{server.url}/")
+    first = min(tab_modules(), key=lambda m: m.ORDER)
+    expect(page).to_have_url(f"{server.url}{first.PATH}")
+    for module in tab_modules():
+        page.locator("#shell-tabs a", has_text=module.NAME).click()
+        expect(page).to_have_url(f"{server.url}{module.PATH}")
+        expect(page).to_have_title(f"{module.NAME} · NEO Discovery Statistics Explorer")
+        page.wait_for_load_state("networkidle")
+        assert watched.problems() == [], module.NAME
+    watched.screenshot("serving-last-tab")
