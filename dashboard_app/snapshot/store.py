@@ -115,12 +115,17 @@ class SnapshotStore:
     # --- watching --------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start this process's watcher thread (idempotent; call after fork, never before)."""
+        """Start this process's watcher thread (idempotent; call after fork, never before).
+
+        First checks the pointer synchronously: a worker forked long after the master loaded
+        (e.g. recycled by ``max_requests``) must not serve the master's older snapshot even once.
+        """
         with self._start_lock:
             if self._watcher_pid == os.getpid() and self._watcher is not None and self._watcher.is_alive():
                 return
             self._stop = threading.Event()
             self._check_lock = threading.Lock()  # a copy inherited over fork may be held by a dead thread
+            self.check_now()
             self._watcher = threading.Thread(target=self._watch, name="neo-snapshot-watcher", daemon=True)
             self._watcher_pid = os.getpid()
             self._watcher.start()

@@ -1,0 +1,140 @@
+"""Hot swap under load: a real gunicorn with several workers switches snapshots without a failed request."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from dashboard_app.snapshot.publish import publish
+from tests.harness.snapshots import build_snapshot_dir
+
+WORKERS = 3
+CLIENTS = 6
+PUBLISHES = 3
+POLL_S = 1.0
+LOAD_MARGIN_S = 5.0  # validate + load a small snapshot on a busy 2-core machine
+SCALE = 0.005
+MAX_TEST_S = 120.0
+ID = re.compile(r"\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{10}")
+
+
+@dataclass(frozen=True)
+class Answer:
+    sent: float
+    path: str
+    status: int | None
+    ids: frozenset[str]
+    pid: int | None
+    error: str | None = None
+
+
+class Load:
+    """``CLIENTS`` threads alternating GET /health and GET /_dash-layout on new connections."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.answers: list[Answer] = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._client, args=(i,), daemon=True) for i in range(CLIENTS)]
+        self._lock = threading.Lock()
+
+    def _client(self, i: int) -> None:
+        deadline = time.monotonic() + MAX_TEST_S
+        n = i
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            path = "/health" if n % 2 == 0 else "/_dash-layout"
+            n += 1
+            sent = time.monotonic()
+            try:
+                r = requests.get(self.url + path, headers={"Connection": "close"}, timeout=15)
+                pid, ids = None, frozenset(ID.findall(r.text))
+                if path == "/health":  # the served snapshot (the refresh status may name a newer one)
+                    checks = r.json()["checks"]
+                    pid = checks["uptime"][0]["pid"]
+                    ids = frozenset(checks[k][0]["componentId"] for k in ("snapshot:age", "snapshot:rows"))
+                answer = Answer(sent, path, r.status_code, ids, pid)
+            except Exception as exc:  # every failure is recorded and fails the test
+                answer = Answer(sent, path, None, frozenset(), None, repr(exc))
+            with self._lock:
+                self.answers.append(answer)
+            time.sleep(0.01)
+
+    def health_since(self, t: float) -> list[Answer]:
+        with self._lock:
+            return [a for a in self.answers if a.path == "/health" and a.sent >= t and a.pid is not None]
+
+
+@pytest.mark.slow
+def test_snapshots_published_under_load_reach_every_worker_without_a_failed_or_mixed_response(start_server, tmp_path):
+    from dashboard_app.sky import generate
+
+    skies = [generate(seed, SCALE) for seed in range(1, PUBLISHES + 2)]
+    data_dir = tmp_path / "data"
+    first = build_snapshot_dir(data_dir, sky=skies[0])
+    ids = [first.name[len("snapshot-") : -len(".sqlite")]]
+    server = start_server(data_dir, WORKERS=str(WORKERS), THREADS="2", SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}")
+
+    load = Load(server.url)
+    for t in load.threads:
+        t.start()
+    try:
+        # every worker must have answered at least once before the first publish
+        start = time.monotonic()
+        while len({a.pid for a in load.health_since(start)}) < WORKERS and time.monotonic() - start < 30:
+            time.sleep(0.1)
+        workers = {a.pid for a in load.health_since(start)}
+        assert len(workers) == WORKERS, f"only saw workers {workers}"
+
+        swap_times = []
+        for sky in skies[1:]:
+            result = publish(data_dir, sky.build, max_row_drop=None)
+            published = time.monotonic()
+            ids.append(result.snapshot_id)
+            deadline = published + POLL_S + LOAD_MARGIN_S
+            # wait (bounded) until every live worker has answered with the new id
+            while time.monotonic() < deadline + 5:
+                seen = {a.pid for a in load.health_since(published) if result.snapshot_id in a.ids}
+                if workers <= seen:
+                    break
+                time.sleep(0.05)
+            late = [
+                a for a in load.health_since(deadline) if result.snapshot_id not in a.ids
+            ]  # any worker still on an older snapshot after the deadline
+            assert not late, (
+                f"workers {sorted({a.pid for a in late})} still served old data after {deadline - published:.1f} s"
+            )
+            seen_at = {}
+            for a in load.health_since(published):
+                if result.snapshot_id in a.ids:
+                    seen_at.setdefault(a.pid, a.sent - published)
+            assert workers <= set(seen_at), f"never saw {result.snapshot_id} from {workers - set(seen_at)}"
+            swap_times.append(max(seen_at[w] for w in workers))
+            time.sleep(0.5)
+    finally:
+        load.stop.set()
+        for t in load.threads:
+            t.join(20)
+
+    answers = load.answers
+    failed = [a for a in answers if a.status != 200]
+    assert not failed, f"{len(failed)} failed of {len(answers)}: {failed[:5]}"
+    known = set(ids)
+    for a in answers:
+        assert len(a.ids) == 1 and a.ids <= known, f"{a.path} answered with snapshot ids {set(a.ids)}"
+    # per worker, the served snapshot only ever moves forward
+    order = {snapshot_id: i for i, snapshot_id in enumerate(ids)}
+    by_pid: dict[int, list[Answer]] = {}
+    for a in sorted(answers, key=lambda a: a.sent):
+        if a.pid is not None:
+            by_pid.setdefault(a.pid, []).append(a)
+    for pid, seq in by_pid.items():
+        served = [order[next(iter(a.ids))] for a in seq]
+        assert served == sorted(served), f"worker {pid} went back to an older snapshot: {served}"
+    assert len(answers) > 100
+    assert max(swap_times) <= POLL_S + LOAD_MARGIN_S
+    assert "Traceback" not in server.log()
