@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +75,90 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
+
+
+@dataclass
+class BackgroundExport:
+    """A running ``neo-explorer export`` whose output goes to files the test can poll."""
+
+    proc: subprocess.Popen
+    out: Path
+    err: Path
+
+    def stderr(self) -> str:
+        return self.err.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> None:
+        """Block until ``text`` appears on the exporter's stderr (fails on exit or timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.stderr():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the exporter exited ({self.proc.returncode}) before {text!r}:\n{self.stderr()}")
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} did not appear within {timeout} s:\n{self.stderr()}")
+
+    def finish(self, timeout: float = EXPORT_TIMEOUT_S) -> ExportRun:
+        """Wait for the exit (bounded) and return what it printed."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            raise
+        return ExportRun(self.proc.returncode, self.out.read_text(encoding="utf-8"), self.stderr())
+
+
+def start_export(data_dir: Path, env: dict[str, str], logs: Path, *args: str) -> BackgroundExport:
+    """Start the exporter in the background, stdout/stderr into files under ``logs``."""
+    logs.mkdir(parents=True, exist_ok=True)
+    out, err = logs / "stdout.txt", logs / "stderr.txt"
+    with open(out, "wb") as o, open(err, "wb") as e:
+        proc = subprocess.Popen(
+            export_command("--data-dir", str(data_dir), *args), env=env, stdout=o, stderr=e, cwd=REPO
+        )
+    return BackgroundExport(proc, out, err)
+
+
+def pause_env(stage: str, resume_file: Path, **extra: str) -> dict[str, str]:
+    """Variables that make the exporter wait at ``stage`` until ``resume_file`` exists."""
+    return {
+        "NEO_EXPORT_PAUSE_AT": stage,
+        "NEO_EXPORT_RESUME_FILE": str(resume_file),
+        "NEO_EXPORT_PAUSE_S": "90",
+        **extra,
+    }
+
+
+def snapshot_state(data_dir: Path) -> tuple[str | None, list[str]]:
+    """(the CURRENT pointer's text, sorted file names) of a data directory."""
+    pointer = data_dir / "CURRENT"
+    current = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
+    return current, sorted(p.name for p in data_dir.iterdir())
+
+
+@pytest.fixture(scope="session")
+def published_once(mpc_sbn, tmp_path_factory) -> Path:
+    """A data directory holding one snapshot exported from the default ``mpc_sbn`` database."""
+    data_dir = tmp_path_factory.mktemp("published") / "data"
+    run = run_export(data_dir, clean_env(**mpc_sbn.reader_env()))
+    assert run.returncode == 0, run.stderr
+    return data_dir
+
+
+@pytest.fixture
+def previous(published_once: Path, tmp_path: Path) -> Path:
+    """A private copy of :func:`published_once`: a data directory with a current snapshot."""
+    target = tmp_path / "data"
+    shutil.copytree(published_once, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def hand_source(postgres_server) -> tuple:
+    """(server, database name) of a database holding the hand-written rows of ``hand_rows.py``."""
+    from tests.exporter.hand_rows import load_hand_rows
+
+    load_hand_rows(postgres_server, "mpc_sbn_hand")
+    return postgres_server, "mpc_sbn_hand"
