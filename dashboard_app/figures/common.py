@@ -18,6 +18,7 @@ def themed(fig: go.Figure, theme: object, *, legend_title: str | None = None) ->
             "y": -0.18,
             "xanchor": "left",
             "x": 0,
+            "traceorder": "normal",
             "title": {"text": legend_title} if legend_title else None,
         },
         hoverlabel={"namelength": -1},

@@ -59,6 +59,7 @@ def size_figure(result: SizeDistribution, theme: object, log_y: bool = False) ->
                 line={"width": 0},
                 hoverinfo="skip",
                 name="Completeness 1σ (model)",
+                showlegend=False,
             )
         )
     fig.add_trace(
@@ -67,7 +68,8 @@ def size_figure(result: SizeDistribution, theme: object, log_y: bool = False) ->
             y=t["completeness"].tolist(),
             yaxis="y2",
             mode="lines+markers",
-            name=COMPLETENESS,
+            name=COMPLETENESS + (" (band: model 1σ)" if cumulative else ""),
+            meta=COMPLETENESS,
             line={"color": COMPLETENESS_COLOUR, "width": 2},
             marker={"size": 5},
             hovertemplate=("H < %{x:.2f}" if cumulative else "bin centre H %{x:.2f}")
@@ -80,7 +82,7 @@ def size_figure(result: SizeDistribution, theme: object, log_y: bool = False) ->
     y2_max = max(1.05, float(t["completeness_high"].max(skipna=True) if cumulative else t["completeness"].max()) * 1.05)
     fig.update_layout(
         barmode="stack",
-        xaxis={"title": {"text": "Absolute magnitude H"}, "dtick": 1},
+        xaxis={"title": {"text": "Absolute magnitude H"}},
         yaxis={
             "title": {"text": "NEOs with H < bin upper edge" if cumulative else "NEOs per half-magnitude bin"},
             "type": "log" if log_y else "linear",
@@ -91,6 +93,7 @@ def size_figure(result: SizeDistribution, theme: object, log_y: bool = False) ->
             "side": "right",
             "range": [0, y2_max],
             "tickformat": ".0%",
+            "tickmode": "auto",
             "showgrid": False,
         },
     )
@@ -107,11 +110,12 @@ def _diameter_lines(fig: go.Figure, h_lo: float, h_hi: float) -> None:
     ):
         shown = lines.loc[(lines[column] >= h_lo) & (lines[column] <= h_hi)]
         for _, row in shown.iterrows():
+            label = {"annotation_text": row["label"], "annotation_position": "top left"} if labelled else {}
             fig.add_vline(
                 x=float(row[column]),
                 line={"dash": dash, "width": 1, "color": "rgba(128,128,128,0.8)"},
-                annotation={"text": row["label"], "textangle": -90, "font": {"size": 10}} if labelled else None,
-                annotation_position="top left" if labelled else None,
+                annotation={"textangle": -90, "font": {"size": 10}} if labelled else None,
+                **label,
             )
         # A legend entry that explains the line style (no data).
         fig.add_trace(
@@ -138,6 +142,7 @@ def _callouts(fig: go.Figure, result: SizeDistribution) -> None:
             yaxis="y2",
             mode="markers",
             name=f"Completeness at {first.label}",
+            showlegend=False,
             marker={
                 "symbol": "diamond",
                 "size": 11,

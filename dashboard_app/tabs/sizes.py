@@ -187,6 +187,10 @@ download_model = views.register_csv(VIEW, "model", "size-model-table", model_csv
 # --- callbacks ------------------------------------------------------------------------------------
 
 
+def _discoveries(n: int) -> str:
+    return f"{n:,} discover{'y' if n == 1 else 'ies'}"
+
+
 def _note(r: analysis.SizeDistribution) -> str:
     parts = []
     if r.mode == analysis.CUMULATIVE:
@@ -201,9 +205,11 @@ def _note(r: analysis.SizeDistribution) -> str:
     else:
         parts.append("Per-bin mode: the model gives 1σ bounds for cumulative numbers only, so no band is drawn.")
     if r.n_unknown_h:
-        parts.append(f"{r.n_unknown_h:,} discoveries with unknown H cannot be placed in a bin.")
+        parts.append(f"{_discoveries(r.n_unknown_h)} with unknown H cannot be placed in a bin.")
     if r.n_outside:
-        parts.append(f"{r.n_outside:,} discoveries lie outside the model's H bins.")
+        parts.append(
+            f"{_discoveries(r.n_outside)} outside the model's H bins {'are' if r.n_outside > 1 else 'is'} not shown."
+        )
     return " ".join(parts)
 
 

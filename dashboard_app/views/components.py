@@ -149,7 +149,8 @@ def chart_card(
     graph = dcc.Graph(
         id=view.graph_id(index),
         config=graph_config(file_stem or f"{view.tab}-{index}"),
-        style={"height": f"{height}px"},
+        # Taller on narrow screens, where the legend wraps onto more lines and eats plot height.
+        style={"height": f"calc({height}px + max(0px, (720px - 100vw) * 0.5))"},
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
     )
     body = [
@@ -177,7 +178,9 @@ def table_card(
         style_table={"overflowX": "auto"},
         # Bootstrap's CSS variables make the table follow the light/dark theme without a callback.
         style_cell={
-            "fontFamily": "inherit",
+            "fontFamily": "var(--bs-body-font-family)",
+            "whiteSpace": "normal",
+            "height": "auto",
             "fontSize": "0.85rem",
             "padding": "4px 8px",
             "textAlign": "left",

@@ -117,7 +117,7 @@ def test_size_csv_holds_exactly_what_the_chart_shows(changes):
     for name, (x, y) in bars.items():
         assert x == csv["h_center"].tolist()
         assert y == csv[DISCOVERED_PREFIX + name].tolist()
-    line = next(t for t in fig.data if t.name == COMPLETENESS)
+    line = next(t for t in fig.data if t.meta == COMPLETENESS)
     x_col = "h_high" if values["mode"] == "cumulative" else "h_center"
     assert list(line.x) == csv[x_col].tolist()
     assert list(line.y) == pytest.approx(csv["completeness"].tolist())
@@ -128,7 +128,7 @@ def test_size_chart_calls_out_completeness_at_140_m_in_cumulative_mode_only():
     fig, note = sizes.update_main(S_DEFAULTS, "light")
     assert any(t.name == "Completeness at 140 m at albedo 0.14" for t in fig.data)
     assert "Completeness at 140 m at albedo 0.14 (H < 22): 0.0%" in note
-    assert "1 discoveries with unknown H" in note
+    assert "1 discovery with unknown H cannot be placed" in note
     diff_fig, diff_note = sizes.update_main({**S_DEFAULTS, "mode": "differential"}, "light")
     assert not any(t.name.startswith("Completeness at") for t in diff_fig.data)
     assert "no band is drawn" in diff_note

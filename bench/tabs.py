@@ -1,0 +1,270 @@
+"""Benchmark: first view of each tab and warm callback latency, through real HTTP to gunicorn.
+
+Runs a real gunicorn (``gunicorn.conf.py``, 1 worker, 4 threads, rate limit lifted) on a
+snapshot directory and talks to it over HTTP exactly as the browser does:
+
+- **first view** (cold memo caches): ``GET <tab path>``, ``GET /_dash-layout``,
+  ``GET /_dash-dependencies``, the page-routing callback (which calls the tab's ``layout()``),
+  then every callback the tab fires on load, one after another (the browser fires them
+  concurrently, so this sum is an upper bound of the server time).
+- **warm callbacks**: each control change of the case's ``changes`` list, applied one after
+  another on the same server, POSTs every callback that change triggers. Measured twice:
+  *new parameters* (first time the server computes that view) and *repeat* (memo hit).
+
+Cases are declarative (:data:`CASES`): a tab module and a list of control changes. Add a tab by
+adding one :class:`TabCase`; values may be callables of the tab's defaults (e.g. the last ten
+years of the data). ``python -m bench.tabs [--data-dir DIR | --scale 1.0] [--rounds N]``;
+writes the "Tabs" section of ``bench/results.md`` unless ``--no-write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.results_file import write_section
+
+REPO = Path(__file__).resolve().parents[1]
+SECTION = "Tabs: first view and warm callback latency"
+THEME_STORE_ID = "theme-store"
+Change = Mapping[str, Any | Callable[[dict[str, Any]], Any]]
+
+
+@dataclass(frozen=True)
+class TabCase:
+    """One tab to measure: its module (``PATH`` and ``VIEW``) and a mix of control changes."""
+
+    module: str
+    changes: tuple[Change, ...] = field(default_factory=tuple)
+
+
+def _last_years(n: int) -> Callable[[dict[str, Any]], list[int]]:
+    return lambda d: [max(d["years"][0], d["years"][1] - n + 1), d["years"][1]]
+
+
+CASES: tuple[TabCase, ...] = (
+    TabCase(
+        "dashboard_app.tabs.discoveries",
+        (
+            {"mode": "cumulative"},
+            {"size": "split"},
+            {"size": "2"},
+            {"size": "all", "group": "station"},
+            {"top": 20},
+            {"years": _last_years(10)},
+            {"group": "combined", "mode": "per_year"},
+            {"size": "unknown"},
+        ),
+    ),
+    TabCase(
+        "dashboard_app.tabs.sizes",
+        (
+            {"mode": "differential"},
+            {"scale": "linear"},
+            {"group": "project"},
+            {"hrange": [17.25, 24.25]},
+            {"years": _last_years(10)},
+            {"group": "station", "top": 15},
+            {"mode": "cumulative", "scale": "log"},
+        ),
+    ),
+)
+
+
+# --- talking to Dash --------------------------------------------------------------------------------
+
+
+def _id(text: str) -> Any:
+    return json.loads(text) if text.startswith("{") else text
+
+
+def _output_specs(output: str) -> list[dict[str, Any]]:
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    specs = []
+    for part in parts:
+        cid, prop = part.rsplit(".", 1)
+        specs.append({"id": _id(cid), "property": prop})
+    return specs
+
+
+@dataclass
+class Client:
+    """A requests session against one running app, with its callback dependencies."""
+
+    base: str
+    session: requests.Session = field(default_factory=requests.Session)
+    deps: list[dict[str, Any]] = field(default_factory=list)
+
+    def get(self, path: str) -> float:
+        t0 = time.perf_counter()
+        r = self.session.get(self.base + path, timeout=60)
+        r.raise_for_status()
+        if path == "/_dash-dependencies":
+            self.deps = r.json()
+        return time.perf_counter() - t0
+
+    def post(self, dep: dict[str, Any], values: Mapping[str, Any], changed: list[str]) -> float:
+        """POST one callback with input/state values from ``values`` (``"<id>.<prop>"`` keys)."""
+
+        def filled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{**i, "id": _id(i["id"]), "value": values.get(f"{i['id']}.{i['property']}")} for i in items]
+
+        outputs = _output_specs(dep["output"])
+        body = {
+            "output": dep["output"],
+            "outputs": outputs if dep["output"].startswith("..") else outputs[0],
+            "inputs": filled(dep["inputs"]),
+            "state": filled(dep.get("state", [])),
+            "changedPropIds": changed,
+        }
+        t0 = time.perf_counter()
+        r = self.session.post(self.base + "/_dash-update-component", json=body, timeout=60)
+        elapsed = time.perf_counter() - t0
+        if r.status_code not in (200, 204):
+            raise RuntimeError(f"callback {dep['output']} answered HTTP {r.status_code}: {r.text[:300]}")
+        return elapsed
+
+    def triggered(self, keys: set[str], *, initial: bool) -> list[dict[str, Any]]:
+        """Callbacks with an Input among ``keys`` (on load: only those without prevent_initial_call)."""
+        out = []
+        for dep in self.deps:
+            inputs = {f"{i['id']}.{i['property']}" for i in dep["inputs"]}
+            if inputs & keys and not (initial and dep.get("prevent_initial_call")):
+                out.append(dep)
+        return out
+
+
+def _values(view: Any, parsed: Mapping[str, Any]) -> dict[str, Any]:
+    values = {f"{view.control_id(n)}.value": (list(v) if isinstance(v, tuple) else v) for n, v in parsed.items()}
+    values[f"{THEME_STORE_ID}.data"] = "light"
+    return values
+
+
+def first_view(client: Client, module: Any, defaults: Mapping[str, Any]) -> float:
+    """Seconds for the page, layout, dependencies, routing callback and every on-load callback."""
+    total = client.get(module.PATH) + client.get("/_dash-layout") + client.get("/_dash-dependencies")
+    routing = next(d for d in client.deps if "_pages_content.children" in d["output"])
+    total += client.post(
+        routing,
+        {"_pages_location.pathname": module.PATH, "_pages_location.search": ""},
+        ["_pages_location.pathname"],
+    )
+    values = _values(module.VIEW, defaults)
+    for dep in client.triggered(set(values), initial=True):
+        total += client.post(dep, values, [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"])
+    return total
+
+
+def warm_latencies(client: Client, module: Any, defaults: dict[str, Any], changes: tuple[Change, ...]) -> list[float]:
+    """Per-request seconds of every callback triggered by each change, applied in order."""
+    current = dict(defaults)
+    out = []
+    for change in changes:
+        for name, value in change.items():
+            current[name] = value(defaults) if callable(value) else value
+        values = _values(module.VIEW, current)
+        changed = [f"{module.VIEW.control_id(n)}.value" for n in change]
+        for dep in client.triggered(set(changed), initial=False):
+            out.append(client.post(dep, values, changed))
+    return out
+
+
+# --- running ----------------------------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def build_demo(scale: float, seed: int) -> Path:
+    """Publish a demo snapshot with ``neo-explorer demo`` into a temporary directory."""
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-tabs-"))
+    cmd = [sys.executable, "-m", "dashboard_app", "demo", str(data_dir), "--scale", str(scale), "--seed", str(seed)]
+    subprocess.run(cmd, check=True, cwd=REPO)
+    return data_dir
+
+
+def run(data_dir: Path, rounds: int) -> tuple[str, dict[str, Any]]:
+    """Measure every case against a gunicorn on ``data_dir``; returns (Markdown, raw figures)."""
+    from dashboard_app.snapshot.model import load_snapshot
+    from dashboard_app.snapshot.publish import current_snapshot_path
+    from tests.harness.server import launch
+
+    snapshot = load_snapshot(current_snapshot_path(data_dir))
+    n_neos = len(snapshot.discoveries)
+    log = Path(tempfile.mkdtemp(prefix="bench-tabs-log-")) / "server.log"
+    server = launch(data_dir, log, WORKERS="1", THREADS="4", RATE_LIMIT="1000000/minute", LOG_LEVEL="warning")
+    rows, raw = [], {}
+    try:
+        client = Client(server.url)
+        client.get("/health")
+        for case in CASES:
+            module = importlib.import_module(case.module)
+            defaults = module.VIEW.defaults(snapshot)
+            fv = first_view(client, module, defaults)
+            new = warm_latencies(client, module, defaults, case.changes)
+            repeat: list[float] = []
+            for _ in range(rounds):
+                repeat += warm_latencies(client, module, defaults, case.changes)
+            raw[module.PATH] = {"first_view_s": fv, "new": new, "repeat": repeat}
+            rows.append(
+                f"| `{module.PATH}` | {_ms(fv)} | {len(new)} | {_ms(statistics.median(new))} | {_ms(_pct(new, 0.95))} "
+                f"| {len(repeat)} | {_ms(statistics.median(repeat))} | {_ms(_pct(repeat, 0.95))} |"
+            )
+    finally:
+        server.stop()
+    body = "\n".join(
+        [
+            f"Snapshot: {n_neos:,} NEOs (`{snapshot.id}`, {snapshot.meta.get('source', '')}). Real HTTP to gunicorn "
+            "(1 worker, 4 threads) on 127.0.0.1 with `requests`; one request at a time.",
+            "First view = page + `/_dash-layout` + `/_dash-dependencies` + routing callback (`layout()`) + every "
+            "on-load callback of the tab, in sequence, memo caches cold. Warm = each control change of the case "
+            "applied in turn on the warmed server; *new* = first time that view is computed, *repeat* = "
+            f"the same changes again ({rounds} rounds, memo hits). Goal: first view ≤ 1 s, warm p95 ≤ 100 ms.",
+            "",
+            "| Tab | First view | New: requests | New: median | New: p95 | Repeat: requests | Repeat: median "
+            "| Repeat: p95 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            *rows,
+        ]
+    )
+    return body, raw
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, help="use the current snapshot of this directory")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="demo snapshot scale when no --data-dir (1.0 ≈ 44k NEOs)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="repeat rounds of the change mix")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
+    args = parser.parse_args(argv)
+    data_dir = args.data_dir or build_demo(args.scale, args.seed)
+    body, _raw = run(data_dir, max(1, args.rounds))
+    print(body)
+    if not args.no_write:
+        write_section(SECTION, body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
