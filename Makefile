@@ -41,5 +41,13 @@ test: venv
 	$(BIN)/ruff check .
 	bash scripts/run-tests.sh
 
+# Run every benchmark in bench/ (each writes its own section of bench/results.md); full scale, minutes each.
+bench: venv
+	@set -e; for f in bench/*.py; do \
+	  name=$$(basename "$$f" .py); \
+	  case "$$name" in __init__|results_file) continue;; esac; \
+	  echo "== bench.$$name"; $(BIN)/python -m "bench.$$name"; \
+	done
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
