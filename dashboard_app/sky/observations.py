@@ -38,7 +38,7 @@ class Observations:
     ra: np.ndarray
     dec: np.ndarray
     mag: np.ndarray  # NaN = no magnitude
-    band: np.ndarray  # object: str or None
+    band: np.ndarray  # index into band_codes() (a code or None)
     disc: np.ndarray  # bool, disc = '*'
     deprecated: np.ndarray  # bool, deprecated = 'X'
 
@@ -57,13 +57,18 @@ def band_codes() -> list[str | None]:
 
 
 def _bands(rng: np.random.Generator, roster: Roster, stn: np.ndarray, year: np.ndarray) -> np.ndarray:
-    scheme = roster.band_scheme[stn].astype(object)
-    scheme = np.where(scheme == "css", np.where(year >= CSS_G_BAND_FROM_YEAR, "css_new", "css_old"), scheme)
-    scheme = np.where((year < PHOTOGRAPHIC_BEFORE_YEAR) & (scheme != "space"), "old", scheme)
+    names = list(BANDS)
+    station_scheme = np.array([names.index("css_old") if s == "css" else names.index(s) for s in roster.band_scheme])
+    scheme = station_scheme[stn]
+    scheme = np.where(
+        (scheme == names.index("css_old")) & (year >= CSS_G_BAND_FROM_YEAR), names.index("css_new"), scheme
+    )
+    space = names.index("space")
+    scheme = np.where((year < PHOTOGRAPHIC_BEFORE_YEAR) & (scheme != space), names.index("old"), scheme)
     codes = band_codes()
     out = np.zeros(len(stn), dtype="int64")
-    for name, table in BANDS.items():
-        rows = np.flatnonzero(scheme == name)
+    for i, table in enumerate(BANDS.values()):
+        rows = np.flatnonzero(scheme == i)
         if not len(rows):
             continue
         bands, p = zip(*table, strict=True)
@@ -101,10 +106,8 @@ def expand(
     v = objs["v0"].to_numpy()[obj] + np.minimum(FADING_MAG_PER_DAY * np.abs(dt), 6.0)
     mag = v - offsets[band_idx] + rng.normal(0, PHOTOMETRIC_NOISE_MAG, len(t))
     mag = np.where(year < 2010, np.round(mag, 1), np.round(mag, 2))
-    no_mag = trk["mag_missing"].to_numpy()[rows] | (roster.band_scheme[stn] == "space")
+    no_mag = trk["mag_missing"].to_numpy()[rows] | (roster.band_scheme == "space")[stn]
     mag = np.where(no_mag, np.nan, mag)
-    band = np.array(codes, dtype=object)[band_idx]
-    band = np.where(no_mag & (roster.band_scheme[stn] == "space"), None, band)
 
     disc = k == trk["disc_pos"].to_numpy()[rows]
     deprecated = trk["deprecated"].to_numpy()[rows].copy()
@@ -112,5 +115,5 @@ def expand(
     random_dep &= trk["role"].to_numpy()[rows] == 0
     deprecated |= random_dep
     return Observations(
-        trk=rows, obj=obj, stn=stn, k=k, t=t, ra=ra, dec=dec, mag=mag, band=band, disc=disc, deprecated=deprecated
+        trk=rows, obj=obj, stn=stn, k=k, t=t, ra=ra, dec=dec, mag=mag, band=band_idx, disc=disc, deprecated=deprecated
     )

@@ -22,9 +22,11 @@ DAY_US = 86_400_000_000
 HOUR_US = 3_600_000_000
 MS_US = 1_000
 
-# Year → H at which a year's surveys find half of the objects (completeness 50 %).
-COMPLETENESS_H50 = ((1950, 15.0), (1990, 17.5), (1998, 18.8), (2005, 20.2), (2012, 21.5), (2018, 22.5), (2026, 23.3))
-COMPLETENESS_WIDTH = 0.55
+# Year → H at which the catalogue is half complete; discoveries in a year are the model population times
+# the completeness gained that year (plus a small share of chance close approaches of smaller objects).
+COMPLETENESS_H50 = ((1950, 14.5), (1990, 17.0), (1998, 18.5), (2005, 19.8), (2012, 21.0), (2018, 22.0), (2026, 22.8))
+COMPLETENESS_WIDTH = 0.7
+CHANCE_SHARE = 0.02
 # Year → typical limiting V of a discovery survey; offsets per station.
 LIMITING_V = ((1950, 16.0), (1990, 19.0), (2000, 19.8), (2010, 21.0), (2020, 21.7), (2026, 22.0))
 LIMIT_OFFSET = {"F51": 0.7, "F52": 0.7, "W84": 1.6, "X05": 2.5, "I41": 0.3, "T05": -2.2, "T08": -2.2, "W68": -2.2}
@@ -35,6 +37,13 @@ FULL_MOON_AVOIDANCE = 0.85  # chance that a discovery night with the Moon > 90 %
 
 def _year_start_us(years: np.ndarray) -> np.ndarray:
     return (np.asarray(years, "int64") - 1970).astype("datetime64[Y]").astype("datetime64[us]").astype("int64")
+
+
+def _year_coverage(now_us: int) -> np.ndarray:
+    """Fraction of each roster year before ``now_us`` (the last year is partial)."""
+    start = _year_start_us(YEARS)
+    end = _year_start_us(YEARS + 1)
+    return np.clip((now_us - start) / (end - start), 0.0, 1.0)
 
 
 def _sample_rows(rng: np.random.Generator, weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -54,12 +63,18 @@ def h_bins() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return lo, hi, n
 
 
+def completeness(h: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Model catalogue completeness (0..1) at absolute magnitudes ``h`` (columns) by the end of ``years`` (rows)."""
+    h50 = np.interp(years, *zip(*COMPLETENESS_H50, strict=True))
+    return 1.0 / (1.0 + np.exp((np.asarray(h)[None, :] - h50[:, None]) / COMPLETENESS_WIDTH))
+
+
 def sample_h(rng: np.random.Generator, years: np.ndarray) -> np.ndarray:
-    """Absolute magnitudes: model population × completeness of the discovery year (2 decimals)."""
+    """Absolute magnitudes (2 decimals): model population × completeness gained in the discovery year."""
     lo, hi, n = h_bins()
     centre = (lo + hi) / 2
-    h50 = np.interp(years, *zip(*COMPLETENESS_H50, strict=True))
-    weights = n[None, :] / (1.0 + np.exp((centre[None, :] - h50[:, None]) / COMPLETENESS_WIDTH))
+    now, before = completeness(centre, years), completeness(centre, years - 1)
+    weights = n[None, :] * (np.maximum(now - before, 0.0) + CHANCE_SHARE * now)
     b = _sample_rows(rng, weights, np.arange(len(years)))
     return np.round(lo[b] + rng.random(len(years)) * (hi[b] - lo[b]), 2)
 
@@ -106,7 +121,7 @@ def night_time(
 def discovery_objects(rng: np.random.Generator, roster: Roster, n: int, now_us: int, neo: bool = True) -> pd.DataFrame:
     """``n`` discovered objects: station, time, orbit, H, number-to-be and motion at discovery."""
     stn = rng.choice(len(roster.codes), size=n, p=roster.discovery_weight / roster.discovery_weight.sum())
-    year = YEARS[_sample_rows(rng, roster.activity, stn)]
+    year = YEARS[_sample_rows(rng, roster.activity * _year_coverage(now_us)[None, :], stn)]
     start = _year_start_us(year)
     end = np.minimum(_year_start_us(year + 1), now_us - 3 * DAY_US)
     day = start + (rng.random(n) * (end - start)).astype("int64")
@@ -122,8 +137,8 @@ def discovery_objects(rng: np.random.Generator, roster: Roster, n: int, now_us: 
     sweet_elong = rng.uniform(50, 100, n)
     dlon = np.where(sweet, np.where(evening, sweet_elong, -sweet_elong), 180.0 + opp_offset)
     dlon = np.where(space, np.where(evening, 1, -1) * rng.normal(90, 4, n), dlon)  # NEOWISE-like quadrature
-    t = night_time(rng, roster, stn, day, 1.6)
-    dusk_dawn = np.where(evening, -1, 1) * rng.uniform(3.2, 5.0, n) * HOUR_US
+    t = night_time(rng, roster, stn, day, 1.3)
+    dusk_dawn = np.where(evening, -1, 1) * rng.uniform(2.2, 3.8, n) * HOUR_US
     t = np.where(sweet & ~space, night_time(rng, roster, stn, day, 0.01) + dusk_dawn.astype("int64"), t)
     t = np.minimum(t, now_us - 2 * DAY_US)
     t = (t // MS_US) * MS_US

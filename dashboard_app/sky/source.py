@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard_app.sky.observations import Observations
+from dashboard_app.sky.observations import Observations, band_codes
 from dashboard_app.sky.population import DAY_US
 from dashboard_app.sky.roster import Roster, obscodes_frame
 from dashboard_app.sky.source_schema import SOURCE_TABLES_BY_NAME
@@ -67,8 +67,20 @@ def _take_or_null(strings, idx: np.ndarray, valid: np.ndarray) -> pa.Array:
     return _arrow(strings).take(index)
 
 
+def _if_else(mask: np.ndarray, yes, no) -> pa.Array:
+    """Text ``yes`` where ``mask``, else ``no`` (each a str, None = NULL, or an Arrow array)."""
+    yes = yes if isinstance(yes, pa.Array) else pa.scalar(yes, pa.string())
+    no = no if isinstance(no, pa.Array) else pa.scalar(no, pa.string())
+    return pc.if_else(pa.array(np.asarray(mask, bool)), yes, no)
+
+
+def _choose(mask: np.ndarray, yes: str | None, no: str | None) -> pd.Series:
+    """A text column: ``yes`` where ``mask``, else ``no`` (None = NULL)."""
+    return str_series(_if_else(mask, yes, no))
+
+
 def _char(mask: np.ndarray, char: str) -> pd.Series:
-    return str_series(pa.array(np.where(mask, char, None), type=pa.string()))
+    return _choose(mask, char, None)
 
 
 def obs_sbn(
@@ -99,7 +111,7 @@ def obs_sbn(
     trksub = encode(_mix(rows, seed * 7 + 3, 36**7), 7, _B36)
     t = obs.t[o]
     itf = trk["itf"].to_numpy()[rows]
-    status = np.where(itf, "I", np.where(t > now_us - PENDING_DAYS * DAY_US, "p", "P"))
+    status = _if_else(itf, "I", _if_else(t > now_us - PENDING_DAYS * DAY_US, "p", "P"))
     frame = pd.DataFrame(
         {
             "id": ids[o],
@@ -109,16 +121,16 @@ def obs_sbn(
             "permid": str_series(_take_or_null(objects["permid"].tolist(), obj, permid_ok)),
             "provid": str_series(provid),
             "stn": str_series(_take(roster.codes.tolist(), obs.stn[o])),
-            "mode": str_series(pa.array(np.where(t < PHOTOGRAPHIC_BEFORE_US, "PHO", "CCD"), type=pa.string())),
+            "mode": _choose(t < PHOTOGRAPHIC_BEFORE_US, "PHO", "CCD"),
             "obstime": t.astype("datetime64[us]"),
             "ra": obs.ra[o],
             "dec": obs.dec[o],
             "mag": obs.mag[o],
-            "band": str_series(pa.array(obs.band[o], type=pa.string())),
-            "astcat": str_series(pa.array(np.where(t < GAIA_FROM_US, "UCAC4", "Gaia2"), type=pa.string())),
+            "band": str_series(_take(band_codes(), obs.band[o])),
+            "astcat": _choose(t < GAIA_FROM_US, "UCAC4", "Gaia2"),
             "disc": _char(obs.disc[o], "*"),
             "deprecated": _char(obs.deprecated[o], "X"),
-            "status": str_series(pa.array(status, type=pa.string())),
+            "status": str_series(status),
         }
     )
     return frame[list(SOURCE_TABLES_BY_NAME["obs_sbn"].column_names)]

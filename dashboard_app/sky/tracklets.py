@@ -45,7 +45,9 @@ PRECOVERY_FRACTION = 0.12
 EXTRA_DISC_FLAG_FRACTION = 0.01
 NO_TRKID_BEFORE_2000 = 0.08
 NO_TRKID_AFTER_2000 = 0.004
-FOLLOWUP_SCALE = 1.45  # tunes observations per NEO (about 110 at scale 1)
+FOLLOWUP_SCALE = 1.5  # tunes observations per NEO (about 110 at scale 1)
+SAME_STATION_FRACTION = 0.4
+OTHER_APPARITION_TRACKLETS = 30.0
 
 
 def frame(rows: int, /, **columns) -> pd.DataFrame:
@@ -122,7 +124,7 @@ def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: i
     disc_end = t0 + (size - 1 - k_anchor) * step
 
     # Follow-up: counts grow for brighter (larger) objects; some NEOs are never followed up.
-    lam = FOLLOWUP_SCALE * np.clip(9.0 * np.exp(0.3 * (22.0 - h)), 1.5, 70.0)
+    lam = FOLLOWUP_SCALE * np.clip(16.0 * np.exp(0.25 * (22.0 - h)), 2.0, 90.0)
     lam = np.where(neo, lam, 2.5)
     never = rng.random(n) < NEVER_FOLLOWED_UP
     k = np.where(never, 0, 1 + rng.poisson(lam))
@@ -133,7 +135,7 @@ def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: i
     starts = np.cumsum(k) - k
     is_first[starts[k > 0]] = True
     dt = np.where(is_first, first[owner], first[owner] + rng.random(len(owner)) * arc[owner])
-    same_station = rng.random(len(owner)) < 0.12
+    same_station = rng.random(len(owner)) < SAME_STATION_FRACTION
     t_target = t0[owner] + (dt * DAY_US).astype("int64")
     stn = _stations_by_year(rng, roster, roster.followup_weight, t_target)
     stn = np.where(same_station, objs["disc_stn"].to_numpy()[owner], stn)
@@ -171,7 +173,9 @@ def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: i
     parts.append(frame(len(powner), obj=obj[powner], stn=pstn, t_anchor=(pt // MS_US) * MS_US, n=psize, step=pstep))
 
     # Other apparitions for larger and numbered objects (outside the window).
-    oa = np.where(objs["numbered"].to_numpy() | (h < 20.5), rng.poisson(4.0, n), rng.poisson(0.3, n))
+    oa = np.where(
+        objs["numbered"].to_numpy() | (h < 20.5), rng.poisson(OTHER_APPARITION_TRACKLETS, n), rng.poisson(0.3, n)
+    )
     oowner = np.repeat(np.arange(n), oa)
     sign = np.where(rng.random(len(oowner)) < 0.7, 1, -1)
     odt = sign * rng.uniform(APPARITION_HALF_WINDOW_DAYS + 60, 12 * 365.25, len(oowner))

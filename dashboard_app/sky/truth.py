@@ -29,7 +29,7 @@ from dashboard_app.definitions import (
     H_UNKNOWN_AT_OR_BELOW,
     NEO_Q_MAX_AU,
 )
-from dashboard_app.sky.observations import Observations
+from dashboard_app.sky.observations import Observations, band_codes
 from dashboard_app.sky.population import DAY_US
 from dashboard_app.sky.roster import Roster
 from dashboard_app.sky.source import STR, str_series
@@ -99,8 +99,7 @@ def _tracklet_stats(d: Decisions, disc_objs: np.ndarray) -> pd.DataFrame:
     obj = obs.obj[rows]
     disc_ra = obs.ra[d.disc_row[obj]]
     unwrapped = np.mod(obs.ra[rows] - disc_ra + 180.0, 360.0) - 180.0
-    codes = pd.Series(obs.band[rows], dtype=object).fillna("")
-    offsets = codes.map({c: reference.v_offset(c or None) for c in codes.unique()}).to_numpy("float64")
+    offsets = np.array([reference.v_offset(code) for code in band_codes()])[obs.band[rows]]
     f = pd.DataFrame({"obj": obj, "dra": unwrapped, "dec": obs.dec[rows], "v": obs.mag[rows] + offsets})
     g = f.groupby("obj", sort=True)
     stats = pd.DataFrame({"trk_nobs": g.size(), "dra": g["dra"].mean(), "trk_dec": g["dec"].mean()})
