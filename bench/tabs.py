@@ -137,10 +137,12 @@ class Client:
         return elapsed
 
     def triggered(self, keys: set[str], *, initial: bool) -> list[dict[str, Any]]:
-        """Callbacks with an Input among ``keys`` (on load: only those without prevent_initial_call)."""
+        """Server callbacks with an Input among ``keys`` (on load: only those without prevent_initial_call)."""
         out = []
         for dep in self.deps:
             inputs = {f"{i['id']}.{i['property']}" for i in dep["inputs"]}
+            if dep.get("clientside_function"):
+                continue  # runs in the browser, never posted
             if inputs & keys and not (initial and dep.get("prevent_initial_call")):
                 out.append(dep)
         return out
@@ -162,7 +164,8 @@ def first_view(client: Client, module: Any, defaults: Mapping[str, Any]) -> floa
         ["_pages_location.pathname"],
     )
     values = _values(module.VIEW, defaults)
-    for dep in client.triggered(set(values), initial=True):
+    controls = {f"{module.VIEW.control_id(n)}.value" for n in module.VIEW.names}
+    for dep in client.triggered(controls, initial=True):
         total += client.post(dep, values, [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"])
     return total
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output
 
 from dashboard_app import views
@@ -188,7 +187,7 @@ download_sites = views.register_csv(VIEW, "sites", "discoveries-top-sites", site
 # --- charts ---------------------------------------------------------------------------------------
 
 
-def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[go.Figure, str]:
+def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Main chart from parsed controls: count (memoised), draw."""
     r = _yearly(v, snap)
     if r.empty:
@@ -202,7 +201,7 @@ def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[go.Figure,
     return figures.yearly_figure(r, theme), note
 
 
-def draw_sizes(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[go.Figure, str]:
+def draw_sizes(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Size classes of the selection (Unknown H included)."""
     frame = _size_mix(v, snap)
     if int(frame["discoveries"].sum()) == 0:

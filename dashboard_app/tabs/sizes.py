@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import plotly.graph_objects as go
 from dash import Input, Output, html
 from dash.dash_table.Format import Format, Scheme
 
@@ -213,7 +212,7 @@ def _note(r: analysis.SizeDistribution) -> str:
     return " ".join(parts)
 
 
-def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[go.Figure, str]:
+def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """The chart from parsed controls: compute (memoised), draw."""
     r = _distribution(v, snap)
     if r.empty:

@@ -6,6 +6,7 @@ import io
 from urllib.parse import parse_qsl
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from dashboard_app.analysis.sizes import DISCOVERED_PREFIX
@@ -30,8 +31,13 @@ def read_csv(payload: dict) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(payload["content"]), comment="#")
 
 
+def figure(fig) -> go.Figure:
+    """The callback's figure as a validated ``go.Figure`` (raises on any invalid property)."""
+    return go.Figure(fig)
+
+
 def bar_traces(fig) -> dict[str, tuple[list, list]]:
-    return {t.name: (list(t.x), list(t.y)) for t in fig.data if t.type == "bar"}
+    return {t.name: (list(t.x), list(t.y)) for t in figure(fig).data if t.type == "bar"}
 
 
 def test_default_discoveries_chart_shows_the_hand_counted_numbers():
@@ -86,7 +92,7 @@ def test_split_totals_equal_all_sizes_totals_in_the_chart():
 
 def test_size_mix_and_sites_csvs_match_their_chart_and_table():
     values = {**D_DEFAULTS, "years": [2001, 2003]}
-    fig, _ = discoveries.update_sizes(values, "light")
+    fig = figure(discoveries.update_sizes(values, "light")[0])
     mix = read_csv(discoveries.download_sizes(1, values))
     assert list(fig.data[0].x) == mix["size_class"].tolist()
     assert list(fig.data[0].y) == mix["discoveries"].tolist() == [0, 1, 2, 2, 1, 0]
@@ -117,7 +123,7 @@ def test_size_csv_holds_exactly_what_the_chart_shows(changes):
     for name, (x, y) in bars.items():
         assert x == csv["h_center"].tolist()
         assert y == csv[DISCOVERED_PREFIX + name].tolist()
-    line = next(t for t in fig.data if t.meta == COMPLETENESS)
+    line = next(t for t in figure(fig).data if t.meta == COMPLETENESS)
     x_col = "h_high" if values["mode"] == "cumulative" else "h_center"
     assert list(line.x) == csv[x_col].tolist()
     assert list(line.y) == pytest.approx(csv["completeness"].tolist())
@@ -126,11 +132,11 @@ def test_size_csv_holds_exactly_what_the_chart_shows(changes):
 
 def test_size_chart_calls_out_completeness_at_140_m_in_cumulative_mode_only():
     fig, note = sizes.update_main(S_DEFAULTS, "light")
-    assert any(t.name == "Completeness at 140 m at albedo 0.14" for t in fig.data)
+    assert any(t.name == "Completeness at 140 m at albedo 0.14" for t in figure(fig).data)
     assert "Completeness at 140 m at albedo 0.14 (H < 22): 0.0%" in note
     assert "1 discovery with unknown H cannot be placed" in note
     diff_fig, diff_note = sizes.update_main({**S_DEFAULTS, "mode": "differential"}, "light")
-    assert not any(t.name.startswith("Completeness at") for t in diff_fig.data)
+    assert not any(t.name.startswith("Completeness at") for t in figure(diff_fig).data)
     assert "no band is drawn" in diff_note
 
 
