@@ -121,15 +121,8 @@ def _pause(stage: str) -> None:
         time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a directory's entries (renames), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -145,7 +138,7 @@ def _write_atomically(path: Path, text: str, tmp_prefix: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    _fsync(path.parent)
 
 
 def current_snapshot_path(data_dir: Path) -> Path | None:
@@ -329,7 +322,7 @@ class _Publisher:
         _pause("validated")
 
         self.stage("publishing")
-        _fsync_file(self.tmp)
+        _fsync(self.tmp)
         os.chmod(self.tmp, 0o444)
         _pause("fsynced")
         final = self.data_dir / f"snapshot-{snapshot_id}.sqlite"
@@ -337,7 +330,7 @@ class _Publisher:
             raise PublishError(f"{final} already exists; publish again (ids carry a microsecond time stamp)")
         os.rename(self.tmp, final)
         self.tmp = None
-        _fsync_dir(self.data_dir)
+        _fsync(self.data_dir)
         _pause("renamed")
         pointer_tmp = self.data_dir / f"{POINTER_TMP_PREFIX}{os.getpid()}"
         with open(pointer_tmp, "w", encoding="utf-8") as fh:
@@ -346,7 +339,7 @@ class _Publisher:
             os.fsync(fh.fileno())
         _pause("pointer_written")
         os.replace(pointer_tmp, self.data_dir / POINTER)
-        _fsync_dir(self.data_dir)
+        _fsync(self.data_dir)
         self.status["snapshot_id"] = snapshot_id
         _pause("pointer_replaced")
 
@@ -424,7 +417,7 @@ class _Publisher:
                     path.unlink()
                     removed.append(path)
         if removed:
-            _fsync_dir(self.data_dir)
+            _fsync(self.data_dir)
         return removed
 
     def fail(self, exc: BaseException) -> None:

@@ -69,6 +69,15 @@ META = Table(
     primary_key=("key",),
 )
 
+# Designations and orbit columns shared by `discoveries` and `missing_discoveries`.
+DESIGNATION_COLUMNS: tuple[Column, ...] = (
+    Column("provid", "TEXT", "unpacked primary provisional designation (the join key), e.g. '2024 AB12'"),
+    Column("packed_provid", "TEXT", "packed primary provisional designation, e.g. 'K24A12B'"),
+    Column("permid", "TEXT", "MPC number as text when numbered", nullable=True),
+)
+Q_COLUMN = Column("q", "REAL", "perihelion distance", "au")
+H_COLUMN = Column("h", "REAL", "absolute magnitude; NULL when unknown (missing or sentinel ≤ 0)", "mag", nullable=True)
+
 DISCOVERIES = Table(
     "discoveries",
     "One row per NEO with a discovery observation: designations, orbit, discovery observation, "
@@ -79,13 +88,11 @@ DISCOVERIES = Table(
             "INTEGER",
             "compact key: NEOs numbered 1..N in ascending provid order (binary collation); not stable across snapshots",
         ),
-        Column("provid", "TEXT", "unpacked primary provisional designation (the join key), e.g. '2024 AB12'"),
-        Column("packed_provid", "TEXT", "packed primary provisional designation, e.g. 'K24A12B'"),
-        Column("permid", "TEXT", "MPC number as text when numbered", nullable=True),
-        Column("q", "REAL", "perihelion distance", "au"),
+        *DESIGNATION_COLUMNS,
+        Q_COLUMN,
         Column("e", "REAL", "eccentricity", "", nullable=True),
         Column("i", "REAL", "inclination", "deg", nullable=True),
-        Column("h", "REAL", "absolute magnitude; NULL when unknown (missing or sentinel ≤ 0)", "mag", nullable=True),
+        H_COLUMN,
         Column("disc_obs_id", "INTEGER", "obs_sbn.id of the discovery observation"),
         Column("disc_time", "TEXT", "discovery observation time (ISO 8601 UTC, 'Z')", "UTC"),
         Column("disc_year", "INTEGER", "UTC year of the discovery time", "year"),
@@ -168,11 +175,9 @@ MISSING_DISCOVERIES = Table(
     "missing_discoveries",
     "NEOs (by the predicate) for which no non-deprecated disc='*' observation was found.",
     (
-        Column("provid", "TEXT", "unpacked primary provisional designation"),
-        Column("packed_provid", "TEXT", "packed primary provisional designation"),
-        Column("permid", "TEXT", "MPC number when numbered", nullable=True),
-        Column("q", "REAL", "perihelion distance", "au"),
-        Column("h", "REAL", "absolute magnitude; NULL when unknown", "mag", nullable=True),
+        *DESIGNATION_COLUMNS,
+        Q_COLUMN,
+        H_COLUMN,
         Column("n_obs", "INTEGER", "non-deprecated observations found for the object", "count"),
     ),
     primary_key=("provid",),

@@ -70,8 +70,6 @@ def _value_checks(max_year: int) -> list[Check]:
             "disc_time not ISO 8601 UTC with 'Z'",
         ),
         Check("discoveries", "CAST(substr(disc_time, 1, 4) AS INTEGER) = disc_year", "disc_year ≠ year of disc_time"),
-        Check("discoveries", f"q > 0 AND q <= {d.NEO_Q_MAX_AU!r}", f"q outside (0, {d.NEO_Q_MAX_AU}] au"),
-        Check("discoveries", f"h IS NULL OR h > {d.H_UNKNOWN_AT_OR_BELOW!r}", "H sentinel stored instead of NULL"),
         Check("discoveries", "trk_nobs >= 1", "discovery tracklet with no observation"),
         Check("discoveries", "trk_ra >= 0 AND trk_ra < 360", "trk_ra outside [0, 360)"),
         Check("discoveries", "trk_dec BETWEEN -90 AND 90", "trk_dec outside [-90, 90]"),
@@ -120,14 +118,17 @@ def _value_checks(max_year: int) -> list[Check]:
             "station missing from obscodes has coordinates",
         ),
         Check("missing_discoveries", "n_obs >= 0", "negative n_obs"),
-        Check("missing_discoveries", f"q > 0 AND q <= {d.NEO_Q_MAX_AU!r}", f"q outside (0, {d.NEO_Q_MAX_AU}] au"),
-        Check("missing_discoveries", f"h IS NULL OR h > {d.H_UNKNOWN_AT_OR_BELOW!r}", "H sentinel stored"),
         Check(
             "missing_discoveries",
             "provid NOT IN (SELECT provid FROM discoveries)",
             "provid also has a discovery",
         ),
     ]
+    for table in ("discoveries", "missing_discoveries"):  # both hold NEOs with their orbit
+        checks += [
+            Check(table, f"q > 0 AND q <= {d.NEO_Q_MAX_AU!r}", f"q outside (0, {d.NEO_Q_MAX_AU}] au"),
+            Check(table, f"h IS NULL OR h > {d.H_UNKNOWN_AT_OR_BELOW!r}", "H sentinel stored instead of NULL"),
+        ]
     windows = d.APPARITION_WINDOWS_DAYS
     for kind in ("trk", "obs"):
         for side in ("post", "any"):

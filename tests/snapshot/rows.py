@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
 from dashboard_app.snapshot import schema
+from dashboard_app.snapshot.validate import DATA_TABLES
 
 
 def _insert(con: sqlite3.Connection, table: str, rows: list[dict]) -> None:
@@ -112,3 +114,12 @@ def tiny_build(
         }
 
     return build
+
+
+def table_contents(path: Path) -> dict[str, list[tuple]]:
+    """Every data table's rows of the snapshot at ``path``, in a stable order."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in DATA_TABLES}
+    finally:
+        con.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 from pathlib import Path
@@ -21,17 +20,9 @@ from dashboard_app.snapshot.publish import (
     read_status,
     snapshot_files,
 )
-from dashboard_app.snapshot.validate import DATA_TABLES, validate_snapshot
+from dashboard_app.snapshot.validate import validate_snapshot
 from tests.snapshot.conftest import REPO, publisher_script
-from tests.snapshot.rows import tiny_build
-
-
-def _table_contents(path: Path) -> dict[str, list[tuple]]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in DATA_TABLES}
-    finally:
-        con.close()
+from tests.snapshot.rows import table_contents, tiny_build
 
 
 def _leftovers(data_dir: Path) -> list[str]:
@@ -67,7 +58,7 @@ def test_publishing_the_same_content_twice_gives_equal_tables_and_the_same_conte
     second = publish_tiny(tag=3)
     other = publish_tiny(tag=4)
     assert first.snapshot_id != second.snapshot_id
-    assert _table_contents(first.path) == _table_contents(second.path)
+    assert table_contents(first.path) == table_contents(second.path)
     assert first.snapshot_id.split("-")[-1] == second.snapshot_id.split("-")[-1]
     assert other.snapshot_id.split("-")[-1] != first.snapshot_id.split("-")[-1]
 

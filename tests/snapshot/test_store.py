@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import flask
@@ -137,21 +137,21 @@ def test_memo_caches_are_per_snapshot(store, publish_tiny):
 
 def test_health_reports_ages_with_the_injected_clock(data_dir, publish_tiny):
     result = publish_tiny()
-    store = SnapshotStore(data_dir, 1.0, stale_after_hours=36)
+    now = [datetime.now(UTC)]
+    store = SnapshotStore(data_dir, 1.0, stale_after_hours=36, clock=lambda: now[0])
     snapshot = store.load_initial()
     created = snapshot.created
-    store._clock = lambda: created + timedelta(hours=48)
+    now[0] = created + timedelta(hours=48)
     health = store.health()
     assert health["snapshot_id"] == result.snapshot_id
     assert health["age_hours"] == 48.0
     assert health["stale"] is True
     assert health["data_time_utc"] == "2024-06-01T00:00:00.000000Z"
-    data_age = (created + timedelta(hours=48) - snapshot.data_time).total_seconds() / 3600
-    assert health["data_age_hours"] == pytest.approx(data_age, abs=0.01)
+    assert health["data_age_hours"] == pytest.approx((now[0] - snapshot.data_time).total_seconds() / 3600)
     assert health["row_counts"]["discoveries"] == 4
     assert health["synthetic"] is True
     assert health["refresh"]["state"] == "succeeded"
-    store._clock = lambda: created + timedelta(hours=1)
+    now[0] = created + timedelta(hours=1)
     assert store.health()["stale"] is False
 
 

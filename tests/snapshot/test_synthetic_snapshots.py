@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pandas.testing as pdt
 
 from dashboard_app.snapshot.model import load_snapshot
 from dashboard_app.snapshot.publish import content_digest, publish
-from dashboard_app.snapshot.validate import DATA_TABLES, validate_snapshot
+from dashboard_app.snapshot.validate import validate_snapshot
+from tests.snapshot.rows import table_contents
 
 SEED, SCALE = 7, 0.005
-
-
-def _dump(path: Path) -> dict[str, list[tuple]]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in DATA_TABLES}
-    finally:
-        con.close()
 
 
 def test_the_same_seed_and_scale_publish_identical_snapshot_contents(tmp_path):
@@ -28,9 +20,9 @@ def test_the_same_seed_and_scale_publish_identical_snapshot_contents(tmp_path):
     first = publish(tmp_path / "a", generate(SEED, SCALE).build)
     second = publish(tmp_path / "b", generate(SEED, SCALE).build)
     other = publish(tmp_path / "c", generate(SEED + 1, SCALE).build)
-    assert _dump(first.path) == _dump(second.path)
+    assert table_contents(first.path) == table_contents(second.path)
     assert first.snapshot_id[-10:] == second.snapshot_id[-10:]  # content hash part of the id
-    assert _dump(first.path) != _dump(other.path)
+    assert table_contents(first.path) != table_contents(other.path)
     assert first.snapshot_id[-10:] != other.snapshot_id[-10:]
 
 
