@@ -175,6 +175,11 @@ class SnapshotStore:
             return False
         if path.name == self._loaded_name or path.name in self._refused:
             return False
+        if not path.is_file():  # not refused for good: a slow shared volume may show it later
+            self._record_error(
+                f"the pointer names {path.name}, which does not exist; still serving {self._loaded_name}", path.name
+            )
+            return False
         started = self._clock()
         try:
             if self._validate:

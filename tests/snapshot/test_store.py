@@ -11,7 +11,9 @@ from pathlib import Path
 import flask
 import pytest
 
+from dashboard_app.snapshot.publish import publish
 from dashboard_app.snapshot.store import NoSnapshotError, SnapshotStore, current_snapshot
+from tests.snapshot.rows import tiny_build
 
 POLL_S = 0.2
 
@@ -97,13 +99,17 @@ def test_a_corrupt_new_snapshot_is_refused_and_the_old_one_kept(store, data_dir,
     assert store.health()["last_error"] is None
 
 
-def test_a_pointer_to_a_vanished_file_keeps_the_old_snapshot(store, data_dir, publish_tiny):
+def test_a_pointer_to_a_missing_file_keeps_the_old_snapshot_and_is_tried_again(store, data_dir, publish_tiny, tmp_path):
     good = publish_tiny()
     store.load_initial()
-    (data_dir / "CURRENT").write_text("snapshot-20990101T000000.000000Z-0123456789.sqlite\n")
+    elsewhere = publish(tmp_path / "elsewhere", tiny_build(4, 1))  # a valid file not (yet) in data_dir
+    (data_dir / "CURRENT").write_text(elsewhere.path.name + "\n")
     assert store.check_now() is False
     assert store.current().id == good.snapshot_id
-    assert "does not exist" in store.health()["last_error"]["message"]
+    assert "which does not exist" in store.health()["last_error"]["message"]
+    shutil.copyfile(elsewhere.path, data_dir / elsewhere.path.name)  # e.g. a slow shared volume catches up
+    assert store.check_now() is True
+    assert store.current().id == elsewhere.snapshot_id
 
 
 def test_a_renamed_snapshot_file_is_refused(store, data_dir, publish_tiny):
