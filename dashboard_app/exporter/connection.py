@@ -23,6 +23,9 @@ from psycopg import conninfo as pg_conninfo
 
 from dashboard_app.exporter.errors import DatabaseUnreachableError, ExportSettingsError, QueryFailedError
 
+WORK_MEM = "256MB"
+"""``work_mem`` of the export's session (one session, a few hash and sort nodes)."""
+
 _URL_PASSWORD = re.compile(r"(?P<scheme>postgres(?:ql)?://[^:/@\s]*):[^@\s]*@", re.I)
 _KV_PASSWORD = re.compile(r"(?P<key>\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
 
@@ -139,6 +142,8 @@ def read_only_session(settings: ConnectionSettings) -> Iterator[psycopg.Connecti
             timeout_ms = max(1, round(settings.statement_timeout_s * 1000))
             conn.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
             conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+            # The apparition aggregation hashes millions of rows; give it memory instead of temp files.
+            conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         except psycopg.Error as exc:
             raise classify(exc, conn, settings, "starting the read-only transaction") from None
         yield conn

@@ -35,18 +35,23 @@ class _CopyStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        while not self._pending:
-            start = time.perf_counter()
-            chunk = self._copy.read()
-            self.wait_s += time.perf_counter() - start
-            if not chunk:
-                return 0
-            self._pending = memoryview(chunk)
-            self.bytes += len(chunk)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+        """Fill ``buffer`` with as many whole COPY chunks (rows) as fit; 0 at the end of the data."""
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view):
+            if not self._pending:
+                start = time.perf_counter()
+                chunk = self._copy.read()
+                self.wait_s += time.perf_counter() - start
+                if not chunk:
+                    break
+                self._pending = memoryview(chunk)
+                self.bytes += len(chunk)
+            n = min(len(view) - filled, len(self._pending))
+            view[filled : filled + n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            filled += n
+        return filled
 
 
 @dataclass
@@ -71,13 +76,22 @@ def copy_frame(conn: psycopg.Connection, query: sql.Composable, columns: dict[st
     convert = pacsv.ConvertOptions(
         column_types=columns, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
     )
-    with conn.cursor() as cur, cur.copy(statement) as copy:
+    with conn.cursor() as cur:
+        entered = time.perf_counter()
+        copy_cm = cur.copy(statement)
+        copy = copy_cm.__enter__()  # sends the statement; returns once the server starts the COPY
         stream = _CopyStream(copy)
+        stream.wait_s = time.perf_counter() - entered
         buffered = io.BufferedReader(stream, buffer_size=1 << 20)
-        if buffered.peek(1):
-            table = pacsv.open_csv(buffered, read_options=read, convert_options=convert).read_all()
-        else:  # no rows: pyarrow refuses an empty CSV stream
-            table = pa.table({name: pa.array([], type=t) for name, t in columns.items()})
+        try:
+            if buffered.peek(1):
+                table = pacsv.open_csv(buffered, read_options=read, convert_options=convert).read_all()
+            else:  # no rows: pyarrow refuses an empty CSV stream
+                table = pa.table({name: pa.array([], type=t) for name, t in columns.items()})
+        except BaseException as exc:
+            copy_cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        copy_cm.__exit__(None, None, None)
     frame = pd.DataFrame({name: _column(table.column(name)) for name in columns})
     return Fetched(frame, stream.wait_s, time.perf_counter() - start, stream.bytes)
 

@@ -38,7 +38,46 @@ from dashboard_app.definitions import (
 DEPRECATED_FLAG = "X"
 """``obs_sbn.deprecated`` value of a deprecated observation (never counted)."""
 
-_COMMON = """
+_PROBES = """
+    SELECT {outer_cols}, o.*
+    FROM {outer_by_des}
+    CROSS JOIN LATERAL (
+        SELECT {obs_cols} FROM obs_sbn AS o
+        WHERE o.provid = d.des AND o.permid IS NULL AND {live}{cond_des}
+        OFFSET 0
+    ) AS o
+    UNION ALL
+    SELECT {outer_cols}, o.*
+    FROM {outer_by_num}
+    CROSS JOIN LATERAL (
+        SELECT {obs_cols} FROM obs_sbn AS o
+        WHERE o.permid = n.permid AND {live}{cond_num}
+        OFFSET 0
+    ) AS o
+    WHERE n.permid IS NOT NULL
+"""
+
+
+def _probes(outer_cols: str, outer_by_des: str, outer_by_num: str, obs_cols: str, cond: str = "") -> str:
+    """Observations of each NEO by two kinds of index probe, one per designation and one per number.
+
+    ``outer_by_des`` must expose ``d.des`` and ``outer_by_num`` ``n.permid``; ``outer_cols``
+    are selected from both. ``OFFSET 0`` keeps each probe a parameterised index scan
+    executed per outer row, whatever the statistics (never a merge or hash join over
+    ``obs_sbn``). An observation with a ``permid`` is found only through its number.
+    """
+    return (
+        _PROBES.replace("{outer_cols}", outer_cols)
+        .replace("{outer_by_des}", outer_by_des)
+        .replace("{outer_by_num}", outer_by_num)
+        .replace("{obs_cols}", obs_cols)
+        .replace("{cond_des}", cond)
+        .replace("{cond_num}", cond)
+    )
+
+
+_COMMON = (
+    """
 WITH neo AS (
     SELECT row_number() OVER (ORDER BY o.unpacked_primary_provisional_designation COLLATE "C") AS neo_key,
            o.unpacked_primary_provisional_designation AS provid,
@@ -59,24 +98,22 @@ designation AS (
 ),
 discovery AS (
     SELECT DISTINCT ON (neo_key) *
-    FROM (
-        SELECT d.neo_key, o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band
-        FROM designation AS d
-        JOIN obs_sbn AS o ON o.provid = d.des
-        WHERE o.disc = {disc} AND o.permid IS NULL AND {live}
-        UNION ALL
-        SELECT n.neo_key, o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band
-        FROM neo AS n
-        JOIN obs_sbn AS o ON o.permid = n.permid
-        WHERE o.disc = {disc} AND {live}
-    ) AS candidate
+    FROM ("""
+    + _probes(
+        "neo_key",
+        "designation AS d",
+        "neo AS n",
+        "o.id, o.obstime, o.stn, o.trkid, o.ra, o.dec, o.mag, o.band",
+        " AND o.disc = {disc}",
+    )
+    + """) AS candidate
     ORDER BY neo_key, obstime, id
 )
 """
-
-_US_PER_DAY = 86_400_000_000
+)
 
 _USEC = "(extract(epoch FROM {t}) * 1000000)::bigint"
+_US_PER_DAY = 86_400_000_000
 
 NEOS = """
 SELECT n.neo_key, n.provid, n.packed_provid, n.permid, n.q, n.e, n.i, n.h,
@@ -86,35 +123,32 @@ LEFT JOIN discovery AS a USING (neo_key)
 """
 """Every NEO with its discovery observation (NULLs when it has none): one row per NEO."""
 
-MISSING_COUNTS = """
+MISSING_COUNTS = (
+    """
 , missing AS (
     SELECT n.neo_key, n.permid FROM neo AS n
     WHERE NOT EXISTS (SELECT FROM discovery AS a WHERE a.neo_key = n.neo_key)
 )
 SELECT neo_key, count(*) AS n_obs
-FROM (
-    SELECT m.neo_key
-    FROM missing AS m
-    JOIN designation AS d USING (neo_key)
-    JOIN obs_sbn AS o ON o.provid = d.des
-    WHERE o.permid IS NULL AND {live}
-    UNION ALL
-    SELECT m.neo_key
-    FROM missing AS m
-    JOIN obs_sbn AS o ON o.permid = m.permid
-    WHERE {live}
-) AS found
+FROM ("""
+    + _probes("neo_key", "missing AS n JOIN designation AS d USING (neo_key)", "missing AS n", "o.id")
+    + """) AS found
 GROUP BY neo_key
 """
+)
 """Non-deprecated observation counts of the NEOs without a discovery observation."""
 
 TRACKLETS = """
 SELECT a.neo_key, o.id, {obs_us} AS t_us, o.ra, o.dec, o.mag, o.band, a.ra AS disc_ra
 FROM discovery AS a
-JOIN obs_sbn AS o
-  ON o.trkid = a.trkid
- AND o.obstime BETWEEN a.obstime - {trk_half} AND a.obstime + {trk_half}
-WHERE {live}
+CROSS JOIN LATERAL (
+    SELECT o.id, o.obstime, o.ra, o.dec, o.mag, o.band FROM obs_sbn AS o
+    WHERE o.trkid = a.trkid
+      AND o.obstime BETWEEN a.obstime - {trk_half} AND a.obstime + {trk_half}
+      AND {live}
+    OFFSET 0
+) AS o
+WHERE a.trkid IS NOT NULL
 UNION ALL
 SELECT a.neo_key, a.id, {disc_us} AS t_us, a.ra, a.dec, a.mag, a.band, a.ra AS disc_ra
 FROM discovery AS a
@@ -122,23 +156,19 @@ WHERE a.trkid IS NULL
 """
 """Observations of each discovery tracklet (same trkid, ±12 h; the discovery alone without trkid)."""
 
-APPARITION_OBSERVATIONS = """
+APPARITION_OBSERVATIONS = (
+    """
 , observation AS (
-    SELECT a.neo_key, o.stn, o.trkid, o.id, {dt_us} AS dt_us
-    FROM discovery AS a
-    JOIN designation AS d USING (neo_key)
-    JOIN obs_sbn AS o
-      ON o.provid = d.des
-     AND o.obstime BETWEEN a.obstime - {app_half} AND a.obstime + {app_half}
-    WHERE o.permid IS NULL AND {live}
-    UNION ALL
-    SELECT a.neo_key, o.stn, o.trkid, o.id, {dt_us} AS dt_us
-    FROM discovery AS a
-    JOIN neo AS n USING (neo_key)
-    JOIN obs_sbn AS o
-      ON o.permid = n.permid
-     AND o.obstime BETWEEN a.obstime - {app_half} AND a.obstime + {app_half}
-    WHERE {live}
+    SELECT neo_key, stn, trkid, id, {dt_us} AS dt_us
+    FROM ("""
+    + _probes(
+        "neo_key, a.obstime AS disc_obstime",
+        "discovery AS a JOIN designation AS d USING (neo_key)",
+        "discovery AS a JOIN neo AS n USING (neo_key)",
+        "o.id, o.stn, o.trkid, o.obstime",
+        " AND o.obstime BETWEEN a.obstime - {app_half} AND a.obstime + {app_half}",
+    )
+    + """) AS o
 ),
 per_tracklet AS (
     SELECT neo_key, stn,
@@ -154,6 +184,7 @@ SELECT neo_key, stn, min(first_us) AS first_us, min(first_post_us) AS first_post
 FROM per_tracklet
 GROUP BY neo_key, stn
 """
+)
 """Per NEO × station within ±200 days of discovery: first Δt, first Δt ≥ 0 (µs) and the window counts.
 
 An observation without ``trkid`` is a tracklet of its own. A tracklet counts in a
@@ -224,7 +255,7 @@ def _params() -> dict[str, sql.Composable]:
         "app_half": sql.SQL("make_interval(days => {})").format(sql.Literal(APPARITION_HALF_WINDOW_DAYS)),
         "disc_us": sql.SQL(_USEC.format(t="a.obstime")),
         "obs_us": sql.SQL(_USEC.format(t="o.obstime")),
-        "dt_us": sql.SQL(_USEC.format(t="o.obstime - a.obstime")),
+        "dt_us": sql.SQL(_USEC.format(t="obstime - disc_obstime")),
         "newest_us": sql.SQL(_USEC.format(t="max(obstime)")),
         **_window_counts(),
     }
