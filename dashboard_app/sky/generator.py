@@ -42,7 +42,9 @@ class Sky:
       object it belongs to, missing for unlinked tracklets), ``owner_is_neo``, ``is_discovery``,
       ``in_discovery_tracklet``, ``counted`` (non-deprecated, in its NEO's ±200 d apparition) and
       ``dt_days`` (from its object's discovery).
-    - ``planted``: one row per planted case: ``case``, ``provid``, ``obs_id`` (or missing), ``note``.
+    - ``planted``: the planted cases: ``case``, ``level`` ("object": one row per planted object, ``obs_id``
+      its discovery observation or missing; "observation": a particular observation), ``provid``,
+      ``obs_id``, ``note``.
     """
 
     seed: int
@@ -207,7 +209,7 @@ def generate(seed: int, scale: float) -> Sky:
         truth=tru,
         meta=meta,
         knowledge=_knowledge(decisions, order),
-        planted=_planted_records(plant, objects, n_bulk, len(bulk_trk), trk, obs, ids),
+        planted=_planted_records(plant, objects, n_bulk, len(bulk_trk), trk, disc_row, ids),
     )
 
 
@@ -237,7 +239,7 @@ def _knowledge(d: truth.Decisions, order: np.ndarray) -> pd.DataFrame:
     return frame.iloc[order].reset_index(drop=True)
 
 
-def _planted_records(plant, objects, n_bulk, trk_offset, trk, obs, ids) -> pd.DataFrame:
+def _planted_records(plant, objects, n_bulk, trk_offset, trk, disc_rows, ids) -> pd.DataFrame:
     rec = plant.records
     obj = rec["obj"].to_numpy() + n_bulk
     g_trk = np.where(rec["trk"].to_numpy() >= 0, rec["trk"].to_numpy() + trk_offset, -1)
@@ -245,11 +247,15 @@ def _planted_records(plant, objects, n_bulk, trk_offset, trk, obs, ids) -> pd.Da
     start = np.cumsum(n) - n
     valid = g_trk >= 0
     rows = start[np.maximum(g_trk, 0)] + rec["pos"].to_numpy()
-    obs_id = pd.array(np.where(valid, ids[np.where(valid, rows, 0)], 0), dtype="Int64")
-    obs_id[~valid] = pd.NA
+    # Object-level rows name the object's discovery observation (none for NEOs without one).
+    disc_row = disc_rows[obj]
+    row = np.where(valid, rows, disc_row)
+    obs_id = pd.array(ids[np.maximum(row, 0)], dtype="Int64")
+    obs_id[row < 0] = pd.NA
     return pd.DataFrame(
         {
             "case": rec["case"].to_numpy(),
+            "level": np.where(valid, "observation", "object"),
             "provid": objects["provid"].to_numpy(object)[obj],
             "obs_id": obs_id,
             "note": rec["note"].to_numpy(),

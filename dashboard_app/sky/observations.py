@@ -66,7 +66,7 @@ def _bands(rng: np.random.Generator, roster: Roster, stn: np.ndarray, year: np.n
     space = names.index("space")
     scheme = np.where((year < PHOTOGRAPHIC_BEFORE_YEAR) & (scheme != space), names.index("old"), scheme)
     codes = band_codes()
-    out = np.zeros(len(stn), dtype="int64")
+    out = np.zeros(len(stn), dtype="int8")
     for i, table in enumerate(BANDS.values()):
         rows = np.flatnonzero(scheme == i)
         if not len(rows):
@@ -82,11 +82,11 @@ def expand(
 ) -> Observations:
     """Expand tracklet rows into observations (``bulk_obj[obj]`` allows random deprecation)."""
     n = trk["n"].to_numpy()
-    rows = np.repeat(np.arange(len(trk)), n)
-    k = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n)
+    rows = np.repeat(np.arange(len(trk), dtype="int32"), n)
+    k = (np.arange(len(rows), dtype="int64") - np.repeat(np.cumsum(n) - n, n)).astype("int16")
     t = trk["t_anchor"].to_numpy()[rows] + (k - trk["k_anchor"].to_numpy()[rows]) * trk["step"].to_numpy()[rows]
-    obj = trk["obj"].to_numpy()[rows]
-    stn = trk["stn"].to_numpy()[rows]
+    obj = trk["obj"].to_numpy().astype("int32")[rows]
+    stn = trk["stn"].to_numpy().astype("int16")[rows]
     t_disc = objs["t_disc"].to_numpy()[obj]
     dt = (t - t_disc) / DAY_US
     rate = objs["rate"].to_numpy()[obj]

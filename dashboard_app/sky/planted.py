@@ -207,16 +207,17 @@ def build(rng: np.random.Generator, roster: Roster, now_us: int) -> Planted:
     o = b.neo("window_boundaries")
     t0 = b.t0(o)
     b.discovery(o)
+    own = roster.codes[b.objects[o]["disc_stn"]]
+    codes = [c for c in FOLLOWUP_CODES if c != own]  # one station per boundary observation, none the discoverer
     j = 0
     for w in APPARITION_WINDOWS_DAYS:
         for sign in (1, -1):
             for beyond in (0, SECOND_US):
                 off = sign * (w * DAY_US + beyond)
-                tr = b.tracklet(o, FOLLOWUP_CODES[j], t0 + off, n=1)
+                tr = b.tracklet(o, codes[j], t0 + off, n=1)
                 j += 1
                 where = "exactly" if not beyond else "1 s beyond"
                 b.record(f"window_{'post' if sign > 0 else 'pre'}_{w}", o, tr, 0, f"{where} {sign * w:+d} d")
-    assert j <= len(FOLLOWUP_CODES)
     assert max(APPARITION_WINDOWS_DAYS) == APPARITION_HALF_WINDOW_DAYS
 
     o = b.neo("disc_station_not_in_obscodes", disc_stn="E31")

@@ -39,12 +39,23 @@ def str_series(values) -> pd.Series:
 
 def encode(values: np.ndarray, width: int, alphabet: np.ndarray = _B62) -> pa.Array:
     """Fixed-width base-``len(alphabet)`` codes of non-negative integers, as an Arrow string array."""
-    v = np.asarray(values, "int64")
     base = len(alphabet)
-    powers = base ** np.arange(width - 1, -1, -1, dtype="int64")
-    digits = (v[:, None] // powers[None, :]) % base
-    raw = np.ascontiguousarray(alphabet[digits]).view(f"S{width}").ravel()
-    return pa.array(raw, type=pa.binary(width)).cast(pa.string())
+    # Two digits at a time: a table of every digit pair as one uint16 (first character at the lower address).
+    pairs = np.stack(np.meshgrid(alphabet, alphabet, indexing="ij"), axis=-1).reshape(-1, 2)
+    pair16 = np.ascontiguousarray(pairs).view("uint16").ravel()
+    v = np.asarray(values, "int64")
+    n_pairs, odd = divmod(width, 2)
+    chars = np.empty((len(v), width), dtype="uint8")
+    body = np.empty((len(v), n_pairs), dtype="uint16")
+    for j in range(n_pairs - 1, -1, -1):
+        q = v // (base * base)
+        body[:, j] = np.take(pair16, v - q * (base * base))
+        v = q
+    chars[:, odd:] = body.view("uint8").reshape(len(v), 2 * n_pairs)
+    if odd:
+        chars[:, 0] = np.take(alphabet, v % base)
+    offsets = np.arange(0, (len(chars) + 1) * width, width, dtype="int32")
+    return pa.StringArray.from_buffers(len(chars), pa.py_buffer(offsets), pa.py_buffer(chars))
 
 
 def _mix(values: np.ndarray, salt: int, modulus: int) -> np.ndarray:

@@ -180,40 +180,56 @@ def counted_rows(d: Decisions, neo_id: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return rows[inside], dt[inside]
 
 
+def _runs(sorted_keys: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal values in a sorted array."""
+    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(sorted_keys) else sorted_keys[:0]
+
+
 def apparitions(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFrame:
-    """The ``apparitions`` table: per NEO × station, first times and windowed counts."""
+    """The ``apparitions`` table: per NEO × station, first times and windowed counts (all in numpy)."""
     obs = d.obs
     rows, dt = counted_rows(d, neo_id)
-    nid = neo_id[obs.obj[rows]]
-    stn_code = roster.codes[obs.stn[rows]].astype(str)
+    codes = roster.codes.astype(str)
+    by_code = np.argsort(codes, kind="stable")
+    rank = np.empty(len(codes), dtype="int64")
+    rank[by_code] = np.arange(len(codes))
+    gkey = neo_id[obs.obj[rows]] * len(codes) + rank[obs.stn[rows]]
     key = d.trk_key[rows]
     trk = np.where(key >= 0, key, -1 - rows)  # no trkid: each observation is its own tracklet
-    f = pd.DataFrame({"neo_id": nid, "stn": stn_code, "trk": trk, "dt": dt})
-    f = f.sort_values(["neo_id", "stn"], kind="stable")
-    grp = f.groupby(["neo_id", "stn"], sort=True)
-    out = grp["dt"].min().rename("first_dt").to_frame()
-    post = f[f["dt"] >= 0].groupby(["neo_id", "stn"])["dt"].min()
-    out["first_post_dt"] = post.reindex(out.index)
-    gcode = grp.ngroup().to_numpy()
-    n_groups = len(out)
-    absdt = np.abs(f["dt"].to_numpy())
-    fdt = f["dt"].to_numpy()
-    t_f = f.assign(g=gcode, absdt=absdt, post=np.where(fdt >= 0, fdt, np.iinfo("int64").max))
-    per_trk = t_f.groupby(["g", "trk"], sort=False).agg(absdt=("absdt", "min"), post=("post", "min"))
-    tg = per_trk.index.get_level_values("g").to_numpy()
-    columns = {}
+
+    order = np.lexsort((dt, gkey))
+    g_sorted, dt_sorted = gkey[order], dt[order]
+    starts = _runs(g_sorted)
+    groups = g_sorted[starts]
+    first_dt = dt_sorted[starts]
+    never = np.iinfo("int64").max
+    post = np.where(dt_sorted >= 0, dt_sorted, never)
+    first_post = np.minimum.reduceat(post, starts) if len(starts) else post[:0]
+    gcode = np.searchsorted(groups, gkey)
+
+    by_trk = np.lexsort((trk, gcode))
+    pair = gcode[by_trk] * (2 * len(obs) + 2) + (trk[by_trk] + len(obs) + 1)
+    tstarts = _runs(pair)
+    absdt = np.abs(dt)
+    trk_abs = np.minimum.reduceat(absdt[by_trk], tstarts) if len(tstarts) else absdt[:0]
+    trk_post = np.minimum.reduceat(np.where(dt >= 0, dt, never)[by_trk], tstarts) if len(tstarts) else absdt[:0]
+    tg = gcode[by_trk][tstarts]
+
+    n_groups = len(groups)
+    frame = pd.DataFrame(
+        {
+            "neo_id": groups // len(codes),
+            "stn": str_series(codes[by_code[groups % len(codes)]].tolist()),
+            "first_dt": first_dt / DAY_US,
+            "first_post_dt": np.where(first_post == never, np.nan, first_post / DAY_US),
+        }
+    )
     for w in APPARITION_WINDOWS_DAYS:
         lim = w * DAY_US
-        columns[f"n_trk_post_{w}"] = np.bincount(tg[per_trk["post"].to_numpy() <= lim], minlength=n_groups)
-        columns[f"n_obs_post_{w}"] = np.bincount(gcode[(fdt >= 0) & (fdt <= lim)], minlength=n_groups)
-        columns[f"n_trk_any_{w}"] = np.bincount(tg[per_trk["absdt"].to_numpy() <= lim], minlength=n_groups)
-        columns[f"n_obs_any_{w}"] = np.bincount(gcode[absdt <= lim], minlength=n_groups)
-    frame = out.reset_index()
-    frame["first_dt"] = frame["first_dt"] / DAY_US
-    frame["first_post_dt"] = frame["first_post_dt"] / DAY_US
-    frame["stn"] = frame["stn"].astype(STR)
-    for name, values in columns.items():
-        frame[name] = values.astype("int64")
+        frame[f"n_trk_post_{w}"] = np.bincount(tg[trk_post <= lim], minlength=n_groups)
+        frame[f"n_obs_post_{w}"] = np.bincount(gcode[(dt >= 0) & (dt <= lim)], minlength=n_groups)
+        frame[f"n_trk_any_{w}"] = np.bincount(tg[trk_abs <= lim], minlength=n_groups)
+        frame[f"n_obs_any_{w}"] = np.bincount(gcode[absdt <= lim], minlength=n_groups)
     return _conform("apparitions", frame)
 
 

@@ -252,16 +252,16 @@ def test_same_trkid_observations_at_exactly_12_hours_are_in_the_tracklet_and_bey
 def test_planted_designation_cases_resolve_to_their_object(sky):
     disc = sky.truth["discoveries"].set_index("provid")
     for case in ("numbered_disc_under_provisional", "disc_under_secondary", "several_disc_flags"):
-        for rec in _planted(sky, case).dropna(subset=["obs_id"]).itertuples():
+        for rec in _planted(sky, case).query("level == 'observation'").itertuples():
             if "discovery" in rec.note:
                 assert disc.at[rec.provid, "disc_obs_id"] == rec.obs_id, case
-    for rec in _planted(sky, "numbered_disc_under_provisional").dropna(subset=["obs_id"]).itertuples():
+    for rec in _planted(sky, "numbered_disc_under_provisional").query("level == 'observation'").itertuples():
         obs = _obs(sky, rec.obs_id)
         assert pd.isna(obs["permid"]) and obs["provid"] == rec.provid
         assert isinstance(disc.at[rec.provid, "permid"], str)
-    rec = _planted(sky, "disc_under_secondary").dropna(subset=["obs_id"]).iloc[0]
+    rec = _planted(sky, "disc_under_secondary").query("level == 'observation'").iloc[0]
     assert _obs(sky, rec["obs_id"])["provid"] != rec["provid"]
-    for rec in _planted(sky, "followup_under_secondary").dropna(subset=["obs_id"]).itertuples():
+    for rec in _planted(sky, "followup_under_secondary").query("level == 'observation'").itertuples():
         obs = _obs(sky, rec.obs_id)
         assert obs["provid"] != rec.provid
         app = sky.truth["apparitions"]
@@ -271,7 +271,7 @@ def test_planted_designation_cases_resolve_to_their_object(sky):
 
 def test_deprecated_observations_never_count(sky):
     disc = sky.truth["discoveries"].set_index("provid")
-    recs = _planted(sky, "deprecated_earlier_disc").dropna(subset=["obs_id"])
+    recs = _planted(sky, "deprecated_earlier_disc").query("level == 'observation'")
     earlier, real = recs.iloc[0], recs.iloc[1]
     assert _obs(sky, earlier["obs_id"])["disc"] == "*" and _obs(sky, earlier["obs_id"])["deprecated"] == "X"
     assert disc.at[real["provid"], "disc_obs_id"] == real["obs_id"]
