@@ -28,7 +28,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
-from dashboard_app.web import health, limits, logs, security, shell
+from dashboard_app.web import callback_guard, health, limits, logs, security, shell
 
 SOURCE_ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -172,6 +172,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     logs.install_request_ids(server)
     server.register_error_handler(DependencyException, _not_found)
     _redirect_home_to_first_tab(server, modules)
+    callback_guard.install_callback_guard(server, app.callback_map)
     limits.install_rate_limits(server, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage_uri)
     server.register_blueprint(health.blueprint)
     security.install_security_headers(server)

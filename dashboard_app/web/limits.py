@@ -14,7 +14,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 
-CALLBACK_PATH = "/_dash-update-component"
+from dashboard_app.web.callback_guard import callback_endpoint
 
 
 def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limiter:
@@ -27,7 +27,7 @@ def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limit
         strategy="moving-window",
         key_prefix="neo-explorer",
     )
-    endpoint = next(rule.endpoint for rule in server.url_map.iter_rules() if rule.rule.endswith(CALLBACK_PATH))
+    endpoint = callback_endpoint(server)
     server.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(server.view_functions[endpoint])
 
     @server.errorhandler(429)

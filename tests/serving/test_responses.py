@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dashboard_app.web.limits import CALLBACK_PATH
+from dashboard_app.web.callback_guard import CALLBACK_PATH
 from dashboard_app.web.shell import ID_INTERVAL, ID_STATUS, ID_URL
 
 EXPECTED_HEADERS = {
@@ -167,3 +167,27 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(build_app, snapshot_
     client = build_app(snapshot_dir, RATE_LIMIT="2 per minute").server.test_client()
     codes = [post_callback(client, headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(3)]
     assert codes == [200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "{{{",
+        "[1, 2]",
+        json.dumps(STATUS_CALLBACK | {"output": "no-such-component.children"}),
+        json.dumps(STATUS_CALLBACK | {"output": ["a", "list"]}),
+    ],
+    ids=["empty", "not JSON", "a JSON list", "unknown output", "output not text"],
+)
+def test_a_tampered_callback_request_gets_a_readable_400_not_a_500(client, body):
+    response = client.post(CALLBACK_PATH, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "Bad callback request"
+    assert "reload the page" in response.get_json()["message"]
+    assert_security_headers(response)
+
+
+def test_tampered_callback_requests_count_against_the_rate_limit(client):
+    codes = [client.post(CALLBACK_PATH, data="{{{", content_type="application/json").status_code for _ in range(4)]
+    assert codes == [400, 400, 400, 429]
