@@ -1,6 +1,8 @@
 # NEO Discovery Statistics Explorer: one image runs the web app (default) and the nightly exporter (`export`).
 # Build:  docker build --build-arg VERSION=0.1.0 --build-arg GIT_COMMIT="$(git rev-parse HEAD)" -t neo-explorer .
+#         (without GIT_COMMIT the commit is read from the checkout's .git; /health shows it)
 # Run:    docker run -p 8050:8050 neo-explorer            (synthetic demo snapshot; see DEPLOYMENT.md)
+# Layers are ordered so that a code change rebuilds only the package layer, and a new commit only the last ones.
 
 # ---------------------------------------------------------------- builder: locked dependencies + the package
 FROM python:3.11-slim-bookworm AS builder
@@ -24,22 +26,25 @@ COPY pyproject.toml README.md /build/
 COPY dashboard_app /build/dashboard_app
 RUN pip --python /opt/venv/bin/python install --no-deps /build
 
+# The commit being built: the GIT_COMMIT build argument, else HEAD of the checkout's .git (only HEAD, refs and
+# packed-refs are in the build context; `.gi[t]` lets a context without .git build too).
+ARG GIT_COMMIT=""
+COPY pyproject.toml .gi[t] /build/git/
+WORKDIR /build/git
+RUN commit="$GIT_COMMIT"; \
+    if [ -z "$commit" ] && [ -f HEAD ]; then \
+      head=$(cat HEAD); ref=${head#ref: }; \
+      if [ "$ref" = "$head" ]; then commit=$head; \
+      elif [ -f "$ref" ]; then commit=$(cat "$ref"); \
+      elif [ -f packed-refs ]; then commit=$(awk -v ref="$ref" '$2 == ref { print $1 }' packed-refs); fi; \
+    fi; \
+    echo "${commit:-unknown}" > /build/GIT_COMMIT
+
 # ---------------------------------------------------------------- runtime: only what runs
 FROM python:3.11-slim-bookworm AS runtime
 
-ARG VERSION=0.0.0+unknown
-ARG GIT_COMMIT=unknown
-ARG SOURCE_URL=https://github.com/example/neo-explorer
-
-LABEL org.opencontainers.image.title="NEO Discovery Statistics Explorer" \
-      org.opencontainers.image.description="Dash dashboard of near-Earth-object discovery statistics, with its nightly exporter" \
-      org.opencontainers.image.source="${SOURCE_URL}" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${GIT_COMMIT}" \
-      org.opencontainers.image.licenses="MIT"
-
 # PYTHONDONTWRITEBYTECODE: the root filesystem may be read-only; the .pyc files compiled at install time are used.
-# HOME=/tmp: gunicorn and Python write their per-user files under $HOME, and /tmp is the one writable place.
+# HOME=/tmp: anything that writes per-user files under $HOME lands in the one writable place.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -47,8 +52,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOST=0.0.0.0 \
     PORT=8050 \
     DATA_DIR=/data \
-    ASSETS_DIR=/app/assets \
-    GIT_COMMIT=${GIT_COMMIT}
+    ASSETS_DIR=/app/assets
 
 # Fixed UID 10001 in group 0; what must be writable is group-writable, so an arbitrary UID in group 0 works too.
 RUN useradd --uid 10001 --gid 0 --home-dir /app --no-create-home --shell /usr/sbin/nologin neo \
@@ -61,6 +65,18 @@ COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY assets /app/assets
 COPY gunicorn.conf.py entrypoint.sh healthcheck.sh /app/
+# entrypoint.sh exports GIT_COMMIT from this file unless the environment sets it
+COPY --from=builder /build/GIT_COMMIT /app/GIT_COMMIT
+
+ARG VERSION=dev
+ARG GIT_COMMIT=unknown
+ARG SOURCE_URL=https://github.com/example/neo-explorer
+LABEL org.opencontainers.image.title="NEO Discovery Statistics Explorer" \
+      org.opencontainers.image.description="Dash dashboard of near-Earth-object discovery statistics, with its nightly exporter" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${GIT_COMMIT}" \
+      org.opencontainers.image.licenses="MIT"
 
 USER 10001:0
 VOLUME ["/data"]

@@ -7,6 +7,12 @@
 # A bad setting stops the container with one line naming it and exit code 78 (EX_CONFIG).
 set -eu
 
+# The commit the image was built from (written at build time) unless the environment names one; /health shows it.
+if [ -z "${GIT_COMMIT:-}" ] && [ -r /app/GIT_COMMIT ]; then
+  GIT_COMMIT=$(cat /app/GIT_COMMIT)
+  export GIT_COMMIT
+fi
+
 # One Python start-up for both steps; messages go to stderr, prefixed so they stand out in the container log.
 preflight() {
   python -c '

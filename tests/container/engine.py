@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -70,6 +71,9 @@ class Engine:
     def inspect(self, name: str, template: str) -> str:
         return self.command("inspect", "--format", template, name).stdout.strip()
 
+    def inspect_image(self, image: str, template: str) -> str:
+        return self.command("image", "inspect", "--format", template, image).stdout.strip()
+
     def logs(self, name: str) -> str:
         proc = self.command("logs", name, check=False)
         return proc.stdout + proc.stderr
@@ -101,16 +105,17 @@ class Engine:
         return parse_size(text.split("/")[0])
 
     def image_size_bytes(self, tag: str = IMAGE) -> int:
-        return int(self.command("image", "inspect", "--format", "{{.Size}}", tag).stdout.strip())
+        return int(self.inspect_image(tag, "{{.Size}}"))
 
 
 def parse_size(text: str) -> int:
-    """``'123.4MB'``, ``'1.2GiB'``, ``'512kB'`` → bytes."""
-    text = text.strip()
-    number = text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    unit = text[len(number) :].strip().lower().removesuffix("b").removesuffix("i")
-    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
-    return int(float(number) * factor)
+    """``'123.4MB'`` (decimal, as podman prints), ``'1.2GiB'`` (binary, as Docker prints), ``'512kB'`` → bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([kKMGT]?)(i?)B?\s*", text)
+    if match is None:
+        raise ValueError(f"not a size: {text!r}")
+    number, prefix, binary = match.groups()
+    base = 1024 if binary else 1000
+    return int(float(number) * base ** " KMGT".index(prefix.upper() or " "))
 
 
 def find_engine() -> tuple[Engine | None, str]:

@@ -1,0 +1,215 @@
+"""The image, built and run for real: health, headers, non-root, read-only root, a mounted snapshot directory,
+new snapshots picked up without a restart, a bad setting, and a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from dashboard_app import __version__
+from dashboard_app.snapshot.publish import current_snapshot_path
+from tests.container.conftest import free_port
+from tests.container.engine import Engine
+
+pytestmark = [pytest.mark.container, pytest.mark.slow]
+
+READ_ONLY = ("--read-only", "--tmpfs", "/tmp:rw,size=64m")
+STOP_TIMEOUT_S = 15
+
+
+def get(url: str) -> requests.Response:
+    with requests.Session() as session:
+        session.trust_env = False  # never through an HTTP proxy: the container is on 127.0.0.1
+        return session.get(url, timeout=30)
+
+
+def publish_demo(data_dir: Path, seed: int) -> str:
+    """Publish a small synthetic snapshot into ``data_dir`` from the host; return its snapshot id."""
+    subprocess.run(
+        [sys.executable, "-m", "dashboard_app", "demo", str(data_dir), "--seed", str(seed), "--scale", "0.005"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return snapshot_id(data_dir)
+
+
+def snapshot_id(data_dir: Path) -> str:
+    path = current_snapshot_path(data_dir)
+    assert path is not None, f"nothing published in {data_dir}"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        return con.execute("select value from meta where key = 'snapshot_id'").fetchone()[0]
+
+
+def served_snapshot_id(base_url: str) -> str | None:
+    return get(f"{base_url}/health").json()["checks"]["snapshot:age"][0]["componentId"]
+
+
+def start(engine: Engine, image: str, name: str, *run_args: str) -> str:
+    port = free_port()
+    engine.run_detached(name, ["-p", f"127.0.0.1:{port}:8050", *run_args], image)
+    return f"http://127.0.0.1:{port}"
+
+
+# ------------------------------------------------------------------ the image as built
+
+
+def test_image_declares_port_healthcheck_non_root_user_and_build_labels(
+    engine: Engine, image: str, git_commit: str
+) -> None:
+    config = json.loads(engine.inspect_image(image, "{{json .Config}}"))
+    assert "8050/tcp" in config["ExposedPorts"]
+    assert config["User"] == "10001:0"
+    healthcheck = json.loads(engine.inspect_image(image, "{{json .Config.Healthcheck}}"))
+    assert healthcheck["Test"] == ["CMD", "/app/healthcheck.sh"]
+    assert config["Entrypoint"] == ["tini", "--", "/app/entrypoint.sh"]
+    assert "/data" in config["Volumes"]
+    labels = config["Labels"]
+    assert labels["org.opencontainers.image.revision"] == git_commit
+    assert labels["org.opencontainers.image.version"] == __version__
+    assert labels["org.opencontainers.image.source"]
+
+
+def test_image_holds_no_tests_git_or_compiler(engine: Engine, image: str) -> None:
+    proc = engine.run(
+        ["--entrypoint", "sh"],
+        image,
+        ["-c", "ls /app; ls -a /app /opt | grep -c -e '^.git$' -e '^tests$'; command -v gcc cc || echo none"],
+    )
+    lines = proc.stdout.split()
+    assert "entrypoint.sh" in lines and "assets" in lines
+    assert lines[-2:] == ["0", "none"], proc.stdout
+
+
+def test_a_bad_setting_stops_the_container_with_one_clear_line(engine: Engine, image: str) -> None:
+    proc = engine.run(["-e", "WORKERS=lots"], image, timeout=120)
+    assert proc.returncode == 78
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WORKERS" in line]
+    assert lines == ["entrypoint: invalid setting: WORKERS='lots' is not accepted: expected an integer 1-64"]
+
+
+# ------------------------------------------------------------------ default run: demo snapshot, read-only root
+
+
+@pytest.fixture(scope="module")
+def demo_app(engine: Engine, image: str) -> Iterator[tuple[str, str]]:
+    """The image run as an operator first would (no snapshot, no settings), with a read-only root."""
+    name = "neo-test-demo"
+    url = start(engine, image, name, *READ_ONLY)
+    try:
+        engine.wait_healthy(name, timeout=240)
+        yield name, url
+    finally:
+        engine.remove(name)
+
+
+def test_default_run_builds_the_demo_snapshot_and_becomes_healthy(engine: Engine, demo_app) -> None:
+    name, url = demo_app
+    assert engine.inspect(name, "{{.State.Health.Status}}") == "healthy"
+    assert "building the synthetic demo snapshot" in engine.logs(name)
+    health = get(f"{url}/health")
+    assert health.status_code == 200
+    assert health.json()["checks"]["snapshot:age"][0]["synthetic"] in (True, "1", 1)
+
+
+def test_page_and_health_carry_the_security_headers(demo_app) -> None:
+    _, url = demo_app
+    for path in ("/", "/health"):
+        response = get(url + path)
+        assert response.status_code == 200, path
+        csp = response.headers["Content-Security-Policy"]
+        assert "'unsafe-eval'" not in csp and "script-src 'self'" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"]
+        assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert "Server" not in response.headers
+        assert "Strict-Transport-Security" not in response.headers  # SERVE_TLS is off by default
+    assert "<html" in get(url + "/").text
+
+
+def test_health_shows_the_version_and_commit_the_image_was_built_from(demo_app, git_commit: str) -> None:
+    _, url = demo_app
+    body = get(f"{url}/health").json()
+    assert body["version"] == __version__
+    assert git_commit in body["releaseId"]
+
+
+def test_runs_as_uid_10001_on_a_read_only_root_with_a_writable_tmp(engine: Engine, demo_app) -> None:
+    name, _ = demo_app
+    script = "id -u; id -g; touch /app/probe 2>/dev/null && echo root-writable; touch /tmp/probe && echo tmp-ok"
+    out = engine.command("exec", name, "sh", "-c", script).stdout.split()
+    assert out == ["10001", "0", "tmp-ok"]
+
+
+# ------------------------------------------------------------------ a snapshot directory mounted read-only
+
+
+@pytest.fixture(scope="module")
+def mounted_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("container-data") / "data"
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)
+    publish_demo(data_dir, seed=1)
+    return data_dir
+
+
+def test_arbitrary_uid_serves_a_read_only_mounted_directory_and_picks_up_a_new_snapshot(
+    engine: Engine, image: str, mounted_snapshots: Path
+) -> None:
+    name = "neo-test-mounted"
+    first = snapshot_id(mounted_snapshots)
+    url = start(
+        engine,
+        image,
+        name,
+        *READ_ONLY,
+        "--user",
+        "12345:0",
+        "-e",
+        "SNAPSHOT_POLL_SECONDS=1",
+        "-v",
+        f"{mounted_snapshots}:/data:ro",
+    )
+    try:
+        engine.wait_healthy(name, timeout=180)
+        assert engine.command("exec", name, "id", "-u").stdout.strip() == "12345"
+        assert served_snapshot_id(url) == first
+        assert "building the synthetic demo snapshot" not in engine.logs(name)
+        started_at = engine.inspect(name, "{{.State.StartedAt}}")
+
+        second = publish_demo(mounted_snapshots, seed=2)  # on the host, into the mounted directory
+        assert second != first
+        deadline = time.monotonic() + 60
+        while served_snapshot_id(url) != second and time.monotonic() < deadline:
+            time.sleep(1)
+        assert served_snapshot_id(url) == second
+        assert engine.inspect(name, "{{.State.StartedAt}}") == started_at  # no restart
+        assert get(url + "/").status_code == 200
+    finally:
+        engine.remove(name)
+
+
+def test_sigterm_stops_gunicorn_gracefully_within_the_timeout(
+    engine: Engine, image: str, mounted_snapshots: Path
+) -> None:
+    name = "neo-test-stop"
+    start(engine, image, name, *READ_ONLY, "-v", f"{mounted_snapshots}:/data:ro")
+    try:
+        engine.wait_healthy(name, timeout=180)
+        began = time.monotonic()
+        engine.command("stop", "-t", str(STOP_TIMEOUT_S), name, timeout=STOP_TIMEOUT_S + 30)
+        elapsed = time.monotonic() - began
+        assert elapsed < STOP_TIMEOUT_S, f"took {elapsed:.1f} s: SIGTERM did not stop it, SIGKILL did"
+        assert engine.inspect(name, "{{.State.ExitCode}}") == "0"
+        logs = engine.logs(name)
+        assert "Handling signal: term" in logs and "Shutting down: Master" in logs, logs[-2000:]
+    finally:
+        engine.remove(name)
