@@ -32,6 +32,12 @@ def _base_layout(fig: go.Figure, theme: object, **layout) -> go.Figure:
     return fig
 
 
+def year_axis(years: pd.Series) -> dict:
+    """A year axis with whole-year ticks (never 2019.5), about a dozen at most."""
+    span = int(years.max() - years.min()) if len(years) else 0
+    return {"tickformat": "d", "tick0": int(years.min()) if len(years) else 0, "dtick": max(1, -(-span // 12))}
+
+
 def reach_figure(reach: pd.DataFrame, metric: str, labels: Mapping[str, str], theme: object) -> go.Figure:
     """Horizontal bars of reach per group, largest on top, catch-all groups pinned at the bottom."""
     names = [_label(labels, g) for g in reach["group"]]
@@ -119,7 +125,7 @@ def annual_figure(annual: pd.DataFrame, mode: str, labels: Mapping[str, str], th
         theme,
         xaxis_title="Discovery year",
         yaxis_title="% of the year's eligible NEOs" if mode == "pct" else "NEOs seen",
-        xaxis={"tickformat": "d"},
+        xaxis=year_axis(annual["disc_year"]),
         legend={"orientation": "h", "y": -0.2},
     )
 

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard_app import reference
 from dashboard_app.analysis.followup import NO_FOLLOWUP
-from dashboard_app.figures.comparison import project_colour
+from dashboard_app.figures.comparison import project_colour, year_axis
 from dashboard_app.theme import figure_template
 
 RANK_NAMES = {1: "1st different project", 2: "2nd different project", 3: "3rd different project"}
@@ -149,7 +149,7 @@ def annual_median_figure(annual: pd.DataFrame, theme: object) -> go.Figure:
     return _layout(
         fig,
         theme,
-        xaxis={"title": "Discovery year", "tickformat": "d"},
+        xaxis={"title": "Discovery year", **year_axis(years)},
         yaxis={"title": "Days to first follow-up", "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.2},
     )

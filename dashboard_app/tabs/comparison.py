@@ -1,7 +1,7 @@
 """Multi-survey Comparison: which surveys saw the NEOs discovered in these years during their apparition.
 
 Controls (all in the URL): ``years``, ``size`` (all | 1..5 | unknown), ``group`` (project | station),
-``venn`` (up to 3 groups, comma-separated; empty = the three largest), ``side`` (post | any),
+``venn1``..``venn3`` (a project or station code each; blank = the largest groups), ``side`` (post | any),
 ``window`` (days), ``metric`` (neos | tracklets | observations), ``labels`` (counts | percent | both),
 ``annual`` (count | pct). Charts: Venn, summary table, reach bars, co-detection heatmap, annual
 lines, station detail.
@@ -14,8 +14,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, html
 
 from dashboard_app import reference, views
 from dashboard_app.analysis import comparison as analysis
@@ -37,7 +36,6 @@ NAME = "Multi-survey Comparison"
 ORDER = 30
 
 TAB = "comparison"
-MAX_VENN = 3
 SIZE_CHOICES = [(v, label) for v, label in size_options() if v != SIZE_SPLIT]
 GROUP_LABELS = {"project": "Survey project", "station": "Station"}
 SIDE_LABELS = {"post": "After discovery only", "any": "Include precoveries"}
@@ -52,25 +50,16 @@ RULE = (
 
 
 STATION_CODE = re.compile(r"^[A-Z0-9]{3}$")
+VENN_SLOTS: tuple[str, ...] = ("venn1", "venn2", "venn3")
+AUTO = ""
 
 
-def _parse_groups(raw: Any, _snapshot: Snapshot | None) -> tuple[str, ...]:
-    """Up to three group names (project names or station codes) from a list or comma-separated text.
-
-    More than three keep the last three (a fourth pick replaces the oldest); unknown names are junk.
-    """
-    items = raw.split(",") if isinstance(raw, str) else raw
-    if not isinstance(items, (list, tuple)) or len(items) > 2 * MAX_VENN:
-        raise views.ControlValueError(f"expected up to {MAX_VENN} groups, got {raw!r}")
-    projects = {p.name for p in reference.projects()}
-    out: list[str] = []
-    for item in items:
-        name = item.strip() if isinstance(item, str) else None
-        if name is None or not (name in projects or STATION_CODE.match(name)):
-            raise views.ControlValueError(f"not a project or station code: {item!r}")
-        if name not in out:
-            out.append(name)
-    return tuple(out[-MAX_VENN:])
+def _parse_group(raw: Any, _snapshot: Snapshot | None) -> str:
+    """A Venn slot: empty (automatic), a survey project name or a station code."""
+    name = raw.strip() if isinstance(raw, str) else None
+    if name is None or not (name == AUTO or name in {p.name for p in reference.projects()} or STATION_CODE.match(name)):
+        raise views.ControlValueError(f"not a project or station code: {raw!r}")
+    return name
 
 
 VIEW = views.View(
@@ -79,7 +68,7 @@ VIEW = views.View(
         views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
         views.Control("size", default="all", parse=views.choice(*(v for v, _ in SIZE_CHOICES))),
         views.Control("group", default="project", parse=views.choice(*analysis.GROUP_BY_OPTIONS)),
-        views.Control("venn", default=(), parse=_parse_groups, encode=",".join),
+        *(views.Control(slot, default=AUTO, parse=_parse_group) for slot in VENN_SLOTS),
         views.Control("side", default="post", parse=views.choice(*SIDE_LABELS)),
         views.Control(
             "window",
@@ -102,26 +91,13 @@ def layout(**query: Any) -> Any:
     snap = views.request_snapshot()
     v = VIEW.parse(query, snap)
     lo, hi = year_bounds(snap)
-    venn_id = VIEW.control_id("venn")
     controls = views.controls_bar(
         VIEW,
         [
             views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}),
             views.select_control(VIEW, "size", "Size class", SIZE_CHOICES, v["size"]),
             views.radio_control(VIEW, "group", "Group by", list(GROUP_LABELS.items()), v["group"]),
-            html.Div(
-                [
-                    dbc.Label("Venn groups (up to 3; empty = the three largest)", html_for=venn_id, className="mb-1"),
-                    dcc.Dropdown(
-                        id=venn_id,
-                        options=group_options(snap, v["group"]),
-                        value=list(v["venn"]),
-                        multi=True,
-                        placeholder="The three largest groups",
-                    ),
-                ],
-                className="view-control mb-2",
-            ),
+            _venn_slots(v, group_options(snap, v["group"])),
             views.radio_control(VIEW, "side", "Observations counted", list(SIDE_LABELS.items()), v["side"]),
             views.select_control(VIEW, "window", "Apparition window", _window_options(v["side"]), v["window"]),
             views.radio_control(VIEW, "metric", "Reach metric", list(analysis.METRIC_LABELS.items()), v["metric"]),
@@ -149,6 +125,23 @@ def layout(**query: Any) -> Any:
             views.chart_card(VIEW, "stations", "Station detail", height=620),
         ],
     )
+
+
+def _venn_slots(v: dict[str, Any], options: list[dict[str, str]]) -> html.Fieldset:
+    """Three native selects (one per Venn circle) under one legend; blank slots pick the largest groups."""
+    rows = []
+    for n, slot in enumerate(VENN_SLOTS, start=1):
+        cid = VIEW.control_id(slot)
+        rows.append(dbc.Label(f"Venn group {n}", html_for=cid, className="visually-hidden"))
+        rows.append(dbc.Select(id=cid, options=_slot_options(options), value=v[slot], size="sm", className="mb-1"))
+    return html.Fieldset(
+        [html.Legend("Venn groups (blank = the largest)", className="form-label fs-6 mb-1"), *rows],
+        className="view-control mb-2",
+    )
+
+
+def _slot_options(options: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{"label": "(largest)", "value": AUTO}, *options]
 
 
 def _window_options(side: str) -> list[tuple[str, str]]:
@@ -207,7 +200,7 @@ def _labels(v: dict[str, Any], snap: Snapshot) -> dict[str, str]:
 def venn_groups(v: dict[str, Any], snap: Snapshot) -> list[str]:
     """The chosen Venn groups that exist in this grouping, or the three largest when none do."""
     valid = {o["value"] for o in group_options(snap, v["group"])}
-    chosen = [g for g in v["venn"] if g in valid]
+    chosen = list(dict.fromkeys(v[slot] for slot in VENN_SLOTS if v[slot] in valid))
     return chosen or _derived("default_venn", v, snap, (), analysis.default_venn_groups)
 
 
@@ -417,20 +410,18 @@ DOWNLOADS = {
 
 
 @dash.callback(
-    Output(VIEW.control_id("venn"), "options"),
-    Output(VIEW.control_id("venn"), "value", allow_duplicate=True),
+    [
+        *(Output(VIEW.control_id(slot), "options") for slot in VENN_SLOTS),
+        *(Output(VIEW.control_id(slot), "value", allow_duplicate=True) for slot in VENN_SLOTS),
+    ],
     Input(VIEW.control_id("group"), "value"),
-    Input(VIEW.control_id("venn"), "value"),
     prevent_initial_call=True,
 )
-def update_group_choices(group: Any, chosen: Any) -> tuple[Any, Any]:
-    """Switching grouping offers that grouping's groups and clears the Venn choice; a 4th pick drops the oldest."""
-    if dash.ctx.triggered_id == VIEW.control_id("group"):
-        group = group if group in analysis.GROUP_BY_OPTIONS else "project"
-        return group_options(views.request_snapshot(), group), []
-    if isinstance(chosen, list) and len(chosen) > MAX_VENN:
-        return dash.no_update, chosen[-MAX_VENN:]
-    raise PreventUpdate
+def update_group_choices(group: Any) -> list[Any]:
+    """Switching grouping offers that grouping's groups in every Venn slot and empties the slots."""
+    group = group if group in analysis.GROUP_BY_OPTIONS else "project"
+    options = _slot_options(group_options(views.request_snapshot(), group))
+    return [options] * len(VENN_SLOTS) + [AUTO] * len(VENN_SLOTS)
 
 
 @dash.callback(

@@ -15,8 +15,15 @@ from dashboard_app.tabs import comparison, followup
 COMPARISON_VIEWS = [
     {"years": [2020, 2021]},
     {"years": [2020, 2021], "window": "7", "side": "any", "metric": "tracklets", "labels": "counts"},
-    {"years": [2019, 2021], "group": "station", "venn": ["J95", "Z99"], "metric": "observations", "annual": "pct"},
-    {"years": [2020, 2020], "size": "2", "venn": ["Catalina Survey"], "labels": "counts"},
+    {
+        "years": [2019, 2021],
+        "group": "station",
+        "venn1": "J95",
+        "venn2": "Z99",
+        "metric": "observations",
+        "annual": "pct",
+    },
+    {"years": [2020, 2020], "size": "2", "venn2": "Catalina Survey", "labels": "counts"},
 ]
 
 
@@ -66,7 +73,7 @@ def test_comparison_charts_show_exactly_the_numbers_of_their_csv(serving, values
 
 
 def test_the_venn_of_unmapped_stations_counts_their_neos(serving):
-    values = {"years": [2019, 2021], "group": "station", "venn": ["J95", "Z99"]}
+    values = {"years": [2019, 2021], "group": "station", "venn1": "J95", "venn3": "Z99"}
     venn = csv_frame(comparison.DOWNLOADS["venn"], values).set_index("region")["neos"].to_dict()
     assert venn == {"J95 only": 1, "Z99 only": 0, "J95 ∩ Z99": 1, "None of them": 3}
 
@@ -122,7 +129,8 @@ def test_a_comparison_view_round_trips_through_its_url(serving):
         "years": [2020, 2021],
         "size": "unknown",
         "group": "station",
-        "venn": ["703", "J95"],
+        "venn1": "703",
+        "venn2": "J95",
         "side": "any",
         "window": "29",
         "metric": "observations",
@@ -132,7 +140,8 @@ def test_a_comparison_view_round_trips_through_its_url(serving):
     query = comparison.VIEW.query_string(values, serving)
     reopened = comparison.VIEW.parse(dict(parse_qsl(urlsplit(query).query)), serving)
     assert reopened == comparison.VIEW.parse(values, serving)
-    assert reopened["venn"] == ("703", "J95") and reopened["window"] == "29"
+    assert (reopened["venn1"], reopened["venn2"], reopened["venn3"]) == ("703", "J95", "")
+    assert reopened["window"] == "29"
 
 
 def test_a_followup_view_round_trips_through_its_url(serving):
@@ -143,7 +152,19 @@ def test_a_followup_view_round_trips_through_its_url(serving):
 
 
 def test_reset_restores_every_control_with_the_data_year_range(serving):
-    assert comparison.CALLBACKS.reset(1) == [[2019, 2021], "all", "project", [], "post", "200", "neos", "both", "count"]
+    assert comparison.CALLBACKS.reset(1) == [
+        [2019, 2021],
+        "all",
+        "project",
+        "",
+        "",
+        "",
+        "post",
+        "200",
+        "neos",
+        "both",
+        "count",
+    ]
     assert followup.CALLBACKS.reset(1) == [[2019, 2021], "all", 30]
 
 
@@ -151,7 +172,9 @@ JUNK = {
     "years": {"$gt": 1},
     "size": "split",
     "group": ["project"],
-    "venn": [1, {"a": 2}],
+    "venn1": [1, {"a": 2}],
+    "venn2": "<script>",
+    "venn3": "Catalina Survey,ATLAS",
     "side": None,
     "window": "13",
     "metric": "<script>",
@@ -179,11 +202,24 @@ def test_tampered_callback_payloads_draw_the_default_view(serving):
             assert out == default
 
 
-def test_too_many_venn_groups_keep_the_last_three():
-    assert comparison._parse_groups("703,F51,G96,T05", None) == ("F51", "G96", "T05")
-    assert comparison._parse_groups(["ATLAS", "J95"], None) == ("ATLAS", "J95")
-    with pytest.raises(ValueError):
-        comparison._parse_groups("703,<script>", None)
+def test_venn_slots_accept_projects_station_codes_or_blank():
+    assert comparison._parse_group("ATLAS", None) == "ATLAS"
+    assert comparison._parse_group(" J95 ", None) == "J95"
+    assert comparison._parse_group("", None) == ""
+    for junk in ("<script>", "Catalina Survey,ATLAS", "j95x", 703):
+        with pytest.raises(ValueError):
+            comparison._parse_group(junk, None)
+
+
+def test_blank_or_repeated_venn_slots_fall_back_to_what_is_chosen_or_the_largest(serving):
+    parse = comparison.VIEW.parse
+    assert comparison.venn_groups(parse({"venn2": "ATLAS", "venn3": "ATLAS"}, serving), serving) == ["ATLAS"]
+    assert comparison.venn_groups(parse({"venn1": "703"}, serving), serving) == [
+        "Catalina Survey",
+        "Pan-STARRS",
+        "ATLAS",
+    ]
+    assert comparison.venn_groups(parse({"group": "station", "venn1": "703"}, serving), serving) == ["703"]
 
 
 def test_an_empty_selection_says_why_instead_of_drawing_axes(serving):

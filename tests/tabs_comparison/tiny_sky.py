@@ -94,8 +94,8 @@ def _discovery_row(neo: Neo) -> dict:
     }
     values.update(
         neo_id=neo.neo_id,
-        provid=f"{neo.year} AA{neo.neo_id}",
-        packed_provid=f"K{neo.year % 100}A{neo.neo_id:02d}A",
+        provid=f"2018 AB{neo.neo_id:03d}",  # neo_id follows provid order, as the schema requires
+        packed_provid=f"K18A{neo.neo_id:02d}B",
         permid=None,
         q=1.0,
         h=neo.h,
@@ -110,11 +110,8 @@ def _discovery_row(neo: Neo) -> dict:
     return values
 
 
-def write_snapshot(path: Path, neos: tuple[Neo, ...] = TINY_NEOS) -> Path:
-    """Write a schema-valid snapshot holding ``neos`` to ``path``."""
-    con = sqlite3.connect(path)
-    for statement in create_statements():
-        con.execute(statement)
+def fill(con: sqlite3.Connection, neos: tuple[Neo, ...] = TINY_NEOS) -> dict[str, str]:
+    """Insert the tiny sky into an open snapshot with the schema created; returns the source meta."""
     tables = {
         "discoveries": [_discovery_row(n) for n in neos],
         "apparitions": [r for n in neos for r in apparition_rows(n)],
@@ -141,18 +138,36 @@ def write_snapshot(path: Path, neos: tuple[Neo, ...] = TINY_NEOS) -> Path:
             f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
             [tuple(r[c] for c in cols) for r in rows],
         )
-    meta = {
+    return {
+        "source": "hand-made tiny sky",
+        "synthetic": "1",
+        "newest_observation_utc": "2025-12-31T00:00:00.000000Z",
+    }
+
+
+def write_snapshot(path: Path, neos: tuple[Neo, ...] = TINY_NEOS) -> Path:
+    """Write a schema-valid snapshot holding ``neos`` to ``path`` (no publishing: for analysis tests)."""
+    con = sqlite3.connect(path)
+    for statement in create_statements():
+        con.execute(statement)
+    meta = fill(con, neos)
+    counts = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES_BY_NAME if t != "meta"}
+    meta |= {
         "snapshot_id": f"tiny-{path.stem}",
         "created_utc": "2026-01-01T00:00:00.000000Z",
-        "synthetic": "1",
-        "source": "hand-made tiny sky",
-        "newest_observation_utc": "2025-12-31T00:00:00.000000Z",
-        "row_counts": json.dumps({k: len(v) for k, v in tables.items()}),
+        "row_counts": json.dumps(counts),
     }
     con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
     con.commit()
     con.close()
     return path
+
+
+def publish_tiny(data_dir: Path) -> Path:
+    """Publish the tiny sky into ``data_dir`` through the real ``publish`` (for served-app tests)."""
+    from dashboard_app.snapshot.publish import publish
+
+    return publish(data_dir, fill, max_row_drop=None).path
 
 
 def tiny_snapshot(tmp_dir: Path) -> Snapshot:

@@ -1,0 +1,134 @@
+"""Both tabs in real headless Chromium against a real gunicorn serving the published tiny sky.
+
+Zero console errors, failed requests and CSP violations; controls change the charts and the URL;
+Reset restores the defaults; a shared link reopens its view; axe-core finds nothing serious;
+screenshots at 1280 px and 360 px go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.tabs_comparison.tiny_sky import publish_tiny
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+expect.set_options(timeout=20_000)  # the first callbacks of a fresh worker take a few seconds on a busy machine
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 780}
+
+
+@pytest.fixture
+def server(tmp_path, start_server):
+    data_dir = tmp_path / "data"
+    publish_tiny(data_dir)
+    return start_server(data_dir)
+
+
+def chart(page, index: str):
+    """The plotly graph of chart ``index`` (ids are pattern-matching dicts, serialised by Dash)."""
+    return page.locator(f'div[id*=\'"index":"{index}"\'][id*=\'"type":"view-graph"\']')
+
+
+def note(page, index: str):
+    return page.locator(f'p[id*=\'"index":"{index}"\'][id*=\'"type":"view-note"\']')
+
+
+def assert_clean(watched, server) -> None:
+    """No console errors, failed requests or CSP violations (server errors quoted from its log)."""
+    problems = watched.problems()
+    errors = [line[:1500] for line in server.log().splitlines() if '"level": "error"' in line or "Traceback" in line]
+    assert not problems, "\n".join(problems + errors[:10])
+
+
+def serious_axe_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_comparison_tab_draws_reacts_to_controls_resets_and_passes_axe(server, watched_page):
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    page.goto(f"{server.url}/comparison")
+    expect(chart(page, "venn").locator(".annotation-text").first).to_be_visible()
+    expect(chart(page, "reach").locator(".bars path").first).to_be_visible()
+    expect(chart(page, "codetect").locator(".hm")).to_have_count(1)
+    expect(page.locator("td", has_text="Eligible NEOs")).to_be_visible()
+    # Default: ±200 d after discovery, years 2019–2021: Catalina saw NEOs 1, 2, 3, 5 → bar 4.
+    expect(note(page, "venn")).to_contain_text("Circle sizes are not proportional")
+    reach_before = chart(page, "reach").locator(".bars path").count()
+
+    page.select_option("#comparison-window", "1")
+    expect(page).to_have_url(re.compile(r"window=1"))
+    expect(note(page, "reach")).to_contain_text("0…+1 d")
+    page.get_by_text("Station", exact=True).click()
+    expect(page).to_have_url(re.compile(r"group=station"))
+    expect(note(page, "reach")).to_contain_text("by station")
+    assert chart(page, "reach").locator(".bars path").count() != reach_before
+    watched.screenshot("comparison-1280-station")
+
+    page.get_by_role("button", name="Reset", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/comparison$"))
+    expect(note(page, "reach")).to_contain_text("0…+200 d after discovery, by survey project")
+
+    violations = serious_axe_violations(page)
+    assert not violations, "\n".join(violations)
+    watched.screenshot("comparison-1280")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    expect(chart(page, "venn").locator(".annotation-text").first).to_be_visible()
+    watched.screenshot("comparison-360")
+    assert_clean(watched, server)
+
+
+def test_a_shared_comparison_link_reopens_its_view(server, watched_page):
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    page.goto(f"{server.url}/comparison?group=station&venn1=J95&venn2=Z99&window=7&labels=counts")
+    venn = chart(page, "venn")
+    expect(venn.locator(".annotation-text", has_text="J95")).to_be_visible()
+    expect(venn.locator(".annotation-text", has_text="None of them: 3")).to_be_visible()
+    expect(page.locator("#comparison-window")).to_have_value("7")
+    assert_clean(watched, server)
+
+
+def test_followup_tab_draws_reacts_to_controls_resets_and_passes_axe(server, watched_page):
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    page.goto(f"{server.url}/followup")
+    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(3)
+    expect(chart(page, "matrix").locator(".hm")).to_have_count(1)
+    expect(note(page, "curves")).to_contain_text("Followed up by another project within the apparition: 4")
+    expect(page.get_by_text("Follow-up rule (by survey project)")).to_be_visible()
+
+    page.fill("#followup-days", "200")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"days=200"))
+    expect(chart(page, "curves").locator(".xtick", has_text="200")).to_have_count(1)
+
+    page.select_option("#followup-size", "5")
+    expect(note(page, "curves")).to_have_text("")
+    expect(chart(page, "curves").locator(".annotation-text")).to_contain_text("No NEOs were discovered")
+
+    page.get_by_role("button", name="Reset", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/followup$"))
+    expect(page.locator("#followup-days")).to_have_value("30")
+
+    violations = serious_axe_violations(page)
+    assert not violations, "\n".join(violations)
+    watched.screenshot("followup-1280")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(3)
+    watched.screenshot("followup-360")
+    assert_clean(watched, server)
