@@ -95,6 +95,14 @@ def range_control(
     )
 
 
+def year_marks(lo: int, hi: int, count: int = 6) -> dict[int, str]:
+    """About ``count`` evenly spaced year labels for a year slider, always including both ends."""
+    step = max(1, (hi - lo) // (count - 1))
+    marks = {y: str(y) for y in range(lo, hi + 1, step) if hi - y >= step / 2 or y == hi}
+    marks[hi] = str(hi)
+    return marks
+
+
 def controls_bar(view: View, controls: Sequence[Any]) -> dbc.Card:
     """The tab's controls in a responsive grid, with the Reset button and the URL location."""
     cols = [dbc.Col(c, xs=12, md=6, xl=4) for c in controls]
@@ -169,6 +177,9 @@ def table_card(
     view: View, index: str, title: str, columns: Sequence[tuple[str, str]], *, page_size: int = 25
 ) -> dbc.Card:
     """A card with a title, a CSV button + download and a loading-wrapped ``DataTable``.
+
+    Keep every row on one page (``page_size`` ≥ rows): DataTable's pager buttons have no
+    accessible names, which axe reports as a critical violation.
 
     ``columns`` are ``(column id, header)`` pairs; the tab's callback fills ``data``.
     """
