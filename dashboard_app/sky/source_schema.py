@@ -48,14 +48,19 @@ class SourceTable:
 
 C = SourceColumn
 TS = "timestamp(6) without time zone"
+ROW_ID = C("id", "integer", "row identifier", nullable=False)
+PRIMARY_DESIGNATION = (
+    C("packed_primary_provisional_designation", "text", "packed primary provisional designation", False),
+    C("unpacked_primary_provisional_designation", "text", "unpacked primary provisional designation", False),
+)
+ROW_TIMES = (C("created_at", TS, "row insert time"), C("updated_at", TS, "row update time"))
 
 MPC_ORBITS = SourceTable(
     "mpc_orbits",
     "Orbits of minor planets, one row per primary provisional designation.",
     (
-        C("id", "integer", "row identifier", nullable=False),
-        C("packed_primary_provisional_designation", "text", "packed primary provisional designation", False),
-        C("unpacked_primary_provisional_designation", "text", "unpacked primary provisional designation", False),
+        ROW_ID,
+        *PRIMARY_DESIGNATION,
         C("q", "double precision", "perihelion distance [au]"),
         C("e", "double precision", "eccentricity"),
         C("i", "double precision", "inclination [deg]"),
@@ -69,8 +74,7 @@ MPC_ORBITS = SourceTable(
         C("orbit_type_int", "integer", "MPC orbit classification code (NULL for about a third of rows)"),
         C("nopp", "integer", "number of oppositions"),
         C("nobs_total", "integer", "total number of observations"),
-        C("created_at", TS, "row insert time"),
-        C("updated_at", TS, "row update time"),
+        *ROW_TIMES,
     ),
     primary_key=("id",),
     indexes=(("unpacked_primary_provisional_designation",), ("q",)),
@@ -80,12 +84,10 @@ NUMBERED_IDENTIFICATIONS = SourceTable(
     "numbered_identifications",
     "Numbered objects with their primary provisional designation.",
     (
-        C("id", "integer", "row identifier", False),
-        C("packed_primary_provisional_designation", "text", "packed primary provisional designation", False),
-        C("unpacked_primary_provisional_designation", "text", "unpacked primary provisional designation", False),
+        ROW_ID,
+        *PRIMARY_DESIGNATION,
         C("permid", "text", "unpacked permanent designation (the number, e.g. '500000')", False),
-        C("created_at", TS, "row insert time"),
-        C("updated_at", TS, "row update time"),
+        *ROW_TIMES,
     ),
     primary_key=("id",),
     indexes=(("unpacked_primary_provisional_designation",), ("permid",)),
@@ -95,7 +97,7 @@ CURRENT_IDENTIFICATIONS = SourceTable(
     "current_identifications",
     "One row per identification: primary designation with each secondary (primary = secondary when none).",
     (
-        C("id", "integer", "row identifier", False),
+        ROW_ID,
         C("packed_primary_provisional_designation", "text", "packed primary provisional designation"),
         C("unpacked_primary_provisional_designation", "text", "unpacked primary provisional designation"),
         C("packed_secondary_provisional_designation", "text", "packed secondary provisional designation"),
@@ -103,8 +105,7 @@ CURRENT_IDENTIFICATIONS = SourceTable(
         C("numbered", "boolean", "true when the primary designation is numbered"),
         C("object_type", "integer", "object classification"),
         C("published", "integer", "publication status (0 not published, 1 MPEC, 2 DOU, 3/4 circulars)"),
-        C("created_at", TS, "row insert time"),
-        C("updated_at", TS, "row update time"),
+        *ROW_TIMES,
     ),
     primary_key=("id",),
     indexes=(("unpacked_primary_provisional_designation",), ("unpacked_secondary_provisional_designation",)),
@@ -140,7 +141,7 @@ OBSCODES = SourceTable(
     "obscodes",
     "Observatory codes with parallax constants.",
     (
-        C("id", "integer", "row identifier", False),
+        ROW_ID,
         C("obscode", "character varying(4)", "observatory code", False),
         C("name", "character varying", "name of the station"),
         C("longitude", "numeric", "longitude [deg east of Greenwich]"),

@@ -88,118 +88,111 @@ def _stations_by_year(rng: np.random.Generator, roster: Roster, weight: np.ndarr
     return out
 
 
-def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: int, first_us: int) -> pd.DataFrame:
-    """Tracklets of ordinary objects: discovery tracklet, confirmations, follow-up, precovery, other apparitions.
+def _ms(t_us: np.ndarray) -> np.ndarray:
+    return (t_us // MS_US) * MS_US
 
-    ``objs`` needs ``obj`` (global index), ``t_disc``, ``disc_stn``, ``h``, ``numbered``, ``neo`` and
-    ``has_discovery``. Filing under designations is set by :func:`file_under`.
-    """
+
+def _at_night(rng: np.random.Generator, roster: Roster, stn: np.ndarray, t_target: np.ndarray):
+    """(anchor time, size, step) of ordinary tracklets observed from ``stn`` in the night nearest ``t_target``."""
+    size = _sizes(rng, FOLLOWUP_SIZES, len(stn))
+    return night_time(rng, roster, stn, t_target, 1.8), size, _steps(rng, size)
+
+
+def _discovery_tracklets(rng: np.random.Generator, objs: pd.DataFrame) -> pd.DataFrame:
     n = len(objs)
-    obj = objs["obj"].to_numpy()
-    t0 = objs["t_disc"].to_numpy()
-    h = objs["h"].to_numpy()
-    neo = objs["neo"].to_numpy()
-    year = objs["year"].to_numpy()
-
-    # Discovery tracklets.
     size = _sizes(rng, DISCOVERY_SIZES, n)
-    step = _steps(rng, size)
     k_anchor = np.where(rng.random(n) < 0.85, 0, rng.integers(0, size))
-    no_trk_p = np.where(year < 2000, NO_TRKID_BEFORE_2000, NO_TRKID_AFTER_2000)
+    no_trk_p = np.where(objs["year"].to_numpy() < 2000, NO_TRKID_BEFORE_2000, NO_TRKID_AFTER_2000)
     has_disc = objs["has_discovery"].to_numpy()
-    parts = [
-        frame(
-            n,
-            obj=obj,
-            stn=objs["disc_stn"].to_numpy(),
-            t_anchor=t0,
-            k_anchor=k_anchor,
-            n=size,
-            step=step,
-            has_trkid=rng.random(n) >= no_trk_p,
-            role=np.where(has_disc, ROLE_DISCOVERY, ROLE_OTHER),
-            disc_pos=np.where(has_disc, k_anchor, -1),
-        )
-    ]
-    disc_end = t0 + (size - 1 - k_anchor) * step
+    return frame(
+        n,
+        obj=objs["obj"].to_numpy(),
+        stn=objs["disc_stn"].to_numpy(),
+        t_anchor=objs["t_disc"].to_numpy(),
+        k_anchor=k_anchor,
+        n=size,
+        step=_steps(rng, size),
+        has_trkid=rng.random(n) >= no_trk_p,
+        role=np.where(has_disc, ROLE_DISCOVERY, ROLE_OTHER),
+        disc_pos=np.where(has_disc, k_anchor, -1),
+    )
 
-    # Follow-up: counts grow for brighter (larger) objects; some NEOs are never followed up.
-    lam = FOLLOWUP_SCALE * np.clip(16.0 * np.exp(0.25 * (22.0 - h)), 2.0, 90.0)
-    lam = np.where(neo, lam, 2.5)
-    never = rng.random(n) < NEVER_FOLLOWED_UP
-    k = np.where(never, 0, 1 + rng.poisson(lam))
+
+def _followup(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, disc_end: np.ndarray) -> pd.DataFrame:
+    """Confirmation and follow-up after discovery: more for larger objects; some NEOs never followed up."""
+    n = len(objs)
+    h, neo = objs["h"].to_numpy(), objs["neo"].to_numpy()
+    lam = np.where(neo, FOLLOWUP_SCALE * np.clip(16.0 * np.exp(0.25 * (22.0 - h)), 2.0, 90.0), 2.5)
+    k = np.where(rng.random(n) < NEVER_FOLLOWED_UP, 0, 1 + rng.poisson(lam))
     owner = np.repeat(np.arange(n), k)
     first = np.exp(rng.normal(np.log(0.6), 1.0, n))
     arc = np.exp(rng.normal(np.log(25.0), 0.8, n)) * np.exp(np.clip(0.25 * (22.0 - h), -1, 2))
     is_first = np.zeros(len(owner), dtype=bool)
-    starts = np.cumsum(k) - k
-    is_first[starts[k > 0]] = True
+    is_first[(np.cumsum(k) - k)[k > 0]] = True
     dt = np.where(is_first, first[owner], first[owner] + rng.random(len(owner)) * arc[owner])
-    same_station = rng.random(len(owner)) < SAME_STATION_FRACTION
-    t_target = t0[owner] + (dt * DAY_US).astype("int64")
+    t_target = objs["t_disc"].to_numpy()[owner] + (dt * DAY_US).astype("int64")
     stn = _stations_by_year(rng, roster, roster.followup_weight, t_target)
+    same_station = rng.random(len(owner)) < SAME_STATION_FRACTION
     stn = np.where(same_station, objs["disc_stn"].to_numpy()[owner], stn)
-    t = night_time(rng, roster, stn, t_target, 1.8)
-    fsize = _sizes(rng, FOLLOWUP_SIZES, len(owner))
-    fstep = _steps(rng, fsize)
-    earliest = disc_end[owner] + 20 * 60 * 1_000_000
-    late = np.maximum(earliest - t, 0)
+    t, size, step = _at_night(rng, roster, stn, t_target)
+    late = np.maximum(disc_end[owner] + 20 * 60 * 1_000_000 - t, 0)
     t = t + -(-late // DAY_US) * DAY_US  # whole days later, same local time
-    extra_flag = is_first & (rng.random(len(owner)) < EXTRA_DISC_FLAG_FRACTION) & neo[owner] & has_disc[owner]
-    parts.append(
-        frame(
-            len(owner),
-            obj=obj[owner],
-            stn=stn,
-            t_anchor=(t // MS_US) * MS_US,
-            n=fsize,
-            step=fstep,
-            disc_pos=np.where(extra_flag, 0, -1),
-        )
-    )
+    extra_flag = is_first & (rng.random(len(owner)) < EXTRA_DISC_FLAG_FRACTION)
+    extra_flag &= neo[owner] & objs["has_discovery"].to_numpy()[owner]
+    obj = objs["obj"].to_numpy()[owner]
+    return frame(len(owner), obj=obj, stn=stn, t_anchor=_ms(t), n=size, step=step, disc_pos=np.where(extra_flag, 0, -1))
 
-    # Precovery tracklets (some beyond the apparition window).
-    pre = np.flatnonzero((rng.random(n) < PRECOVERY_FRACTION) & neo)
-    m = 1 + rng.poisson(1.0, len(pre))
-    powner = np.repeat(pre, m)
-    pdt = -rng.uniform(0.3, APPARITION_HALF_WINDOW_DAYS * 1.3, len(powner))
-    pt = t0[powner] + (pdt * DAY_US).astype("int64")
-    pstn = _stations_by_year(rng, roster, roster.discovery_weight + 0.1, pt)
-    pt = night_time(rng, roster, pstn, pt, 1.8)
-    psize = _sizes(rng, FOLLOWUP_SIZES, len(powner))
-    pstep = _steps(rng, psize)
-    over = np.maximum(pt + (psize - 1) * pstep - (t0[powner] - HOUR_US), 0)
-    pt = pt - -(-over // DAY_US) * DAY_US
-    parts.append(frame(len(powner), obj=obj[powner], stn=pstn, t_anchor=(pt // MS_US) * MS_US, n=psize, step=pstep))
 
-    # Other apparitions for larger and numbered objects (outside the window).
-    oa = np.where(
-        objs["numbered"].to_numpy() | (h < 20.5), rng.poisson(OTHER_APPARITION_TRACKLETS, n), rng.poisson(0.3, n)
-    )
-    oowner = np.repeat(np.arange(n), oa)
-    sign = np.where(rng.random(len(oowner)) < 0.7, 1, -1)
-    odt = sign * rng.uniform(APPARITION_HALF_WINDOW_DAYS + 60, 12 * 365.25, len(oowner))
-    ot = t0[oowner] + (odt * DAY_US).astype("int64")
-    keep = (ot > first_us + 30 * DAY_US) & (ot < now_us - 2 * DAY_US)
-    oowner, ot = oowner[keep], ot[keep]
-    ostn = _stations_by_year(rng, roster, roster.followup_weight + 0.2 * np.sqrt(roster.discovery_weight), ot)
-    ot = night_time(rng, roster, ostn, ot, 1.8)
-    osize = _sizes(rng, FOLLOWUP_SIZES, len(oowner))
-    parts.append(
-        frame(
-            len(oowner),
-            obj=obj[oowner],
-            stn=ostn,
-            t_anchor=(ot // MS_US) * MS_US,
-            n=osize,
-            step=_steps(rng, osize),
-        )
-    )
+def _precovery(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame) -> pd.DataFrame:
+    """Archival detections before discovery by surveys of the time (some beyond the apparition window)."""
+    pre = np.flatnonzero((rng.random(len(objs)) < PRECOVERY_FRACTION) & objs["neo"].to_numpy())
+    owner = np.repeat(pre, 1 + rng.poisson(1.0, len(pre)))
+    t0 = objs["t_disc"].to_numpy()[owner]
+    t_target = t0 - (rng.uniform(0.3, APPARITION_HALF_WINDOW_DAYS * 1.3, len(owner)) * DAY_US).astype("int64")
+    stn = _stations_by_year(rng, roster, roster.discovery_weight + 0.1, t_target)
+    t, size, step = _at_night(rng, roster, stn, t_target)
+    over = np.maximum(t + (size - 1) * step - (t0 - HOUR_US), 0)
+    t = t - -(-over // DAY_US) * DAY_US  # whole days earlier: ends before the discovery
+    return frame(len(owner), obj=objs["obj"].to_numpy()[owner], stn=stn, t_anchor=_ms(t), n=size, step=step)
+
+
+def _other_apparitions(
+    rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: int, first_us: int
+) -> pd.DataFrame:
+    """Earlier and later apparitions (outside the window), many for larger and numbered objects."""
+    n = len(objs)
+    many = objs["numbered"].to_numpy() | (objs["h"].to_numpy() < 20.5)
+    owner = np.repeat(np.arange(n), np.where(many, rng.poisson(OTHER_APPARITION_TRACKLETS, n), rng.poisson(0.3, n)))
+    sign = np.where(rng.random(len(owner)) < 0.7, 1, -1)
+    dt = sign * rng.uniform(APPARITION_HALF_WINDOW_DAYS + 60, 12 * 365.25, len(owner))
+    t_target = objs["t_disc"].to_numpy()[owner] + (dt * DAY_US).astype("int64")
+    keep = (t_target > first_us + 30 * DAY_US) & (t_target < now_us - 2 * DAY_US)
+    owner, t_target = owner[keep], t_target[keep]
+    stn = _stations_by_year(rng, roster, roster.followup_weight + 0.2 * np.sqrt(roster.discovery_weight), t_target)
+    t, size, step = _at_night(rng, roster, stn, t_target)
+    return frame(len(owner), obj=objs["obj"].to_numpy()[owner], stn=stn, t_anchor=_ms(t), n=size, step=step)
+
+
+def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: int, first_us: int) -> pd.DataFrame:
+    """Tracklets of ordinary objects: discovery tracklet, confirmations, follow-up, precovery, other apparitions.
+
+    ``objs`` needs ``obj`` (global index), ``t_disc``, ``year``, ``disc_stn``, ``h``, ``numbered``, ``neo``
+    and ``has_discovery``. Filing under designations is set by :func:`file_under`.
+    """
+    disc = _discovery_tracklets(rng, objs)
+    disc_end = (disc["t_anchor"] + (disc["n"] - 1 - disc["k_anchor"]) * disc["step"]).to_numpy()
+    parts = [
+        disc,
+        _followup(rng, roster, objs, disc_end),
+        _precovery(rng, roster, objs),
+        _other_apparitions(rng, roster, objs, now_us, first_us),
+    ]
     out = pd.concat(parts, ignore_index=True)
     last = out["t_anchor"] + (out["n"] - 1 - out["k_anchor"]) * out["step"]
     keep = (out["role"] != ROLE_OTHER) | (last <= now_us - HOUR_US) & (out["t_anchor"] > first_us)
     out = out[keep.to_numpy()].reset_index(drop=True)
-    no_trk = rng.random(len(out)) < np.where(_years(out["t_anchor"].to_numpy()) < 2000, NO_TRKID_BEFORE_2000, 0.004)
+    old = _years(out["t_anchor"].to_numpy()) < 2000
+    no_trk = rng.random(len(out)) < np.where(old, NO_TRKID_BEFORE_2000, NO_TRKID_AFTER_2000)
     out.loc[(out["role"] == ROLE_OTHER).to_numpy() & no_trk, "has_trkid"] = False
     return out
 
