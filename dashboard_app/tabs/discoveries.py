@@ -59,7 +59,7 @@ def layout(**query: Any) -> Any:
     controls = views.controls_bar(
         VIEW,
         [
-            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks=_year_marks(lo, hi)),
+            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks=views.year_marks(lo, hi)),
             views.select_control(VIEW, "size", "Size class", size_options(), v["size"]),
             views.radio_control(VIEW, "group", "Group by", [(g, GROUPING_LABELS[g]) for g in GROUPINGS], v["group"]),
             views.number_control(VIEW, "top", "Top N stations", 1, TOP_N_MAX, v["top"]),
@@ -87,7 +87,7 @@ def layout(**query: Any) -> Any:
                                 ("project", "Project"),
                                 ("discoveries", "Discoveries"),
                             ],
-                            page_size=10,
+                            page_size=SITES_LIMIT,  # one page: the pager buttons have no accessible names
                         ),
                         lg=6,
                     ),
@@ -95,13 +95,6 @@ def layout(**query: Any) -> Any:
             ),
         ],
     )
-
-
-def _year_marks(lo: int, hi: int) -> dict[int, str]:
-    step = max(1, (hi - lo) // 5)
-    marks = {y: str(y) for y in range(lo, hi + 1, step)}
-    marks[hi] = str(hi)
-    return marks
 
 
 # --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------

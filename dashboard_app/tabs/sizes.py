@@ -94,7 +94,7 @@ def layout(**query: Any) -> Any:
     controls = views.controls_bar(
         VIEW,
         [
-            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"]),
+            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks=views.year_marks(lo, hi)),
             views.range_control(VIEW, "hrange", "H range", h_lo, h_hi, v["hrange"], step=H_STEP, marks=h_marks),
             views.radio_control(VIEW, "mode", "Count", list(MODE_LABELS.items()), v["mode"]),
             views.radio_control(VIEW, "group", "Group by", [(g, GROUPING_LABELS[g]) for g in GROUPINGS], v["group"]),

@@ -71,8 +71,10 @@ from dashboard_app.views.components import (
     radio_control,
     range_control,
     select_control,
+    slider_marks,
     table_card,
     view_page,
+    year_marks,
 )
 from dashboard_app.views.csv import csv_payload
 from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
@@ -113,8 +115,10 @@ __all__ = [
     "register_view_callbacks",
     "request_snapshot",
     "select_control",
+    "slider_marks",
     "table_card",
     "this_year",
     "view_page",
+    "year_marks",
     "year_range",
 ]

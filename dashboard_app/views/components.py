@@ -67,9 +67,11 @@ def range_control(
     value: Sequence[float],
     *,
     step: float = 1,
-    marks: dict[float, str] | None = None,
+    marks: dict[float, Any] | None = None,
 ) -> html.Div:
-    """A labelled two-handle range slider (value is ``[lo, hi]``)."""
+    """A labelled two-handle range slider (value is ``[lo, hi]``; plain-text marks get the theme colour)."""
+    if marks:
+        marks = {k: v if isinstance(v, dict) else {"label": v, "style": MARK_STYLE} for k, v in marks.items()}
     cid = view.control_id(name)
     label_id = f"{cid}-label"
     return html.Div(
@@ -95,12 +97,21 @@ def range_control(
     )
 
 
-def year_marks(lo: int, hi: int, count: int = 6) -> dict[int, str]:
-    """About ``count`` evenly spaced year labels for a year slider, always including both ends."""
+MARK_STYLE = {"color": "var(--bs-body-color)"}
+"""Slider mark colour from the page theme (Dash's default grey fails contrast on the dark theme)."""
+
+
+def slider_marks(labels: dict[float, str]) -> dict[float, dict[str, Any]]:
+    """Slider marks with the theme's text colour."""
+    return {k: {"label": v, "style": MARK_STYLE} for k, v in labels.items()}
+
+
+def year_marks(lo: int, hi: int, count: int = 6) -> dict[int, dict[str, Any]]:
+    """About ``count`` evenly spaced year marks for a year slider, always including both ends."""
     step = max(1, (hi - lo) // (count - 1))
-    marks = {y: str(y) for y in range(lo, hi + 1, step) if hi - y >= step / 2 or y == hi}
-    marks[hi] = str(hi)
-    return marks
+    labels = {y: str(y) for y in range(lo, hi + 1, step) if hi - y >= step / 2 or y == hi}
+    labels[hi] = str(hi)
+    return slider_marks(labels)
 
 
 def controls_bar(view: View, controls: Sequence[Any]) -> dbc.Card:
