@@ -8,6 +8,10 @@ within that half-month (second letter A–Z without I, then a cycle count).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+DAY_US = 86_400_000_000
+NUMBER_SPAN = 1_600_000  # numbers spread over about this range, as minor planets interleave with NEOs
 
 HALF_MONTH_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXY"
 ORDER_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
@@ -64,3 +68,31 @@ def assign(times_us: np.ndarray, rng: np.random.Generator, spacing: int = 6) -> 
     unp = [unpacked(int(y), int(h), int(o)) for y, h, o in zip(year, half, orders, strict=True)]
     pkd = [packed(int(y), int(h), int(o)) for y, h, o in zip(year, half, orders, strict=True)]
     return unp, pkd
+
+
+def name_objects(objects: pd.DataFrame, secondary_times: np.ndarray, rng: np.random.Generator):
+    """Set ``provid``/``packed`` of designated objects (from ``desig_t``); return the secondaries' designations.
+
+    Returns ``(unpacked, packed)`` lists for the secondaries, in the order of ``secondary_times``.
+    """
+    designated = np.flatnonzero(objects["designated"].to_numpy())
+    times = np.concatenate([objects["desig_t"].to_numpy()[designated], np.asarray(secondary_times, "int64")])
+    unp, pkd = assign(times, rng)
+    for column, values in (("provid", unp), ("packed", pkd)):
+        full = np.full(len(objects), None, dtype=object)
+        full[designated] = values[: len(designated)]
+        objects[column] = full
+    return unp[len(designated) :], pkd[len(designated) :]
+
+
+def number_objects(objects: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Set ``permid`` (text) of designated objects chosen to be ``numbered``, increasing with numbering time."""
+    numbered = objects["numbered"].to_numpy() & objects["designated"].to_numpy()
+    objects["numbered"] = numbered
+    idx = np.flatnonzero(numbered)
+    lag = rng.uniform(1.5, 8.0, len(idx)) * 365.25 * DAY_US  # numbered a few years after discovery
+    by_time = idx[np.argsort(objects["t_disc"].to_numpy()[idx] + lag, kind="stable")]
+    gaps = rng.integers(1, max(2, NUMBER_SPAN // max(len(idx), 1)), len(idx))
+    permid = np.full(len(objects), None, dtype=object)
+    permid[by_time] = (1_000 + np.cumsum(gaps)).astype(str)
+    objects["permid"] = permid

@@ -104,19 +104,8 @@ def _objects(rng: np.random.Generator, roster, scale: float, now_us: int):
     return objects, len(bulk), plant, n_itf
 
 
-def generate(seed: int, scale: float) -> Sky:
-    """Generate the synthetic sky for ``seed`` at ``scale`` (1.0 ≈ 44,000 NEOs, 5 million observations)."""
-    if not scale > 0:
-        raise ValueError("scale must be positive")
-    rng = np.random.default_rng(seed)
-    roster = station_roster()
-    now_us = _now_us()
-    first_us = population.first_year_us()
-    objects, n_bulk, plant, n_itf = _objects(rng, roster, scale, now_us)
-    objects["obj"] = np.arange(len(objects))
-    n_plant = len(plant.objects)
-
-    # Tracklets: bulk objects, planted (local indexes shifted), unlinked ITF tracklets.
+def _tracklet_plans(rng, roster, objects: pd.DataFrame, n_bulk: int, plant, now_us: int, first_us: int):
+    """All tracklets (bulk, planted with shifted indexes, unlinked) with trkid keys; and the secondaries."""
     bulk_trk = tk.bulk(rng, roster, objects.iloc[:n_bulk], now_us, first_us)
     sec_a = np.flatnonzero(rng.random(n_bulk) < SECONDARY_A_FRACTION)
     sec_b = np.flatnonzero((rng.random(n_bulk) < SECONDARY_B_FRACTION) & objects["neo"].to_numpy()[:n_bulk])
@@ -127,63 +116,50 @@ def generate(seed: int, scale: float) -> Sky:
     p_trk["obj"] += n_bulk
     p_trk.loc[p_trk["trk_share"] >= 0, "trk_share"] += len(bulk_trk)
     p_trk.loc[p_trk["sec"] >= 0, "sec"] += len(bulk_sec)
-    itf_obj = np.arange(n_bulk + n_plant, n_bulk + n_plant + n_itf)
-    itf_sizes = tk._sizes(rng, tk.FOLLOWUP_SIZES, n_itf)
-    itf_trk = tk.frame(
-        n_itf,
-        obj=itf_obj,
-        stn=objects["disc_stn"].to_numpy()[itf_obj],
-        t_anchor=objects["t_disc"].to_numpy()[itf_obj],
-        n=itf_sizes,
-        step=tk._steps(rng, itf_sizes),
-        provid_kind=tk.FILED_NONE,
-        itf=True,
-    )
-    trk = pd.concat([bulk_trk, p_trk, itf_trk], ignore_index=True)
+    unlinked = objects.iloc[n_bulk + len(plant.objects) :]
+    trk = pd.concat([bulk_trk, p_trk, tk.unlinked(rng, unlinked)], ignore_index=True)
     share = trk["trk_share"].to_numpy()
     own = np.where(trk["has_trkid"].to_numpy(), np.arange(len(trk)), -1)
     trk["trk_key"] = np.where(share >= 0, own[np.maximum(share, 0)], own)
-    secondaries = pd.concat(
-        [bulk_sec, plant.secondaries.assign(obj=plant.secondaries["obj"] + n_bulk)], ignore_index=True
-    )
+    planted_sec = plant.secondaries.assign(obj=plant.secondaries["obj"] + n_bulk)
+    return trk, pd.concat([bulk_sec, planted_sec], ignore_index=True), len(bulk_trk)
 
-    # Designations and numbers.
-    designated = np.flatnonzero(objects["designated"].to_numpy())
-    times = np.concatenate([objects["desig_t"].to_numpy()[designated], secondaries["t"].to_numpy()])
-    unp, pkd = designations.assign(times, rng)
-    provid = np.full(len(objects), None, dtype=object)
-    packed = np.full(len(objects), None, dtype=object)
-    provid[designated] = unp[: len(designated)]
-    packed[designated] = pkd[: len(designated)]
-    sec_unpacked, sec_packed = unp[len(designated) :], pkd[len(designated) :]
-    objects["provid"] = provid
-    objects["packed"] = packed
-    numbered = objects["numbered"].to_numpy() & objects["designated"].to_numpy()
-    objects["numbered"] = numbered
-    num_idx = np.flatnonzero(numbered)
-    lag = rng.uniform(1.5, 8.0, len(num_idx)) * 365.25 * population.DAY_US
-    by_time = num_idx[np.argsort(objects["t_disc"].to_numpy()[num_idx] + lag, kind="stable")]
-    gaps = rng.integers(1, max(2, int(1_600_000 / max(len(num_idx), 1))), len(num_idx))
-    permid = np.full(len(objects), None, dtype=object)
-    permid[by_time] = (1_000 + np.cumsum(gaps)).astype(str)
-    objects["permid"] = permid
 
-    # Observations and their obs_sbn ids (ids follow submission order: time plus a reporting delay).
-    bulk_obj = np.zeros(len(objects), dtype=bool)
-    bulk_obj[:n_bulk] = True
-    obs = expand(rng, roster, objects, trk, bulk_obj)
+def _obs_ids(rng: np.random.Generator, obs) -> tuple[np.ndarray, np.ndarray]:
+    """(``obs_sbn.id`` per observation row, rows in id order): ids follow time plus a reporting delay."""
     delay = (rng.exponential(2.0, len(obs)) * population.DAY_US).astype("int64")
     order = np.lexsort((np.arange(len(obs)), obs.t + delay))
     ids = np.empty(len(obs), dtype="int64")
     ids[order] = np.arange(1, len(obs) + 1)
+    return ids, order
+
+
+def generate(seed: int, scale: float) -> Sky:
+    """Generate the synthetic sky for ``seed`` at ``scale`` (1.0 ≈ 44,000 NEOs, 5 million observations)."""
+    if not scale > 0:
+        raise ValueError("scale must be positive")
+    rng = np.random.default_rng(seed)
+    roster = station_roster()
+    now_us = _now_us()
+    objects, n_bulk, plant, _n_unlinked = _objects(rng, roster, scale, now_us)
+    objects["obj"] = np.arange(len(objects))
+    trk, secondaries, n_bulk_trk = _tracklet_plans(
+        rng, roster, objects, n_bulk, plant, now_us, population.first_year_us()
+    )
+    sec_unpacked, sec_packed = designations.name_objects(objects, secondaries["t"].to_numpy(), rng)
+    designations.number_objects(objects, rng)
+
+    bulk_obj = np.arange(len(objects)) < n_bulk  # only ordinary objects get random deprecations
+    obs = expand(rng, roster, objects, trk, bulk_obj)
+    ids, order = _obs_ids(rng, obs)
     role = trk["role"].to_numpy()[obs.trk]
-    disc_row = np.full(len(objects), -1, dtype="int64")
+    disc_row = np.full(len(objects), -1, dtype="int64")  # the discovery, by construction: the anchor
     anchor = (role == tk.ROLE_DISCOVERY) & (obs.k == trk["k_anchor"].to_numpy()[obs.trk])
     disc_row[obs.obj[anchor]] = np.flatnonzero(anchor)
     trkid_codes = source.encode(source._mix(np.arange(len(trk)), seed * 11 + 1, 62**8), 8)
-
     trk_key = trk["trk_key"].to_numpy()[obs.trk]
     decisions = truth.Decisions(objects, obs, ids, role, trk_key, trkid_codes.to_pylist(), disc_row)
+
     nobs = np.bincount(obs.obj[~obs.deprecated], minlength=len(objects))
     src = {
         "mpc_orbits": source.mpc_orbits(objects[objects["designated"].to_numpy()], nobs, now_us, rng),
@@ -195,21 +171,19 @@ def generate(seed: int, scale: float) -> Sky:
         "obscodes": source.obscodes(),
     }
     assert tuple(src) == tuple(t.name for t in SOURCE_TABLES)
-    tru = truth.assemble(decisions, roster)
-    newest = int(obs.t.max())
     meta = {
         "source": f"synthetic sky seed={seed} scale={scale:g}",
         "synthetic": "1",
-        "newest_observation_utc": str(truth.utc_text(np.array([newest]))[0]),
+        "newest_observation_utc": str(truth.utc_text(np.array([int(obs.t.max())]))[0]),
     }
     return Sky(
         seed=seed,
         scale=scale,
         source=src,
-        truth=tru,
+        truth=truth.assemble(decisions, roster),
         meta=meta,
         knowledge=_knowledge(decisions, order),
-        planted=_planted_records(plant, objects, n_bulk, len(bulk_trk), trk, disc_row, ids),
+        planted=_planted_records(plant, objects, n_bulk, n_bulk_trk, trk, disc_row, ids),
     )
 
 

@@ -197,6 +197,21 @@ def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: i
     return out
 
 
+def unlinked(rng: np.random.Generator, objs: pd.DataFrame) -> pd.DataFrame:
+    """One isolated (ITF) tracklet per unlinked object, at its "discovery" time, filed under no designation."""
+    size = _sizes(rng, FOLLOWUP_SIZES, len(objs))
+    return frame(
+        len(objs),
+        obj=objs["obj"].to_numpy(),
+        stn=objs["disc_stn"].to_numpy(),
+        t_anchor=objs["t_disc"].to_numpy(),
+        n=size,
+        step=_steps(rng, size),
+        provid_kind=FILED_NONE,
+        itf=True,
+    )
+
+
 def _years(t_us: np.ndarray) -> np.ndarray:
     return t_us.astype("datetime64[us]").astype("datetime64[Y]").astype("int64") + 1970
 
