@@ -110,7 +110,7 @@ def layout(**_query: Any) -> html.Div:
             _section(
                 "Size classes",
                 _table(
-                    ["", "Class", "Absolute magnitude"],
+                    ["Colour", "Class", "Absolute magnitude"],
                     [[_swatch(c.colour), c.label, _h_range(c)] for c in reference.size_classes()],
                     "size-classes",
                 ),
@@ -123,7 +123,7 @@ def layout(**_query: Any) -> html.Div:
                     f"count as {definitions.OTHER_FOLLOWUP_PROJECT}."
                 ),
                 _table(
-                    ["Order", "", "Project"],
+                    ["Order", "Colour", "Project"],
                     [[p.order, _swatch(p.colour), p.name] for p in reference.projects()],
                     "projects",
                 ),

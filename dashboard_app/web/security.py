@@ -48,9 +48,7 @@ def security_headers(csp: str, *, serve_tls: bool) -> dict[str, str]:
         "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
-        "Permissions-Policy": (
-            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), browsing-topics=()"
-        ),
+        "Permissions-Policy": ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"),
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Resource-Policy": "same-origin",
         "X-Frame-Options": "DENY",

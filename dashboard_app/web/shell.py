@@ -127,7 +127,6 @@ def page_shell() -> html.Div:
                                 "Dark theme",
                                 id=ID_THEME_TOGGLE,
                                 color="secondary",
-                                outline=True,
                                 size="sm",
                                 title="Switch between the light and dark theme",
                             ),

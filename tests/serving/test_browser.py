@@ -75,3 +75,16 @@ def test_every_tab_loads_without_a_console_error_csp_violation_or_failed_request
         page.wait_for_load_state("networkidle")
         assert watched.problems() == [], module.NAME
     watched.screenshot("serving-last-tab")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_about_tab_and_page_shell_have_no_accessibility_violations(server, watched_page, scheme):
+    from axe_playwright_python.sync_playwright import Axe
+
+    watched = watched_page(color_scheme=scheme)
+    watched.page.goto(f"{server.url}/about")
+    expect(watched.page.locator("#about-definition-list")).to_be_visible()
+    expect(watched.page.locator("html")).to_have_attribute("data-bs-theme", scheme)
+    results = Axe().run(watched.page)
+    violations = [(v["id"], v["impact"], len(v["nodes"])) for v in results.response["violations"]]
+    assert violations == [], results.generate_report()

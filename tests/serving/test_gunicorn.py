@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+import urllib.error
 import urllib.request
 
 import pytest
 
 from dashboard_app.settings import load_settings
+from tests.harness.server import find_free_port, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -67,3 +72,35 @@ def test_gunicorn_starts_without_a_snapshot_and_reports_503(start_server, tmp_pa
         urllib.request.urlopen(f"{server.url}/health", timeout=10)
     assert caught.value.code == 503
     assert json.loads(caught.value.read())["status"] == "fail"
+
+
+def test_the_serve_command_becomes_gunicorn_so_sigterm_reaches_it(snapshot_dir, tmp_path):
+    port = find_free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dashboard_app", "serve"],
+            cwd=tmp_path,
+            env=server_env(snapshot_dir, port, {}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                status, _, _ = fetch(f"http://127.0.0.1:{port}/health")
+                break
+            except OSError:
+                assert process.poll() is None, log_path.read_text()
+                time.sleep(0.3)
+        assert status == 200
+        process.terminate()  # SIGTERM to the pid we started: gunicorn's master after the exec
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    output = log_path.read_text()
+    assert f"neo-explorer: serving on http://127.0.0.1:{port}/" in output
+    assert "Shutting down" in output or "Handling signal: term" in output
