@@ -26,7 +26,6 @@ from dashboard_app.analysis.filters import (
     size_choice_values,
     size_options,
     station_names,
-    year_bounds,
 )
 from dashboard_app.figures import discoveries as figures
 from dashboard_app.snapshot.model import Snapshot
@@ -41,7 +40,7 @@ SITES_LIMIT = 20
 VIEW = views.View(
     "discoveries",
     (
-        views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
+        views.years_control(),
         views.Control("size", default="all", parse=views.choice(*size_choice_values())),
         views.Control("group", default=GROUP_PROJECT, parse=views.choice(*GROUPINGS)),
         views.Control("top", default=TOP_N_DEFAULT, parse=views.integer(1, TOP_N_MAX)),
@@ -55,11 +54,10 @@ def layout(**query: Any) -> Any:
     """The tab: controls from the URL query (junk → defaults), three chart cards filled by callbacks."""
     snap = views.request_snapshot()
     v = VIEW.parse(query, snap)
-    lo, hi = year_bounds(snap)
     controls = views.controls_bar(
         VIEW,
         [
-            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks=views.year_marks(lo, hi)),
+            views.years_slider(VIEW, v["years"], snap),
             views.select_control(VIEW, "size", "Size class", size_options(), v["size"]),
             views.radio_control(VIEW, "group", "Group by", [(g, GROUPING_LABELS[g]) for g in GROUPINGS], v["group"]),
             views.number_control(VIEW, "top", "Top N stations", 1, TOP_N_MAX, v["top"]),

@@ -25,7 +25,6 @@ from dashboard_app.analysis.filters import (
     TOP_N_DEFAULT,
     TOP_N_MAX,
     station_names,
-    year_bounds,
 )
 from dashboard_app.figures import sizes as figures
 from dashboard_app.snapshot.model import Snapshot
@@ -41,7 +40,7 @@ H_STEP = 0.5
 VIEW = views.View(
     "sizes",
     (
-        views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
+        views.years_control(),
         views.Control(
             "hrange",
             default=analysis.h_bounds(),
@@ -88,13 +87,12 @@ def layout(**query: Any) -> Any:
     """The tab: controls from the URL query (junk → defaults), the chart and the model table."""
     snap = views.request_snapshot()
     v = VIEW.parse(query, snap)
-    lo, hi = year_bounds(snap)
     h_lo, h_hi = analysis.h_bounds()
     h_marks = {h: f"{h:g}" for h in range(int(h_lo) + 1, int(h_hi) + 1, 2)}
     controls = views.controls_bar(
         VIEW,
         [
-            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks=views.year_marks(lo, hi)),
+            views.years_slider(VIEW, v["years"], snap),
             views.range_control(VIEW, "hrange", "H range", h_lo, h_hi, v["hrange"], step=H_STEP, marks=h_marks),
             views.radio_control(VIEW, "mode", "Count", list(MODE_LABELS.items()), v["mode"]),
             views.radio_control(VIEW, "group", "Group by", [(g, GROUPING_LABELS[g]) for g in GROUPINGS], v["group"]),

@@ -7,14 +7,10 @@ writes the query string back to the URL and names CSV files after the filters.
 
 Example (a complete tab, minus its analysis)::
 
-    from dash import Input, Output, callback
     from dashboard_app import views
-    from dashboard_app.analysis.filters import year_bounds
-    from dashboard_app.theme import THEME_STORE_ID
 
     VIEW = views.View("followup", (
-        views.Control("years", default=lambda snap: year_bounds(snap), parse=views.year_range(year_bounds),
-                      encode=views.encode_range),
+        views.years_control(),                               # default & bounds: the snapshot's years
         views.Control("rule", default="project", parse=views.choice("project", "station")),
         views.Control("top", default=10, parse=views.integer(1, 40)),
     ))
@@ -23,9 +19,8 @@ Example (a complete tab, minus its analysis)::
     def layout(**query):
         snap = views.request_snapshot()                      # may be None: layout must still work
         v = VIEW.parse(query, snap)                          # junk in the URL → defaults, never an error
-        lo, hi = year_bounds(snap)
         controls = views.controls_bar(VIEW, [
-            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"]),
+            views.years_slider(VIEW, v["years"], snap),
             views.radio_control(VIEW, "rule", "Follow-up by", [("project", "Project"), ("station", "Station")],
                                 v["rule"]),
             views.number_control(VIEW, "top", "Top stations", 1, 40, v["top"]),
@@ -35,18 +30,17 @@ Example (a complete tab, minus its analysis)::
     def main_table(values, snapshot):                        # values are parsed; memoise on the snapshot
         return snapshot.memo("followup.main", (values["years"], values["rule"]), lambda: compute(...))
 
-    @callback(Output(VIEW.graph_id("main"), "figure"), Output(VIEW.note_id("main"), "children"),
-              inputs={"values": views.control_inputs(VIEW), "theme": Input(THEME_STORE_ID, "data")})
-    def update_main(values, theme):
-        snap = views.request_snapshot()
-        if snap is None:
-            return views.empty_figure(views.NO_SNAPSHOT, theme), ""
-        frame = main_table(VIEW.parse(values, snap), snap)
+    def draw_main(values, snapshot, theme):                  # → (figure, note); no-snapshot case handled
+        frame = main_table(values, snapshot)
         if frame.empty:
             return views.empty_figure("No NEOs match these filters.", theme), ""
-        return build_figure(frame, theme), ""
+        return build_figure(frame, theme), f"{len(frame)} rows"
 
-    views.register_csv(VIEW, "main", "followup-delay", main_table)   # same frame as the chart
+    update_main = views.register_chart(VIEW, "main", draw_main)          # figure + note callback
+    download_main = views.register_csv(VIEW, "main", "followup-delay", main_table)   # same frame as the chart
+
+Tests call ``CALLBACKS.reset(1)``, ``CALLBACKS.sync_url(values)``, ``update_main(values, theme)`` and
+``download_main(1, values)`` as plain functions inside ``app.server.test_request_context()``.
 
 Ids: controls are ``"<tab>-<name>"`` strings (so ``<label for>`` works); chart widgets are
 pattern-matching dicts ``{"type": "view-graph" | "view-csv" | "view-download" | "view-note",
@@ -89,6 +83,7 @@ from dashboard_app.views.state import (
     this_year,
     year_range,
 )
+from dashboard_app.views.years import years_control, years_slider
 
 __all__ = [
     "NO_SNAPSHOT",
@@ -121,4 +116,6 @@ __all__ = [
     "view_page",
     "year_marks",
     "year_range",
+    "years_control",
+    "years_slider",
 ]

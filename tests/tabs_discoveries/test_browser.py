@@ -82,6 +82,18 @@ def assert_every_control_is_labelled(page, view) -> None:
         assert element.evaluate("e => e.labels.length > 0 || !!e.getAttribute('aria-label')"), element
 
 
+def accessible_at_both_widths(watched, view, theme: str) -> None:
+    """Labels and axe on the desktop page, then the phone width draws the chart (screenshot)."""
+    page = watched.page
+    assert_every_control_is_labelled(page, view)
+    violations = serious_axe_violations(page)
+    assert not violations, f"{theme}:\n" + "\n".join(violations)
+    page.set_viewport_size(PHONE)
+    page.reload()
+    expect(chart(page, view.tab).locator(".xtick").first).to_be_visible()
+    watched.screenshot(f"{view.tab}-360")
+
+
 def test_every_discoveries_control_changes_the_chart_and_the_url(server, watched_page):
     from dashboard_app.tabs import discoveries
 
@@ -119,13 +131,7 @@ def test_every_discoveries_control_changes_the_chart_and_the_url(server, watched
     expect(page.get_by_label("Per year")).to_be_checked()
     expect(page.get_by_label("Survey project")).to_be_checked()
 
-    assert_every_control_is_labelled(page, discoveries.VIEW)
-    violations = serious_axe_violations(page)
-    assert not violations, "dark theme:\n" + "\n".join(violations)
-    page.set_viewport_size(PHONE)
-    page.reload()
-    expect(chart(page, "discoveries").locator(".xtick").first).to_be_visible()
-    watched.screenshot("discoveries-360")
+    accessible_at_both_widths(watched, discoveries.VIEW, "dark theme")
     assert watched.problems() == [], server.log()[-4000:]
 
 
@@ -160,13 +166,7 @@ def test_every_size_control_changes_the_chart_and_the_url(server, watched_page):
     expect(page).to_have_url(re.compile(r"/sizes$"))
     expect(page.get_by_label("Cumulative N(<H)")).to_be_checked()
 
-    assert_every_control_is_labelled(page, sizes.VIEW)
-    violations = serious_axe_violations(page)
-    assert not violations, "\n".join(violations)
-    page.set_viewport_size(PHONE)
-    page.reload()
-    expect(chart(page, "sizes").locator(".xtick").first).to_be_visible()
-    watched.screenshot("sizes-360")
+    accessible_at_both_widths(watched, sizes.VIEW, "light theme")
     assert watched.problems() == [], server.log()[-4000:]
 
 
