@@ -11,6 +11,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output
 
 from dashboard_app import views
@@ -20,6 +21,7 @@ from dashboard_app.analysis.filters import (
     GROUP_STATION,
     GROUPING_LABELS,
     GROUPINGS,
+    SIZE_ALL,
     SIZE_SPLIT,
     TOP_N_DEFAULT,
     TOP_N_MAX,
@@ -41,7 +43,7 @@ VIEW = views.View(
     "discoveries",
     (
         views.years_control(),
-        views.Control("size", default="all", parse=views.choice(*size_choice_values())),
+        views.Control("size", default=SIZE_ALL, parse=views.choice(*size_choice_values())),
         views.Control("group", default=GROUP_PROJECT, parse=views.choice(*GROUPINGS)),
         views.Control("top", default=TOP_N_DEFAULT, parse=views.integer(1, TOP_N_MAX)),
         views.Control("mode", default=analysis.PER_YEAR, parse=views.choice(*analysis.MODES)),
@@ -111,7 +113,7 @@ def _yearly(v: dict[str, Any], snap: Snapshot) -> analysis.YearlyCounts:
     )
 
 
-def _size_mix(v: dict[str, Any], snap: Snapshot):
+def _size_mix(v: dict[str, Any], snap: Snapshot) -> pd.DataFrame:
     return snap.memo(
         "discoveries.size_mix",
         (v["years"], v["size"]),
@@ -119,7 +121,7 @@ def _size_mix(v: dict[str, Any], snap: Snapshot):
     )
 
 
-def _sites(v: dict[str, Any], snap: Snapshot):
+def _sites(v: dict[str, Any], snap: Snapshot) -> pd.DataFrame:
     return snap.memo(
         "discoveries.sites",
         (v["years"], v["size"]),
@@ -133,18 +135,17 @@ def _filters_text(v: dict[str, Any]) -> str:
 
 
 def _empty_sentence(v: dict[str, Any]) -> str:
-    size = dict(size_options())[v["size"]]
-    return f"No NEOs were discovered in {v['years'][0]}–{v['years'][1]} in the size class “{size}”."
+    years = f"No NEOs were discovered in {v['years'][0]}–{v['years'][1]}"
+    if v["size"] in (SIZE_ALL, SIZE_SPLIT):
+        return years + "."
+    return f"{years} in the size class “{dict(size_options())[v['size']]}”."
 
 
-def main_csv(v: dict[str, Any], snap: Snapshot):
+def main_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
     """CSV of the main chart: the yearly counts table, with its columns and filters stated."""
     r = _yearly(v, snap)
-    what = (
-        "cumulative discoveries from the first year of the range"
-        if r.value_column.startswith("cum")
-        else ("discoveries in the year")
-    )
+    cumulative = r.value_column.startswith("cumulative")
+    what = "cumulative discoveries from the first year of the range" if cumulative else "discoveries in the year"
     comment = (
         f"Discoveries by year, {_filters_text(v)}, stacked by {r.stacked_by}.\n"
         f"Columns: year (UTC discovery year); series (stack: {r.stacked_by}); {r.value_column} ({what})."
@@ -152,7 +153,7 @@ def main_csv(v: dict[str, Any], snap: Snapshot):
     return r.table, comment
 
 
-def sizes_csv(v: dict[str, Any], snap: Snapshot):
+def sizes_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
     """CSV of the size-class chart."""
     comment = (
         f"Discoveries per size class, {_filters_text(v)}.\n"
@@ -161,7 +162,7 @@ def sizes_csv(v: dict[str, Any], snap: Snapshot):
     return _size_mix(v, snap), comment
 
 
-def sites_csv(v: dict[str, Any], snap: Snapshot):
+def sites_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
     """CSV of the top-sites table."""
     comment = (
         f"Top {SITES_LIMIT} discovery sites, {_filters_text(v)}.\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import pandas as pd
 from dash import Input, Output, html
 from dash.dash_table.Format import Format, Scheme
 
@@ -141,7 +142,7 @@ def _distribution(v: dict[str, Any], snap: Snapshot) -> analysis.SizeDistributio
     )
 
 
-def _model_table(v: dict[str, Any], snap: Snapshot):
+def _model_table(v: dict[str, Any], snap: Snapshot) -> pd.DataFrame:
     return snap.memo("sizes.model_table", (v["years"],), lambda: analysis.model_table(snap.discoveries, v["years"]))
 
 
@@ -149,7 +150,7 @@ def _filters_text(v: dict[str, Any]) -> str:
     return f"discovered {v['years'][0]}–{v['years'][1]}, H {v['hrange'][0]:g}–{v['hrange'][1]:g}"
 
 
-def main_csv(v: dict[str, Any], snap: Snapshot):
+def main_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
     """CSV of the chart: one row per H bin shown."""
     r = _distribution(v, snap)
     cum = r.mode == analysis.CUMULATIVE
@@ -165,7 +166,7 @@ def main_csv(v: dict[str, Any], snap: Snapshot):
     return r.table, comment
 
 
-def model_csv(v: dict[str, Any], snap: Snapshot):
+def model_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
     """CSV of the model table."""
     comment = (
         f"Model population table with discoveries {v['years'][0]}–{v['years'][1]}.\n"
@@ -188,8 +189,10 @@ def _discoveries(n: int) -> str:
     return f"{n:,} discover{'y' if n == 1 else 'ies'}"
 
 
-def _note(r: analysis.SizeDistribution) -> str:
+def _note(r: analysis.SizeDistribution, v: dict[str, Any], snap: Snapshot) -> str:
     parts = []
+    if v["years"] != VIEW.defaults(snap)["years"]:
+        parts.append(f"Only NEOs discovered in {v['years'][0]}–{v['years'][1]} count as discovered.")
     if r.mode == analysis.CUMULATIVE:
         for c in r.callouts:
             parts.append(
@@ -219,7 +222,7 @@ def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
             f"in the H range {v['hrange'][0]:g}–{v['hrange'][1]:g}."
         )
         return views.empty_figure(sentence, theme), ""
-    return figures.size_figure(r, theme, log_y=v["scale"] == "log"), _note(r)
+    return figures.size_figure(r, theme, log_y=v["scale"] == "log"), _note(r, v, snap)
 
 
 def draw_table(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[list[dict[str, Any]], str]:
