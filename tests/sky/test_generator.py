@@ -99,3 +99,12 @@ def test_the_sky_is_shaped_like_the_published_history():
     assert (d["moon_illum"] > 0.97).mean() < 0.02  # surveys pause around full Moon
     assert (d["sun_elong"].abs() > 90).mean() > 0.7  # mostly near opposition
     assert d["trk_nobs"].between(3, 6).mean() > 0.9
+
+
+def test_every_planted_case_is_documented(sky):
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "synthetic-sky.md").read_text(encoding="utf-8")
+    for case in set(sky.planted["case"]):
+        documented = f"`{case}`" in doc or (case.startswith("window_") and "`window_post_W`" in doc)
+        assert documented, case
