@@ -28,7 +28,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
-from dashboard_app.web import callback_guard, health, limits, logs, security, shell
+from dashboard_app.web import callback_guard, compression, health, limits, logs, security, shell
 
 SOURCE_ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
         pages_folder="",
         assets_folder=str(_assets_dir(settings)),
         serve_locally=True,
-        compress=False,
+        compress=False,  # compression is set up below, with a cache for the immutable bundles
         title=shell.TITLE,
         update_title=None,
         index_string=INDEX_STRING,
@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     limits.install_rate_limits(server, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage_uri)
     server.register_blueprint(health.blueprint)
     security.install_security_headers(server)
+    compression.install_compression(server)
     _warm_up(server)
     csp = security.content_security_policy(app.csp_hashes())
     server.extensions[security.EXTENSION_KEY] = security.security_headers(csp, serve_tls=settings.serve_tls)
