@@ -38,11 +38,10 @@ _D = np.pi / 180.0
 
 
 def julian_date(times) -> np.ndarray:
-    """Julian date (UTC taken as TT) of datetimes: a datetime64 array, Series, or naive/aware datetimes."""
-    if isinstance(times, pd.Series | pd.Index) and getattr(times.dtype, "tz", None) is not None:
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None) if isinstance(times, pd.Series) else times
-    values = np.asarray(pd.to_datetime(times).to_numpy() if not isinstance(times, np.ndarray) else times)
-    us = values.astype("datetime64[us]").astype("int64")
+    """Julian date (UTC taken as TT) of a datetime64 array, a Series/Index or datetimes (aware: any zone)."""
+    if not isinstance(times, np.ndarray):
+        times = pd.DatetimeIndex(pd.to_datetime(times, utc=True)).tz_convert(None).to_numpy()
+    us = np.asarray(times).astype("datetime64[us]").astype("int64")
     return UNIX_EPOCH_JD + us / 86_400e6
 
 

@@ -82,6 +82,7 @@ def _now_us() -> int:
 
 
 def _objects(rng: np.random.Generator, roster, scale: float, now_us: int):
+    """Every object: ordinary NEOs and other minor planets, then the planted ones, then unlinked ones."""
     n_neo = max(round(NEOS_AT_SCALE_1 * scale), 1)
     neos = population.discovery_objects(rng, roster, n_neo, now_us, neo=True)
     neos["neo"] = True
@@ -101,7 +102,7 @@ def _objects(rng: np.random.Generator, roster, scale: float, now_us: int):
     itf["desig_t"] = itf["t_disc"]
     cols = list(bulk.columns)
     objects = pd.concat([bulk, plant.objects[cols], itf[cols]], ignore_index=True)
-    return objects, len(bulk), plant, n_itf
+    return objects, len(bulk), plant
 
 
 def _tracklet_plans(rng, roster, objects: pd.DataFrame, n_bulk: int, plant, now_us: int, first_us: int):
@@ -141,7 +142,7 @@ def generate(seed: int, scale: float) -> Sky:
     rng = np.random.default_rng(seed)
     roster = station_roster()
     now_us = _now_us()
-    objects, n_bulk, plant, _n_unlinked = _objects(rng, roster, scale, now_us)
+    objects, n_bulk, plant = _objects(rng, roster, scale, now_us)
     objects["obj"] = np.arange(len(objects))
     trk, secondaries, n_bulk_trk = _tracklet_plans(
         rng, roster, objects, n_bulk, plant, now_us, population.first_year_us()

@@ -19,6 +19,7 @@ import pandas as pd
 
 from dashboard_app import reference
 from dashboard_app.circumstances import (
+    UNIX_EPOCH_JD,
     angular_separation,
     discovery_circumstances,
     position_angle,
@@ -126,7 +127,7 @@ def discoveries(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFram
     stats = _tracklet_stats(d, objs)
     stn = obs.stn[disc]
     t = obs.t[disc]
-    jd = 2440587.5 + t / (DAY_US * 1.0)
+    jd = UNIX_EPOCH_JD + t / DAY_US
     circ = discovery_circumstances(
         jd,
         stats["trk_ra"].to_numpy(),

@@ -87,3 +87,11 @@ def test_great_circle_helpers_agree_with_each_other():
     ra, dec = c.offset_position(10.0, 20.0, 45.0, 3.0)
     assert c.angular_separation(10.0, 20.0, ra, dec) == pytest.approx(3.0, abs=1e-9)
     assert c.position_angle(10.0, 20.0, ra, dec) == pytest.approx(45.0, abs=1e-9)
+
+
+def test_julian_date_accepts_aware_and_naive_timestamps_alike():
+    import pandas as pd
+
+    naive = pd.Series(pd.to_datetime(["2024-03-20T03:06:00"]))
+    aware = pd.Series(pd.to_datetime(["2024-03-20T05:06:00+02:00"]))
+    assert c.julian_date(naive)[0] == c.julian_date(aware)[0] == jd("2024-03-20T03:06")[0]
