@@ -48,3 +48,15 @@ def test_differences_reports_a_changed_count_and_a_missing_row(synthetic_sky, sn
     found = truth.differences(tables, synthetic_sky.truth)
     assert any(line.startswith("apparitions.n_obs_any_7: 1 rows differ") for line in found)
     assert any(line.startswith("discoveries: 1 rows missing from export") for line in found)
+
+
+def test_the_same_seed_and_scale_publish_identical_snapshot_contents(tmp_path):
+    from dashboard_app.snapshot.publish import content_digest
+    from tests.harness.snapshots import build_snapshot_dir
+
+    digests = []
+    for name, seed in (("a", 8), ("b", 8), ("c", 9)):
+        path = build_snapshot_dir(tmp_path / name, seed=seed, scale=0.003)
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            digests.append(content_digest(con))
+    assert digests[0] == digests[1] != digests[2]
