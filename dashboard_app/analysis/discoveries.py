@@ -17,7 +17,9 @@ from dashboard_app.analysis.filters import (
     SIZE_SPLIT,
     TOP_N_DEFAULT,
     Stacks,
-    select_discoveries,
+    columns,
+    ranked_stations,
+    selection_mask,
     size_orders,
     size_stacks,
     stacks,
@@ -65,36 +67,38 @@ def yearly_counts(
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
-    rows = select_discoveries(discoveries, years, size_orders(size))
+    cols = columns(discoveries)
+    mask = selection_mask(cols, years, size_orders(size))
     if size == SIZE_SPLIT:
-        st: Stacks = size_stacks(rows)
+        st: Stacks = size_stacks(cols, mask)
         stacked_by = "size"
     else:
-        st = stacks(rows, group, top_n, names)
+        st = stacks(cols, mask, group, top_n, names)
         stacked_by = group
-    all_years = np.arange(years[0], years[1] + 1)
-    counts = (
-        pd.crosstab(rows["disc_year"].to_numpy(), st.labels.to_numpy())
-        if len(rows)
-        else pd.DataFrame(index=pd.Index([], dtype="int64"))
-    )
-    order = tuple(s for s in st.order if s in counts.columns and counts[s].sum() > 0)
-    grid = counts.reindex(index=all_years, columns=list(order), fill_value=0)
+    n_years, k = years[1] - years[0] + 1, len(st.order)
+    flat = (cols.year[mask] - years[0]) * k + st.codes
+    grid = np.bincount(flat, minlength=n_years * k).reshape(n_years, k)
+    kept = np.flatnonzero(grid.sum(axis=0) > 0)
+    grid = grid[:, kept]
     value_column = "discoveries"
     if mode == CUMULATIVE:
-        grid = grid.cumsum()
+        grid = grid.cumsum(axis=0)
         value_column = "cumulative_discoveries"
-    grid.index.name = "year"
-    grid.columns.name = "series"
-    table = grid.T.stack().rename(value_column).reset_index()[["year", "series", value_column]]
-    table = table.astype({"year": "int64", value_column: "int64"})
+    order = tuple(st.order[i] for i in kept)
+    table = pd.DataFrame(
+        {
+            "year": np.tile(np.arange(years[0], years[1] + 1, dtype="int64"), len(order)),
+            "series": np.repeat(np.array(order, dtype=object), n_years),
+            value_column: grid.T.ravel().astype("int64"),
+        }
+    )
     return YearlyCounts(
         table=table,
         order=order,
         colours={s: st.colours.get(s, reference.UNKNOWN_COLOUR) for s in order},
         value_column=value_column,
         stacked_by=stacked_by,
-        n_selected=len(rows),
+        n_selected=int(mask.sum()),
     )
 
 
@@ -104,15 +108,16 @@ def size_mix(discoveries: pd.DataFrame, years: tuple[int, int], size: str) -> pd
     Columns: ``size_class`` (label), ``h_min``, ``h_max`` (bin edges, blank when open),
     ``discoveries``; rows in size-class order.
     """
-    rows = select_discoveries(discoveries, years, size_orders(size))
-    counts = rows["size_class"].value_counts()
+    cols = columns(discoveries)
+    mask = selection_mask(cols, years, size_orders(size))
     classes = reference.size_classes()
+    counts = np.bincount(cols.size[mask], minlength=max(c.order for c in classes) + 1)
     return pd.DataFrame(
         {
             "size_class": [c.label for c in classes],
             "h_min": [c.h_min for c in classes],
             "h_max": [c.h_max for c in classes],
-            "discoveries": [int(counts.get(c.order, 0)) for c in classes],
+            "discoveries": [int(counts[c.order]) for c in classes],
         }
     )
 
@@ -129,11 +134,9 @@ def top_sites(
     Columns: ``rank``, ``code``, ``name``, ``project``, ``discoveries``; at most ``limit``
     rows, by count (ties by code).
     """
-    rows = select_discoveries(discoveries, years, size_orders(size))
+    cols = columns(discoveries)
+    ranked = ranked_stations(cols, selection_mask(cols, years, size_orders(size)))[:limit]
     names = names or {}
-    counts = rows["disc_stn"].astype(str).value_counts()
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    ranked = [(code, n) for code, n in ranked if n > 0]
     return pd.DataFrame(
         {
             "rank": np.arange(1, len(ranked) + 1, dtype="int64"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from plotly.colors import qualitative
 
@@ -98,10 +99,60 @@ def select_discoveries(
 
 
 @dataclass(frozen=True)
-class Stacks:
-    """How rows fall into stacks: one label per row, the stack order (bottom first) and colours."""
+class Columns:
+    """The few discovery columns the counting analyses need, as plain arrays (fast to mask and count).
 
-    labels: pd.Series
+    ``project`` indexes ``reference.projects()`` order; ``station`` indexes ``station_codes``;
+    ``h`` is NaN when unknown.
+    """
+
+    year: np.ndarray
+    size: np.ndarray
+    project: np.ndarray
+    station: np.ndarray
+    station_codes: tuple[str, ...]
+    h: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.year)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(str).astype("category")
+    return values.cat.codes.to_numpy(dtype="int64"), tuple(str(c) for c in values.cat.categories)
+
+
+def columns(discoveries: pd.DataFrame) -> Columns:
+    """Extract :class:`Columns` from a ``discoveries`` frame (derived ``size_class`` and ``project`` included)."""
+    project_names = [p.name for p in reference.projects()]
+    project = discoveries["project"]
+    if not (isinstance(project.dtype, pd.CategoricalDtype) and list(project.cat.categories) == project_names):
+        project = pd.Series(pd.Categorical(project.astype(str), categories=project_names), index=project.index)
+    station, codes = _codes(discoveries["disc_stn"])
+    return Columns(
+        year=discoveries["disc_year"].to_numpy(dtype="int64"),
+        size=discoveries["size_class"].to_numpy(dtype="int64"),
+        project=project.cat.codes.to_numpy(dtype="int64"),
+        station=station,
+        station_codes=codes,
+        h=discoveries["h"].to_numpy(dtype="float64", na_value=np.nan),
+    )
+
+
+def selection_mask(cols: Columns, years: tuple[int, int], orders: tuple[int, ...] | None = None) -> np.ndarray:
+    """Rows discovered in ``years`` (inclusive) and, when given, in the size classes ``orders``."""
+    mask = (cols.year >= years[0]) & (cols.year <= years[1])
+    if orders is not None:
+        mask &= np.isin(cols.size, orders)
+    return mask
+
+
+@dataclass(frozen=True)
+class Stacks:
+    """How the selected rows fall into stacks: a stack index per row, stack labels (bottom first), colours."""
+
+    codes: np.ndarray
     order: tuple[str, ...]
     colours: Mapping[str, str]
 
@@ -115,42 +166,51 @@ def station_label(code: str, names: Mapping[str, str]) -> str:
     return f"{code} {name}"
 
 
-def top_stations(rows: pd.DataFrame, top_n: int) -> list[str]:
-    """The ``top_n`` discovery stations of ``rows`` by count (ties by code), largest first."""
-    counts = rows["disc_stn"].astype(str).value_counts()
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [code for code, n in ranked[:top_n] if n > 0]
+def ranked_stations(cols: Columns, mask: np.ndarray) -> list[tuple[str, int]]:
+    """``(code, discoveries)`` of the selected rows' stations with any discovery, by count then code."""
+    counts = np.bincount(cols.station[mask], minlength=len(cols.station_codes))
+    found = np.flatnonzero(counts)
+    return sorted(((cols.station_codes[i], int(counts[i])) for i in found), key=lambda kv: (-kv[1], kv[0]))
+
+
+def top_stations(cols: Columns, mask: np.ndarray, top_n: int) -> list[str]:
+    """The ``top_n`` discovery stations of the selected rows by count (ties by code), largest first."""
+    return [code for code, _ in ranked_stations(cols, mask)[:top_n]]
 
 
 def stacks(
-    rows: pd.DataFrame, group: str, top_n: int = TOP_N_DEFAULT, names: Mapping[str, str] | None = None
+    cols: Columns,
+    mask: np.ndarray,
+    group: str,
+    top_n: int = TOP_N_DEFAULT,
+    names: Mapping[str, str] | None = None,
 ) -> Stacks:
-    """Group ``rows`` into stacks: one combined stack, survey projects (reference order and
+    """Group the selected rows into stacks: one combined stack, survey projects (reference order and
     colours) or the top N stations plus "Others"."""
     if group == GROUP_PROJECT:
         order = tuple(p.name for p in reference.projects())
-        return Stacks(rows["project"].astype(str), order, reference.project_colours())
+        return Stacks(cols.project[mask], order, reference.project_colours())
     if group == GROUP_STATION:
         names = names or {}
-        top = top_stations(rows, top_n)
-        label_of = {code: station_label(code, names) for code in top}
-        codes = rows["disc_stn"].astype(str)
-        labels = codes.map(label_of).fillna(OTHERS)
-        order = (*(label_of[c] for c in top), OTHERS)
-        colours = {label_of[c]: _STATION_PALETTE[i % len(_STATION_PALETTE)] for i, c in enumerate(top)}
+        top = top_stations(cols, mask, top_n)
+        labels = [station_label(code, names) for code in top]
+        index_of = {code: i for i, code in enumerate(top)}
+        lookup = np.array([index_of.get(code, len(top)) for code in cols.station_codes], dtype="int64")
+        colours = {label: _STATION_PALETTE[i % len(_STATION_PALETTE)] for i, label in enumerate(labels)}
         colours[OTHERS] = OTHERS_COLOUR
-        return Stacks(labels, order, colours)
+        return Stacks(lookup[cols.station[mask]], (*labels, OTHERS), colours)
     if group != GROUP_COMBINED:
         raise ValueError(f"unknown grouping {group!r}")
-    return Stacks(pd.Series(ALL_NEOS, index=rows.index), (ALL_NEOS,), {ALL_NEOS: COMBINED_COLOUR})
+    return Stacks(np.zeros(int(mask.sum()), dtype="int64"), (ALL_NEOS,), {ALL_NEOS: COMBINED_COLOUR})
 
 
-def size_stacks(rows: pd.DataFrame) -> Stacks:
+def size_stacks(cols: Columns, mask: np.ndarray) -> Stacks:
     """Stacks by size class (largest first, Unknown H last) with the reference colours."""
     classes = reference.size_classes()
-    label_of = {c.order: c.label for c in classes}
-    labels = rows["size_class"].map(label_of)
-    return Stacks(labels, tuple(c.label for c in classes), {c.label: c.colour for c in classes})
+    position = np.zeros(max(c.order for c in classes) + 1, dtype="int64")
+    for i, c in enumerate(classes):
+        position[c.order] = i
+    return Stacks(position[cols.size[mask]], tuple(c.label for c in classes), {c.label: c.colour for c in classes})
 
 
 def station_names(snapshot: Snapshot) -> dict[str, str]:

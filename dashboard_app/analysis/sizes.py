@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app import reference
-from dashboard_app.analysis.filters import TOP_N_DEFAULT, select_discoveries, stacks
+from dashboard_app.analysis.filters import TOP_N_DEFAULT, columns, selection_mask, stacks
 
 DIFFERENTIAL = "differential"
 CUMULATIVE = "cumulative"
@@ -92,21 +92,32 @@ class SizeDistribution:
         return self.table.empty or int(self.table["discovered"].sum()) == 0
 
 
-def _model_bins(h_range: tuple[float, float]) -> pd.DataFrame:
+def _edges() -> np.ndarray:
+    """Contiguous bin edges of the model: h_low of the first bin, then every h_high."""
+    model = reference.population_model()
+    low, high = model["h_low"].to_numpy(dtype="float64"), model["h_high"].to_numpy(dtype="float64")
+    if not np.allclose(low[1:], high[:-1]):
+        raise ValueError("the population model's H bins are not contiguous")
+    return np.concatenate([low[:1], high])
+
+
+def _binned(h: np.ndarray, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per stack (rows) and model bin (columns): counts inside the bin, and counts with H < h_high.
+
+    ``h`` holds known values only; ``codes`` the stack of each value (0..k-1).
+    """
+    edges = _edges()
+    n_bins = len(edges) - 1
+    # position 0: brighter than the first bin; 1..n_bins: inside bin i-1; n_bins+1: fainter than the last.
+    position = np.searchsorted(edges, h, side="right")
+    counts = np.bincount(codes * (n_bins + 2) + position, minlength=k * (n_bins + 2)).reshape(k, n_bins + 2)
+    return counts[:, 1 : n_bins + 1], counts.cumsum(axis=1)[:, 1 : n_bins + 1]
+
+
+def _in_range(h_range: tuple[float, float]) -> np.ndarray:
     model = reference.population_model()
     lo, hi = h_range
-    keep = (model["h_low"] >= lo - 1e-9) & (model["h_high"] <= hi + 1e-9)
-    return model.loc[keep].reset_index(drop=True)
-
-
-def _counts(h: np.ndarray, model: pd.DataFrame, mode: str) -> np.ndarray:
-    """Discovered counts per bin: inside the bin, or H < h_high (cumulative)."""
-    h = np.sort(h)
-    upper = np.searchsorted(h, model["h_high"].to_numpy(), side="left")
-    if mode == CUMULATIVE:
-        return upper.astype("int64")
-    lower = np.searchsorted(h, model["h_low"].to_numpy(), side="left")
-    return (upper - lower).astype("int64")
+    return ((model["h_low"] >= lo - 1e-9) & (model["h_high"] <= hi + 1e-9)).to_numpy()
 
 
 def model_cumulative_at(h: float) -> tuple[float, float, float]:
@@ -155,55 +166,51 @@ def size_distribution(
     """Discovered (stacked by ``group``) vs model per H bin within ``h_range``, for ``years``."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
-    rows = select_discoveries(discoveries, years)
-    h_all = rows["h"].to_numpy(dtype="float64", na_value=np.nan)
-    known = rows.loc[~np.isnan(h_all)]
-    h_known = h_all[~np.isnan(h_all)]
-    bins = _model_bins(h_range)
-    st = stacks(known, group, top_n, names)
-
-    per_stack: dict[str, np.ndarray] = {}
-    labels = st.labels.to_numpy()
-    for s in st.order:
-        counts = _counts(h_known[labels == s], bins, mode)
-        if counts.sum() > 0:
-            per_stack[s] = counts
-    discovered = _counts(h_known, bins, mode)
-
+    cols = columns(discoveries)
+    selected = selection_mask(cols, years)
+    known = selected & ~np.isnan(cols.h)
+    h_known = cols.h[known]
+    st = stacks(cols, known, group, top_n, names)
+    in_bin, below = _binned(h_known, st.codes, len(st.order))
     cumulative = mode == CUMULATIVE
+    keep = _in_range(h_range)
+    per_stack = (below if cumulative else in_bin)[:, keep]
+    bins = reference.population_model().loc[keep].reset_index(drop=True)
+    discovered = per_stack.sum(axis=0)
     model = bins["n_model_cumulative_lt_h_high" if cumulative else "n_model_in_bin"].to_numpy(dtype="float64")
-    table = pd.DataFrame(
-        {
-            "h_low": bins["h_low"],
-            "h_high": bins["h_high"],
-            "h_center": bins["h_center"],
-            "discovered": discovered,
-            "model": model,
-            "model_low": bins["n_cumulative_low_1sigma"].astype("float64") if cumulative else np.nan,
-            "model_high": bins["n_cumulative_high_1sigma"].astype("float64") if cumulative else np.nan,
-            "undiscovered": np.maximum(model - discovered, 0.0),
-            "completeness": discovered / model,
-        }
-    )
-    table["completeness_low"] = table["discovered"] / table["model_high"]
-    table["completeness_high"] = table["discovered"] / table["model_low"]
-    for s, counts in per_stack.items():
-        table[DISCOVERED_PREFIX + s] = counts
+    nan = np.full(len(model), np.nan)
+    model_low = bins["n_cumulative_low_1sigma"].to_numpy(dtype="float64") if cumulative else nan
+    model_high = bins["n_cumulative_high_1sigma"].to_numpy(dtype="float64") if cumulative else nan
+    shown = [i for i in range(len(st.order)) if per_stack[i].sum() > 0]
+    columns_out = {
+        "h_low": bins["h_low"].to_numpy(),
+        "h_high": bins["h_high"].to_numpy(),
+        "h_center": bins["h_center"].to_numpy(),
+        "discovered": discovered.astype("int64"),
+        "model": model,
+        "model_low": model_low,
+        "model_high": model_high,
+        "undiscovered": np.maximum(model - discovered, 0.0),
+        "completeness": discovered / model,
+        "completeness_low": discovered / model_high,
+        "completeness_high": discovered / model_low,
+    }
+    for i in shown:
+        columns_out[DISCOVERED_PREFIX + st.order[i]] = per_stack[i].astype("int64")
+    table = pd.DataFrame(columns_out)  # built once: inserting columns one by one is slow
 
     lo, hi = h_bounds()
-    outside = (
-        int(np.count_nonzero((h_known < lo) | (h_known >= hi)))
-        if not cumulative
-        else int(np.count_nonzero(h_known >= hi))
-    )
+    fainter = h_known >= hi
+    outside = int(np.count_nonzero(fainter if cumulative else fainter | (h_known < lo)))
     callouts = tuple(completeness_at(h_known, h, label) for label, h in callout_sizes()) if cumulative else ()
+    names_shown = tuple(st.order[i] for i in shown)
     return SizeDistribution(
         table=table,
-        stacks=tuple(per_stack),
-        colours={s: st.colours.get(s, reference.UNKNOWN_COLOUR) for s in per_stack},
+        stacks=names_shown,
+        colours={name: st.colours.get(name, reference.UNKNOWN_COLOUR) for name in names_shown},
         mode=mode,
-        n_selected=len(rows),
-        n_unknown_h=int(len(rows) - len(known)),
+        n_selected=int(selected.sum()),
+        n_unknown_h=int(selected.sum() - known.sum()),
         n_outside=outside,
         callouts=callouts,
     )
@@ -217,12 +224,12 @@ def model_table(discoveries: pd.DataFrame, years: tuple[int, int]) -> pd.DataFra
     ``model_cumulative_high``, ``discovered_cumulative`` (H < h_high), ``completeness_cumulative``,
     ``completeness_cumulative_low``, ``completeness_cumulative_high`` (fractions).
     """
-    rows = select_discoveries(discoveries, years)
-    h = rows["h"].to_numpy(dtype="float64", na_value=np.nan)
-    h = h[~np.isnan(h)]
+    cols = columns(discoveries)
+    known = selection_mask(cols, years) & ~np.isnan(cols.h)
+    h = cols.h[known]
     model = reference.population_model()
-    in_bin = _counts(h, model, DIFFERENTIAL)
-    cum = _counts(h, model, CUMULATIVE)
+    in_bin, below = _binned(h, np.zeros(len(h), dtype="int64"), 1)
+    in_bin, cum = in_bin[0], below[0]
     return pd.DataFrame(
         {
             "h_low": model["h_low"],

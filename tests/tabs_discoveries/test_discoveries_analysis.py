@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard_app.analysis import discoveries as d
-from dashboard_app.analysis.filters import OTHERS, stacks, top_stations
+from dashboard_app.analysis.filters import OTHERS, columns, selection_mask, stacks, top_stations
 from tests.tabs_discoveries.frames import SMALL, discoveries_frame
 
 FRAME = discoveries_frame(SMALL)
@@ -52,7 +52,8 @@ def test_one_size_class_keeps_only_its_discoveries():
 
 
 def test_station_grouping_keeps_the_top_n_and_folds_the_rest_into_others():
-    assert top_stations(FRAME, 2) == ["704", "703"]  # 3, then a three-way tie at 2 broken by code
+    cols = columns(FRAME)
+    assert top_stations(cols, selection_mask(cols, (2000, 2004)), 2) == ["704", "703"]  # 3, then a tie at 2 by code
     r = d.yearly_counts(FRAME, (2000, 2004), "all", "station", top_n=2)
     assert r.order == ("704 LINEAR", "703 Catalina", OTHERS)
     assert series(r, "704 LINEAR") == [2, 0, 0, 0, 1]
@@ -80,5 +81,6 @@ def test_top_sites_rank_by_count_then_code_with_name_and_project():
 
 
 def test_combined_grouping_is_one_stack():
-    st = stacks(FRAME, "combined")
-    assert st.order == ("All NEOs",) and set(st.labels) == {"All NEOs"}
+    cols = columns(FRAME)
+    st = stacks(cols, selection_mask(cols, (2000, 2004)), "combined")
+    assert st.order == ("All NEOs",) and set(st.codes.tolist()) == {0} and len(st.codes) == 10
