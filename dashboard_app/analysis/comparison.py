@@ -10,6 +10,7 @@ Everything here is a pure function of the snapshot frames and plain parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -76,6 +77,11 @@ class Sightings:
     def n_eligible(self) -> int:
         return len(self.eligible)
 
+    @cached_property
+    def totals(self) -> pd.DataFrame:
+        """Per group that saw at least one NEO: neos, tracklets, observations (index: group name)."""
+        return group_totals(self.pairs)
+
 
 def window_columns(window: int, precovery: bool) -> tuple[str, str]:
     """The apparition count columns (tracklets, observations) a window and side refer to."""
@@ -96,7 +102,10 @@ def neo_id_lookup(neo_ids: pd.Series, size: int) -> np.ndarray:
 
 
 def sightings(discoveries: pd.DataFrame, apparitions: pd.DataFrame, selection: SurveySelection) -> Sightings:
-    """Build the comparison sets for a selection (vectorised; one pass over the apparition rows)."""
+    """Build the comparison sets for a selection (vectorised; one pass over the apparition rows).
+
+    Station and project columns stay categorical (integer codes): no per-row Python strings.
+    """
     chosen = select_discoveries(discoveries, selection.years, selection.sizes)
     eligible = pd.DataFrame(
         {
@@ -107,44 +116,78 @@ def sightings(discoveries: pd.DataFrame, apparitions: pd.DataFrame, selection: S
         }
     )
     trk_col, obs_col = window_columns(selection.window, selection.precovery)
-    max_id = max_neo_id(discoveries, apparitions)
-    lookup = neo_id_lookup(eligible["neo_id"], max_id)
-    rows = apparitions.loc[lookup[apparitions["neo_id"].to_numpy()] & (apparitions[obs_col].to_numpy() > 0)]
+    lookup = neo_id_lookup(eligible["neo_id"], max_neo_id(discoveries, apparitions))
+    keep = lookup[apparitions["neo_id"].to_numpy()] & (apparitions[obs_col].to_numpy() > 0)
     stations = pd.DataFrame(
         {
-            "neo_id": rows["neo_id"].to_numpy(),
-            "stn": rows["stn"].astype(str).to_numpy(),
-            "project": rows["project"].astype(str).to_numpy(),
-            "n_trk": rows[trk_col].to_numpy(dtype="int64"),
-            "n_obs": rows[obs_col].to_numpy(dtype="int64"),
+            "neo_id": apparitions["neo_id"].to_numpy()[keep],
+            "stn": _categorical(apparitions["stn"])[keep],
+            "project": _categorical(apparitions["project"])[keep],
+            "n_trk": apparitions[trk_col].to_numpy(dtype="int64")[keep],
+            "n_obs": apparitions[obs_col].to_numpy(dtype="int64")[keep],
         }
     )
     stations = _with_discoverers(stations, eligible)
     if selection.group_by == "station":
         pairs = stations[["neo_id", "stn", "n_trk", "n_obs"]].rename(columns={"stn": "group"})
     else:
-        pairs = stations.groupby(["neo_id", "project"], sort=False, as_index=False)[["n_trk", "n_obs"]].sum()
-        pairs = pairs.rename(columns={"project": "group"})
+        pairs = _per_project(stations)
     return Sightings(selection, eligible, stations.reset_index(drop=True), pairs.reset_index(drop=True))
+
+
+def _per_project(stations: pd.DataFrame) -> pd.DataFrame:
+    """Sum the station rows per NEO × project (bincount over integer keys: no hashing, no sorting)."""
+    names = [p.name for p in reference.projects()]
+    codes = label_codes(stations["project"], names)
+    if (codes < 0).any():  # a project outside the reference list (never from the loader): count it anyway
+        names = sorted(set(names) | set(stations["project"].astype(str)))
+        codes = label_codes(stations["project"], names)
+    key = stations["neo_id"].to_numpy(dtype=np.int64) * len(names) + codes
+    size = int(key.max()) + 1 if len(key) else 0
+    present = np.flatnonzero(np.bincount(key, minlength=size))
+    return pd.DataFrame(
+        {
+            "neo_id": (present // len(names)).astype(np.int32),
+            "group": pd.Categorical.from_codes(present % len(names), categories=names),
+            "n_trk": np.bincount(key, weights=stations["n_trk"].to_numpy(), minlength=size)[present].astype(np.int64),
+            "n_obs": np.bincount(key, weights=stations["n_obs"].to_numpy(), minlength=size)[present].astype(np.int64),
+        }
+    )
+
+
+def _categorical(column: pd.Series) -> pd.Categorical:
+    """The column as a ``Categorical`` of strings (the loader's dtype; plain text columns are converted)."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        return values
+    return pd.Categorical(column.astype(str))
 
 
 def _with_discoverers(stations: pd.DataFrame, eligible: pd.DataFrame) -> pd.DataFrame:
     """Add (NEO, discovering station) where the apparition rows lack it: the discoverer always saw it."""
-    have = pd.MultiIndex.from_arrays([stations["neo_id"], stations["stn"]])
-    want = pd.MultiIndex.from_arrays([eligible["neo_id"], eligible["disc_stn"]])
-    missing = ~want.isin(have)
+    categories = stations["stn"].cat.categories
+    size = max_neo_id(stations, eligible)
+    disc_code = np.full(size, -2, dtype=np.int64)  # -2: never equal to a row's code
+    disc_code[eligible["neo_id"].to_numpy()] = pd.Index(categories).get_indexer(eligible["disc_stn"])
+    neo = stations["neo_id"].to_numpy()
+    seen_by_discoverer = np.zeros(size, dtype=bool)
+    seen_by_discoverer[neo[disc_code[neo] == stations["stn"].cat.codes.to_numpy()]] = True
+    missing = ~seen_by_discoverer[eligible["neo_id"].to_numpy()]
     if not missing.any():
         return stations
+    codes = eligible["disc_stn"].to_numpy()[missing]
     extra = pd.DataFrame(
         {
             "neo_id": eligible["neo_id"].to_numpy()[missing],
-            "stn": eligible["disc_stn"].to_numpy()[missing],
-            "project": [reference.project_of(s) for s in eligible["disc_stn"].to_numpy()[missing]],
+            "stn": codes,
+            "project": [reference.project_of(c) for c in codes],
             "n_trk": 0,
             "n_obs": 0,
         }
     )
-    return pd.concat([stations, extra], ignore_index=True).sort_values(["neo_id", "stn"], kind="stable")
+    out = pd.concat([stations.astype({"stn": str, "project": str}), extra], ignore_index=True)
+    out = out.sort_values(["neo_id", "stn"], kind="stable", ignore_index=True)
+    return out.astype({"stn": "category", "project": "category"})
 
 
 def group_label(group: str, group_by: str, names: dict[str, str]) -> str:
@@ -162,10 +205,25 @@ def _ranked(values: pd.Series) -> list[str]:
     return frame["group"].tolist()
 
 
+def group_totals(pairs: pd.DataFrame) -> pd.DataFrame:
+    """NEOs, tracklets and observations per group of ``pairs`` (bincount over the group codes)."""
+    column = _categorical(pairs["group"])
+    codes = column.codes
+    n = len(column.categories)
+    out = pd.DataFrame(
+        {
+            "neos": np.bincount(codes, minlength=n),
+            "tracklets": np.bincount(codes, weights=pairs["n_trk"].to_numpy(), minlength=n).astype(np.int64),
+            "observations": np.bincount(codes, weights=pairs["n_obs"].to_numpy(), minlength=n).astype(np.int64),
+        },
+        index=pd.Index(column.categories.astype(str), name="group"),
+    )
+    return out.loc[out["neos"] > 0]
+
+
 def neos_per_group(s: Sightings) -> pd.Series:
     """Number of eligible NEOs each group saw, largest first."""
-    counts = s.pairs.groupby("group", sort=False).size()
-    return counts.sort_values(ascending=False, kind="stable")
+    return s.totals["neos"].sort_values(ascending=False, kind="stable")
 
 
 def top_groups(s: Sightings, n_stations: int) -> list[str]:
@@ -185,12 +243,10 @@ def reach(s: Sightings, metric: Metric) -> pd.DataFrame:
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
-    per = s.pairs.groupby("group", sort=False).agg(
-        neos=("neo_id", "size"), tracklets=("n_trk", "sum"), observations=("n_obs", "sum")
-    )
+    per = s.totals.copy()
     if s.selection.group_by == "station" and len(per) > REACH_TOP_STATIONS:
         keep = _ranked(per[metric])[:REACH_TOP_STATIONS]
-        rest = s.pairs.loc[~s.pairs["group"].isin(keep)]
+        rest = s.pairs.loc[~s.pairs["group"].isin(keep)]  # categorical isin: by codes, fast
         per = per.loc[keep]
         per.loc[OTHERS] = [rest["neo_id"].nunique(), rest["n_trk"].sum(), rest["n_obs"].sum()]
     per["value"] = per[metric]
@@ -211,13 +267,30 @@ def _project_of_groups(groups: pd.Series, group_by: str) -> list[str]:
     return [group_project(g, group_by) for g in groups]
 
 
+def _positions(s: Sightings) -> np.ndarray:
+    """Array indexed by neo_id giving the row of that NEO in ``s.eligible`` (-1 elsewhere)."""
+    ids = s.eligible["neo_id"].to_numpy()
+    size = max(int(ids.max()) if len(ids) else 0, int(s.pairs["neo_id"].max()) if len(s.pairs) else 0) + 1
+    position = np.full(size, -1, dtype=np.int64)
+    position[ids] = np.arange(len(ids))
+    return position
+
+
+def label_codes(column: pd.Series, labels: list[str]) -> np.ndarray:
+    """Index of each row's value in ``labels`` (-1 if absent); a categorical is mapped per category, not per row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        per_category = pd.Index(labels).get_indexer(column.cat.categories.astype(str))
+        codes = column.cat.codes.to_numpy()
+        return np.where(codes >= 0, per_category[codes], -1)
+    return pd.Index(labels).get_indexer(column.astype(str))
+
+
 def _membership(s: Sightings, groups: list[str]) -> np.ndarray:
     """Boolean matrix eligible NEO × group (rows in ``s.eligible`` order)."""
-    position = pd.Series(np.arange(s.n_eligible), index=s.eligible["neo_id"].to_numpy())
     matrix = np.zeros((s.n_eligible, len(groups)), dtype=bool)
-    column = pd.Series(np.arange(len(groups)), index=groups)
-    rows = s.pairs.loc[s.pairs["group"].isin(groups)]
-    matrix[position.loc[rows["neo_id"]].to_numpy(), column.loc[rows["group"]].to_numpy()] = True
+    codes = label_codes(s.pairs["group"], groups)
+    inside = codes >= 0
+    matrix[_positions(s)[s.pairs["neo_id"].to_numpy()[inside]], codes[inside]] = True
     return matrix
 
 
@@ -299,16 +372,20 @@ def annual_reach(s: Sightings, groups: list[str]) -> pd.DataFrame:
     """
     per_year = s.eligible.groupby("disc_year").size()
     years = per_year.index.to_numpy()
-    year_of = pd.Series(s.eligible["disc_year"].to_numpy(), index=s.eligible["neo_id"].to_numpy())
-    rows = s.pairs.loc[s.pairs["group"].isin(groups)]
-    counted = (
-        pd.DataFrame({"disc_year": year_of.loc[rows["neo_id"]].to_numpy(), "group": rows["group"].to_numpy()})
-        .groupby(["disc_year", "group"])
-        .size()
+    codes = label_codes(s.pairs["group"], groups)
+    inside = codes >= 0
+    year_index = np.searchsorted(years, s.eligible["disc_year"].to_numpy())
+    rows = year_index[_positions(s)[s.pairs["neo_id"].to_numpy()[inside]]]
+    counts = np.zeros((len(years), len(groups)), dtype=np.int64)
+    np.add.at(counts, (rows, codes[inside]), 1)
+    out = pd.DataFrame(
+        {
+            "disc_year": np.repeat(years, len(groups)),
+            "group": np.tile(np.asarray(groups, dtype=object), len(years)),
+            "neos": counts.ravel(),
+        }
     )
-    full = pd.MultiIndex.from_product([years, groups], names=["disc_year", "group"])
-    out = counted.reindex(full, fill_value=0).rename("neos").reset_index()
-    out["eligible"] = per_year.loc[out["disc_year"]].to_numpy()
+    out["eligible"] = np.repeat(per_year.to_numpy(), len(groups))
     out["pct_of_eligible"] = 100.0 * out["neos"] / out["eligible"]
     out["disc_year"] = out["disc_year"].astype("int64")
     return out
@@ -323,9 +400,11 @@ def station_detail(s: Sightings, groups: list[str], metric: Metric, names: dict[
     if groups:
         key = "stn" if s.selection.group_by == "station" else "project"
         rows = rows.loc[rows[key].isin(groups)]
-    per = rows.groupby("stn", sort=False).agg(
+    per = rows.groupby("stn", sort=False, observed=True).agg(
         project=("project", "first"), neos=("neo_id", "size"), tracklets=("n_trk", "sum"), observations=("n_obs", "sum")
     )
+    per.index = per.index.astype(str)
+    per["project"] = per["project"].astype(str)
     discovered = s.eligible.groupby("disc_stn").size()
     per["discovered"] = discovered.reindex(per.index, fill_value=0).to_numpy()
     per["value"] = per[metric]

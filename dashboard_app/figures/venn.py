@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from dashboard_app.theme import figure_template
+from dashboard_app.figures.common import Figure, themed_layout
 
 RADIUS = 1.0
 # Circle centres per number of sets.
@@ -53,7 +52,7 @@ def region_text(neos: int, pct: float, mode: str) -> str:
 
 def venn_figure(
     regions: pd.DataFrame, names: Sequence[str], colours: Sequence[str], label_mode: str, theme: object
-) -> go.Figure:
+) -> Figure:
     """Draw the Venn of ``regions`` (from ``analysis.comparison.venn_regions``) for sets ``names``."""
     k = len(names)
     if k not in CENTRES:
@@ -91,11 +90,17 @@ def venn_figure(
         annotations.append(
             {"x": x, "y": y, "text": f"<b>{name}</b>", "showarrow": False, "yanchor": anchor, "font": {"size": 13}}
         )
-    fig = go.Figure(
-        go.Scatter(x=xs, y=ys, mode="markers", marker={"size": 28, "opacity": 0}, hovertext=hover, hoverinfo="text")
-    )
-    fig.update_layout(
-        template=figure_template(theme),
+    hover_points = {
+        "type": "scatter",
+        "x": xs,
+        "y": ys,
+        "mode": "markers",
+        "marker": {"size": 28, "opacity": 0},
+        "hovertext": hover,
+        "hoverinfo": "text",
+    }
+    layout = themed_layout(
+        theme,
         shapes=shapes,
         annotations=annotations,
         showlegend=False,
@@ -103,4 +108,4 @@ def venn_figure(
         yaxis={"visible": False, "range": [-2.3, 1.9], "scaleanchor": "x", "fixedrange": True},
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
     )
-    return fig
+    return {"data": [hover_points], "layout": layout}

@@ -130,7 +130,8 @@ def test_followup_delays_and_ranks_match_the_first_observation_by_each_other_pro
         sky_snapshot.discoveries["provid"].to_numpy(), index=sky_snapshot.discoveries["neo_id"].to_numpy()
     )
     got = pd.Series(
-        delays["delay"].to_numpy(), index=pd.MultiIndex.from_arrays([provid.loc[delays["neo_id"]], delays["project"]])
+        delays["delay"].to_numpy(),
+        index=pd.MultiIndex.from_arrays([provid.loc[delays["neo_id"]], delays["project"].astype(str)]),
     )
     assert set(got.index) == set(expected.index)
     np.testing.assert_allclose(got.sort_index().to_numpy(), expected.sort_index().to_numpy(), atol=1e-6)

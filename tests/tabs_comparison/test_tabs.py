@@ -27,6 +27,11 @@ COMPARISON_VIEWS = [
 ]
 
 
+def as_figure(out):
+    """A callback's figure as a validated ``go.Figure`` (figures travel as plain dicts); tables stay lists."""
+    return go.Figure(out) if isinstance(out, (dict, go.Figure)) else out
+
+
 def csv_frame(download, values) -> pd.DataFrame:
     payload = download(1, values)
     assert payload["filename"].endswith(".csv")
@@ -35,7 +40,10 @@ def csv_frame(download, values) -> pd.DataFrame:
 
 @pytest.mark.parametrize("values", COMPARISON_VIEWS)
 def test_comparison_charts_show_exactly_the_numbers_of_their_csv(serving, values):
-    figs = {k: comparison.UPDATES[k](values, "light")[0] for k in ("venn", "reach", "codetect", "annual", "stations")}
+    figs = {
+        k: as_figure(comparison.UPDATES[k](values, "light")[0])
+        for k in ("venn", "reach", "codetect", "annual", "stations")
+    }
     reach = csv_frame(comparison.DOWNLOADS["reach"], values)
     assert list(figs["reach"].data[0].x) == reach["value"].tolist()
     assert len(figs["reach"].data[0].y) == len(reach)
@@ -86,7 +94,7 @@ def test_followup_charts_show_exactly_the_numbers_of_their_csv(serving_fresh, va
     # The tiny sky is too small for the 10-value boxes and 5-NEO years: lower both (fresh memo cache).
     monkeypatch.setattr(followup.analysis.project_response_boxes, "__defaults__", (1,))
     monkeypatch.setattr(followup.analysis.annual_first_followup, "__defaults__", (1,))
-    figs = {k: followup.UPDATES[k](values, "light")[0] for k in followup.UPDATES}
+    figs = {k: as_figure(followup.UPDATES[k](values, "light")[0]) for k in followup.UPDATES}
 
     curves = csv_frame(followup.DOWNLOADS["curves"], values)
     assert len(figs["curves"].data) == 3
@@ -196,6 +204,7 @@ def test_tampered_callback_payloads_draw_the_default_view(serving):
     for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
         out, _note = update(JUNK, {"theme": "evil"})
         default, _ = update({}, "light")
+        out, default = as_figure(out), as_figure(default)
         if isinstance(out, go.Figure):
             assert out.to_json() == default.to_json()
         else:
@@ -226,6 +235,7 @@ def test_an_empty_selection_says_why_instead_of_drawing_axes(serving):
     values = {"years": [2020, 2021], "size": "5"}  # no NEO with H ≥ 27.75
     for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
         out, note = update(values, "light")
+        out = as_figure(out)
         if isinstance(out, go.Figure):
             texts = [a.text for a in out.layout.annotations]
             assert texts and "No NEOs were discovered in 2020–2021" in texts[0]
@@ -235,8 +245,8 @@ def test_an_empty_selection_says_why_instead_of_drawing_axes(serving):
 
 
 def test_followup_charts_too_thin_for_boxes_or_yearly_medians_say_so(serving):
-    boxes, _ = followup.UPDATES["boxes"]({"years": [2019, 2021]}, "light")
-    annual, _ = followup.UPDATES["annual"]({"years": [2019, 2021]}, "light")
+    boxes = as_figure(followup.UPDATES["boxes"]({"years": [2019, 2021]}, "light")[0])
+    annual = as_figure(followup.UPDATES["annual"]({"years": [2019, 2021]}, "light")[0])
     assert "at least 10 response times" in boxes.layout.annotations[0].text
     assert "at least 5 followed-up NEOs" in annual.layout.annotations[0].text
 
@@ -244,6 +254,7 @@ def test_followup_charts_too_thin_for_boxes_or_yearly_medians_say_so(serving):
 def test_without_a_snapshot_every_chart_says_so(serving_nothing):
     for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
         out, note = update({}, "dark")
+        out = as_figure(out)
         text = out.layout.annotations[0].text if isinstance(out, go.Figure) else note
         assert "No data snapshot" in text
     assert comparison.layout() is not None and followup.layout() is not None
