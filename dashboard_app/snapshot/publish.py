@@ -309,7 +309,11 @@ class _Publisher:
         cleaned = _clean_leftovers(self.data_dir)
         self.stage("building")
         _pause("status_running")
-        previous = current_snapshot_path(self.data_dir)
+        try:
+            previous = current_snapshot_path(self.data_dir)
+        except SnapshotError as exc:  # a damaged pointer is what a new publish repairs
+            log.warning("%s", exc)
+            previous = None
         if previous is not None and not previous.is_file():
             log.warning("the pointer names %s, which is missing; publishing a replacement", previous.name)
             previous = None

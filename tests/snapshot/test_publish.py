@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboard_app.snapshot import publish as pub
+from dashboard_app.snapshot.model import SnapshotError
 from dashboard_app.snapshot.publish import (
     PublishError,
     PublishLockedError,
@@ -224,3 +225,12 @@ def test_a_publisher_in_another_process_publishes_and_prints_the_id(data_dir):
     )
     assert out.returncode == 0, out.stderr
     assert current_snapshot_path(data_dir).name == f"snapshot-{out.stdout.strip()}.sqlite"
+
+
+def test_publishing_repairs_a_damaged_pointer(data_dir, publish_tiny):
+    publish_tiny()
+    (data_dir / "CURRENT").write_text("../../etc/passwd\n")
+    with pytest.raises(SnapshotError, match="not a snapshot file name"):
+        current_snapshot_path(data_dir)
+    result = publish_tiny(tag=1)
+    assert current_snapshot_path(data_dir) == result.path
