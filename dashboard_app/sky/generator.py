@@ -129,7 +129,7 @@ def _tracklet_plans(rng, roster, objects: pd.DataFrame, n_bulk: int, plant, now_
 def _obs_ids(rng: np.random.Generator, obs) -> tuple[np.ndarray, np.ndarray]:
     """(``obs_sbn.id`` per observation row, rows in id order): ids follow time plus a reporting delay."""
     delay = (rng.exponential(2.0, len(obs)) * population.DAY_US).astype("int64")
-    order = np.lexsort((np.arange(len(obs)), obs.t + delay))
+    order = np.argsort(obs.t + delay, kind="stable")  # ties keep row order
     ids = np.empty(len(obs), dtype="int64")
     ids[order] = np.arange(1, len(obs) + 1)
     return ids, order
@@ -157,9 +157,9 @@ def generate(seed: int, scale: float) -> Sky:
     disc_row = np.full(len(objects), -1, dtype="int64")  # the discovery, by construction: the anchor
     anchor = (role == tk.ROLE_DISCOVERY) & (obs.k == trk["k_anchor"].to_numpy()[obs.trk])
     disc_row[obs.obj[anchor]] = np.flatnonzero(anchor)
-    trkid_codes = source.encode(source._mix(np.arange(len(trk)), seed * 11 + 1, 62**8), 8)
+    trkid_codes = source.encode(source.scramble(np.arange(len(trk)), seed * 11 + 1, 62**8), 8)
     trk_key = trk["trk_key"].to_numpy()[obs.trk]
-    decisions = truth.Decisions(objects, obs, ids, role, trk_key, trkid_codes.to_pylist(), disc_row)
+    decisions = truth.Decisions(objects, obs, ids, role, trk_key, trkid_codes, disc_row)
 
     nobs = np.bincount(obs.obj[~obs.deprecated], minlength=len(objects))
     src = {

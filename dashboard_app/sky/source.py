@@ -22,6 +22,7 @@ from dashboard_app.sky.tracklets import FILED_NONE, FILED_PRIMARY, FILED_SECONDA
 _B62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", dtype="uint8")
 _B36 = _B62[:36]
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
+TEXT = pa.large_string()  # what pandas "str" stores: building it directly avoids a copy
 PENDING_DAYS = 10
 PHOTOGRAPHIC_BEFORE_US = 788_918_400_000_000  # 1995-01-01
 GAIA_FROM_US = 1_451_606_400_000_000  # 2016-01-01
@@ -29,11 +30,7 @@ GAIA_FROM_US = 1_451_606_400_000_000  # 2016-01-01
 
 def str_series(values) -> pd.Series:
     """A pandas ``str`` Series from a pyarrow array or a sequence (None → missing)."""
-    arr = (
-        values
-        if isinstance(values, pa.Array | pa.ChunkedArray)
-        else pa.array(values, type=pa.string(), from_pandas=True)
-    )
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values, type=TEXT, from_pandas=True)
     return pd.Series(arr, dtype=STR)
 
 
@@ -54,24 +51,25 @@ def encode(values: np.ndarray, width: int, alphabet: np.ndarray = _B62) -> pa.Ar
     chars[:, odd:] = body.view("uint8").reshape(len(v), 2 * n_pairs)
     if odd:
         chars[:, 0] = np.take(alphabet, v % base)
-    offsets = np.arange(0, (len(chars) + 1) * width, width, dtype="int32")
-    return pa.StringArray.from_buffers(len(chars), pa.py_buffer(offsets), pa.py_buffer(chars))
+    offsets = np.arange(0, (len(chars) + 1) * width, width, dtype="int64")
+    return pa.LargeStringArray.from_buffers(len(chars), pa.py_buffer(offsets), pa.py_buffer(chars))
 
 
-def _mix(values: np.ndarray, salt: int, modulus: int) -> np.ndarray:
+def scramble(values: np.ndarray, salt: int, modulus: int) -> np.ndarray:
+    """Distinct integers in [0, modulus) for distinct values < modulus (ids that look random, never collide)."""
     # Multiplication by a number coprime to the modulus is a bijection: codes stay unique.
     return (np.asarray(values, "int64") * 1_000_003 + salt) % modulus
 
 
 def _arrow(strings) -> pa.Array:
-    return strings if isinstance(strings, pa.Array) else pa.array(list(strings), type=pa.string(), from_pandas=True)
+    return strings if isinstance(strings, pa.Array) else pa.array(list(strings), type=TEXT, from_pandas=True)
 
 
 def _take(strings, idx: np.ndarray) -> pa.Array:
     return _arrow(strings).take(pa.array(np.asarray(idx, "int64")))
 
 
-def _take_or_null(strings, idx: np.ndarray, valid: np.ndarray) -> pa.Array:
+def take_or_null(strings, idx: np.ndarray, valid: np.ndarray) -> pa.Array:
     """``strings[idx]`` where ``valid``, NULL elsewhere."""
     valid = np.asarray(valid, bool)
     index = pa.array(np.where(valid, idx, 0).astype("int64"), mask=~valid)
@@ -80,8 +78,8 @@ def _take_or_null(strings, idx: np.ndarray, valid: np.ndarray) -> pa.Array:
 
 def _if_else(mask: np.ndarray, yes, no) -> pa.Array:
     """Text ``yes`` where ``mask``, else ``no`` (each a str, None = NULL, or an Arrow array)."""
-    yes = yes if isinstance(yes, pa.Array) else pa.scalar(yes, pa.string())
-    no = no if isinstance(no, pa.Array) else pa.scalar(no, pa.string())
+    yes = yes if isinstance(yes, pa.Array) else pa.scalar(yes, TEXT)
+    no = no if isinstance(no, pa.Array) else pa.scalar(no, TEXT)
     return pc.if_else(pa.array(np.asarray(mask, bool)), yes, no)
 
 
@@ -113,13 +111,13 @@ def obs_sbn(
     kind = trk["provid_kind"].to_numpy()[rows]
     permid_ok = trk["permid_filed"].to_numpy()[rows] & objects["numbered"].to_numpy()[obj]
     primary = objects["provid"].tolist()
-    provid_primary = _take_or_null(primary, obj, kind == FILED_PRIMARY)
-    provid_secondary = _take_or_null(sec_unpacked, trk["sec"].to_numpy()[rows], kind == FILED_SECONDARY)
+    provid_primary = take_or_null(primary, obj, kind == FILED_PRIMARY)
+    provid_secondary = take_or_null(sec_unpacked, trk["sec"].to_numpy()[rows], kind == FILED_SECONDARY)
     provid = pc.if_else(pa.array(kind == FILED_SECONDARY), provid_secondary, provid_primary)
     assert not np.any((kind == FILED_NONE) & ~permid_ok & ~trk["itf"].to_numpy()[rows])
     trk_key = trk["trk_key"].to_numpy()[rows]
-    trkid = _take_or_null(trkid_codes, trk_key, trk_key >= 0)
-    trksub = encode(_mix(rows, seed * 7 + 3, 36**7), 7, _B36)
+    trkid = take_or_null(trkid_codes, trk_key, trk_key >= 0)
+    trksub = encode(scramble(rows, seed * 7 + 3, 36**7), 7, _B36)
     t = obs.t[o]
     itf = trk["itf"].to_numpy()[rows]
     status = _if_else(itf, "I", _if_else(t > now_us - PENDING_DAYS * DAY_US, "p", "P"))
@@ -128,8 +126,8 @@ def obs_sbn(
             "id": ids[o],
             "trksub": str_series(trksub),
             "trkid": str_series(trkid),
-            "obsid": str_series(encode(_mix(ids[o], seed * 13 + 5, 62**10), 10)),
-            "permid": str_series(_take_or_null(objects["permid"].tolist(), obj, permid_ok)),
+            "obsid": str_series(encode(scramble(ids[o], seed * 13 + 5, 62**10), 10)),
+            "permid": str_series(take_or_null(objects["permid"].tolist(), obj, permid_ok)),
             "provid": str_series(provid),
             "stn": str_series(_take(roster.codes.tolist(), obs.stn[o])),
             "mode": _choose(t < PHOTOGRAPHIC_BEFORE_US, "PHO", "CCD"),

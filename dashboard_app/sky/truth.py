@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dashboard_app import reference
 from dashboard_app.circumstances import (
@@ -33,7 +34,7 @@ from dashboard_app.definitions import (
 from dashboard_app.sky.observations import Observations, band_codes
 from dashboard_app.sky.population import DAY_US
 from dashboard_app.sky.roster import Roster
-from dashboard_app.sky.source import STR, str_series
+from dashboard_app.sky.source import STR, str_series, take_or_null
 from dashboard_app.snapshot.schema import TABLES_BY_NAME
 
 FLOAT_TOLERANCE = 1e-6
@@ -50,7 +51,7 @@ class Decisions:
     ids: np.ndarray  # obs_sbn.id per observation row
     role: np.ndarray  # tracklet role per observation row
     trk_key: np.ndarray  # trkid key per observation row (-1 = no trkid)
-    trkid_codes: list[str]  # trkid text per key
+    trkid_codes: pa.Array  # trkid text per key
     disc_row: np.ndarray  # per object: observation row of the discovery (-1 = none)
 
 
@@ -138,7 +139,7 @@ def discoveries(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFram
         roster.in_obscodes[stn],
     )
     key = d.trk_key[disc]
-    trkid = np.where(key >= 0, np.asarray(d.trkid_codes, dtype=object)[np.maximum(key, 0)], None)
+    trkid = take_or_null(d.trkid_codes, key, key >= 0)
     frame = pd.DataFrame(
         {
             "neo_id": neo_id[objs],
@@ -153,7 +154,7 @@ def discoveries(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFram
             "disc_time": str_series(utc_text(t).tolist()),
             "disc_year": t.astype("datetime64[us]").astype("datetime64[Y]").astype("int64") + 1970,
             "disc_stn": str_series(roster.codes[stn].tolist()),
-            "disc_trkid": str_series(trkid.tolist()),
+            "disc_trkid": str_series(trkid),
             "trk_nobs": stats["trk_nobs"].to_numpy("int64"),
             "trk_ra": stats["trk_ra"].to_numpy(),
             "trk_dec": stats["trk_dec"].to_numpy(),
