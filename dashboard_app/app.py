@@ -101,6 +101,24 @@ def _redirect_home_to_first_tab(server: Flask, modules: list[ModuleType]) -> Non
         return None
 
 
+def _switch_dev_tools_off(app: dash.Dash) -> None:
+    """Dev tools (error pop-ups with tracebacks, hot reload, dev bundles) off, whatever ``DASH_*`` variables say.
+
+    ``dash.Dash()`` reads ``DASH_UI``, ``DASH_HOT_RELOAD``, … from the environment; explicit values win.
+    """
+    app.enable_dev_tools(
+        debug=False,
+        dev_tools_ui=False,
+        dev_tools_props_check=False,
+        dev_tools_serve_dev_bundles=False,
+        dev_tools_hot_reload=False,
+        dev_tools_silence_routes_logging=False,
+        dev_tools_disable_version_check=True,
+        dev_tools_prune_errors=True,
+        dev_tools_validate_callbacks=False,
+    )
+
+
 def _not_found(error: DependencyException) -> tuple[str, int]:
     """A script path Dash does not know is a 404, not a 500 with a stack trace in the log."""
     return "Not found", 404
@@ -153,6 +171,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         suppress_callback_exceptions=False,
     )
+    _switch_dev_tools_off(app)
     server = app.server
     server.extensions["neo_settings"] = settings
     store.init_app(server)

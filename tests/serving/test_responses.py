@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -191,3 +192,14 @@ def test_a_tampered_callback_request_gets_a_readable_400_not_a_500(client, body)
 def test_tampered_callback_requests_count_against_the_rate_limit(client):
     codes = [client.post(CALLBACK_PATH, data="{{{", content_type="application/json").status_code for _ in range(4)]
     assert codes == [400, 400, 400, 429]
+
+
+def test_dash_debug_tools_stay_off_even_when_the_environment_asks_for_them(build_app, snapshot_dir, monkeypatch):
+    for name in ("DASH_DEBUG", "DASH_UI", "DASH_PROPS_CHECK", "DASH_HOT_RELOAD", "DASH_SERVE_DEV_BUNDLES"):
+        monkeypatch.setenv(name, "true")
+    page = build_app(snapshot_dir).server.test_client().get("/about").get_data(as_text=True)
+    config = json.loads(re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', page).group(1))
+    assert config["ui"] is False
+    assert config["props_check"] is False
+    assert "hot_reload" not in config
+    assert ".dev.js" not in page and "dash_renderer.dev" not in page
