@@ -80,6 +80,31 @@ CASES: tuple[TabCase, ...] = (
             {"mode": "cumulative", "scale": "log"},
         ),
     ),
+    TabCase(
+        "dashboard_app.tabs.comparison",
+        (
+            {"window": "7"},
+            {"side": "any"},
+            {"metric": "tracklets"},
+            {"venn1": "ATLAS", "venn2": "Pan-STARRS"},
+            {"labels": "counts", "annual": "pct"},
+            {"years": _last_years(10)},
+            {"size": "2"},
+            {"group": "station", "venn1": "", "venn2": ""},
+            {"venn1": "G96", "venn2": "F51", "venn3": "T08"},
+            {"window": "100", "side": "post", "metric": "neos"},
+        ),
+    ),
+    TabCase(
+        "dashboard_app.tabs.followup",
+        (
+            {"days": 200},
+            {"size": "3"},
+            {"years": _last_years(10)},
+            {"size": "unknown"},
+            {"days": 7},
+        ),
+    ),
 )
 
 
