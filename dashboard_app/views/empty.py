@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import plotly.graph_objects as go
 
-from dashboard_app.theme import figure_template
+from dashboard_app.theme import figure_template, normalise_theme
 
 NO_SNAPSHOT = "No data snapshot is loaded yet, so there is nothing to chart. Try again in a minute."
 
 
 def empty_figure(sentence: str, theme: object = None) -> go.Figure:
-    """A blank, themed figure with ``sentence`` in the middle and no axes."""
+    """A blank, themed figure with ``sentence`` in the middle and no axes (shared: never mutate it).
+
+    Building and validating one costs ~50 ms (the template), so each (sentence, theme) is built once.
+    """
+    return _empty_figure(sentence, normalise_theme(theme))
+
+
+@lru_cache(maxsize=128)
+def _empty_figure(sentence: str, theme: str) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(
         template=figure_template(theme),
