@@ -3,6 +3,9 @@
 The snapshot's meta says it is synthetic (``synthetic = 1``), so every page shows a banner.
 ``--write-source DIR`` also writes the source tables, the truth and the planted cases into
 ``DIR/synthetic-sky-<seed>-<scale>.sqlite`` for a person to open.
+
+Exit codes: 0 published; 1 refused or failed (bad option, unwritable directory, validation);
+75 another publisher holds the data directory's lock (try again later).
 """
 
 from __future__ import annotations
@@ -48,14 +51,14 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     sky = generate(args.seed, args.scale)
     generated = time.perf_counter() - t0
-    args.data_dir.mkdir(parents=True, exist_ok=True)
     try:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
         result = publish(args.data_dir, sky.build, keep=args.keep, max_row_drop=args.max_row_drop)
     except PublishLockedError as exc:
         print(f"neo-explorer demo: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except PublishError as exc:
-        print(f"neo-explorer demo: {exc}", file=sys.stderr)
+    except (PublishError, OSError) as exc:
+        print(f"neo-explorer demo: cannot publish into {args.data_dir}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     counts = ", ".join(f"{k} {v:,}" for k, v in result.row_counts.items())
     print(f"published synthetic snapshot {result.snapshot_id} ({counts}) in {generated:.1f} s generation")

@@ -60,3 +60,13 @@ def test_the_same_seed_and_scale_publish_identical_snapshot_contents(tmp_path):
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
             digests.append(content_digest(con))
     assert digests[0] == digests[1] != digests[2]
+
+
+def test_demo_into_an_unwritable_place_fails_with_a_clear_message(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    cmd = [sys.executable, "-m", "dashboard_app", "demo", str(blocker / "data"), "--scale", "0.002"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "cannot publish into" in done.stderr
+    assert "Traceback" not in done.stderr
