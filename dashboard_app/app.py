@@ -7,8 +7,11 @@ Order matters and is kept in one place:
 3. tab pages registered explicitly from :data:`dashboard_app.tabs.TAB_MODULES`
    (``dash.register_page`` per module, no folder scan), their ``dash.callback``
    functions attached to this app;
-4. the web layer: ProxyFix, request ids, rate limits, ``/health``, and last the
-   security headers, whose CSP hashes need every callback registered.
+4. the web layer: ProxyFix, request ids, the callback guard and rate limit,
+   ``/health``, the security-header hook, compression;
+5. one internal warm-up request (Dash finishes its set-up, every layout is
+   validated), then the CSP from ``app.csp_hashes()``, now that every inline
+   script exists.
 """
 
 from __future__ import annotations
