@@ -26,6 +26,7 @@ UNLINKED_TRACKLETS_PER_NEO = 0.25
 SECONDARY_A_FRACTION = 0.05
 SECONDARY_B_FRACTION = 0.03
 NATURAL_MISSING_FRACTION = 0.0003
+UNKNOWN_H_FRACTION = 0.001
 NOW = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
 """The synthetic data time: no observation is later."""
 
@@ -87,6 +88,8 @@ def _objects(rng: np.random.Generator, roster, scale: float, now_us: int):
     neos = population.discovery_objects(rng, roster, n_neo, now_us, neo=True)
     neos["neo"] = True
     neos["has_discovery"] = rng.random(n_neo) >= NATURAL_MISSING_FRACTION
+    unknown_h = rng.random(n_neo) < UNKNOWN_H_FRACTION  # sentinels and NULLs occur in the real table too
+    neos.loc[unknown_h, "h"] = rng.choice(np.array([0.0, -9.99, np.nan]), size=int(unknown_h.sum()))
     others = population.discovery_objects(rng, roster, round(n_neo * OTHER_OBJECTS_PER_NEO), now_us, neo=False)
     others["neo"] = False
     others["has_discovery"] = True

@@ -160,6 +160,7 @@ def discovery_objects(rng: np.random.Generator, roster: Roster, n: int, now_us: 
         {
             **{c: orbits[c].to_numpy() for c in orbits.columns},
             "h": h,
+            "h_true": h,  # the physical H behind brightness and follow-up; "h" is what the catalogue says
             "t_disc": t,
             "year": year,
             "disc_stn": stn.astype("int32"),

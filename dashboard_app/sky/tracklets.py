@@ -121,7 +121,7 @@ def _discovery_tracklets(rng: np.random.Generator, objs: pd.DataFrame) -> pd.Dat
 def _followup(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, disc_end: np.ndarray) -> pd.DataFrame:
     """Confirmation and follow-up after discovery: more for larger objects; some NEOs never followed up."""
     n = len(objs)
-    h, neo = objs["h"].to_numpy(), objs["neo"].to_numpy()
+    h, neo = objs["h_true"].to_numpy(), objs["neo"].to_numpy()
     lam = np.where(neo, FOLLOWUP_SCALE * np.clip(16.0 * np.exp(0.25 * (22.0 - h)), 2.0, 90.0), 2.5)
     k = np.where(rng.random(n) < NEVER_FOLLOWED_UP, 0, 1 + rng.poisson(lam))
     owner = np.repeat(np.arange(n), k)
@@ -161,7 +161,7 @@ def _other_apparitions(
 ) -> pd.DataFrame:
     """Earlier and later apparitions (outside the window), many for larger and numbered objects."""
     n = len(objs)
-    many = objs["numbered"].to_numpy() | (objs["h"].to_numpy() < 20.5)
+    many = objs["numbered"].to_numpy() | (objs["h_true"].to_numpy() < 20.5)
     owner = np.repeat(np.arange(n), np.where(many, rng.poisson(OTHER_APPARITION_TRACKLETS, n), rng.poisson(0.3, n)))
     sign = np.where(rng.random(len(owner)) < 0.7, 1, -1)
     dt = sign * rng.uniform(APPARITION_HALF_WINDOW_DAYS + 60, 12 * 365.25, len(owner))
@@ -176,7 +176,7 @@ def _other_apparitions(
 def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: int, first_us: int) -> pd.DataFrame:
     """Tracklets of ordinary objects: discovery tracklet, confirmations, follow-up, precovery, other apparitions.
 
-    ``objs`` needs ``obj`` (global index), ``t_disc``, ``year``, ``disc_stn``, ``h``, ``numbered``, ``neo``
+    ``objs`` needs ``obj`` (global index), ``t_disc``, ``year``, ``disc_stn``, ``h_true``, ``numbered``, ``neo``
     and ``has_discovery``. Filing under designations is set by :func:`file_under`.
     """
     disc = _discovery_tracklets(rng, objs)
