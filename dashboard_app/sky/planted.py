@@ -53,6 +53,7 @@ class _Builder:
     records: list[tuple[str, int, int, int, str]] = field(default_factory=list)
 
     def neo(self, case: str, note: str = "", **overrides) -> int:
+        """A new planted object (from the next base NEO, with ``overrides``), recorded under ``case``."""
         row = self.base.iloc[len(self.objects)].to_dict()
         row.update(has_discovery=True, in_orbits=True, designated=True, neo=True, numbered=False)
         for key in ("disc_stn",):
@@ -69,6 +70,7 @@ class _Builder:
         return int(self.objects[obj]["t_disc"])
 
     def tracklet(self, obj: int, stn: int | str | None = None, t: int | None = None, **cols) -> int:
+        """A tracklet of ``obj`` from ``stn`` (default: its discoverer) anchored at ``t`` (default: discovery)."""
         o = self.objects[obj]
         stn = o["disc_stn"] if stn is None else stn
         stn = self.roster.index(stn) if isinstance(stn, str) else stn
@@ -79,12 +81,14 @@ class _Builder:
         return len(self.tracklets) - 1
 
     def discovery(self, obj: int, **cols) -> int:
+        """The discovery tracklet: its anchor observation is the discovery (flagged unless ``disc_pos`` says)."""
         cols.setdefault("n", 4)
         cols.setdefault("k_anchor", 0)
         cols.setdefault("disc_pos", cols["k_anchor"])
         return self.tracklet(obj, role=tk.ROLE_DISCOVERY, **cols)
 
     def followups(self, obj: int, count: int = 3, **cols) -> list[int]:
+        """``count`` ordinary follow-up tracklets from other stations, 0.6 d apart and more."""
         out = []
         for j in range(count):
             code = FOLLOWUP_CODES[(obj + 3 * j) % len(FOLLOWUP_CODES)]
