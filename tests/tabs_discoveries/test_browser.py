@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -120,6 +121,14 @@ def test_every_discoveries_control_changes_the_chart_and_the_url(server, watched
     expect(page).to_have_url(re.compile(r"mode=cumulative"))
     expect(chart(page, "discoveries").locator(".ytitle")).to_have_text("Cumulative discoveries")
     watched.screenshot("discoveries-1280-changed")
+    with page.expect_download() as download:
+        page.get_by_title("Download the numbers of “Discoveries per year” as CSV").click()
+    assert re.fullmatch(
+        r"discoveries-by-year_years-\d{4}-\d{4}_size-all_group-station_top-2_mode-cumulative\.csv",
+        download.value.suggested_filename,
+    )
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# Discoveries by year") and "year,series,cumulative_discoveries" in lines
     violations = serious_axe_violations(page)
     assert not violations, "light theme:\n" + "\n".join(violations)
     changes_chart(page, "discoveries", lambda: page.get_by_role("button", name="Dark theme").click())
