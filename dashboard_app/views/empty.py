@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from functools import lru_cache
 
 import plotly.graph_objects as go
@@ -29,7 +30,7 @@ def _empty_figure(sentence: str, theme: str) -> go.Figure:
         margin={"l": 20, "r": 20, "t": 20, "b": 20},
         annotations=[
             {
-                "text": sentence,
+                "text": "<br>".join(textwrap.wrap(sentence, 44)),  # lines that fit a 360 px screen
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
