@@ -205,9 +205,9 @@ def _ranked(values: pd.Series) -> list[str]:
     return frame["group"].tolist()
 
 
-def group_totals(pairs: pd.DataFrame) -> pd.DataFrame:
-    """NEOs, tracklets and observations per group of ``pairs`` (bincount over the group codes)."""
-    column = _categorical(pairs["group"])
+def group_totals(pairs: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """NEOs, tracklets and observations per value of column ``by`` (bincount over its category codes)."""
+    column = _categorical(pairs[by])
     codes = column.codes
     n = len(column.categories)
     out = pd.DataFrame(
@@ -216,7 +216,7 @@ def group_totals(pairs: pd.DataFrame) -> pd.DataFrame:
             "tracklets": np.bincount(codes, weights=pairs["n_trk"].to_numpy(), minlength=n).astype(np.int64),
             "observations": np.bincount(codes, weights=pairs["n_obs"].to_numpy(), minlength=n).astype(np.int64),
         },
-        index=pd.Index(column.categories.astype(str), name="group"),
+        index=pd.Index(column.categories.astype(str), name=by),
     )
     return out.loc[out["neos"] > 0]
 
@@ -400,17 +400,14 @@ def station_detail(s: Sightings, groups: list[str], metric: Metric, names: dict[
     if groups:
         key = "stn" if s.selection.group_by == "station" else "project"
         rows = rows.loc[rows[key].isin(groups)]
-    per = rows.groupby("stn", sort=False, observed=True).agg(
-        project=("project", "first"), neos=("neo_id", "size"), tracklets=("n_trk", "sum"), observations=("n_obs", "sum")
-    )
-    per.index = per.index.astype(str)
-    per["project"] = per["project"].astype(str)
+    per = group_totals(rows, by="stn")
     discovered = s.eligible.groupby("disc_stn").size()
     per["discovered"] = discovered.reindex(per.index, fill_value=0).to_numpy()
     per["value"] = per[metric]
     per = per.sort_values(["value", "neos"], ascending=False, kind="stable").head(DETAIL_TOP_STATIONS)
     out = per.reset_index(names="stn")
     out["name"] = [names.get(c, c) for c in out["stn"]]
+    out["project"] = [reference.project_of(c) for c in out["stn"]]
     return out[["stn", "name", "project", "neos", "tracklets", "observations", "discovered", "value"]]
 
 

@@ -10,10 +10,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from plotly.colors import get_colorscale
 
 from dashboard_app import reference
 from dashboard_app.analysis.comparison import METRIC_LABELS
 from dashboard_app.figures.common import Figure, themed_layout
+
+
+def colour_scale(name: str) -> list[list[Any]]:
+    """A named plotly.py colour scale as explicit stops: plotly.js reads some names the other way round."""
+    return get_colorscale(name)
 
 
 def project_colour(project: str) -> str:
@@ -91,7 +97,7 @@ def codetection_figure(matrix: pd.DataFrame, groups: list[str], labels: Mapping[
         "text": text.tolist(),
         "texttemplate": "%{text}",
         "customdata": np.dstack([both, n_row]).tolist(),
-        "colorscale": "Blues",
+        "colorscale": colour_scale("Blues"),  # light = few, dark = many
         "zmin": 0,
         "zmax": 100,
         "colorbar": {"title": {"text": "% of row"}, "ticksuffix": "%"},

@@ -11,7 +11,7 @@ import pandas as pd
 from dashboard_app import reference
 from dashboard_app.analysis.followup import NO_FOLLOWUP
 from dashboard_app.figures.common import Figure, themed_layout
-from dashboard_app.figures.comparison import nullable, project_colour, year_axis
+from dashboard_app.figures.comparison import colour_scale, nullable, project_colour, year_axis
 
 RANK_NAMES = {1: "1st different project", 2: "2nd different project", 3: "3rd different project"}
 RANK_COLOURS = {1: "#1f77b4", 2: "#ff7f0e", 3: "#2ca02c"}
@@ -91,7 +91,7 @@ def first_followup_heatmap(matrix: pd.DataFrame, theme: object) -> Figure:
         "text": text.tolist(),
         "texttemplate": "%{text}",
         "customdata": median_text.tolist(),
-        "colorscale": "Viridis",
+        "colorscale": colour_scale("Viridis"),
         "colorbar": {"title": {"text": "NEOs"}},
         "hovertemplate": "Discovered by <b>%{y}</b>, first followed up by <b>%{x}</b>"
         "<br>%{z:,} NEOs, median delay %{customdata} d<extra></extra>",

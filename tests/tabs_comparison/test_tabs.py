@@ -237,7 +237,7 @@ def test_an_empty_selection_says_why_instead_of_drawing_axes(serving):
         out, note = update(values, "light")
         out = as_figure(out)
         if isinstance(out, go.Figure):
-            texts = [a.text for a in out.layout.annotations]
+            texts = [a.text.replace("<br>", " ") for a in out.layout.annotations]
             assert texts and "No NEOs were discovered in 2020–2021" in texts[0]
             assert out.layout.xaxis.visible is False
         else:
@@ -247,15 +247,15 @@ def test_an_empty_selection_says_why_instead_of_drawing_axes(serving):
 def test_followup_charts_too_thin_for_boxes_or_yearly_medians_say_so(serving):
     boxes = as_figure(followup.UPDATES["boxes"]({"years": [2019, 2021]}, "light")[0])
     annual = as_figure(followup.UPDATES["annual"]({"years": [2019, 2021]}, "light")[0])
-    assert "at least 10 response times" in boxes.layout.annotations[0].text
-    assert "at least 5 followed-up NEOs" in annual.layout.annotations[0].text
+    assert "at least 10 response times" in boxes.layout.annotations[0].text.replace("<br>", " ")
+    assert "at least 5 followed-up NEOs" in annual.layout.annotations[0].text.replace("<br>", " ")
 
 
 def test_without_a_snapshot_every_chart_says_so(serving_nothing):
     for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
         out, note = update({}, "dark")
         out = as_figure(out)
-        text = out.layout.annotations[0].text if isinstance(out, go.Figure) else note
+        text = out.layout.annotations[0].text.replace("<br>", " ") if isinstance(out, go.Figure) else note
         assert "No data snapshot" in text
     assert comparison.layout() is not None and followup.layout() is not None
 
