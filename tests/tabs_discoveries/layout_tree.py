@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+
+def walk(component: Any) -> Iterator[Any]:
+    """Every component in the tree under ``component`` (itself first), depth first."""
+    yield component
+    children = getattr(component, "children", None)
+    if children is None:
+        return
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        yield from walk(child)
 
 
 def find(component: Any, component_id: Any) -> Any:
     """The component with ``component_id`` in the tree under ``component`` (None when absent)."""
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    if children is None:
-        return None
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        found = find(child, component_id)
-        if found is not None:
-            return found
-    return None
+    return next((c for c in walk(component) if getattr(c, "id", None) == component_id), None)
 
 
 def control_values(layout: Any, view: Any) -> dict[str, Any]:

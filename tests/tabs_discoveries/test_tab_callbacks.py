@@ -199,3 +199,21 @@ def test_group_control_is_disabled_in_split_mode_and_top_n_only_for_stations():
     options, top_disabled = discoveries.update_control_states("all", "station")
     assert not any(o["disabled"] for o in options) and not top_disabled
     assert sizes.update_top_disabled("project") is True
+
+
+@pytest.mark.parametrize(("tab", "charts"), [(discoveries, ("main", "sizes")), (sizes, ("main",))])
+def test_every_chart_has_png_export_a_csv_button_a_download_and_a_loading_state(tab, charts):
+    from dash import dcc
+
+    from tests.tabs_discoveries.layout_tree import find, walk
+
+    page = tab.layout()
+    for index in charts:
+        graph = find(page, tab.VIEW.graph_id(index))
+        assert isinstance(graph, dcc.Graph)
+        assert graph.config["toImageButtonOptions"]["format"] == "png"
+        assert graph.config["toImageButtonOptions"]["filename"]
+        assert find(page, tab.VIEW.csv_button_id(index)) is not None
+        assert isinstance(find(page, tab.VIEW.download_id(index)), dcc.Download)
+        loading = [c for c in walk(page) if isinstance(c, dcc.Loading) and c.children is graph]
+        assert len(loading) == 1
