@@ -11,6 +11,41 @@
     return value === "light" || value === "dark";
   }
 
+  /* A rate-limited chart update (HTTP 429) would otherwise fail silently: show the server's message. */
+  var NOTICE_ID = "shell-rate-limit-notice";
+
+  function showNotice(text) {
+    var notice = document.getElementById(NOTICE_ID);
+    if (!notice) {
+      notice = document.createElement("div");
+      notice.id = NOTICE_ID;
+      notice.setAttribute("role", "alert");
+      notice.className = "alert alert-warning shadow position-fixed bottom-0 end-0 m-3 shell-rate-limit";
+      document.body.appendChild(notice);
+    }
+    notice.textContent = text;
+    window.clearTimeout(notice.hideTimer);
+    notice.hideTimer = window.setTimeout(function () {
+      notice.remove();
+    }, 60000);
+  }
+
+  if (window.fetch) {
+    var originalFetch = window.fetch;
+    window.fetch = function (input, init) {
+      return originalFetch.call(this, input, init).then(function (response) {
+        var url = typeof input === "string" ? input : (input && input.url) || "";
+        if (response.status === 429 && url.indexOf("_dash-update-component") !== -1) {
+          response.clone().json().then(
+            function (body) { showNotice(body.message || "Too many chart updates: wait a minute."); },
+            function () { showNotice("Too many chart updates: wait a minute, then try again."); }
+          );
+        }
+        return response;
+      });
+    };
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.neo_shell = {
     /* The theme store's value: the stored choice, else the browser's preference; a click flips it. */

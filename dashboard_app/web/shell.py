@@ -1,8 +1,8 @@
 """The page shell around every tab: title, data time and source, banners, tab bar, theme toggle, footer.
 
 The shell is rendered on each page load (``app.layout`` is a function) and its
-status line and banners are refreshed on every tab change and once a minute, so
-a hot-swapped snapshot shows without a reload. The theme toggle and the per-tab
+status line and banners are refreshed once a minute, so a hot-swapped snapshot
+shows without a reload. The theme toggle and the per-tab
 query strings run in the browser (``assets/shell.js``, loaded from ``'self'``).
 """
 
@@ -152,14 +152,9 @@ def page_shell() -> html.Div:
     )
 
 
-@dash.callback(
-    Output(ID_STATUS, "children"),
-    Input(ID_URL, "pathname"),
-    Input(ID_INTERVAL, "n_intervals"),
-    prevent_initial_call=True,
-)
-def refresh_status(_pathname: str | None, _n: int | None) -> list[Any]:
-    """Re-render the data line and banners (after a tab change or once a minute)."""
+@dash.callback(Output(ID_STATUS, "children"), Input(ID_INTERVAL, "n_intervals"), prevent_initial_call=True)
+def refresh_status(_n: int | None) -> list[Any]:
+    """Re-render the data line and banners once a minute (the page load renders them with the layout)."""
     return status_children()
 
 

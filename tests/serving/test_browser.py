@@ -88,3 +88,18 @@ def test_the_about_tab_and_page_shell_have_no_accessibility_violations(server, w
     results = Axe().run(watched.page)
     violations = [(v["id"], v["impact"], len(v["nodes"])) for v in results.response["violations"]]
     assert violations == [], results.generate_report()
+
+
+def test_a_rate_limited_chart_update_shows_the_servers_message(snapshot_dir, start_server, watched_page):
+    server = start_server(snapshot_dir, RATE_LIMIT="1 per minute")
+    watched = watched_page()
+    page = watched.page
+    page.goto(f"{server.url}/about")  # the page router's callback uses the one allowed request
+    expect(page.locator("#about-definition-list")).to_be_visible()
+    assert watched.problems() == []
+    page.locator("#shell-tabs a", has_text=min(tab_modules(), key=lambda m: m.ORDER).NAME).click()
+    notice = page.locator("#shell-rate-limit-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("more chart updates than the site allows")
+    assert all("429" in problem for problem in watched.problems())
+    watched.screenshot("serving-rate-limited")

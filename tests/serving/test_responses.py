@@ -8,7 +8,7 @@ import re
 import pytest
 
 from dashboard_app.web.callback_guard import CALLBACK_PATH
-from dashboard_app.web.shell import ID_INTERVAL, ID_STATUS, ID_URL
+from dashboard_app.web.shell import ID_INTERVAL, ID_STATUS
 
 EXPECTED_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -18,15 +18,12 @@ EXPECTED_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-# A well-formed Dash callback request: the shell's status refresh after a tab change.
+# A well-formed Dash callback request: the shell's once-a-minute status refresh.
 STATUS_CALLBACK = {
     "output": f"{ID_STATUS}.children",
     "outputs": {"id": ID_STATUS, "property": "children"},
-    "inputs": [
-        {"id": ID_URL, "property": "pathname", "value": "/about"},
-        {"id": ID_INTERVAL, "property": "n_intervals", "value": 1},
-    ],
-    "changedPropIds": [f"{ID_URL}.pathname"],
+    "inputs": [{"id": ID_INTERVAL, "property": "n_intervals", "value": 1}],
+    "changedPropIds": [f"{ID_INTERVAL}.n_intervals"],
     "state": [],
 }
 
