@@ -2,8 +2,8 @@
 
 The shell is rendered on each page load (``app.layout`` is a function) and its
 status line and banners are refreshed once a minute, so a hot-swapped snapshot
-shows without a reload. The theme toggle and the per-tab
-query strings run in the browser (``assets/shell.js``, loaded from ``'self'``).
+shows without a reload. The theme toggle, the per-tab query strings and the notice
+for a rate-limited update run in the browser (``assets/shell.js``, loaded from ``'self'``).
 """
 
 from __future__ import annotations
