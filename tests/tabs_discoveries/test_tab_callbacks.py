@@ -185,11 +185,11 @@ def test_tampered_callback_values_draw_the_default_chart_without_an_error():
 
 
 def test_an_empty_selection_shows_a_sentence_not_empty_axes():
-    fig, _ = discoveries.update_main({**D_DEFAULTS, "size": "5", "years": [2000, 2001]}, "light")
+    fig = figure(discoveries.update_main({**D_DEFAULTS, "size": "5", "years": [2000, 2001]}, "light")[0])
     assert fig.data == ()
     assert fig.layout.xaxis.visible is False
     assert "No NEOs were discovered in 2000–2001" in fig.layout.annotations[0].text
-    fig, _ = sizes.update_main({**S_DEFAULTS, "years": [2002, 2002]}, "light")
+    fig = figure(sizes.update_main({**S_DEFAULTS, "years": [2002, 2002]}, "light")[0])
     assert fig.data == () and "No NEOs with a known H" in fig.layout.annotations[0].text
 
 
