@@ -272,7 +272,8 @@ def draw_summary(v: dict[str, Any], snap: Snapshot, _theme: Any):
     """The summary table rows."""
     if _sightings(v, snap).n_eligible == 0:
         return [], _empty_sentence(v)
-    return _summary(v, snap).to_dict("records"), f"NEOs {_filters_text(v)}."
+    rows = [{"measure": m, "value": f"{x:,}" if isinstance(x, int) else x} for m, x in _summary(v, snap).to_numpy()]
+    return rows, f"NEOs {_filters_text(v)}."
 
 
 def draw_reach(v: dict[str, Any], snap: Snapshot, theme: Any):
@@ -321,8 +322,8 @@ def draw_stations(v: dict[str, Any], snap: Snapshot, theme: Any):
     groups = venn_groups(v, snap)
     labels = _labels(v, snap)
     within = ", ".join(labels.get(g, g) for g in groups)
-    metric = analysis.METRIC_LABELS[v["metric"]].lower()
-    note = f"The {analysis.DETAIL_TOP_STATIONS} busiest stations of {within} by {metric}; hover for all measures."
+    metric = {"neos": "NEOs seen"}.get(v["metric"], v["metric"])
+    note = f"Up to {analysis.DETAIL_TOP_STATIONS} stations of {within}, most {metric} first; hover for all measures."
     return figures.station_detail_figure(frame, v["metric"], theme), note
 
 
