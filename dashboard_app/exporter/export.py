@@ -39,10 +39,7 @@ COLUMNS: dict[str, dict[str, pa.DataType]] = {
     "tracklets": {
         "neo_key": _I, "id": _I, "t_us": _I, "ra": _F, "dec": _F, "mag": _F, "band": _T, "disc_ra": _F,
     },
-    "apparitions": {
-        "neo_key": _I, "stn": _T, "first_us": _I, "first_post_us": _I,
-        **{name: _I for name in queries.apparition_count_columns()},
-    },
+    "apparitions": {"neo_key": _I, "stn": _T, "trkid": _T, "id": _I, "dt_us": _I},
     "stations": {"stn": _T, "name": _T, "longitude": _F, "rhocosphi": _F, "rhosinphi": _F},
     "newest": {"newest_us": _I},
 }  # fmt: skip

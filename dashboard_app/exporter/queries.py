@@ -29,7 +29,6 @@ from psycopg import sql
 
 from dashboard_app.definitions import (
     APPARITION_HALF_WINDOW_DAYS,
-    APPARITION_WINDOWS_DAYS,
     DISCOVERY_FLAG,
     NEO_Q_MAX_AU,
     TRACKLET_HALF_WINDOW_HOURS,
@@ -113,7 +112,6 @@ discovery AS (
 )
 
 _USEC = "(extract(epoch FROM {t}) * 1000000)::bigint"
-_US_PER_DAY = 86_400_000_000
 
 NEOS = """
 SELECT n.neo_key, n.provid, n.packed_provid, n.permid, n.q, n.e, n.i, n.h,
@@ -125,13 +123,16 @@ LEFT JOIN discovery AS a USING (neo_key)
 
 MISSING_COUNTS = (
     """
-, missing AS (
+, missing AS MATERIALIZED (
     SELECT n.neo_key, n.permid FROM neo AS n
     WHERE NOT EXISTS (SELECT FROM discovery AS a WHERE a.neo_key = n.neo_key)
+),
+missing_designation AS MATERIALIZED (
+    SELECT neo_key, d.des FROM missing JOIN designation AS d USING (neo_key)
 )
 SELECT neo_key, count(*) AS n_obs
 FROM ("""
-    + _probes("neo_key", "missing AS n JOIN designation AS d USING (neo_key)", "missing AS n", "o.id")
+    + _probes("neo_key", "missing_designation AS d", "missing AS n", "o.id")
     + """) AS found
 GROUP BY neo_key
 """
@@ -158,9 +159,8 @@ WHERE a.trkid IS NULL
 
 APPARITION_OBSERVATIONS = (
     """
-, observation AS (
-    SELECT neo_key, stn, trkid, id, {dt_us} AS dt_us
-    FROM ("""
+SELECT neo_key, stn, trkid, id, {dt_us} AS dt_us
+FROM ("""
     + _probes(
         "neo_key, a.obstime AS disc_obstime",
         "discovery AS a JOIN designation AS d USING (neo_key)",
@@ -169,63 +169,14 @@ APPARITION_OBSERVATIONS = (
         " AND o.obstime BETWEEN a.obstime - {app_half} AND a.obstime + {app_half}",
     )
     + """) AS o
-),
-per_tracklet AS (
-    SELECT neo_key, stn,
-           min(dt_us) AS first_us,
-           min(dt_us) FILTER (WHERE dt_us >= 0) AS first_post_us,
-           min(abs(dt_us)) AS nearest_us,
-           {tracklet_counts}
-    FROM observation
-    GROUP BY neo_key, stn, trkid, CASE WHEN trkid IS NULL THEN id END
-)
-SELECT neo_key, stn, min(first_us) AS first_us, min(first_post_us) AS first_post_us,
-       {station_counts}
-FROM per_tracklet
-GROUP BY neo_key, stn
 """
 )
-"""Per NEO × station within ±200 days of discovery: first Δt, first Δt ≥ 0 (µs) and the window counts.
+"""Every non-deprecated observation of each NEO within ±200 days of its discovery: station, trkid, Δt (µs).
 
-An observation without ``trkid`` is a tracklet of its own. A tracklet counts in a
-post-discovery window when one of its observations has 0 ≤ Δt ≤ W, in an
-either-side window when one has |Δt| ≤ W.
+Streamed to the exporter, which counts tracklets and observations per window in
+NumPy (``tables.apparitions_table``): PostgreSQL's FILTER aggregates over millions
+of rows cost more than sending the rows.
 """
-
-
-def apparition_count_columns() -> list[str]:
-    """Output count columns of :data:`APPARITION_OBSERVATIONS`, in the snapshot schema's order."""
-    return [
-        f"n_{kind}_{side}_{w}" for w in APPARITION_WINDOWS_DAYS for side in ("post", "any") for kind in ("trk", "obs")
-    ]
-
-
-def _window_counts() -> dict[str, sql.Composable]:
-    per_tracklet, per_station = [], []
-    for w in APPARITION_WINDOWS_DAYS:
-        w_us = sql.Literal(w * _US_PER_DAY)
-        per_tracklet += [
-            sql.SQL("count(*) FILTER (WHERE dt_us >= 0 AND dt_us <= {w}) AS {n}").format(
-                w=w_us, n=sql.Identifier(f"n_obs_post_{w}")
-            ),
-            sql.SQL("count(*) FILTER (WHERE abs(dt_us) <= {w}) AS {n}").format(
-                w=w_us, n=sql.Identifier(f"n_obs_any_{w}")
-            ),
-        ]
-        per_station += [
-            sql.SQL("count(*) FILTER (WHERE first_post_us <= {w}) AS {n}").format(
-                w=w_us, n=sql.Identifier(f"n_trk_post_{w}")
-            ),
-            sql.SQL("sum({n})::bigint AS {n}").format(n=sql.Identifier(f"n_obs_post_{w}")),
-            sql.SQL("count(*) FILTER (WHERE nearest_us <= {w}) AS {n}").format(
-                w=w_us, n=sql.Identifier(f"n_trk_any_{w}")
-            ),
-            sql.SQL("sum({n})::bigint AS {n}").format(n=sql.Identifier(f"n_obs_any_{w}")),
-        ]
-    return {
-        "tracklet_counts": sql.SQL(",\n           ").join(per_tracklet),
-        "station_counts": sql.SQL(",\n       ").join(per_station),
-    }
 
 
 STATIONS = """
@@ -257,7 +208,6 @@ def _params() -> dict[str, sql.Composable]:
         "obs_us": sql.SQL(_USEC.format(t="o.obstime")),
         "dt_us": sql.SQL(_USEC.format(t="obstime - disc_obstime")),
         "newest_us": sql.SQL(_USEC.format(t="max(obstime)")),
-        **_window_counts(),
     }
 
 

@@ -3,7 +3,10 @@
 ``neo-explorer export --print-setup-sql`` prints :func:`setup_script`. The
 exporter's queries (``queries.py``) are written so that PostgreSQL answers them
 with these indexes: per-designation probes on ``obs_sbn`` bounded in time,
-small partial indexes of the ``disc='*'`` rows, a ``trkid`` probe for the
+small partial indexes of the ``disc='*'`` rows (the probe indexes INCLUDE the
+columns the export reads, so PostgreSQL answers from the index without visiting
+the table's pages; on a 530-million-row table that is the difference between
+sequential index reads and millions of random heap reads), a ``trkid`` probe for the
 discovery tracklets and a backward step on ``obstime`` for the data time.
 ``CREATE INDEX CONCURRENTLY`` does not block replication or readers; it cannot
 run inside a transaction block, so run the statements one by one (``psql -f``
@@ -16,12 +19,18 @@ from dashboard_app.definitions import DISCOVERY_FLAG
 
 INDEX_PREFIX = "neo_export"
 
+_PROBED = "id, stn, trkid, deprecated, disc"
+"""Columns the per-designation probes read besides the key: INCLUDEd, so the probes are index-only scans."""
+
+_DISCOVERY = "obstime, id, stn, trkid, ra, dec, mag, band, deprecated"
+"""Columns of the discovery observation: INCLUDEd in the small partial indexes of the ``disc='*'`` rows."""
+
 _INDEXES: tuple[tuple[str, str, str, str], ...] = (
-    # (name suffix, table, columns, WHERE predicate or "")
-    ("obs_permid_obstime", "obs_sbn", "permid, obstime", ""),
-    ("obs_provid_obstime", "obs_sbn", "provid, obstime", ""),
-    ("obs_disc_permid", "obs_sbn", "permid", f"disc = '{DISCOVERY_FLAG}'"),
-    ("obs_disc_provid", "obs_sbn", "provid", f"disc = '{DISCOVERY_FLAG}'"),
+    # (name suffix, table, columns [INCLUDE …], WHERE predicate or "")
+    ("obs_permid_obstime", "obs_sbn", f"permid, obstime) INCLUDE ({_PROBED}", ""),
+    ("obs_provid_obstime", "obs_sbn", f"provid, obstime) INCLUDE (permid, {_PROBED}", ""),
+    ("obs_disc_permid", "obs_sbn", f"permid) INCLUDE ({_DISCOVERY}", f"disc = '{DISCOVERY_FLAG}'"),
+    ("obs_disc_provid", "obs_sbn", f"provid) INCLUDE (permid, {_DISCOVERY}", f"disc = '{DISCOVERY_FLAG}'"),
     ("obs_trkid_obstime", "obs_sbn", "trkid, obstime", ""),
     ("obs_obstime", "obs_sbn", "obstime", ""),
     ("orbits_q", "mpc_orbits", "q", ""),

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app import circumstances
-from dashboard_app.definitions import H_UNKNOWN_AT_OR_BELOW
+from dashboard_app.definitions import APPARITION_WINDOWS_DAYS, H_UNKNOWN_AT_OR_BELOW
 from dashboard_app.reference import v_offset as reference_v_offset
 from dashboard_app.snapshot.schema import TABLES_BY_NAME
 
@@ -184,10 +184,62 @@ def missing_table(neos: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     return out[_columns("missing_discoveries")]
 
 
-def apparitions_table(rows: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
-    """``apparitions`` from the apparition stage's per NEO × station rows (µs → days; ``ids`` from :func:`neo_ids`)."""
-    out = rows.assign(neo_id=ids.reindex(rows["neo_key"]).to_numpy())
-    out["first_dt"] = out["first_us"].astype("float64") / US_PER_DAY
-    out["first_post_dt"] = pd.to_numeric(out["first_post_us"], errors="coerce").astype("float64") / US_PER_DAY
-    out = out.sort_values(["neo_id", "stn"], kind="stable").reset_index(drop=True)
+def apparitions_table(obs: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """``apparitions``: per NEO × station, first Δt, first Δt ≥ 0 and the window counts.
+
+    ``obs`` has ``neo_key, stn, trkid, id, dt_us`` (every counted observation within
+    the apparition); ``ids`` maps ``neo_key`` → ``neo_id`` (:func:`neo_ids`). An
+    observation without ``trkid`` is a tracklet of its own; a tracklet counts in a
+    window when one of its observations does (0 ≤ Δt ≤ W after discovery, |Δt| ≤ W
+    either side). Windows are compared in integer microseconds, so the bounds are exact.
+    """
+    known, neo_key = ids.index.to_numpy("int64"), obs["neo_key"].to_numpy("int64")
+    lut = np.zeros(max(known.max(initial=0), neo_key.max(initial=0)) + 1, dtype="int64")
+    lut[known] = ids.to_numpy("int64")
+    neo_id = lut[neo_key]
+    stn_code, stn_names = pd.factorize(obs["stn"], sort=True)
+    dt = obs["dt_us"].to_numpy("int64")
+    keys, gcode = np.unique(neo_id * len(stn_names) + stn_code, return_inverse=True)
+    n_groups = len(keys)
+    post = dt >= 0
+    absdt = np.abs(dt)
+    never = np.iinfo("int64").max
+    post_dt = np.where(post, dt, never)
+    by_group = np.argsort(gcode, kind="stable")
+    starts = _run_starts(gcode[by_group])
+    first = np.minimum.reduceat(dt[by_group], starts) if n_groups else dt[:0]
+    first_post = np.minimum.reduceat(post_dt[by_group], starts) if n_groups else dt[:0]
+    trk_code, _ = pd.factorize(obs["trkid"], use_na_sentinel=True)
+    trk = np.where(trk_code >= 0, trk_code, -1 - np.arange(len(obs)))  # no trkid: a tracklet of its own
+    by_trk = np.lexsort((trk, gcode))
+    pair = np.stack([gcode[by_trk], trk[by_trk]])
+    trk_starts = _run_starts(pair)
+    tg = gcode[by_trk][trk_starts]
+    trk_abs = np.minimum.reduceat(absdt[by_trk], trk_starts) if n_groups else dt[:0]
+    trk_post = np.minimum.reduceat(post_dt[by_trk], trk_starts) if n_groups else dt[:0]
+    out = pd.DataFrame(
+        {
+            "neo_id": keys // max(len(stn_names), 1),
+            "stn": np.asarray(stn_names, dtype=object)[keys % max(len(stn_names), 1)],
+            "first_dt": first / US_PER_DAY,
+            "first_post_dt": np.where(first_post == never, np.nan, first_post / US_PER_DAY),
+        }
+    )
+    for w in APPARITION_WINDOWS_DAYS:
+        limit = w * US_PER_DAY
+        out[f"n_trk_post_{w}"] = np.bincount(tg[trk_post <= limit], minlength=n_groups)
+        out[f"n_obs_post_{w}"] = np.bincount(gcode[post & (dt <= limit)], minlength=n_groups)
+        out[f"n_trk_any_{w}"] = np.bincount(tg[trk_abs <= limit], minlength=n_groups)
+        out[f"n_obs_any_{w}"] = np.bincount(gcode[absdt <= limit], minlength=n_groups)
     return out[_columns("apparitions")]
+
+
+def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Start index of each run of equal keys (1-D, or 2-D with one key per row) in sorted order."""
+    keys = np.atleast_2d(sorted_keys)
+    n = keys.shape[1]
+    if n == 0:
+        return np.zeros(0, dtype="int64")
+    change = np.ones(n, dtype=bool)
+    change[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
+    return np.flatnonzero(change)
