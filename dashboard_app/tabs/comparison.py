@@ -341,68 +341,51 @@ UPDATES = {
 # --- CSV downloads: the same frames the charts draw -----------------------------------------------
 
 
-def venn_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the Venn regions."""
-    groups = venn_groups(v, snap)
-    comment = (
-        f"Venn regions of {', '.join(groups)}; NEOs {_filters_text(v)}.\n"
-        "Columns: mask (bit i set = seen by group i in the order listed); region; neos; pct_of_eligible."
-    )
-    return _venn(v, snap), comment
+def _csv(build: Any, what: str, columns: str) -> Any:
+    """A CSV builder: the chart's own memoised frame, led by what it holds, the filters and its columns."""
+    return lambda v, snap: (build(v, snap), f"{what.format(**v)}; NEOs {_filters_text(v)}.\nColumns: {columns}")
 
 
-def summary_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the summary table."""
-    return _summary(v, snap), f"Summary, NEOs {_filters_text(v)}.\nColumns: measure; value."
-
-
-def reach_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the reach bars."""
-    comment = (
-        f"Survey reach, NEOs {_filters_text(v)}; bars show the column value = {v['metric']}.\n"
-        "Columns: group; project; neos (NEOs seen); tracklets and observations (summed over the group's "
-        "stations inside the window); value (the charted metric)."
-    )
-    return _reach(v, snap), comment
-
-
-def codetect_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the co-detection heatmap."""
-    comment = (
-        f"Pairwise co-detection, NEOs {_filters_text(v)}.\n"
-        "Columns: row_group; col_group; n_row (NEOs the row group saw); n_both (NEOs both saw); "
-        "pct_of_row (100 * n_both / n_row)."
-    )
-    return _codetect(v, snap), comment
-
-
-def annual_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the annual lines."""
-    comment = (
-        f"NEOs seen per group per discovery year, NEOs {_filters_text(v)}.\n"
-        "Columns: disc_year; group; neos (seen by the group); eligible (NEOs discovered that year in the "
-        "selection); pct_of_eligible."
-    )
-    return _annual(v, snap), comment
-
-
-def stations_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the station detail chart."""
-    comment = (
-        f"Station detail, NEOs {_filters_text(v)}.\n"
-        "Columns: stn; name; project; neos (NEOs seen); tracklets; observations; discovered (eligible NEOs "
-        "the station discovered); value (the charted metric)."
-    )
-    return _stations(v, snap), comment
-
-
+CSVS = {  # chart index: (file stem, the frame the chart draws, what it holds, its columns)
+    "venn": (
+        "comparison-venn",
+        _venn,
+        "Venn regions of the chosen groups",
+        "mask (bit i set = seen by the i-th group named in the regions); region; neos; pct_of_eligible.",
+    ),
+    "summary": ("comparison-summary", _summary, "Summary", "measure; value."),
+    "reach": (
+        "comparison-reach",
+        _reach,
+        "Survey reach, bars = {metric}",
+        "group; project; neos (NEOs seen); tracklets and observations (summed over the group's stations inside "
+        "the window); value (the charted metric).",
+    ),
+    "codetect": (
+        "comparison-codetection",
+        _codetect,
+        "Pairwise co-detection",
+        "row_group; col_group; n_row (NEOs the row group saw); n_both (NEOs both saw); pct_of_row "
+        "(100 * n_both / n_row).",
+    ),
+    "annual": (
+        "comparison-annual",
+        _annual,
+        "NEOs seen per group per discovery year",
+        "disc_year; group; neos (seen by the group); eligible (NEOs discovered that year in the selection); "
+        "pct_of_eligible.",
+    ),
+    "stations": (
+        "comparison-stations",
+        _stations,
+        "Station detail, bars = {metric}",
+        "stn; name; project; neos (NEOs seen); tracklets; observations; discovered (eligible NEOs the station "
+        "discovered); value (the charted metric).",
+    ),
+}
 DOWNLOADS = {
-    "venn": views.register_csv(VIEW, "venn", "comparison-venn", venn_csv),
-    "summary": views.register_csv(VIEW, "summary", "comparison-summary", summary_csv),
-    "reach": views.register_csv(VIEW, "reach", "comparison-reach", reach_csv),
-    "codetect": views.register_csv(VIEW, "codetect", "comparison-codetection", codetect_csv),
-    "annual": views.register_csv(VIEW, "annual", "comparison-annual", annual_csv),
-    "stations": views.register_csv(VIEW, "stations", "comparison-stations", stations_csv),
+    index: views.register_csv(VIEW, index, stem, _csv(build, what, columns))
+    for index, (stem, build, what, columns) in CSVS.items()
 }
 """Chart index → its registered CSV download callback."""
 

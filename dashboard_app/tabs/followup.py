@@ -117,6 +117,11 @@ def _n_eligible(v: dict[str, Any], snap: Snapshot) -> int:
     return len(_selected(v, snap)[0])
 
 
+def _nothing_to_draw(v: dict[str, Any], snap: Snapshot, thin: str, theme: Any) -> Any:
+    """The empty state: no NEOs in the selection, or (``thin``) too few values for this chart."""
+    return views.empty_figure(_empty_sentence(v) if _n_eligible(v, snap) == 0 else thin, theme)
+
+
 # --- charts ---------------------------------------------------------------------------------------
 
 
@@ -139,12 +144,8 @@ def draw_boxes(v: dict[str, Any], snap: Snapshot, theme: Any):
     """Box plots of response time per follow-up project."""
     frame = _boxes(v, snap)
     if frame.empty:
-        sentence = (
-            _empty_sentence(v)
-            if _n_eligible(v, snap) == 0
-            else f"No follow-up project has at least {analysis.MIN_BOX_VALUES} response times in this selection."
-        )
-        return views.empty_figure(sentence, theme), ""
+        thin = f"No follow-up project has at least {analysis.MIN_BOX_VALUES} response times in this selection."
+        return _nothing_to_draw(v, snap, thin, theme), ""
     note = (
         f"Days from discovery to each project's first observation of the NEO, projects with at least "
         f"{analysis.MIN_BOX_VALUES} NEOs, fastest median first. Whiskers reach 1.5 IQR; the axis stops at "
@@ -166,12 +167,8 @@ def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any):
     """Median days to first follow-up per discovery year with the interquartile band."""
     frame = _annual(v, snap)
     if frame.empty:
-        sentence = (
-            _empty_sentence(v)
-            if _n_eligible(v, snap) == 0
-            else f"No discovery year in the selection has at least {analysis.MIN_YEAR_NEOS} followed-up NEOs."
-        )
-        return views.empty_figure(sentence, theme), ""
+        thin = f"No discovery year in the selection has at least {analysis.MIN_YEAR_NEOS} followed-up NEOs."
+        return _nothing_to_draw(v, snap, thin, theme), ""
     note = f"Years with at least {analysis.MIN_YEAR_NEOS} followed-up NEOs; the band is the interquartile range."
     return figures.annual_median_figure(frame, theme), note
 
@@ -188,49 +185,41 @@ UPDATES = {
 # --- CSV downloads: the same frames the charts draw -----------------------------------------------
 
 
-def curves_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the response curves."""
-    comment = (
-        f"Follow-up response curves, {_filters_text(v)}, up to {v['days']} days.\n"
-        "Columns: rank (1st, 2nd, 3rd different project); days (after discovery); neos (followed up by at "
-        "least `rank` other projects within `days`); pct_of_eligible (of all eligible NEOs)."
-    )
-    return _curves(v, snap), comment
+def _csv(build: Any, what: str, columns: str) -> Any:
+    """A CSV builder: the chart's own memoised frame, led by what it holds, the filters and its columns."""
+    return lambda v, snap: (build(v, snap), f"{what.format(**v)}; {_filters_text(v)}.\nColumns: {columns}")
 
 
-def boxes_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the box plots."""
-    comment = (
-        f"Response time per follow-up project, {_filters_text(v)}.\n"
-        "Columns: project; n (NEOs it observed after another project's discovery); minimum; lower_fence "
-        "(lowest delay within 1.5 IQR); q1; median; q3; upper_fence; maximum (days)."
-    )
-    return _boxes(v, snap), comment
-
-
-def matrix_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the heatmap."""
-    comment = (
-        f"Discovering project x first follow-up project, {_filters_text(v)}.\n"
-        f"Columns: disc_project; followup_project ('{analysis.NO_FOLLOWUP}' = none); neos; median_delay (days)."
-    )
-    return _matrix(v, snap), comment
-
-
-def annual_csv(v: dict[str, Any], snap: Snapshot):
-    """CSV of the yearly medians."""
-    comment = (
-        f"Days to first follow-up per discovery year, {_filters_text(v)}; years with at least "
-        f"{analysis.MIN_YEAR_NEOS} followed-up NEOs.\n"
-        "Columns: disc_year; eligible; followed (followed up by another project); q1; median; q3 (days)."
-    )
-    return _annual(v, snap), comment
-
-
+CSVS = {  # chart index: (file stem, the frame the chart draws, what it holds, its columns)
+    "curves": (
+        "followup-curves",
+        _curves,
+        "Follow-up response curves up to {days} days",
+        "rank (1st, 2nd, 3rd different project); days (after discovery); neos (followed up by at least `rank` "
+        "other projects within `days`); pct_of_eligible (of all eligible NEOs).",
+    ),
+    "boxes": (
+        "followup-project-response",
+        _boxes,
+        f"Response time per follow-up project (at least {analysis.MIN_BOX_VALUES} NEOs)",
+        "project; n (NEOs it observed after another project's discovery); minimum; lower_fence (lowest delay "
+        "within 1.5 IQR); q1; median; q3; upper_fence; maximum (days).",
+    ),
+    "matrix": (
+        "followup-first-project",
+        _matrix,
+        "Discovering project x first follow-up project",
+        f"disc_project; followup_project ('{analysis.NO_FOLLOWUP}' = none); neos; median_delay (days).",
+    ),
+    "annual": (
+        "followup-annual-median",
+        _annual,
+        f"Days to first follow-up per discovery year (years with at least {analysis.MIN_YEAR_NEOS} followed-up NEOs)",
+        "disc_year; eligible; followed (followed up by another project); q1; median; q3 (days).",
+    ),
+}
 DOWNLOADS = {
-    "curves": views.register_csv(VIEW, "curves", "followup-curves", curves_csv),
-    "boxes": views.register_csv(VIEW, "boxes", "followup-project-response", boxes_csv),
-    "matrix": views.register_csv(VIEW, "matrix", "followup-first-project", matrix_csv),
-    "annual": views.register_csv(VIEW, "annual", "followup-annual-median", annual_csv),
+    index: views.register_csv(VIEW, index, stem, _csv(build, what, columns))
+    for index, (stem, build, what, columns) in CSVS.items()
 }
 """Chart index → its registered CSV download callback."""
