@@ -227,22 +227,19 @@ def _tail(path: Path, n: int = 30) -> str:
 
 
 def _copy_frame(cur, table: str, frame) -> None:
-    """COPY a DataFrame into ``table`` (columns by name) in CSV format."""
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, header=False, na_rep="", date_format="%Y-%m-%d %H:%M:%S.%f")
+    """COPY a DataFrame into ``table`` (columns by name) as CSV written by pyarrow (NaN/None → NULL)."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    data = pa.Table.from_pandas(frame, preserve_index=False)
+    buf = io.BytesIO()
+    pacsv.write_csv(data, buf, write_options=pacsv.WriteOptions(include_header=False))
     cols = ", ".join(frame.columns)
     with cur.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '')") as copy:
-        buf.seek(0)
-        while chunk := buf.read(1 << 20):
-            copy.write(chunk)
-
-
-def _bools_as_text(frame):
-    out = frame.copy()
-    for name in out.columns:
-        if out[name].dtype == bool:
-            out[name] = out[name].map({True: "t", False: "f"})
-    return out
+        view = buf.getbuffer()
+        for start in range(0, len(view), 1 << 22):
+            copy.write(view[start : start + (1 << 22)])
+        del view
 
 
 def load_sky(server: PostgresServer, dbname: str, sky, *, setup_sql: bool = True) -> dict[str, float]:
@@ -256,8 +253,7 @@ def load_sky(server: PostgresServer, dbname: str, sky, *, setup_sql: bool = True
             cur.execute(stmt)
         t0 = time.perf_counter()
         for table in SOURCE_TABLES:
-            frame = sky.source[table.name][list(table.column_names)]
-            _copy_frame(cur, table.name, _bools_as_text(frame))
+            _copy_frame(cur, table.name, sky.source[table.name][list(table.column_names)])
         con.commit()
         timings["copy_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
