@@ -18,8 +18,8 @@ import requests
 
 from bench.results_file import write_section
 from dashboard_app import __version__
-from tests.container.conftest import free_port
 from tests.container.engine import REPO, Engine, find_engine
+from tests.harness.server import find_free_port
 
 TAG = "localhost/neo-explorer:bench"
 MB = 1_000_000
@@ -41,7 +41,7 @@ def timed_build(engine: Engine, *, cold: bool) -> float:
 
 def run_until_healthy(engine: Engine, name: str, run_args: list[str]) -> tuple[float, str]:
     """Start a container; return (seconds from `run` to healthy, its base URL)."""
-    port = free_port()
+    port = find_free_port()
     started = time.monotonic()
     engine.run_detached(name, ["-p", f"127.0.0.1:{port}:8050", "--read-only", "--tmpfs", "/tmp", *run_args], TAG)
     engine.wait_healthy(name, timeout=600)

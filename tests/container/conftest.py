@@ -7,7 +7,6 @@ Without an engine the tests are skipped with the reason, and the run ends with a
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 
 import pytest
@@ -40,12 +39,6 @@ def image(engine: Engine, git_commit: str) -> str:
     """The project's image, built once per session from the working tree (layers cached between runs)."""
     engine.build(IMAGE, build_args={"VERSION": __version__, "GIT_COMMIT": git_commit})
     return IMAGE
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

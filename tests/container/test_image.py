@@ -16,8 +16,8 @@ import requests
 
 from dashboard_app import __version__
 from dashboard_app.snapshot.publish import current_snapshot_path
-from tests.container.conftest import free_port
-from tests.container.engine import Engine
+from tests.container.engine import REPO, Engine
+from tests.harness.server import find_free_port
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
@@ -54,7 +54,7 @@ def served_snapshot_id(base_url: str) -> str | None:
 
 
 def start(engine: Engine, image: str, name: str, *run_args: str) -> str:
-    port = free_port()
+    port = find_free_port()
     engine.run_detached(name, ["-p", f"127.0.0.1:{port}:8050", *run_args], image)
     return f"http://127.0.0.1:{port}"
 
@@ -76,6 +76,22 @@ def test_image_declares_port_healthcheck_non_root_user_and_build_labels(
     assert labels["org.opencontainers.image.revision"] == git_commit
     assert labels["org.opencontainers.image.version"] == __version__
     assert labels["org.opencontainers.image.source"]
+
+
+def test_without_the_build_argument_the_commit_is_read_from_the_checkout(engine: Engine, image: str) -> None:
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+
+    tag = f"{image}-commit-from-git"
+    before = git("rev-parse", "HEAD").stdout.strip()
+    engine.build(tag)  # no GIT_COMMIT build argument; every layer but the last few comes from the cache
+    try:
+        built = engine.run(["--entrypoint", "cat"], tag, ["/app/GIT_COMMIT"]).stdout.strip()
+    finally:
+        engine.command("rmi", tag, check=False)
+    # HEAD itself, or (in a working tree others commit to meanwhile) a commit made during the build
+    assert git("merge-base", "--is-ancestor", before, built).returncode == 0, (before, built)
+    assert git("merge-base", "--is-ancestor", built, "HEAD").returncode == 0, built
 
 
 def test_image_holds_no_tests_git_or_compiler(engine: Engine, image: str) -> None:
