@@ -56,17 +56,36 @@ class ViewCallbacks:
     reset: Callable[..., list[Any]]
 
 
+# Replaces the query string in place (history.replaceState): no history entry per control change and
+# no navigation event, so the page router does not re-render the tab. Inline, so the CSP hashes it.
+REPLACE_QUERY_JS = """
+function (search) {
+    if (typeof search !== "string") { return; }
+    var loc = window.location;
+    if (loc.search !== search) {
+        window.history.replaceState(window.history.state, "", loc.pathname + search + loc.hash);
+    }
+}
+"""
+
+
 def register_view_callbacks(view: View) -> ViewCallbacks:
-    """Register the URL-sync and Reset callbacks of ``view``; returns them for tests."""
+    """Register the URL-sync and Reset callbacks of ``view``; returns them for tests.
+
+    URL sync: the server turns the controls into the canonical query string (non-default values
+    only) in the tab's store; a clientside callback replaces the browser's query with it.
+    """
 
     @dash.callback(
-        Output(view.url_id, "search"),
+        Output(view.url_id, "data"),
         inputs={"values": control_inputs(view)},
         prevent_initial_call=True,
     )
     def sync_url(values: dict[str, Any]) -> str:
-        """Write the non-default control values into the URL query string."""
+        """The query string (``?a=1`` or ``""``) of the non-default control values."""
         return view.query_string(values, request_snapshot())
+
+    dash.clientside_callback(REPLACE_QUERY_JS, Input(view.url_id, "data"), prevent_initial_call=True)
 
     @dash.callback(
         [Output(view.control_id(name), "value") for name in view.names],

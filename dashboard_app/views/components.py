@@ -123,7 +123,7 @@ def controls_bar(view: View, controls: Sequence[Any]) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                dcc.Location(id=view.url_id, refresh=False),
+                dcc.Store(id=view.url_id),  # the view's query string; the browser's URL follows it
                 dbc.Row(cols, className="g-3"),
                 html.Div(reset, className="d-flex justify-content-end"),
             ]

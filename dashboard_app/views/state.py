@@ -84,7 +84,7 @@ class View:
 
     @property
     def url_id(self) -> dict[str, str]:
-        """Id of the tab's ``dcc.Location`` that carries the state in the query string."""
+        """Id of the tab's ``dcc.Store`` holding the view's query string (the URL is replaced to match)."""
         return {"type": "view-url", "tab": self.tab}
 
     @property

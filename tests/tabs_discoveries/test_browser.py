@@ -90,6 +90,7 @@ def accessible_at_both_widths(watched, view, theme: str) -> None:
     violations = serious_axe_violations(page)
     assert not violations, f"{theme}:\n" + "\n".join(violations)
     page.set_viewport_size(PHONE)
+    page.wait_for_load_state("networkidle")  # a reload would abort requests still in flight
     page.reload()
     expect(chart(page, view.tab).locator(".xtick").first).to_be_visible()
     watched.screenshot(f"{view.tab}-360")
@@ -187,6 +188,15 @@ def test_a_shared_link_reopens_its_view_and_junk_falls_back_to_defaults(server, 
     expect(page.get_by_label("Cumulative")).to_be_checked()
     expect(page.get_by_label("Survey project")).to_be_checked()  # junk group → default
     expect(chart(page, "discoveries").locator(".legendtext", has_text="Unknown H")).to_have_count(1)
+    page.wait_for_load_state("networkidle")  # a navigation would abort requests still in flight
+    entries = page.evaluate("history.length")
+    page.get_by_label("Per year").check()
+    expect(page).to_have_url(re.compile(r"/discoveries\?size=split$"))  # replaced in place, junk dropped
+    assert page.evaluate("history.length") == entries  # Back leaves the tab instead of undoing one click
+    page.reload()
+    expect(page.get_by_label("Per year")).to_be_checked()
+    expect(page.locator("#discoveries-size")).to_have_value("split")
+    page.wait_for_load_state("networkidle")
     page.goto(f"{server.url}/sizes?mode=differential&hrange=17.25-22.25&scale=linear&years=oops")
     expect(page.get_by_label("Per bin")).to_be_checked()
     expect(page.get_by_label("Linear")).to_be_checked()
