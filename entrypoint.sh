@@ -37,8 +37,14 @@ if not settings.demo_if_empty:
     sys.exit(0)
 print(f"entrypoint: no snapshot in {data_dir}: building the synthetic demo snapshot", file=sys.stderr)
 from dashboard_app.cli import main
+from dashboard_app.sky.demo import EXIT_LOCKED
 
-sys.exit(main(["demo", str(data_dir)]))
+status = main(["demo", str(data_dir)])
+if status == EXIT_LOCKED:  # another replica is publishing into the same volume: serve what it publishes
+    print(f"entrypoint: another process is publishing into {data_dir}: starting with what it publishes",
+          file=sys.stderr)
+    status = 0
+sys.exit(status)
 '
 }
 

@@ -3,7 +3,9 @@ new snapshots picked up without a restart, a bad setting, and a graceful stop on
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import pytest
 import requests
 
 from dashboard_app import __version__
-from dashboard_app.snapshot.publish import current_snapshot_path
+from dashboard_app.snapshot.publish import LOCK_FILE, current_snapshot_path
 from tests.container.engine import REPO, Engine
 from tests.harness.server import find_free_port
 
@@ -228,4 +230,32 @@ def test_sigterm_stops_gunicorn_gracefully_within_the_timeout(
         logs = engine.logs(name)
         assert "Handling signal: term" in logs and "Shutting down: Master" in logs, logs[-2000:]
     finally:
+        engine.remove(name)
+
+
+def test_a_replica_that_finds_another_publishing_the_demo_starts_and_serves_what_that_one_publishes(
+    engine: Engine, image: str, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    data_dir.chmod(0o777)
+    lock = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    os.fchmod(lock, 0o666)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # as a second replica publishing its demo into the shared volume would
+    name = "neo-test-locked"
+    url = start(engine, image, name, "-e", "SNAPSHOT_POLL_SECONDS=1", "-v", f"{data_dir}:/data")
+    try:
+        deadline = time.monotonic() + 240
+        while "another process is publishing" not in engine.logs(name) and time.monotonic() < deadline:
+            assert engine.inspect(name, "{{.State.Running}}") == "true", engine.logs(name)
+            time.sleep(1)
+        assert "another process is publishing into /data" in engine.logs(name)
+        os.close(lock)
+        lock = -1
+        published = publish_demo(data_dir, seed=3)
+        engine.wait_healthy(name, timeout=120)
+        assert served_snapshot_id(url) == published
+    finally:
+        if lock >= 0:
+            os.close(lock)
         engine.remove(name)
