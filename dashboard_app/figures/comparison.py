@@ -6,6 +6,7 @@ Plain-dict figures (see :mod:`dashboard_app.figures.common`): no plotly validati
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from dashboard_app.analysis.comparison import METRIC_LABELS
 from dashboard_app.figures.common import Figure, themed_layout
 
 
+@cache
 def colour_scale(name: str) -> list[list[Any]]:
     """A named plotly.py colour scale as explicit stops: plotly.js reads some names the other way round."""
     return get_colorscale(name)
@@ -121,22 +123,29 @@ def annual_figure(annual: pd.DataFrame, mode: str, labels: Mapping[str, str], th
     Projects wear their reference colours; stations take the template's colour cycle.
     """
     column = "pct_of_eligible" if mode == "pct" else "neos"
-    data = []
-    for group, rows in annual.groupby("group", sort=False):
-        line = {"color": reference.project_colours()[group]} if group in reference.project_colours() else {}
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "x": rows["disc_year"].tolist(),
-                "y": rows[column].tolist(),
-                "name": labels.get(group, group),
-                "line": line,
-                "customdata": rows[["neos", "eligible", "pct_of_eligible"]].to_numpy().tolist(),
-                "hovertemplate": "<b>%{fullData.name}</b> %{x}<br>%{customdata[0]:,} of %{customdata[1]:,} "
-                "eligible NEOs (%{customdata[2]:.1f}%)<extra></extra>",
-            }
-        )
+    # annual_reach gives every year × group, years outer: reshape instead of grouping (no per-group frames).
+    groups = list(pd.unique(annual["group"]))
+    years = annual["disc_year"].to_numpy()[:: max(len(groups), 1)].tolist()
+    shape = (len(years), len(groups))
+    values = annual[column].to_numpy().reshape(shape)
+    custom = np.stack(
+        [annual[c].to_numpy(dtype="float64").reshape(shape) for c in ("neos", "eligible", "pct_of_eligible")], axis=-1
+    )
+    colours = reference.project_colours()
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": years,
+            "y": values[:, i].tolist(),
+            "name": labels.get(group, group),
+            "line": {"color": colours[group]} if group in colours else {},
+            "customdata": custom[:, i, :].tolist(),
+            "hovertemplate": "<b>%{fullData.name}</b> %{x}<br>%{customdata[0]:,} of %{customdata[1]:,} "
+            "eligible NEOs (%{customdata[2]:.1f}%)<extra></extra>",
+        }
+        for i, group in enumerate(groups)
+    ]
     layout = themed_layout(
         theme,
         xaxis={**_title("Discovery year"), **year_axis(annual["disc_year"])},

@@ -204,12 +204,12 @@ def venn_groups(v: dict[str, Any], snap: Snapshot) -> list[str]:
     return chosen or _derived("default_venn", v, snap, (), analysis.default_venn_groups)
 
 
-def _venn(v: dict[str, Any], snap: Snapshot):
+def _venn(v: dict[str, Any], snap: Snapshot) -> Any:
     groups = tuple(venn_groups(v, snap))
     return _derived("venn", v, snap, (groups,), lambda s: analysis.venn_regions(s, list(groups)) if groups else None)
 
 
-def _reach(v: dict[str, Any], snap: Snapshot):
+def _reach(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived("reach", v, snap, (v["metric"],), lambda s: analysis.reach(s, v["metric"]))
 
 
@@ -217,21 +217,21 @@ def _matrix_groups(v: dict[str, Any], snap: Snapshot) -> list[str]:
     return _derived("matrix_groups", v, snap, (), lambda s: analysis.top_groups(s, analysis.MATRIX_TOP_STATIONS))
 
 
-def _codetect(v: dict[str, Any], snap: Snapshot):
+def _codetect(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived("codetect", v, snap, (), lambda s: analysis.co_detection(s, _matrix_groups(v, snap)))
 
 
-def _annual(v: dict[str, Any], snap: Snapshot):
+def _annual(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived(
         "annual", v, snap, (), lambda s: analysis.annual_reach(s, analysis.top_groups(s, analysis.ANNUAL_TOP_STATIONS))
     )
 
 
-def _summary(v: dict[str, Any], snap: Snapshot):
+def _summary(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived("summary", v, snap, (), analysis.overlap_summary)
 
 
-def _stations(v: dict[str, Any], snap: Snapshot):
+def _stations(v: dict[str, Any], snap: Snapshot) -> Any:
     groups = tuple(venn_groups(v, snap))
     return _derived(
         "stations",
@@ -256,7 +256,7 @@ def _empty_sentence(v: dict[str, Any]) -> str:
 # --- charts ---------------------------------------------------------------------------------------
 
 
-def draw_venn(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_venn(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Venn of the chosen groups (or the three largest)."""
     if _sightings(v, snap).n_eligible == 0:
         return views.empty_figure(_empty_sentence(v), theme), ""
@@ -268,7 +268,7 @@ def draw_venn(v: dict[str, Any], snap: Snapshot, theme: Any):
     return fig, f"Circle sizes are not proportional to the counts. Eligible NEOs: {_filters_text(v)}."
 
 
-def draw_summary(v: dict[str, Any], snap: Snapshot, _theme: Any):
+def draw_summary(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[Any, str]:
     """The summary table rows."""
     if _sightings(v, snap).n_eligible == 0:
         return [], _empty_sentence(v)
@@ -276,7 +276,7 @@ def draw_summary(v: dict[str, Any], snap: Snapshot, _theme: Any):
     return rows, f"NEOs {_filters_text(v)}."
 
 
-def draw_reach(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_reach(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Reach bars per group."""
     frame = _reach(v, snap)
     if frame.empty:
@@ -289,7 +289,7 @@ def draw_reach(v: dict[str, Any], snap: Snapshot, theme: Any):
     return figures.reach_figure(frame, v["metric"], _labels(v, snap), theme), note
 
 
-def draw_codetect(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_codetect(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Pairwise co-detection heatmap."""
     groups = _matrix_groups(v, snap)
     if not groups:
@@ -302,7 +302,7 @@ def draw_codetect(v: dict[str, Any], snap: Snapshot, theme: Any):
     return figures.codetection_figure(_codetect(v, snap), groups, _labels(v, snap), theme), note
 
 
-def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Annual lines of NEOs seen per group."""
     frame = _annual(v, snap)
     if frame.empty:
@@ -314,7 +314,7 @@ def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any):
     return figures.annual_figure(frame, v["annual"], _labels(v, snap), theme), note
 
 
-def draw_stations(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_stations(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Per-station detail behind the chosen groups."""
     frame = _stations(v, snap)
     if frame.empty:

@@ -71,7 +71,7 @@ def layout(**query: Any) -> Any:
 # --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------
 
 
-def _selected(v: dict[str, Any], snap: Snapshot):
+def _selected(v: dict[str, Any], snap: Snapshot) -> tuple[Any, Any]:
     """(eligible discoveries, their follow-up delays) for the selection."""
     sel = analysis.FollowupSelection(years=v["years"], sizes=size_orders(v["size"]))
     delays = snap.memo("followup.delays", (), lambda: analysis.followup_delays(snap.discoveries, snap.apparitions))
@@ -84,23 +84,23 @@ def _derived(name: str, v: dict[str, Any], snap: Snapshot, extra: tuple, compute
     return snap.memo(f"followup.{name}", key, lambda: compute(eligible, delays))
 
 
-def _curves(v: dict[str, Any], snap: Snapshot):
+def _curves(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived("curves", v, snap, (v["days"],), lambda e, d: analysis.response_curves(d, len(e), v["days"]))
 
 
-def _boxes(v: dict[str, Any], snap: Snapshot):
+def _boxes(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived("boxes", v, snap, (), lambda _e, d: analysis.project_response_boxes(d))
 
 
-def _matrix(v: dict[str, Any], snap: Snapshot):
+def _matrix(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived("matrix", v, snap, (), analysis.first_followup_matrix)
 
 
-def _annual(v: dict[str, Any], snap: Snapshot):
+def _annual(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived("annual", v, snap, (), analysis.annual_first_followup)
 
 
-def _summary(v: dict[str, Any], snap: Snapshot):
+def _summary(v: dict[str, Any], snap: Snapshot) -> Any:
     return _derived("summary", v, snap, (), analysis.followup_summary)
 
 
@@ -125,7 +125,7 @@ def _nothing_to_draw(v: dict[str, Any], snap: Snapshot, thin: str, theme: Any) -
 # --- charts ---------------------------------------------------------------------------------------
 
 
-def draw_curves(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_curves(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Response curves of the 1st, 2nd and 3rd different project."""
     if _n_eligible(v, snap) == 0:
         return views.empty_figure(_empty_sentence(v), theme), ""
@@ -140,7 +140,7 @@ def draw_curves(v: dict[str, Any], snap: Snapshot, theme: Any):
     return figures.response_curves_figure(_curves(v, snap), v["days"], theme), note
 
 
-def draw_boxes(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_boxes(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Box plots of response time per follow-up project."""
     frame = _boxes(v, snap)
     if frame.empty:
@@ -154,7 +154,7 @@ def draw_boxes(v: dict[str, Any], snap: Snapshot, theme: Any):
     return figures.project_boxes_figure(frame, v["days"], theme), note
 
 
-def draw_matrix(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_matrix(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Heatmap of discovering project × first follow-up project."""
     frame = _matrix(v, snap)
     if frame.empty:
@@ -163,7 +163,7 @@ def draw_matrix(v: dict[str, Any], snap: Snapshot, theme: Any):
     return figures.first_followup_heatmap(frame, theme), note
 
 
-def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any):
+def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Median days to first follow-up per discovery year with the interquartile band."""
     frame = _annual(v, snap)
     if frame.empty:
