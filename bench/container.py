@@ -28,15 +28,7 @@ MB = 1_000_000
 def timed_build(engine: Engine, *, cold: bool) -> float:
     """Seconds for a build; ``cold`` ignores every cached layer (dependencies downloaded and installed again)."""
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    args = ["build", "-t", TAG, *engine.host_ca_mount(), "--build-arg", f"VERSION={__version__}"]
-    args += ["--build-arg", f"GIT_COMMIT={commit}"]
-    if engine.is_podman:
-        args += ["--pull=never", "--format", "docker", "--layers"]
-    if cold:
-        args.append("--no-cache")
-    started = time.monotonic()
-    engine.command(*args, str(REPO), timeout=3600)
-    return time.monotonic() - started
+    return engine.build(TAG, build_args={"VERSION": __version__, "GIT_COMMIT": commit}, no_cache=cold)
 
 
 def run_until_healthy(engine: Engine, name: str, run_args: list[str]) -> tuple[float, str]:

@@ -45,11 +45,20 @@ class Engine:
             return ["-v", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
         return []
 
-    def build(self, tag: str = IMAGE, *, context: Path = REPO, build_args: dict[str, str] | None = None) -> float:
-        """Build the Dockerfile in ``context`` (cached layers reused); return the seconds it took."""
+    def build(
+        self,
+        tag: str = IMAGE,
+        *,
+        context: Path = REPO,
+        build_args: dict[str, str] | None = None,
+        no_cache: bool = False,
+    ) -> float:
+        """Build the Dockerfile in ``context`` (cached layers reused unless ``no_cache``); return the seconds."""
         args = ["build", "-t", tag, *self.host_ca_mount()]
         if self.is_podman:
             args += ["--pull=never", "--format", "docker", "--layers"]
+        if no_cache:
+            args.append("--no-cache")
         for key, value in (build_args or {}).items():
             args += ["--build-arg", f"{key}={value}"]
         started = time.monotonic()
