@@ -176,7 +176,10 @@ def _read_adbc(path: Path) -> dict[str, pd.DataFrame]:
                     if name != "meta"
                     else [pa.field("key", pa.string()), pa.field("value", pa.string())]
                 )
-                frames[name] = table.select(wanted.names).cast(wanted).to_pandas()
+                # The system allocator: mimalloc (pyarrow's default) keeps ~100 MB of freed
+                # intermediate buffers resident in every process that loaded (measured in bench/).
+                pool = pa.system_memory_pool()
+                frames[name] = table.select(wanted.names).cast(wanted).to_pandas(memory_pool=pool)
     except (adbc.Error, OSError, KeyError, pa.ArrowException) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
     return frames
