@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if cold is not None:
         lines.append(f"| Build, cold (no layer cache, wheels downloaded) | {cold:.0f} s |")
-    lines.append(f"| Build, warm (nothing changed) | {warm:.1f} s |")
+    lines.append(f"| Build, warm (layer cache: rebuilds only the layers whose inputs changed) | {warm:.1f} s |")
     for label, seconds, memory in rows:
         lines.append(f"| `run` → healthy, {label} | {seconds:.1f} s |")
         lines.append(f"| Idle memory, {label} | {memory / MB:.0f} MB |")
