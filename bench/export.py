@@ -104,7 +104,17 @@ def run(scale: float, seed: int, write: bool) -> int:
             pg_cpu0, py_cpu0 = postgres_cpu_s(server.data_dir), _children_cpu_s()
             t0 = time.perf_counter()
             proc = subprocess.run(
-                [sys.executable, "-m", "dashboard_app", "export", "--data-dir", str(Path(tmp) / "data")],
+                [
+                    "/usr/bin/time",
+                    "-f",
+                    "maxrss_kb=%M",
+                    sys.executable,
+                    "-m",
+                    "dashboard_app",
+                    "export",
+                    "--data-dir",
+                    str(Path(tmp) / "data"),
+                ],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -114,7 +124,8 @@ def run(scale: float, seed: int, write: bool) -> int:
             wall_s = time.perf_counter() - t0
             pg_cpu, py_cpu = postgres_cpu_s(server.data_dir) - pg_cpu0, _children_cpu_s() - py_cpu0
             load_after = os.getloadavg()[0]
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            rss = [line for line in proc.stderr.splitlines() if line.startswith("maxrss_kb=")]
+            peak_mb = int(rss[-1].split("=")[1]) / 1024 if rss else float("nan")
             snapshot_mb = sum(p.stat().st_size for p in (Path(tmp) / "data").glob("snapshot-*")) / 2**20
         sys.stderr.write(proc.stderr)
         if proc.returncode != 0:

@@ -89,7 +89,7 @@ def snapshot_tables(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The snapshot's data tables from the extracted frames (pure)."""
     neos = frames["neos"]
     ids = tables.neo_ids(neos)
-    apparitions = tables.apparitions_table(frames["apparitions"], ids)
+    apparitions = tables.apparitions_table(frames.pop("apparitions"), ids)  # the largest frame: free it early
     tracklets = tables.tracklet_summary(frames["tracklets"])
     referenced = set(neos["disc_stn"].dropna()) | set(apparitions["stn"])
     stations = tables.stations_table(frames["stations"], referenced)

@@ -1,7 +1,7 @@
 """Stream a query's rows out of PostgreSQL with ``COPY … TO STDOUT`` into a typed pandas frame.
 
 COPY streams rows as the server produces them (no server-side result set held
-in memory, no Python object per value); the text is gathered in large blocks
+in memory, no Python object per value); the text is gathered in one buffer
 and pyarrow's multi-threaded CSV reader parses it with declared column types.
 The time until the last row has arrived (the server executing the query plus
 the transfer) is measured separately from parsing, for the benchmark's
@@ -22,21 +22,16 @@ from pyarrow import csv as pacsv
 BLOCK_SIZE = 4 << 20
 
 
-def _read_all(copy: psycopg.Copy) -> list[bytes]:
-    """Every row of a ``COPY … TO STDOUT``, joined into blocks of about :data:`BLOCK_SIZE` bytes.
+def _read_all(copy: psycopg.Copy) -> bytearray:
+    """Every row of a ``COPY … TO STDOUT`` in one buffer.
 
     libpq hands COPY data over one row at a time, so this loop does as little
-    Python work per row as it can; the blocks are parsed afterwards in one go.
+    Python work per row as it can; the buffer is parsed afterwards in one go.
     """
-    read, blocks, block = copy.read, [], bytearray()
+    read, data = copy.read, bytearray()
     while chunk := read():
-        block += chunk  # copies and lets libpq free its row buffer at once
-        if len(block) >= BLOCK_SIZE:
-            blocks.append(bytes(block))
-            block = bytearray()
-    if block:
-        blocks.append(bytes(block))
-    return blocks
+        data += chunk  # copies and lets libpq free its row buffer at once
+    return data
 
 
 @dataclass
@@ -62,10 +57,9 @@ def copy_frame(conn: psycopg.Connection, query: sql.Composable, columns: dict[st
         column_types=columns, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
     )
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        blocks = _read_all(copy)
+        raw = _read_all(copy)
     wait_s = time.perf_counter() - start  # executing, producing and receiving the rows
-    data = pa.py_buffer(b"".join(blocks))
-    del blocks
+    data = pa.py_buffer(raw)  # no copy
     if data.size:
         table = pacsv.read_csv(pa.BufferReader(data), read_options=read, convert_options=convert)
     else:  # no rows: pyarrow refuses an empty CSV file
