@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,15 @@ def image(engine: Engine, git_commit: str) -> str:
     """The project's image, built once per session from the working tree (layers cached between runs)."""
     engine.build(IMAGE, build_args={"VERSION": __version__, "GIT_COMMIT": git_commit})
     return IMAGE
+
+
+@pytest.fixture
+def writable_data_dir(tmp_path: Path) -> Path:
+    """An empty snapshot directory on the host that the container's UID 10001 may write into."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    data_dir.chmod(0o777)
+    return data_dir
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

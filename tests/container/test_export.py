@@ -16,11 +16,9 @@ pytestmark = [pytest.mark.container, pytest.mark.postgres, pytest.mark.slow]
 
 
 def test_export_command_publishes_a_snapshot_from_postgres_into_the_mounted_directory(
-    engine: Engine, image: str, mpc_sbn, tmp_path: Path
+    engine: Engine, image: str, mpc_sbn, tmp_path: Path, writable_data_dir: Path
 ) -> None:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    data_dir.chmod(0o777)  # written by the container's UID 10001
+    data_dir = writable_data_dir
     secret = tmp_path / "db-password"
     secret.write_text(READER_PASSWORD, encoding="utf-8")
     secret.chmod(0o644)
@@ -59,11 +57,9 @@ def test_export_command_publishes_a_snapshot_from_postgres_into_the_mounted_dire
 
 
 def test_export_without_a_reachable_database_exits_3_and_publishes_nothing(
-    engine: Engine, image: str, tmp_path: Path
+    engine: Engine, image: str, writable_data_dir: Path
 ) -> None:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    data_dir.chmod(0o777)
+    data_dir = writable_data_dir
     proc = engine.run(
         [
             "--network",

@@ -234,11 +234,9 @@ def test_sigterm_stops_gunicorn_gracefully_within_the_timeout(
 
 
 def test_a_replica_that_finds_another_publishing_the_demo_starts_and_serves_what_that_one_publishes(
-    engine: Engine, image: str, tmp_path: Path
+    engine: Engine, image: str, writable_data_dir: Path
 ) -> None:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    data_dir.chmod(0o777)
+    data_dir = writable_data_dir
     lock = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
     os.fchmod(lock, 0o666)
     fcntl.flock(lock, fcntl.LOCK_EX)  # as a second replica publishing its demo into the shared volume would
