@@ -150,8 +150,8 @@ def run(scale: float, seed: int, write: bool) -> int:
             f"circumstances, SQLite write, validation).",
             f"- CPU time, which does not depend on how busy the shared machine was (load average "
             f"{load_before:.1f} before, {load_after:.1f} after): **PostgreSQL {pg_cpu:.1f} s**, exporter process "
-            f"{py_cpu:.1f} s (user + system), {pg_cpu + py_cpu:.1f} s together; the exporter waits for PostgreSQL "
-            f"while a query runs, so on two idle cores the export would take about that sum.",
+            f"{py_cpu:.1f} s (user + system), {pg_cpu + py_cpu:.1f} s together; the exporter mostly waits while "
+            f"PostgreSQL runs a query, so on two idle cores the export takes at most about that sum.",
             f"- Exporter peak RSS {peak_mb:.0f} MB; snapshot file {snapshot_mb:.1f} MB; rows: {counts}.",
             f"- Not counted: generating the sky {gen_s:.1f} s; loading it: COPY {load['copy_s']:.1f} s, replica-like "
             f"indexes {load['index_s']:.1f} s, setup SQL (CONCURRENTLY) {load['setup_sql_s']:.1f} s, "
