@@ -23,33 +23,25 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only ``command``'s module is imported (the others stay unloaded)."""
     parser = argparse.ArgumentParser(prog="neo-explorer", description="NEO Discovery Statistics Explorer")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        try:
+        if name == command:
             module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module_name.startswith(exc.name):
-                raise
-            sub.set_defaults(_run=lambda _args, n=name: _unavailable(n))
-            continue
-        module.add_arguments(sub)
-        sub.set_defaults(_run=module.run)
+            module.add_arguments(sub)
+            sub.set_defaults(_run=module.run)
     return parser
-
-
-def _unavailable(name: str) -> int:
-    print(f"neo-explorer: the '{name}' command is not available in this build", file=sys.stderr)
-    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``neo-explorer`` and ``python -m dashboard_app``; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command if command in SUBCOMMANDS else None).parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
