@@ -3,6 +3,7 @@ runs, otherwise podman (set up by ``scripts/container-engine.sh``). Only the few
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-IMAGE = "localhost/neo-explorer:test"
+# One tag per checkout: two test runs from different clones never overwrite each other's image.
+IMAGE = f"localhost/neo-explorer:test-{hashlib.sha1(str(REPO).encode()).hexdigest()[:10]}"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
