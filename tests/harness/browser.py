@@ -110,3 +110,15 @@ def watched_page(chromium: Any) -> Iterator[Callable[..., WatchedPage]]:
     yield _open
     for context in contexts:
         context.close()
+
+
+def serious_axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page, one line each (id, impact, first targets)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

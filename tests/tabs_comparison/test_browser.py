@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.harness.browser import serious_axe_violations
 from tests.tabs_comparison.tiny_sky import publish_tiny
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,17 +44,6 @@ def assert_clean(watched, server) -> None:
     problems = watched.problems()
     errors = [line[:1500] for line in server.log().splitlines() if '"level": "error"' in line or "Traceback" in line]
     assert not problems, "\n".join(problems + errors[:10])
-
-
-def serious_axe_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_comparison_tab_draws_reacts_to_controls_resets_and_passes_axe(server, watched_page):

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.harness.browser import serious_axe_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 expect.set_options(timeout=20_000)  # a fresh worker's first callbacks take a few seconds on a busy machine
@@ -54,17 +56,6 @@ def changes_chart(page, tab: str, action: Callable[[], None]) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"the {tab} chart did not change")
-
-
-def serious_axe_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def assert_every_control_is_labelled(page, view) -> None:
