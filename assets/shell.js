@@ -64,9 +64,16 @@
       return applied === "dark" ? "Light theme" : "Dark theme";
     },
 
-    /* Remember each tab's query string so that returning to a tab restores its view. */
+    /* Remember each tab's query string so that returning to a tab restores its view. Control changes
+       rewrite the URL in place (views/callbacks.py) and record the query in sessionStorage; read it here. */
     tabLinks: function (pathname, search, memory, ids) {
       var queries = Object.assign({}, memory || {});
+      ids.forEach(function (id) {
+        try {
+          var kept = window.sessionStorage.getItem("neo-tab-query:" + id.index);
+          if (kept !== null) { queries[id.index] = kept; }
+        } catch (e) { /* storage unavailable: the Dash memory alone */ }
+      });
       queries[pathname] = search || "";
       var hrefs = ids.map(function (id) {
         return id.index + (queries[id.index] || "");

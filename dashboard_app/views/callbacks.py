@@ -58,6 +58,7 @@ class ViewCallbacks:
 
 # Replaces the query string in place (history.replaceState): no history entry per control change and
 # no navigation event, so the page router does not re-render the tab. Inline, so the CSP hashes it.
+# The query is also kept in sessionStorage, where the shell's tab links read it back (assets/shell.js).
 REPLACE_QUERY_JS = """
 function (search) {
     if (typeof search !== "string") { return; }
@@ -65,6 +66,7 @@ function (search) {
     if (loc.search !== search) {
         window.history.replaceState(window.history.state, "", loc.pathname + search + loc.hash);
     }
+    try { window.sessionStorage.setItem("neo-tab-query:" + loc.pathname, search); } catch (e) { /* private mode */ }
 }
 """
 

@@ -193,3 +193,20 @@ def test_a_shared_link_reopens_its_view_and_junk_falls_back_to_defaults(server, 
     expect(page.get_by_label("Linear")).to_be_checked()
     expect(chart(page, "sizes").locator(".xtick").first).to_be_visible()
     assert watched.problems() == [], server.log()[-4000:]
+
+
+def test_returning_to_a_tab_through_its_link_restores_the_controls_changed_there(server, watched_page):
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    page.goto(f"{server.url}/discoveries")
+    expect(chart(page, "discoveries").locator(".xtick").first).to_be_visible()
+    changes_chart(page, "discoveries", lambda: page.select_option("#discoveries-size", "split"))
+    expect(page).to_have_url(re.compile(r"size=split"))
+
+    page.locator('#shell-tabs a[href^="/about"]').click()
+    expect(page).to_have_url(f"{server.url}/about")
+    link = page.locator('#shell-tabs a[href^="/discoveries"]')
+    expect(link).to_have_attribute("href", re.compile(r"^/discoveries\?.*size=split"))
+    link.click()
+    expect(page.locator("#discoveries-size")).to_have_value("split")
+    assert watched.problems() == []
