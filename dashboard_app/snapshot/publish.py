@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 import socket
 import sqlite3
@@ -39,6 +38,19 @@ from typing import Any
 
 from dashboard_app import __version__
 from dashboard_app.snapshot import schema
+from dashboard_app.snapshot.datadir import (
+    BUILD_PREFIX,
+    LOCK_FILE,
+    POINTER,
+    POINTER_TMP_PREFIX,
+    STATUS_FILE,
+    STATUS_TMP_PREFIX,
+    current_snapshot_path,
+    fsync_path,
+    read_status,
+    snapshot_files,
+    write_atomically,
+)
 from dashboard_app.snapshot.model import SnapshotError, format_utc
 from dashboard_app.snapshot.validate import (
     DATA_TABLES,
@@ -49,14 +61,6 @@ from dashboard_app.snapshot.validate import (
 )
 
 log = logging.getLogger(__name__)
-
-POINTER = "CURRENT"
-STATUS_FILE = "status.json"
-LOCK_FILE = ".publish.lock"
-BUILD_PREFIX = ".build-"
-POINTER_TMP_PREFIX = ".CURRENT.tmp-"
-STATUS_TMP_PREFIX = ".status.tmp-"
-SNAPSHOT_NAME = re.compile(r"^snapshot-(\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{10})\.sqlite$")
 
 PAUSE_ENV = "NEO_PUBLISH_PAUSE_AT"
 PAUSE_SECONDS_ENV = "NEO_PUBLISH_PAUSE_S"
@@ -119,88 +123,6 @@ def _pause(stage: str) -> None:
     if os.environ.get(PAUSE_ENV) == stage:
         print(f"neo-publish paused at {stage} pid={os.getpid()}", file=sys.stderr, flush=True)
         time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file's data, or a directory's entries (renames), to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomically(path: Path, text: str, tmp_prefix: str) -> None:
-    """Write ``text`` to ``path`` via a fsynced temporary file and ``os.replace``."""
-    tmp = path.with_name(f"{tmp_prefix}{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync(path.parent)
-
-
-def current_snapshot_path(data_dir: Path) -> Path | None:
-    """The snapshot file ``CURRENT`` names (it may have vanished), or None when nothing is published."""
-    pointer = Path(data_dir) / POINTER
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SnapshotError(f"cannot read the snapshot pointer {pointer}: {exc}") from exc
-    if not SNAPSHOT_NAME.match(name):
-        raise SnapshotError(
-            f"the snapshot pointer {pointer} holds {name[:80]!r}, not a snapshot file name; "
-            "publish a new snapshot to replace it"
-        )
-    return Path(data_dir) / name
-
-
-def snapshot_files(data_dir: Path) -> list[Path]:
-    """Published snapshot files in ``data_dir``, newest first."""
-    files = [p for p in Path(data_dir).iterdir() if SNAPSHOT_NAME.match(p.name)]
-    return sorted(files, key=lambda p: p.name, reverse=True)
-
-
-def lock_is_held(data_dir: Path) -> bool:
-    """True while some process holds the publish lock of ``data_dir``."""
-    try:
-        fd = os.open(Path(data_dir) / LOCK_FILE, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # closing releases a shared lock we may have taken
-    return False
-
-
-def read_status(data_dir: Path) -> dict[str, Any] | None:
-    """The refresh status from ``status.json`` (None when no refresh ever ran).
-
-    A status left at ``running`` by a publisher that no longer holds the lock
-    (killed, machine restarted) is reported as ``interrupted``.
-    """
-    path = Path(data_dir) / STATUS_FILE
-    try:
-        status = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        return {"state": "unknown", "error": f"cannot read {path}: {exc}"}
-    if not isinstance(status, dict):
-        return {"state": "unknown", "error": f"{path} does not hold a JSON object"}
-    if status.get("state") == "running" and not lock_is_held(data_dir):
-        status["state"] = "interrupted"
-        status["error"] = (
-            f"the refresh started at {status.get('started_utc')} (pid {status.get('pid')}) stopped without "
-            "finishing, probably killed; the next refresh cleans up after it"
-        )
-    return status
 
 
 @contextmanager
@@ -303,7 +225,7 @@ class _Publisher:
 
     def stage(self, name: str) -> None:
         self.status["stage"] = name
-        _write_atomically(self.data_dir / STATUS_FILE, json.dumps(self.status, indent=2) + "\n", STATUS_TMP_PREFIX)
+        write_atomically(self.data_dir / STATUS_FILE, json.dumps(self.status, indent=2) + "\n", STATUS_TMP_PREFIX)
 
     def run(self) -> PublishResult:
         cleaned = _clean_leftovers(self.data_dir)
@@ -326,7 +248,7 @@ class _Publisher:
         _pause("validated")
 
         self.stage("publishing")
-        _fsync(self.tmp)
+        fsync_path(self.tmp)
         os.chmod(self.tmp, 0o444)
         _pause("fsynced")
         final = self.data_dir / f"snapshot-{snapshot_id}.sqlite"
@@ -334,7 +256,7 @@ class _Publisher:
             raise PublishError(f"{final} already exists; publish again (ids carry a microsecond time stamp)")
         os.rename(self.tmp, final)
         self.tmp = None
-        _fsync(self.data_dir)
+        fsync_path(self.data_dir)
         _pause("renamed")
         pointer_tmp = self.data_dir / f"{POINTER_TMP_PREFIX}{os.getpid()}"
         with open(pointer_tmp, "w", encoding="utf-8") as fh:
@@ -343,7 +265,7 @@ class _Publisher:
             os.fsync(fh.fileno())
         _pause("pointer_written")
         os.replace(pointer_tmp, self.data_dir / POINTER)
-        _fsync(self.data_dir)
+        fsync_path(self.data_dir)
         self.status["snapshot_id"] = snapshot_id
         _pause("pointer_replaced")
 
@@ -421,7 +343,7 @@ class _Publisher:
                     path.unlink()
                     removed.append(path)
         if removed:
-            _fsync(self.data_dir)
+            fsync_path(self.data_dir)
         return removed
 
     def fail(self, exc: BaseException) -> None:

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dashboard_app.snapshot.datadir import current_snapshot_path, read_status, snapshot_files
 from dashboard_app.snapshot.model import SnapshotError, connect_readonly, parse_utc
-from dashboard_app.snapshot.publish import current_snapshot_path, read_status, snapshot_files
 from dashboard_app.snapshot.validate import SnapshotInvalidError, validate_snapshot
 
 EXIT_OK = 0

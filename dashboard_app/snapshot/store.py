@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dashboard_app.snapshot.datadir import SNAPSHOT_NAME, current_snapshot_path, read_status
 from dashboard_app.snapshot.model import Snapshot, SnapshotError, format_utc, load_snapshot
-from dashboard_app.snapshot.publish import SNAPSHOT_NAME, current_snapshot_path, read_status
 from dashboard_app.snapshot.validate import validate_snapshot
 
 log = logging.getLogger(__name__)
