@@ -341,11 +341,6 @@ UPDATES = {
 # --- CSV downloads: the same frames the charts draw -----------------------------------------------
 
 
-def _csv(build: Any, what: str, columns: str) -> Any:
-    """A CSV builder: the chart's own memoised frame, led by what it holds, the filters and its columns."""
-    return lambda v, snap: (build(v, snap), f"{what.format(**v)}; NEOs {_filters_text(v)}.\nColumns: {columns}")
-
-
 CSVS = {  # chart index: (file stem, the frame the chart draws, what it holds, its columns)
     "venn": (
         "comparison-venn",
@@ -383,10 +378,7 @@ CSVS = {  # chart index: (file stem, the frame the chart draws, what it holds, i
         "discovered); value (the charted metric).",
     ),
 }
-DOWNLOADS = {
-    index: views.register_csv(VIEW, index, stem, _csv(build, what, columns))
-    for index, (stem, build, what, columns) in CSVS.items()
-}
+DOWNLOADS = views.register_csvs(VIEW, CSVS, lambda v: f"NEOs {_filters_text(v)}")
 """Chart index → its registered CSV download callback."""
 
 

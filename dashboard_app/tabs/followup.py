@@ -185,11 +185,6 @@ UPDATES = {
 # --- CSV downloads: the same frames the charts draw -----------------------------------------------
 
 
-def _csv(build: Any, what: str, columns: str) -> Any:
-    """A CSV builder: the chart's own memoised frame, led by what it holds, the filters and its columns."""
-    return lambda v, snap: (build(v, snap), f"{what.format(**v)}; {_filters_text(v)}.\nColumns: {columns}")
-
-
 CSVS = {  # chart index: (file stem, the frame the chart draws, what it holds, its columns)
     "curves": (
         "followup-curves",
@@ -218,8 +213,5 @@ CSVS = {  # chart index: (file stem, the frame the chart draws, what it holds, i
         "disc_year; eligible; followed (followed up by another project); q1; median; q3 (days).",
     ),
 }
-DOWNLOADS = {
-    index: views.register_csv(VIEW, index, stem, _csv(build, what, columns))
-    for index, (stem, build, what, columns) in CSVS.items()
-}
+DOWNLOADS = views.register_csvs(VIEW, CSVS, _filters_text)
 """Chart index → its registered CSV download callback."""

@@ -54,6 +54,7 @@ from dashboard_app.views.callbacks import (
     control_states,
     register_chart,
     register_csv,
+    register_csvs,
     register_view_callbacks,
     request_snapshot,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "range_control",
     "register_chart",
     "register_csv",
+    "register_csvs",
     "register_view_callbacks",
     "request_snapshot",
     "select_control",

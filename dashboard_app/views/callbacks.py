@@ -130,6 +130,28 @@ def register_csv(view: View, index: str, chart: str, build: TableBuilder) -> Cal
     return download
 
 
+CsvSpec = tuple[str, TableBuilder, str, str]
+"""``(file stem, build(values, snapshot) -> the chart's frame, what it holds, its columns)``; ``what`` may use
+``{control}`` placeholders filled from the parsed values."""
+
+
+def register_csvs(
+    view: View, specs: dict[str, CsvSpec], filters_text: Callable[[dict[str, Any]], str]
+) -> dict[str, Callable[..., dict[str, Any]]]:
+    """Register one CSV download per chart from a table of specs; returns chart index → callback.
+
+    Each file starts with comment lines saying what it holds, ``filters_text(values)`` and its columns.
+    """
+
+    def builder(build: TableBuilder, what: str, columns: str) -> TableBuilder:
+        return lambda v, snap: (build(v, snap), f"{what.format(**v)}; {filters_text(v)}.\nColumns: {columns}")
+
+    return {
+        index: register_csv(view, index, stem, builder(build, what, columns))
+        for index, (stem, build, what, columns) in specs.items()
+    }
+
+
 ChartDrawer = Callable[[dict[str, Any], Snapshot, Any], tuple[Any, str]]
 """``draw(values, snapshot, theme) -> (figure or table rows, note)`` for parsed control values."""
 
