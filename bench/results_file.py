@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 from datetime import UTC, datetime
@@ -11,12 +12,19 @@ RESULTS = Path(__file__).with_name("results.md")
 HEADER = "# Benchmark results\n\nEach section is rewritten by its own `bench/` command; figures from one run each.\n"
 
 
+def load_average() -> str:
+    """The 1/5/15-minute load averages now, for the line beside a figure (the machine is shared)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
 def write_section(name: str, body: str, path: Path = RESULTS) -> None:
     """Replace (or append) the section ``name`` of the results file with ``body`` (Markdown)."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
     block = (
-        f"<!-- begin:{name} -->\n## {name}\n\n_Measured {stamp} on {machine}._\n\n{body.strip()}\n<!-- end:{name} -->\n"
+        f"<!-- begin:{name} -->\n## {name}\n\n_Measured {stamp} on {machine}, {os.cpu_count()} cores; "
+        f"written with {load_average()}._\n\n{body.strip()}\n<!-- end:{name} -->\n"
     )
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     pattern = re.compile(rf"<!-- begin:{re.escape(name)} -->.*?<!-- end:{re.escape(name)} -->\n", re.S)
