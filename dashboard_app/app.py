@@ -7,7 +7,7 @@ Order matters and is kept in one place:
 3. tab pages registered explicitly from :data:`dashboard_app.tabs.TAB_MODULES`
    (``dash.register_page`` per module, no folder scan), their ``dash.callback``
    functions attached to this app;
-4. the web layer: ProxyFix, request ids, the callback guard and rate limit,
+4. the web layer: forwarded headers from the trusted proxies only, request ids, the callback guard and rate limit,
    ``/health``, the security-header hook, compression;
 5. one internal warm-up request (Dash finishes its set-up, every layout is
    validated), then the CSP from ``app.csp_hashes()``, now that every inline
@@ -26,12 +26,11 @@ import dash
 from dash import _callback
 from dash.exceptions import DependencyException
 from flask import Flask, Response, redirect, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
-from dashboard_app.web import callback_guard, compression, health, limits, logs, security, shell
+from dashboard_app.web import callback_guard, compression, health, limits, logs, proxies, security, shell
 
 SOURCE_ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -186,9 +185,9 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     with server.app_context():  # Dash calls the layout function once now to validate it
         app.layout = shell.page_shell
 
-    if settings.trusted_proxy_count:
-        n = settings.trusted_proxy_count
-        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n)
+    server.wsgi_app = proxies.TrustedProxies(  # type: ignore[method-assign]
+        server.wsgi_app, count=settings.trusted_proxy_count, allowed=settings.forwarded_allow_ips
+    )
     logs.install_request_ids(server)
     server.register_error_handler(DependencyException, _not_found)
     _redirect_home_to_first_tab(server, modules)
@@ -198,6 +197,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     security.install_security_headers(server)
     compression.install_compression(server)
     _warm_up(server)
+    compression.warm_bundle_cache(server, dash.get_relative_path(min(modules, key=lambda m: m.ORDER).PATH))
     csp = security.content_security_policy(app.csp_hashes())
     server.extensions[security.EXTENSION_KEY] = security.security_headers(csp, serve_tls=settings.serve_tls)
     return app

@@ -123,6 +123,13 @@ def _rate_limit_storage(text: str) -> str:
     return text.strip()
 
 
+def _forwarded_allow_ips(text: str) -> str:
+    from dashboard_app.web.proxies import parse_allowed
+
+    parse_allowed(text)  # raises ValueError on an entry that is neither an address nor a network
+    return ",".join(e.strip() for e in text.split(",") if e.strip())
+
+
 def _rate_limit(text: str) -> str:
     from limits import parse_many
 
@@ -200,14 +207,16 @@ SETTINGS: tuple[Setting, ...] = (
         "0",
         _int_range(0, 10),
         "an integer 0-10",
-        "Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (1 behind Traefik/Dokploy).",
+        "Reverse proxies in front of the app that append to X-Forwarded-For (1 behind Traefik/Dokploy); the client "
+        "address (rate limit, logs) is the entry that many places from the end.",
     ),
     Setting(
         "FORWARDED_ALLOW_IPS",
-        "127.0.0.1",
-        _nonempty,
-        "comma-separated addresses or networks, or *",
-        "Addresses gunicorn accepts forwarded-protocol headers from.",
+        "127.0.0.1,::1",
+        _forwarded_allow_ips,
+        "comma-separated addresses or networks (10.0.0.0/8), or *",
+        "Peers whose X-Forwarded-For/-Proto are believed (the proxy's address or network); headers from any other "
+        "peer are dropped. * believes every peer: only when nothing but the proxy can reach the app.",
     ),
     Setting(
         "SERVE_TLS",

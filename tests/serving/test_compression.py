@@ -6,6 +6,9 @@ import gzip
 import json
 import re
 
+import flask_compress.flask_compress
+from dash.fingerprint import check_fingerprint
+
 from dashboard_app.web.compression import ImmutableBundleCache
 from tests.serving.test_responses import post_callback
 
@@ -44,15 +47,50 @@ def test_callback_answers_are_compressed_but_never_served_from_the_cache(build_a
     assert json.loads(texts[1])["response"]["shell-status"]  # a real Dash answer
 
 
-def test_the_bundle_cache_keeps_only_dash_bundles_and_stays_bounded():
+def test_the_bundle_cache_keeps_only_bundles_and_stays_bounded():
     cache = ImmutableBundleCache(max_entries=2)
-    cache.set("gzip;/_dash-layout", b"layout")
-    cache.set("gzip;/_dash-update-component", b"answer")
-    cache.set("br;/about?x=1", b"page")
-    assert cache.get("gzip;/_dash-layout") is None
-    assert cache.get("gzip;/_dash-update-component") is None
-    assert cache.get("br;/about?x=1") is None
+    cache.set("gzip;fresh:/_dash-layout", b"layout")
+    cache.set("gzip;fresh:/_dash-update-component", b"answer")
+    cache.set("br;fresh:/about", b"page")
+    assert len(cache) == 0
     for name in ("a", "b", "c"):
-        cache.set(f"br;/_dash-component-suites/dash/{name}.js", name.encode())
-    assert cache.get("br;/_dash-component-suites/dash/a.js") is None
-    assert cache.get("br;/_dash-component-suites/dash/c.js") == b"c"
+        cache.set(f"br;bundle:dash/{name}.js", name.encode())
+    assert cache.get("br;bundle:dash/a.js") is None
+    assert cache.get("br;bundle:dash/c.js") == b"c"
+    assert len(cache) == 2
+
+
+def test_every_bundle_of_the_page_is_compressed_before_the_first_visitor(build_app, snapshot_dir):
+    server = build_app(snapshot_dir).server
+    cache = server.extensions["neo_compress"].cache
+    page = server.test_client().get("/about").get_data(as_text=True)
+    bundles = [u for u in re.findall(r'src="([^"]+)"', page) if "_dash-component-suites" in u]
+    assert bundles
+    for url in bundles:
+        path = check_fingerprint(url.split("/_dash-component-suites/", 1)[1])[0]
+        assert cache.get(f"zstd;bundle:{path}") is not None, url
+
+
+def test_cache_busting_queries_and_made_up_fingerprints_cost_no_compression(build_app, snapshot_dir, monkeypatch):
+    """Issue #13: random ``?cb=`` requests for a bundle each cost a compression and evicted real entries."""
+    server = build_app(snapshot_dir).server
+    client = server.test_client()
+    url = renderer_url(client)
+    cache = server.extensions["neo_compress"].cache
+    entries = len(cache)
+    expected = gzip.decompress(client.get(url, headers={"Accept-Encoding": "gzip"}).data)
+    compressions = []
+    original = flask_compress.flask_compress._compress_data
+    monkeypatch.setattr(
+        flask_compress.flask_compress,
+        "_compress_data",
+        lambda *args: compressions.append(args[-1]) or original(*args),
+    )
+    made_up = re.sub(r"\.v([\w-]+)m\d+\.", lambda m: f".v{m.group(1)}m123456.", url)
+    assert made_up != url
+    busting = [f"{url}?cb={i}" for i in range(20)] + [made_up, f"{made_up}?v=9"]
+    answers = [client.get(u, headers={"Accept-Encoding": "gzip"}) for u in busting]
+    assert {a.status_code for a in answers} == {200}
+    assert all(gzip.decompress(a.data) == expected for a in answers)
+    assert compressions == []
+    assert len(cache) == entries

@@ -26,7 +26,7 @@ BAD_VALUES = {
     "RATE_LIMIT": ["lots", "", "10 per fortnight"],
     "RATE_LIMIT_STORAGE_URI": ["memory", "ftp://host", "async+memory://"],
     "TRUSTED_PROXY_COUNT": ["-1", "11", "one"],
-    "FORWARDED_ALLOW_IPS": [""],
+    "FORWARDED_ALLOW_IPS": ["", "10.0.0.300", "traefik.example.org"],
     "SERVE_TLS": ["maybe", "2"],
     "SNAPSHOT_POLL_SECONDS": ["0", "-5", "nan", "soon"],
     "STALE_AFTER_HOURS": ["0", "inf", "a day"],
