@@ -1,0 +1,86 @@
+"""The load benchmark's traffic model: visitors vary values consistently, and every answer is checked."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from bench.traffic_model import Request, Step, TrafficModel, Visitor, _pools, check_answer, entry_key
+
+GRAPH = {"index": "main", "tab": "t", "type": "view-graph"}
+GRAPH_KEY = entry_key({"id": GRAPH, "property": "figure"})
+
+
+def callback(changed: str, years: list[int], mode: str, figures: tuple[str, ...] = ()) -> Request:
+    body = {
+        "output": "x",
+        "inputs": [{"id": "t-years", "property": "value", "value": years}],
+        "state": [{"id": "t-mode", "property": "value", "value": mode}],
+        "changedPropIds": [changed],
+    }
+    return Request("POST", "/_dash-update-component", 0.0, body, figures=figures)
+
+
+def model(*steps: Step) -> TrafficModel:
+    return TrafficModel(steps, ("/t",), pools=_pools(steps))
+
+
+def test_dict_ids_are_keyed_the_way_dash_writes_changed_prop_ids():
+    assert GRAPH_KEY == '{"index":"main","tab":"t","type":"view-graph"}.figure'
+    assert entry_key({"id": "t-years", "property": "value"}) == "t-years.value"
+
+
+def test_a_visitor_picks_recorded_values_and_carries_them_into_later_requests():
+    steps = (
+        Step("load", "open", "/t", 0, (callback("t-years.value", [2000, 2020], "a"),)),
+        Step("change", "mode b", "/t", 1, (callback("t-mode.value", [2000, 2020], "b"),)),
+        Step("change", "mode c", "/t", 1, (callback("t-mode.value", [2000, 2020], "c"),)),
+        Step("change", "years", "/t", 1, (callback("t-years.value", [2005, 2020], "a"),)),
+    )
+    m = model(*steps)
+    assert m.pools == {"t-mode.value": ["a", "b", "c"], "t-years.value": [[2000, 2020], [2005, 2020]]}
+    for seed in range(20):
+        visitor = Visitor(m, random.Random(seed))
+        visitor.position = 0
+        seen = [visitor.next_step()[1][0].body for _ in range(4)]
+        chosen_mode = seen[2]["state"][0]["value"]
+        assert chosen_mode in {"a", "b", "c"}
+        assert seen[3]["state"][0]["value"] == chosen_mode  # a later request carries the visitor's choice
+        assert steps[3].requests[0].body["state"][0]["value"] == "a"  # the model itself is untouched
+
+
+def test_a_slider_sweep_keeps_its_recorded_sequence():
+    sweep = tuple(callback("t-years.value", [2000, y], "a") for y in (2020, 2019, 2018))
+    m = model(
+        Step("load", "open", "/t", 0, (callback("t-years.value", [2000, 2021], "a"),)),
+        Step("change", "s", "/t", 1, sweep),
+    )
+    visitor = Visitor(m, random.Random(1))
+    visitor.position = 1
+    _step, requests = visitor.next_step()
+    assert [r.body["inputs"][0]["value"] for r in requests] == [[2000, 2020], [2000, 2019], [2000, 2018]]
+
+
+def test_answers_without_their_figure_or_with_an_error_status_are_failures():
+    request = callback("t-years.value", [2000, 2020], "a", figures=(GRAPH_KEY,))
+    good = {
+        "multi": True,
+        "response": {json.dumps(GRAPH, separators=(",", ":"), sort_keys=True): {"figure": {"data": [], "layout": {}}}},
+    }
+    assert check_answer(request, 200, json.dumps(good)) is None
+    assert "no figure data" in check_answer(request, 200, json.dumps({"multi": True, "response": {}}))
+    assert check_answer(request, 200, "<html>") == "callback answer is not JSON"
+    assert check_answer(request, 429, "{}") == "HTTP 429 (recorded 200)"
+    assert check_answer(request, 500, "") == "HTTP 500 (recorded 200)"
+
+
+def test_the_committed_model_covers_every_tab_with_loads_changes_and_switches():
+    m = TrafficModel.load()
+    from dashboard_app.tabs import TAB_MODULES
+
+    assert len(m.tabs) == len(TAB_MODULES)
+    kinds = {s.kind for s in m.steps}
+    assert {"load", "switch", "change", "reset", "download"} <= kinds
+    changed_tabs = {s.tab for s in m.steps if s.kind == "change"}
+    assert len(changed_tabs) >= len(TAB_MODULES) - 1  # every tab with controls (About has none)
+    assert all(r.status == 200 or r.status == 204 for s in m.steps for r in s.requests if r.is_callback)
