@@ -1,0 +1,145 @@
+"""The point charts of the Discovery Circumstances tab: the sky map and rate of motion vs H.
+
+Both draw every selected NEO (44,000 at full scale) as ``scattergl`` points, one trace per
+colour group. WebGL needs the strict plotly.js bundle under the app's CSP (no
+``'unsafe-eval'``); the measurements behind that choice are in ``bench/results.md``
+(section ``circumstances-render``) and ``docs``/the issue note. Reference curves and the
+graticule are SVG ``scatter`` lines drawn over the points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dashboard_app.analysis.circumstances import RateVsH, SkyPoints
+from dashboard_app.analysis.sky_map import (
+    HAMMER,
+    HAMMER_X_MAX,
+    HAMMER_Y_MAX,
+    MAP_DECIMALS,
+    broken_line,
+    ecliptic_curve,
+    galactic_plane_curve,
+    graticule,
+    hammer,
+)
+from dashboard_app.figures.common import Figure, themed_layout
+
+ECLIPTIC_COLOUR = "#e6a100"
+GALACTIC_COLOUR = "#c51b7d"
+GRID_COLOUR = "rgba(128, 128, 128, 0.35)"
+LABEL_COLOUR = "rgba(128, 128, 128, 0.95)"
+
+
+def marker_size(n: int) -> float:
+    """Smaller points as they get more numerous, so dense regions stay readable."""
+    return 6.0 if n < 2_000 else (4.0 if n < 10_000 else 3.0)
+
+
+def _points(x: np.ndarray, y: np.ndarray, hover: Any, name: str, colour: str, size: float) -> dict[str, Any]:
+    return {
+        "type": "scattergl",
+        "mode": "markers",
+        "x": np.round(np.asarray(x, "float64"), MAP_DECIMALS).tolist(),
+        "y": np.round(np.asarray(y, "float64"), MAP_DECIMALS).tolist(),
+        "text": np.asarray(hover, dtype=object).tolist(),
+        "name": name,
+        "marker": {"color": colour, "size": size, "opacity": 0.7, "line": {"width": 0}},
+        "hovertemplate": "%{text}<extra>" + name + "</extra>",
+    }
+
+
+def _line(xy: tuple[list, list], name: str, colour: str, dash: str, width: float = 1.6) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": xy[0],
+        "y": xy[1],
+        "name": name,
+        "line": {"color": colour, "dash": dash, "width": width},
+        "hoverinfo": "skip",
+    }
+
+
+def _hammer_labels() -> list[dict[str, Any]]:
+    labels = []
+    for hours in range(2, 24, 2):  # RA along the equator, just below it
+        x, y = hammer(np.array([hours * 15.0]), np.array([0.0]))
+        labels.append({"x": float(x[0]), "y": float(y[0]) - 0.04, "text": f"{hours}h", "yanchor": "top"})
+    for dec in (-60, -30, 0, 30, 60):  # declination at the left edge
+        x, y = hammer(np.array([359.999]), np.array([float(dec)]))
+        labels.append({"x": float(x[0]) - 0.04, "y": float(y[0]), "text": f"{dec:+d}°", "xanchor": "right"})
+    return [
+        {"xref": "x", "yref": "y", "showarrow": False, "font": {"size": 10, "color": LABEL_COLOUR}, **label}
+        for label in labels
+    ]
+
+
+def sky_figure(points: SkyPoints, theme: object) -> Figure:
+    """Every selected NEO at its tracklet mean position, RA increasing to the left, with the ecliptic and
+    the galactic plane (broken where they wrap); equal-area Hammer or plain RA/Dec."""
+    proj = points.projection
+    data: list[dict[str, Any]] = []
+    if proj == HAMMER:
+        data.append({**_line(graticule(proj), "Grid", GRID_COLOUR, "solid", 0.8), "showlegend": False})
+    size = marker_size(len(points))
+    for g, name in enumerate(points.groups):
+        idx = np.flatnonzero(points.group == g)
+        if len(idx):
+            data.append(_points(points.x[idx], points.y[idx], points.hover[idx], name, points.colours[name], size))
+    data.append(_line(broken_line(*ecliptic_curve(), proj), "Ecliptic", ECLIPTIC_COLOUR, "dash"))
+    data.append(_line(broken_line(*galactic_plane_curve(), proj), "Galactic plane", GALACTIC_COLOUR, "dot"))
+    if proj == HAMMER:
+        pad = 0.08
+        xaxis = {"visible": False, "range": [-HAMMER_X_MAX - 0.3, HAMMER_X_MAX + pad], "fixedrange": False}
+        yaxis = {"visible": False, "range": [-HAMMER_Y_MAX - pad, HAMMER_Y_MAX + pad], "scaleanchor": "x"}
+        extra: dict[str, Any] = {"annotations": _hammer_labels()}
+    else:
+        xaxis = {
+            "title": {"text": "Right ascension (J2000), increasing to the left (east)"},
+            "range": [360, 0],
+            "tickvals": list(range(0, 361, 30)),
+            "ticktext": [f"{h}h" for h in range(0, 25, 2)],
+            "zeroline": False,
+        }
+        yaxis = {
+            "title": {"text": "Declination (J2000)"},
+            "range": [-90, 90],
+            "tickvals": list(range(-90, 91, 30)),
+            "ticksuffix": "°",
+            "scaleanchor": "x",
+            "zeroline": False,
+        }
+        extra = {}
+    layout = themed_layout(
+        theme,
+        xaxis=xaxis,
+        yaxis=yaxis,
+        hovermode="closest",
+        uirevision=proj,
+        margin={"l": 50, "r": 10, "t": 10, "b": 40},
+        **extra,
+    )
+    return {"data": data, "layout": layout}
+
+
+def rate_figure(result: RateVsH, theme: object) -> Figure:
+    """Rate of motion (log) against absolute magnitude H, one point per NEO with both, by colour group."""
+    size = marker_size(len(result))
+    data = []
+    for g, name in enumerate(result.groups):
+        idx = np.flatnonzero(result.group == g)
+        if len(idx) == 0:
+            continue
+        trace = _points(result.h[idx], result.rate[idx], result.designation[idx], name, result.colours[name], size)
+        trace["hovertemplate"] = "%{text}<br>H %{x}<br>%{y} deg/day<extra>" + name + "</extra>"
+        data.append(trace)
+    layout = themed_layout(
+        theme,
+        xaxis={"title": {"text": "Absolute magnitude H (fainter = smaller →)"}},
+        yaxis={"title": {"text": "Rate of motion at discovery (deg/day)"}, "type": "log"},
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
