@@ -161,10 +161,10 @@ def sky_columns(discoveries: pd.DataFrame) -> SkyColumns:
     hx, hy = hammer(ra, dec)
     name = designations(discoveries)
     v_text = np.where(np.isfinite(v), np.char.mod("V %.1f", np.nan_to_num(v)), "V unknown")
-    # ASCII only: JSON encoders escape anything else into six bytes per character
+    # One line, ASCII only, no "<br>": the JSON encoders escape "<" (and stdlib json any non-ASCII) into six bytes
     hover = (
         pd.Series(name, dtype=object)
-        + "<br>"
+        + ": "
         + pd.Series(date.astype(object))
         + ", "
         + pd.Series(station)

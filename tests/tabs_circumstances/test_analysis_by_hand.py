@@ -159,7 +159,7 @@ def test_sky_points_carry_every_selected_neo_with_hover_text_and_normalised_ra(c
     row = t.loc[t["designation"] == "2021 AC"].iloc[0]
     assert row["trk_ra"] == 0.0  # 359.9996 rounds to 360.000, which is 0h
     hover = dict(zip(p.designation.tolist(), p.hover.tolist(), strict=True))
-    assert hover["(1001) 2020 AA"] == "(1001) 2020 AA<br>2020-03-01, F51, V 19.7"
+    assert hover["(1001) 2020 AA"] == "(1001) 2020 AA: 2020-03-01, F51, V 19.7"
     assert hover["(1002) 2021 AD"].endswith("V unknown")
     assert p.x.tolist() == t["trk_ra"].tolist() and p.y.tolist() == t["trk_dec"].tolist()
     assert t["group"].tolist() == ["2020", "2020", "2021", "2021", "2022", "2022"]
