@@ -10,9 +10,12 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
 - ``graceful_timeout`` (GRACEFUL_TIMEOUT, default 8 s) stays below Docker's / Dokploy's default stop
   grace period of 10 s, so in-flight requests finish before the orchestrator's SIGKILL. Raise both
   together.
-- ``max_requests`` with jitter recycles workers now and then, never all at once.
+- ``max_requests`` (MAX_REQUESTS) with 10 % jitter recycles workers now and then, never all at once.
 - Non-root with a read-only home: no control socket (gunicorn 27 puts it in ~/.gunicorn), worker
   heartbeat files in /dev/shm (or the temp dir), no pid file, logs to stdout.
+- Metrics (when OPERATOR_TOKEN or METRICS_PORT is set): prometheus_client's multiprocess mode in
+  METRICS_DIR (on the tmpfs), emptied at start; hooks count worker starts and exits and fold a dead
+  worker's files (``dashboard_app/observability/multiprocess.py``); METRICS_PORT is a second bind.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ threads = _settings.threads
 timeout = _settings.timeout
 graceful_timeout = _settings.graceful_timeout
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = _settings.max_requests
+max_requests_jitter = _settings.max_requests // 10
 preload_app = True
 forwarded_allow_ips = _settings.forwarded_allow_ips
 proc_name = "neo-explorer"
@@ -75,3 +78,44 @@ def post_fork(server, worker):
     from dashboard_app.wsgi import server as flask_server
 
     flask_server.extensions["neo_store"].start()
+
+
+# --- metrics (issue #19): multiprocess mode for prometheus_client, set before the app is imported ---
+from dashboard_app.observability import multiprocess as _metrics  # noqa: E402
+from dashboard_app.web.operator import operator_access_configured  # noqa: E402
+
+_metrics_on = operator_access_configured(_settings)
+if _metrics_on:
+    _metrics.enable(_metrics.metrics_dir(_settings))
+    if _settings.metrics_port:
+        bind.append(f"{_host}:{_settings.metrics_port}")
+
+
+def on_starting(server):
+    """Empty the metrics directory: a restart starts counting from zero."""
+    if _metrics_on:
+        _metrics.on_starting(server)
+
+
+def post_worker_init(worker):
+    """Count the worker's start."""
+    if _metrics_on:
+        _metrics.post_worker_init(worker)
+
+
+def worker_abort(worker):
+    """Count a timed-out worker's exit."""
+    if _metrics_on:
+        _metrics.worker_abort(worker)
+
+
+def worker_exit(server, worker):
+    """Count the worker's exit (recycled by max_requests, or shut down)."""
+    if _metrics_on:
+        _metrics.worker_exit(server, worker)
+
+
+def child_exit(server, worker):
+    """Fold the dead worker's metric files."""
+    if _metrics_on:
+        _metrics.child_exit(server, worker)

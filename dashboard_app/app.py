@@ -8,10 +8,10 @@ Order matters and is kept in one place:
    (``dash.register_page`` per module, no folder scan), their ``dash.callback``
    functions attached to this app;
 4. the web layer: forwarded headers from the trusted proxies only, request ids, the callback guard and rate limit,
-   ``/health``, the security-header hook, compression;
+   ``/health``, the security-header hook, compression, ``/metrics``, Sentry (when configured);
 5. one internal warm-up request (Dash finishes its set-up, every layout is
    validated), then the CSP from ``app.csp_hashes()``, now that every inline
-   script exists.
+   script exists; then metrics start recording.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from typing import Any
 import dash
 from dash import _callback
 from dash.exceptions import DependencyException
-from flask import Flask, Response, redirect, request
+from flask import Flask, Response, g, redirect, request
 
+from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
-from dashboard_app.web import callback_guard, compression, health, limits, logs, proxies, security, shell
+from dashboard_app.web import callback_guard, compression, health, limits, logs, metrics, proxies, security, shell
 
 SOURCE_ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -196,8 +197,18 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     server.register_blueprint(health.blueprint)
     security.install_security_headers(server)
     compression.install_compression(server)
+    metrics.install_metrics(server)
+    _install_error_reports(server, settings, modules)
     _warm_up(server)
     compression.warm_bundle_cache(server, dash.get_relative_path(min(modules, key=lambda m: m.ORDER).PATH))
     csp = security.content_security_policy(app.csp_hashes())
     server.extensions[security.EXTENSION_KEY] = security.security_headers(csp, serve_tls=settings.serve_tls)
+    metrics.start_recording(server, app.callback_map, store)  # after the warm-up, which must not count
     return app
+
+
+def _install_error_reports(server: Flask, settings: Settings, modules: list[ModuleType]) -> None:
+    """Sentry when ``SENTRY_DSN`` is set: view-state query parameters kept, request ids as tags."""
+    view_keys = {name for m in modules for name in getattr(getattr(m, "VIEW", None), "names", ())}
+    if errors.init_sentry(settings, component="app", view_keys=view_keys):
+        server.before_request(errors.request_id_tagger(lambda: g.get("request_id")))

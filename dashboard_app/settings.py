@@ -130,6 +130,24 @@ def _forwarded_allow_ips(text: str) -> str:
     return ",".join(e.strip() for e in text.split(",") if e.strip())
 
 
+def _token(text: str) -> str:
+    value = text.strip()
+    if value and (len(value) < 32 or any(c.isspace() for c in value)):
+        raise ValueError(text)
+    return value
+
+
+def _sentry_dsn(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    value = text.strip()
+    if value:
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.username or not url.hostname or not url.path.strip("/"):
+            raise ValueError(text)
+    return value
+
+
 def _rate_limit(text: str) -> str:
     from limits import parse_many
 
@@ -252,6 +270,67 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
         "any text",
         "Commit the running code was built from (shown by /health); set by the image build.",
+    ),
+    # --- operations: metrics and error reports ---
+    Setting(
+        "OPERATOR_TOKEN",
+        "",
+        _token,
+        "empty, or a token of at least 32 characters without spaces",
+        "Bearer token (Authorization: Bearer …) for operator answers on the public port: /metrics and the "
+        "/health detail. Empty: none there. Generate one with `openssl rand -hex 32`.",
+    ),
+    Setting(
+        "METRICS_PORT",
+        "0",
+        _int_range(0, 65535),
+        "an integer 0-65535 (0: none)",
+        "A second port on HOST answering only /metrics and /health, for a scraper on the internal network "
+        "(Traefik does not route it). 0: none.",
+    ),
+    Setting(
+        "METRICS_DIR",
+        "",
+        _optional_path,
+        "a directory path, or empty",
+        "Where gunicorn's workers keep their metric files (emptied at start); empty: neo-explorer-metrics-PORT "
+        "in the temp directory (the container's tmpfs /tmp).",
+    ),
+    Setting(
+        "MAX_REQUESTS",
+        "2000",
+        _int_range(0, 10_000_000),
+        "an integer ≥ 0 (0: never)",
+        "A worker is replaced after about this many requests (± 10 %), bounding slow memory growth.",
+    ),
+    Setting(
+        "SENTRY_DSN",
+        "",
+        _sentry_dsn,
+        "empty, or a Sentry DSN (https://KEY@HOST/PROJECT)",
+        "Send unhandled errors of the app and the exporter to Sentry (no IP addresses, cookies or "
+        "personal data). Empty: nothing is sent.",
+    ),
+    Setting(
+        "SENTRY_ENVIRONMENT",
+        "production",
+        _nonempty,
+        "any non-empty text",
+        "Environment name on Sentry events (production, staging, …).",
+    ),
+    Setting(
+        "SENTRY_SAMPLE_RATE",
+        "1.0",
+        _fraction,
+        "a fraction 0-1",
+        "Share of errors sent to Sentry.",
+    ),
+    Setting(
+        "SENTRY_TRACES_SAMPLE_RATE",
+        "0",
+        _fraction,
+        "a fraction 0-1",
+        "Share of requests sent to Sentry as performance traces (0: none).",
     ),
     # --- the exporter (neo-explorer export) ---
     Setting(

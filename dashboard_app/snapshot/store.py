@@ -24,6 +24,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,16 @@ EXTENSION_KEY = "neo_store"
 
 Clock = Callable[[], datetime]
 Loader = Callable[[Path], Snapshot]
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Counters of this process's store (for metrics): switches to a new snapshot, refusals, last load time."""
+
+    switches: int
+    refusals: int
+    refused_files: int
+    last_load_seconds: float | None
 
 
 class NoSnapshotError(SnapshotError):
@@ -81,6 +92,8 @@ class SnapshotStore:
         self._loaded_at: datetime | None = None
         self._refused: dict[str, str] = {}
         self._last_error: dict[str, Any] | None = None
+        self._switches = self._refusals = 0
+        self._last_load_seconds: float | None = None
         self._check_lock = threading.Lock()
         self._origin_pid: int | None = None
         self._watcher: threading.Thread | None = None
@@ -193,11 +206,14 @@ class SnapshotStore:
             return False
         except (SnapshotError, OSError) as exc:
             self._refused[path.name] = str(exc)
+            self._refusals += 1
             self._record_error(f"refused snapshot {path.name}, still serving {self._loaded_name}: {exc}", path.name)
             return False
+        self._switches += self._snapshot is not None
         self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
         self._loaded_name = path.name
         self._loaded_at = self._clock()
+        self._last_load_seconds = (self._loaded_at - started).total_seconds()
         self._last_error = None
         log.info(
             "serving snapshot %s (pid %d, loaded in %.1f s)",
@@ -213,6 +229,10 @@ class SnapshotStore:
         self._last_error = {"message": message, "file": file, "at_utc": format_utc(self._clock())}
 
     # --- health ----------------------------------------------------------------------
+
+    def stats(self) -> StoreStats:
+        """This process's counters (cheap; read after every request by the metrics)."""
+        return StoreStats(self._switches, self._refusals, len(self._refused), self._last_load_seconds)
 
     def health(self) -> dict[str, Any]:
         """Facts for ``/health``: what is served, how old it is, the refresh status, the last error."""
