@@ -66,8 +66,16 @@ class _Process:
     families: Families
     seen: _Seen
     served_id: str | None = None
+    gauges: dict[str, float] = field(default_factory=dict)  # last value set, so unchanged ones are not rewritten
     children: dict[tuple[str, ...], Any] = field(default_factory=dict)
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _set(proc: _Process, name: str, value: float) -> None:
+    """Set gauge ``name`` unless it already holds ``value`` (a multiprocess write costs a lock and an mmap write)."""
+    if proc.gauges.get(name) != value:
+        getattr(proc.families, name).set(value)
+        proc.gauges[name] = value
 
 
 class Recorder:
@@ -157,19 +165,19 @@ class Recorder:
                 f.snapshot_created.set(snapshot.created.timestamp())
             proc.served_id = served
         if stats.last_load_seconds is not None:
-            f.snapshot_load.set(stats.last_load_seconds)
+            _set(proc, "snapshot_load", stats.last_load_seconds)
         if stats.switches > seen.switches:
             f.snapshot_swaps.inc(stats.switches - seen.switches)
             seen.switches = stats.switches
         if stats.refusals > seen.refusals:
             f.snapshot_refusals.inc(stats.refusals - seen.refusals)
             seen.refusals = stats.refusals
-        f.snapshot_refused_files.set(stats.refused_files)
+        _set(proc, "snapshot_refused_files", stats.refused_files)
         memo = memo_stats(self.store)
         if memo is not None:
-            f.memo_bytes.set(memo.bytes)
-            f.memo_max_bytes.set(memo.max_bytes)
-            f.memo_entries.set(memo.entries)
+            _set(proc, "memo_bytes", memo.bytes)
+            _set(proc, "memo_max_bytes", memo.max_bytes)
+            _set(proc, "memo_entries", memo.entries)
             for name in ("hits", "misses", "evictions"):
                 now, before = getattr(memo, name), getattr(seen, name)
                 if now > before:

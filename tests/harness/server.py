@@ -83,13 +83,18 @@ def server_env(data_dir: Path, port: int, overrides: dict[str, str]) -> dict[str
     return env
 
 
-def launch(data_dir: Path, log_path: Path, port: int | None = None, **settings_env: str) -> RunningServer:
-    """Start gunicorn and wait until ``/health`` answers (any status); fail with the log if it does not."""
+def launch(
+    data_dir: Path, log_path: Path, port: int | None = None, *, app: str | None = None, **settings_env: str
+) -> RunningServer:
+    """Start gunicorn and wait until ``/health`` answers (any status); fail with the log if it does not.
+
+    ``app`` (``module:variable``) serves another WSGI target than ``gunicorn.conf.py``'s (test apps).
+    """
     port = port or find_free_port()
     env = server_env(data_dir, port, settings_env)
     log_file = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)],
+        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), *([app] if app else [])],
         cwd=log_path.parent,  # no .env there: settings come from env only
         env=env,
         stdout=log_file,
