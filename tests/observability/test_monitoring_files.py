@@ -1,4 +1,4 @@
-"""The shipped alert rules and Grafana dashboard use only metrics the app really exposes.
+"""The shipped alert rules, Grafana dashboard and DEPLOYMENT.md name exactly the metrics the app exposes.
 
 promtool is not available here: the rules file is parsed as YAML, the dashboard as JSON, and the
 metric names are read out of each PromQL expression and looked up in the exposition of a real
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.observability.conftest import publish_tiny
 from tests.observability.traffic import chart_callbacks, parse, post_callback, request, scrape
@@ -20,6 +21,7 @@ from tests.observability.traffic import chart_callbacks, parse, post_callback, r
 REPO = Path(__file__).resolve().parents[2]
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboard.json"
+DEPLOYMENT = REPO / "DEPLOYMENT.md"
 PROMETHEUS_OWN = {"up"}
 """Series Prometheus itself makes for every scrape target."""
 
@@ -117,7 +119,12 @@ def test_every_metric_the_rules_and_dashboard_use_is_in_the_exposition_after_rea
     request(f"{server.url}/discoveries")
     for chart in chart_callbacks(server.url):
         post_callback(server.url, chart.body)
-    exposed = {name for name, _ in parse(scrape(server.metrics_url)[1])} | PROMETHEUS_OWN
+    text = scrape(server.metrics_url)[1]
+    exposed = {name for name, _ in parse(text)} | PROMETHEUS_OWN
+
+    families = {f.name + ("_total" if f.type == "counter" else "") for f in text_string_to_metric_families(text)}
+    documented = set(re.findall(r"^\| `(neo_\w+)` \|", DEPLOYMENT.read_text(encoding="utf-8"), re.M))
+    assert documented == families, "DEPLOYMENT.md's metrics table lists exactly the exposed metrics"
 
     used = {}
     for rule in alert_rules():
