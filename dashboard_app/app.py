@@ -7,11 +7,13 @@ Order matters and is kept in one place:
 3. tab pages registered explicitly from :data:`dashboard_app.tabs.TAB_MODULES`
    (``dash.register_page`` per module, no folder scan), their ``dash.callback``
    functions attached to this app;
-4. the web layer: forwarded headers from the trusted proxies only, request ids, the callback guard and rate limit,
-   ``/health``, the security-header hook, compression, ``/metrics``, Sentry (when configured);
+4. the web layer: forwarded headers from the trusted proxies only, request ids, the callback guard and rate
+   limit, ``/health``, CSP reports, 404 for unknown pages, the security-header hook, compression,
+   ``/metrics``, Sentry (when configured);
 5. one internal warm-up request (Dash finishes its set-up, every layout is
-   validated), then the CSP from ``app.csp_hashes()``, now that every inline
-   script exists; then metrics start recording.
+   validated), then the callback shapes the guard checks bodies against (from
+   ``/_dash-dependencies``) and the CSP from ``app.csp_hashes()``, now that every
+   callback and inline script exists; then metrics start recording.
 """
 
 from __future__ import annotations
@@ -25,13 +27,29 @@ from typing import Any
 import dash
 from dash import _callback
 from dash.exceptions import DependencyException
-from flask import Flask, Response, g, redirect, request
+from flask import Flask, Response, g, jsonify, redirect, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
-from dashboard_app.web import callback_guard, compression, health, limits, logs, metrics, proxies, security, shell
+from dashboard_app.web import (
+    callback_guard,
+    compression,
+    csp_reports,
+    health,
+    limits,
+    logs,
+    metrics,
+    not_found,
+    proxies,
+    security,
+    shell,
+)
+
+CSP_REPORT_LIMIT = "30 per minute"
+"""Violation reports accepted per client address (a page with a violation sends one per load)."""
 
 SOURCE_ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -127,6 +145,18 @@ def _not_found(error: DependencyException) -> tuple[str, int]:
     return "Not found", 404
 
 
+def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
+    """Any body over ``MAX_CONTENT_LENGTH`` (``CALLBACK_MAX_BYTES``): a short JSON 413."""
+    return jsonify(status=413, error="Request too large", message="The request body is too large."), 413
+
+
+def _pin_flask_debug_off(server: Flask) -> None:
+    """Flask reads ``FLASK_DEBUG`` from the environment: debug would let errors escape to gunicorn's bare
+    500 page (no security headers) and the interactive debugger is never wanted here. Pinned off."""
+    server.debug = False
+    server.config["PROPAGATE_EXCEPTIONS"] = False
+
+
 def _warm_up(server: Flask) -> None:
     """Serve one internal request so Dash finishes its set-up now, before fork and before the CSP is hashed.
 
@@ -176,6 +206,8 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     )
     _switch_dev_tools_off(app)
     server = app.server
+    _pin_flask_debug_off(server)
+    server.config["MAX_CONTENT_LENGTH"] = settings.callback_max_bytes
     server.extensions["neo_settings"] = settings
     store.init_app(server)
     server.extensions["neo_started"] = time.monotonic()
@@ -191,9 +223,13 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     )
     logs.install_request_ids(server)
     server.register_error_handler(DependencyException, _not_found)
+    server.register_error_handler(RequestEntityTooLarge, _too_large)
     _redirect_home_to_first_tab(server, modules)
-    callback_guard.install_callback_guard(server, app.callback_map)
-    limits.install_rate_limits(server, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage_uri)
+    not_found.install_page_not_found(server, dash.page_registry.values())
+    callback_guard.install_callback_guard(server, max_bytes=settings.callback_max_bytes)
+    report_endpoint = csp_reports.install_csp_reports(server)
+    limiter = limits.install_rate_limits(server, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage_uri)
+    server.view_functions[report_endpoint] = limiter.limit(CSP_REPORT_LIMIT)(server.view_functions[report_endpoint])
     server.register_blueprint(health.blueprint)
     security.install_security_headers(server)
     compression.install_compression(server)
@@ -201,6 +237,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     _install_error_reports(server, settings, modules)
     _warm_up(server)
     compression.warm_bundle_cache(server, dash.get_relative_path(min(modules, key=lambda m: m.ORDER).PATH))
+    callback_guard.learn_callback_shapes(server)
     csp = security.content_security_policy(app.csp_hashes())
     server.extensions[security.EXTENSION_KEY] = security.security_headers(csp, serve_tls=settings.serve_tls)
     metrics.start_recording(server, app.callback_map, store)  # after the warm-up, which must not count

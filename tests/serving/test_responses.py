@@ -63,6 +63,8 @@ def test_every_kind_of_response_carries_the_security_headers(client):
         "missing asset (404)": client.get("/assets/no-such-file.js"),
         "unknown bundle (404)": client.get("/_dash-component-suites/dash/no-such.js"),
         "home redirect": client.get("/"),
+        "unknown page (404)": client.get("/no-such-page"),
+        "too large (413)": client.post(CALLBACK_PATH, data="x" * 70_000, content_type="application/json"),
     }
     for _ in range(3):
         post_callback(client)
@@ -78,6 +80,8 @@ def test_every_kind_of_response_carries_the_security_headers(client):
         "missing asset (404)": 404,
         "unknown bundle (404)": 404,
         "home redirect": 302,
+        "unknown page (404)": 404,
+        "too large (413)": 413,
         "rate limited (429)": 429,
     }
     for kind, response in responses.items():
