@@ -114,13 +114,6 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _operator_token(text: str) -> str:
-    value = text.strip()
-    if value and (len(value) < 32 or any(c.isspace() for c in value)):
-        raise ValueError(text)
-    return value
-
-
 def _rate_limit_storage(text: str) -> str:
     from limits.storage import SCHEMES  # imported lazily: only needed to validate
 
@@ -256,14 +249,6 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(4096, 16 * 1024 * 1024),
         "an integer 4096-16777216 (bytes)",
         "Largest callback request body accepted (413 beyond); real ones are ~2 kB.",
-    ),
-    Setting(
-        "OPERATOR_TOKEN",
-        "",
-        _operator_token,
-        "empty, or at least 32 characters without spaces (e.g. `openssl rand -hex 32`)",
-        "Bearer token for operator-only details (error texts and the data source in /health); "
-        "empty: they are only in the log and `neo-explorer status`.",
     ),
     Setting(
         "SNAPSHOT_POLL_SECONDS",

@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard_app import definitions, reference
+from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 
 PATH = "/about"
@@ -20,6 +21,19 @@ NAME = "About"
 ORDER = 1000  # always the last tab
 
 ID_PREFIX = "about"
+
+PUBLIC_SOURCE = "MPC/SBN database"
+"""What the public is told about where real data come from. The snapshot's own ``source`` meta names
+the database user, host, port and database: operators read it in ``neo-explorer status`` and in the
+operator view of ``/health``, never on a page."""
+
+
+def public_source(snapshot: Snapshot) -> str:
+    """The data source as shown on every page: the generator's description for synthetic data, else
+    :data:`PUBLIC_SOURCE`."""
+    if snapshot.synthetic:
+        return snapshot.meta.get("source") or "synthetic sky"
+    return PUBLIC_SOURCE
 
 
 def _section(title: str, *children: Any, section_id: str) -> html.Section:
@@ -69,7 +83,8 @@ def _snapshot_facts() -> list[Any]:
     except NoSnapshotError as exc:
         return [html.P(str(exc))]
     keep = ("snapshot_id", "created_utc", "source", "newest_observation_utc", "neo_predicate", "schema_version")
-    return [_table(["Key", "Value"], [[k, snapshot.meta[k]] for k in keep if k in snapshot.meta], "snapshot-meta")]
+    shown = {**snapshot.meta, "source": public_source(snapshot)}
+    return [_table(["Key", "Value"], [[k, shown[k]] for k in keep if k in shown], "snapshot-meta")]
 
 
 def layout(**_query: Any) -> html.Div:

@@ -5,6 +5,11 @@
 stale or the last refresh failed (a late export must never make the orchestrator
 restart or roll back the app), 503 with ``fail`` when no snapshot can be served.
 Cheap: it reads facts the store already holds, never reloads a snapshot.
+
+The public document says *that* a refresh failed and when, never why: error texts name database
+users, hosts, ports and paths. An operator gets them (and the snapshot's source) with
+``Authorization: Bearer <OPERATOR_TOKEN>`` or on ``METRICS_PORT`` (:mod:`dashboard_app.web.operator`),
+in the log, and from ``neo-explorer status``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from dashboard_app import __version__
+from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
+from dashboard_app.web import operator
 
 SERVICE_ID = "neo-explorer"
 DESCRIPTION = "NEO Discovery Statistics Explorer"
@@ -30,10 +37,26 @@ REFRESH_FIELDS = ("started_utc", "finished_utc", "snapshot_id", "error")
 blueprint = Blueprint("health", __name__)
 
 
+def _refresh_note(refresh: Mapping[str, Any], state: str, *, detail: bool) -> str:
+    if detail:
+        return f"Refresh {state}: {refresh.get('error') or 'see the exporter log'}"
+    when = refresh.get("finished_utc") or refresh.get("started_utc")
+    return f"Last refresh {state}" + (f" at {when}" if when else "")
+
+
 def health_report(
-    facts: Mapping[str, Any], *, stale_after_hours: float, release_id: str, uptime_s: float
+    facts: Mapping[str, Any],
+    *,
+    stale_after_hours: float,
+    release_id: str,
+    uptime_s: float,
+    detail: bool = False,
 ) -> dict[str, Any]:
-    """The health document for the store's ``facts`` (see :meth:`SnapshotStore.health`)."""
+    """The health document for the store's ``facts`` (see :meth:`SnapshotStore.health`).
+
+    ``detail`` (operators only) adds error texts and the snapshot's source; without it the document
+    says what failed and when, but nothing about users, hosts, ports or paths.
+    """
     snapshot_id = facts.get("snapshot_id")
     age = facts.get("age_hours")
     refresh = dict(facts.get("refresh") or {"state": "none"})
@@ -43,7 +66,10 @@ def health_report(
 
     if snapshot_id is None:
         age_status = "fail"
-        notes.append(f"No snapshot can be served: {last_error or 'none has been published yet'}")
+        reason = (last_error if detail else last_error and "the last one could not be loaded") or (
+            "none has been published yet"
+        )
+        notes.append(f"No snapshot can be served: {reason}")
     elif age is not None and age > stale_after_hours:
         age_status = "warn"
         notes.append(f"Snapshot is {age:.1f} h old, older than STALE_AFTER_HOURS={stale_after_hours:g}")
@@ -51,10 +77,11 @@ def health_report(
         age_status = "pass"
     refresh_status = "warn" if refresh_state in REFRESH_WARN_STATES else "pass"
     if refresh_status == "warn":
-        notes.append(f"Refresh {refresh_state}: {refresh.get('error') or 'see the exporter log'}")
+        notes.append(_refresh_note(refresh, refresh_state, detail=detail))
     if snapshot_id is not None and last_error:
-        notes.append(f"Still serving {snapshot_id}: {last_error}")
+        notes.append(f"Still serving {snapshot_id}: {last_error if detail else 'a newer snapshot could not be loaded'}")
         refresh_status = "warn"
+    refresh_fields = REFRESH_FIELDS if detail else tuple(k for k in REFRESH_FIELDS if k != "error")
 
     status = "fail" if age_status == "fail" else "warn" if "warn" in (age_status, refresh_status) else "pass"
     row_counts = dict(facts.get("row_counts") or {})
@@ -92,7 +119,7 @@ def health_report(
                     "componentType": "component",
                     "observedValue": refresh_state,
                     "status": refresh_status,
-                    **{k: refresh[k] for k in REFRESH_FIELDS if k in refresh},
+                    **{k: refresh[k] for k in refresh_fields if k in refresh},
                 }
             ],
             "uptime": [
@@ -106,19 +133,37 @@ def health_report(
             ],
         },
     }
+    if detail:
+        report["checks"]["snapshot:age"][0]["source"] = facts.get("source")
+        if last_error:
+            report["checks"]["snapshot:refresh"][0]["lastLoadError"] = last_error
     return report
+
+
+def _snapshot_source() -> str | None:
+    try:
+        return current_snapshot().meta.get("source")
+    except NoSnapshotError:
+        return None
 
 
 @blueprint.route("/health", methods=["GET", "HEAD"])
 def health() -> Response:
-    """Answer the health document with 200 (pass/warn) or 503 (fail)."""
+    """Answer the health document with 200 (pass/warn) or 503 (fail); details for operators."""
     settings = current_app.extensions["neo_settings"]
     store = current_app.extensions["neo_store"]
+    access = operator.request_access()
+    if access is operator.Access.DENIED:
+        return operator.denied()
+    facts = store.health()
+    if access is operator.Access.OPERATOR:
+        facts["source"] = _snapshot_source()
     report = health_report(
-        store.health(),
+        facts,
         stale_after_hours=settings.stale_after_hours,
         release_id=settings.git_commit,
         uptime_s=time.monotonic() - current_app.extensions["neo_started"],
+        detail=access is operator.Access.OPERATOR,
     )
     return Response(
         json.dumps(report, default=str),

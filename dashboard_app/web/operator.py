@@ -5,14 +5,22 @@ operator's when it arrived on ``METRICS_PORT`` (a second bind that Traefik does 
 port comes from the listening socket, never from a header) or carries
 ``Authorization: Bearer <OPERATOR_TOKEN>``. With neither setting configured there is no operator
 access over HTTP at all, which is the default: nothing operator-only is public.
+
+Use from a view that has a public and an operator answer (``/health``)::
+
+    access = operator.request_access()
+    if access is operator.Access.DENIED:
+        return operator.denied()
+    detail = access is operator.Access.OPERATOR
 """
 
 from __future__ import annotations
 
+import enum
 import hmac
 from typing import Any
 
-from flask import Request, current_app, request
+from flask import Request, Response, current_app, jsonify, request
 
 OPERATOR_PATHS = frozenset({"/metrics", "/health"})
 """The only paths answered on ``METRICS_PORT``; everything else there is a 404."""
@@ -44,3 +52,27 @@ def is_operator_request(req: Request | None = None) -> bool:
     req = request if req is None else req
     settings = current_app.extensions["neo_settings"]
     return arrived_on_metrics_port(req, settings) or has_operator_token(req, settings)
+
+
+class Access(enum.Enum):
+    """What a request may see: the public answer, the operator's, or nothing (a bearer token that is wrong)."""
+
+    PUBLIC = "public"
+    OPERATOR = "operator"
+    DENIED = "denied"
+
+
+def request_access(req: Request | None = None) -> Access:
+    """The current request's access: OPERATOR per :func:`is_operator_request`; DENIED for any other bearer
+    token (a typo is noticed instead of silently answered with the public view); else PUBLIC."""
+    req = request if req is None else req
+    if is_operator_request(req):
+        return Access.OPERATOR
+    scheme, _, _ = req.headers.get("Authorization", "").partition(" ")
+    return Access.DENIED if scheme.lower() == "bearer" else Access.PUBLIC
+
+
+def denied() -> tuple[Response, int, dict[str, str]]:
+    """401 with a bearer challenge, for :attr:`Access.DENIED`."""
+    body = jsonify(status=401, error="Unauthorized", message="The bearer token is not this site's OPERATOR_TOKEN.")
+    return body, 401, {"WWW-Authenticate": 'Bearer realm="neo-explorer operator"', "Cache-Control": "no-store"}

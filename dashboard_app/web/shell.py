@@ -80,7 +80,7 @@ def _data_line(snapshot: Snapshot | None) -> str:
     if snapshot is None:
         return "No data loaded"
     data_time = snapshot.data_time or snapshot.created
-    source = snapshot.meta.get("source", "unknown source")
+    source = about.public_source(snapshot)
     return f"Data to {data_time:%Y-%m-%d %H:%M} UTC · {source} · snapshot {snapshot.id}"
 
 
