@@ -77,7 +77,7 @@ def init_sentry(settings: Any, *, component: str, view_keys: Collection[str] = (
     secrets = tuple(secrets)
     keys = frozenset(view_keys)
 
-    def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    def before_send(event: Any, hint: dict[str, Any]) -> Any:
         return scrub_event(event, view_keys=keys, secrets=secrets)
 
     for name in IGNORED_LOGGERS:

@@ -65,98 +65,106 @@ class Families:
 def build_families() -> Families:
     """Create the metric objects for this process (in multiprocess mode: no registry, files instead)."""
     registry = None if multiprocess_mode() else CollectorRegistry(auto_describe=True)
-    r = {"registry": registry}
     n = PREFIX
     f = Families(registry)
     f.http_requests = Counter(
         f"{n}_http_requests",
         "HTTP requests answered, by route, method and status class.",
         ["route", "method", "status"],
-        **r,
+        registry=registry,
     )
     f.http_duration = Histogram(
         f"{n}_http_request_duration_seconds",
         "Time to answer an HTTP request, by route and method.",
         ["route", "method"],
         buckets=HTTP_BUCKETS,
-        **r,
+        registry=registry,
     )
     f.http_rejected = Counter(
         f"{n}_http_rejected",
         "Requests refused before the app handled them: 400 bad payload, 413 too large, 429 rate limited.",
         ["route", "code"],
-        **r,
+        registry=registry,
     )
     f.callback_requests = Counter(
         f"{n}_callback_requests",
         "Dash callback requests, by tab, callback, chart and status class.",
         ["tab", "callback", "chart", "status"],
-        **r,
+        registry=registry,
     )
     f.callback_duration = Histogram(
         f"{n}_callback_duration_seconds",
         "Time to answer a Dash callback request, by tab, callback and chart.",
         ["tab", "callback", "chart"],
         buckets=HTTP_BUCKETS,
-        **r,
+        registry=registry,
     )
     f.snapshot_served = Gauge(
         f"{n}_snapshot_served",
         "Workers serving each snapshot id (two ids while a switch is in progress).",
         ["snapshot_id"],
         multiprocess_mode="livesum",
-        **r,
+        registry=registry,
     )
     f.snapshot_created = Gauge(
         f"{n}_snapshot_created_timestamp_seconds",
         "Creation time of the oldest snapshot a live worker serves.",
         multiprocess_mode="livemin",
-        **r,
+        registry=registry,
     )
     f.snapshot_load = Gauge(
         f"{n}_snapshot_load_seconds",
         "Time the served snapshot took to load (the slowest live worker).",
         multiprocess_mode="livemax",
-        **r,
+        registry=registry,
     )
     f.snapshot_swaps = Counter(
-        f"{n}_snapshot_swaps", "Switches to a newly published snapshot, counted per worker.", **r
+        f"{n}_snapshot_swaps", "Switches to a newly published snapshot, counted per worker.", registry=registry
     )
     f.snapshot_refusals = Counter(
-        f"{n}_snapshot_refusals", "Published snapshot files a worker refused (invalid), counted per worker.", **r
+        f"{n}_snapshot_refusals",
+        "Published snapshot files a worker refused (invalid), counted per worker.",
+        registry=registry,
     )
     f.snapshot_refused_files = Gauge(
         f"{n}_snapshot_refused_files",
         "Snapshot files a live worker has refused since it started.",
         multiprocess_mode="livemax",
-        **r,
+        registry=registry,
     )
     f.memo_bytes = Gauge(
         f"{n}_memo_bytes",
         "Estimated bytes held by the memo caches of live workers.",
         multiprocess_mode="livesum",
-        **r,
+        registry=registry,
     )
     f.memo_max_bytes = Gauge(
         f"{n}_memo_max_bytes",
         "Byte budget of the memo caches of live workers (MEMO_MAX_MB each).",
         multiprocess_mode="livesum",
-        **r,
+        registry=registry,
     )
     f.memo_entries = Gauge(
-        f"{n}_memo_entries", "Entries in the memo caches of live workers.", multiprocess_mode="livesum", **r
+        f"{n}_memo_entries",
+        "Entries in the memo caches of live workers.",
+        multiprocess_mode="livesum",
+        registry=registry,
     )
-    f.memo_hits = Counter(f"{n}_memo_hits", "Memo cache lookups answered from the cache.", **r)
-    f.memo_misses = Counter(f"{n}_memo_misses", "Memo cache lookups that computed the value.", **r)
-    f.memo_evictions = Counter(f"{n}_memo_evictions", "Memo entries dropped to stay within the byte budget.", **r)
-    f.worker_starts = Counter(f"{n}_worker_starts", "gunicorn workers started (the first ones and replacements).", **r)
+    f.memo_hits = Counter(f"{n}_memo_hits", "Memo cache lookups answered from the cache.", registry=registry)
+    f.memo_misses = Counter(f"{n}_memo_misses", "Memo cache lookups that computed the value.", registry=registry)
+    f.memo_evictions = Counter(
+        f"{n}_memo_evictions", "Memo entries dropped to stay within the byte budget.", registry=registry
+    )
+    f.worker_starts = Counter(
+        f"{n}_worker_starts", "gunicorn workers started (the first ones and replacements).", registry=registry
+    )
     f.worker_exits = Counter(
         f"{n}_worker_exits",
         "gunicorn workers that exited, by reason: max_requests (recycled), timeout, shutdown.",
         ["reason"],
-        **r,
+        registry=registry,
     )
-    f.workers = Gauge(f"{n}_workers", "Live gunicorn workers.", multiprocess_mode="livesum", **r)
+    f.workers = Gauge(f"{n}_workers", "Live gunicorn workers.", multiprocess_mode="livesum", registry=registry)
     for code in REJECTED_CODES:  # known series start at 0, so rate() sees their first increase
         f.http_rejected.labels("/_dash-update-component", code)
     for reason in EXIT_REASONS:

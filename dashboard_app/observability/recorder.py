@@ -120,7 +120,7 @@ class Recorder:
         proc = self.process()
         f, children = proc.families, proc.children
         cls = status_class(status)
-        key = ("r", route, method, cls)
+        key: tuple[str, ...] = ("r", route, method, cls)
         child = children.get(key)
         if child is None:
             child = children[key] = (f.http_requests.labels(route, method, cls), f.http_duration.labels(route, method))

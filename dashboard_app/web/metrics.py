@@ -128,7 +128,9 @@ def exposition_registry(recorder: Recorder, extra: Iterable[Collector]) -> Colle
     if path is not None:
         prom_multiprocess.MultiProcessCollector(registry, str(path))
     else:
-        registry.register(_Families(recorder.families().registry))
+        own = recorder.families().registry
+        assert own is not None  # single-process mode keeps the values in the process's registry
+        registry.register(_Families(own))
     for collector in extra:
         registry.register(collector)
     return registry
