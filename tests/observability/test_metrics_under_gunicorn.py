@@ -36,6 +36,7 @@ def test_request_callback_and_rejection_counts_equal_the_traffic_sent_to_two_wor
     pages = [request(f"{server.url}/discoveries")[0] for _ in range(6)]
     health = [request(f"{server.url}/health")[0] for _ in range(4)]
     bad = [post_callback(server.url, b"[1, 2, 3]") for _ in range(3)]
+    too_large = [post_callback(server.url, b'{"output": "' + b"x" * 70_000 + b'"}') for _ in range(2)]
     charts = chart_callbacks(server.url)
     assert {c.tab for c in charts} >= {"discoveries", "sizes", "comparison", "followup"}
     sent: Counter = Counter()
@@ -44,7 +45,7 @@ def test_request_callback_and_rejection_counts_equal_the_traffic_sent_to_two_wor
             sent[(chart.tab, chart.chart, f"{post_callback(server.url, chart.body) // 100}xx")] += 1
     answered_429 = sum(n for (_, _, cls), n in sent.items() if cls == "4xx")
 
-    assert pages == [200] * 6 and health == [200] * 4 and bad == [400] * 3
+    assert pages == [200] * 6 and health == [200] * 4 and bad == [400] * 3 and too_large == [413] * 2
     assert answered_429 > 0 and sum(n for (_, _, cls), n in sent.items() if cls == "2xx") > 0
     assert {cls for _, _, cls in sent} <= {"2xx", "4xx"}
 
@@ -53,11 +54,13 @@ def test_request_callback_and_rejection_counts_equal_the_traffic_sent_to_two_wor
     http = "neo_http_requests_total"
     assert delta(after, before, http, route="/<path:path>", method="GET", status="2xx") == 6
     assert delta(after, before, http, route="/health", method="GET", status="2xx") == 4
-    posts = sum(sent.values()) + len(bad)
+    posts = sum(sent.values()) + len(bad) + len(too_large)
     assert delta(after, before, http, route=CALLBACK_PATH, method="POST") == posts
-    assert delta(after, before, http, route=CALLBACK_PATH, method="POST", status="4xx") == answered_429 + len(bad)
+    refused = answered_429 + len(bad) + len(too_large)
+    assert delta(after, before, http, route=CALLBACK_PATH, method="POST", status="4xx") == refused
     assert delta(after, before, "neo_http_request_duration_seconds_count", route=CALLBACK_PATH) == posts
     assert delta(after, before, "neo_http_rejected_total", code="400") == len(bad)
+    assert delta(after, before, "neo_http_rejected_total", code="413") == len(too_large)
     assert delta(after, before, "neo_http_rejected_total", code="429") == answered_429
 
     got = by(after, "neo_callback_requests_total", ("tab", "chart", "status"))
