@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: run test venv lint format demo bench clean
+.PHONY: run test venv lint format demo bench clean plotly-bundle
 
 $(BIN)/.installed: requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed")'
@@ -48,6 +48,10 @@ bench: venv
 	  case "$$name" in __init__|results_file|traffic_model|traffic_locustfile|traffic_record) continue;; esac; \
 	  echo "== bench.$$name"; $(BIN)/python -m "bench.$$name"; \
 	done
+
+# Rebuild assets/vendor/plotly.min.js from scripts/plotly-bundle/traces.json (needs Node.js and npm).
+plotly-bundle:
+	cd scripts/plotly-bundle && npm ci --ignore-scripts --no-audit --no-fund && node build.mjs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -47,6 +47,7 @@ from dashboard_app.web import (
     security,
     shell,
 )
+from dashboard_app.web.plotly_bundle import BundledDash, install_plotly_bundle
 
 CSP_REPORT_LIMIT = "30 per minute"
 """Violation reports accepted per client address (a page with a violation sends one per load)."""
@@ -191,7 +192,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     store = store if store is not None else build_store(settings)
     store.load_initial()  # the first snapshot loads now: before fork under gunicorn's preload_app
 
-    app = dash.Dash(
+    app = BundledDash(
         __name__,
         use_pages=True,
         pages_folder="",
@@ -205,6 +206,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
         suppress_callback_exceptions=False,
     )
     _switch_dev_tools_off(app)
+    install_plotly_bundle(app, _assets_dir(settings))
     server = app.server
     _pin_flask_debug_off(server)
     server.config["MAX_CONTENT_LENGTH"] = settings.callback_max_bytes
@@ -236,7 +238,8 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     metrics.install_metrics(server)
     _install_error_reports(server, settings, modules)
     _warm_up(server)
-    compression.warm_bundle_cache(server, dash.get_relative_path(min(modules, key=lambda m: m.ORDER).PATH))
+    first_tab = dash.get_relative_path(min(modules, key=lambda m: m.ORDER).PATH)
+    compression.warm_bundle_cache(server, first_tab, app.preload_urls())  # before fork: workers inherit it
     callback_guard.learn_callback_shapes(server)
     csp = security.content_security_policy(app.csp_hashes())
     server.extensions[security.EXTENSION_KEY] = security.security_headers(csp, serve_tls=settings.serve_tls)

@@ -1,0 +1,64 @@
+// Build assets/vendor/plotly.min.js: plotly.js holding only the trace types in traces.json.
+//
+// Same esbuild set-up as plotly.js's own dist builds (its esbuild-config.js: CSS inlined, shaders
+// minified, regl → @plotly/regl), and for the WebGL traces their "strict" modules (shaders compiled
+// ahead of time), so the bundle runs under a Content-Security-Policy without 'unsafe-eval'.
+// Deterministic: pinned versions (package-lock.json), no timestamps; the manifest beside the bundle
+// records the plotly.js version, the traces and the bundle's sha256 (checked by the tests).
+//
+// Run from the repository root: `make plotly-bundle` (npm ci + node scripts/plotly-bundle/build.mjs).
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { build } from "esbuild";
+import { environmentPlugin } from "esbuild-plugin-environment";
+import { glsl } from "esbuild-plugin-glsl";
+
+const require = createRequire(import.meta.url);
+const InlineCSSPlugin = require("esbuild-plugin-inline-css");
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
+const out = join(repo, "assets", "vendor");
+const { traces, strict } = JSON.parse(readFileSync(join(here, "traces.json"), "utf8"));
+const plotlyVersion = JSON.parse(readFileSync(join(here, "node_modules", "plotly.js", "package.json"), "utf8")).version;
+
+const modules = traces.map((name) =>
+  strict.includes(name) ? `plotly.js/src/traces/${name}/strict` : `plotly.js/lib/${name}`,
+);
+const entry = [
+  "'use strict';",
+  "var Plotly = require('plotly.js/lib/core');",
+  `Plotly.register([${modules.map((m) => `require('${m}')`).join(", ")}]);`,
+  "module.exports = Plotly;",
+].join("\n");
+
+const result = await build({
+  stdin: { contents: entry, resolveDir: here, sourcefile: "neo-plotly-entry.js" },
+  format: "iife",
+  globalName: "Plotly",
+  bundle: true,
+  minify: true,
+  sourcemap: false,
+  legalComments: "none",
+  plugins: [InlineCSSPlugin(), glsl({ minify: true }), environmentPlugin({ NODE_DEBUG: false })],
+  alias: { regl: "@plotly/regl", stream: "stream-browserify" },
+  define: { global: "window", "define.amd": "false" },
+  target: "es2016",
+  write: false,
+  logLevel: "warning",
+});
+
+const banner =
+  `/*! plotly.js v${plotlyVersion} (MIT, (c) Plotly, Inc.), partial bundle for NEO Discovery Statistics Explorer: ` +
+  `${traces.join(", ")}; built by scripts/plotly-bundle/build.mjs */\n`;
+const code = Buffer.concat([Buffer.from(banner), Buffer.from(result.outputFiles[0].contents)]);
+const sha256 = createHash("sha256").update(code).digest("hex");
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, "plotly.min.js"), code);
+const manifest = { plotly_js: plotlyVersion, traces, strict: traces.filter((t) => strict.includes(t)), bytes: code.length, sha256 };
+writeFileSync(join(out, "plotly.min.json"), JSON.stringify(manifest, null, 1) + "\n");
+console.log(`${relative(repo, join(out, "plotly.min.js"))}: ${code.length} bytes, sha256 ${sha256.slice(0, 16)}…`);
