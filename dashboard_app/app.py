@@ -46,6 +46,7 @@ from dashboard_app.web import (
     proxies,
     security,
     shell,
+    static_cache,
 )
 from dashboard_app.web.plotly_bundle import BundledDash, install_plotly_bundle
 
@@ -207,6 +208,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     )
     _switch_dev_tools_off(app)
     install_plotly_bundle(app, _assets_dir(settings))
+    static_cache.install_static_cache(app.server, _assets_dir(settings))
     server = app.server
     _pin_flask_debug_off(server)
     server.config["MAX_CONTENT_LENGTH"] = settings.callback_max_bytes

@@ -1,0 +1,152 @@
+"""Benchmark: a tab's first view in headless Chromium, cold (empty browser cache) and cached.
+
+Runs a real gunicorn (``gunicorn.conf.py``, 2 workers × 4 threads, production settings) on a demo
+snapshot. For each tab, after one untimed visit (the server's memo caches hold the default view, as
+they do once any visitor has come by):
+
+- **cold**: a fresh browser context (empty cache) opens the tab; timed from navigation until every
+  chart of the tab has drawn (axes or its empty-state annotation);
+- **cached**: the same context opens the tab again (scripts from the browser cache);
+- from the cold visit: requests made, bytes transferred, and when the first chart was drawn.
+
+Repeated ``--rounds`` times; medians (and the worst) reported. Goals (issue #12, idle machine):
+cold ≤ 1.5 s, cached ≤ 0.6 s. ``python -m bench.first_view [--data-dir DIR | --scale 1.0]
+[--rounds 5] [--no-write]`` writes the "First view in Chromium" section of ``bench/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.results_file import load_average, write_section
+
+SECTION = "First view in Chromium"
+GRAPHS = 'div.dash-graph[id*=\'"type":"view-graph"\']'
+DRAWN = ".xtick, .annotation-text"
+TIMEOUT_MS = 60_000
+
+
+@dataclass
+class Visit:
+    """One timed visit: seconds to every chart drawn and to the first one, requests and bytes."""
+
+    all_s: float
+    first_s: float
+    requests: int = 0
+    kib: float = 0.0
+
+
+@dataclass
+class TabFigures:
+    path: str
+    cold: list[Visit] = field(default_factory=list)
+    cached: list[Visit] = field(default_factory=list)
+
+
+def visit(page: Any, url: str) -> Visit:
+    """Open ``url`` and wait until every chart of the page has drawn."""
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.locator(GRAPHS).first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    page.locator(GRAPHS).first.locator(DRAWN).first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    first = time.perf_counter() - t0
+    for i in range(page.locator(GRAPHS).count()):
+        page.locator(GRAPHS).nth(i).locator(DRAWN).first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    elapsed = time.perf_counter() - t0
+    entries = page.evaluate(
+        "() => [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]"
+        ".map(e => e.transferSize || 0)"
+    )
+    return Visit(elapsed, first, len(entries), sum(entries) / 1024)
+
+
+def measure(base: str, paths: list[str], rounds: int) -> list[TabFigures]:
+    """Cold and cached visits of each path, ``rounds`` times."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.harness.browser import CHROMIUM, CHROMIUM_ARGS
+
+    figures = [TabFigures(p) for p in paths]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for tab in figures:  # untimed: the server computes and memoises each default view once
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                visit(context.new_page(), base + tab.path)
+                context.close()
+            for _ in range(rounds):
+                for tab in figures:
+                    context = browser.new_context(viewport={"width": 1280, "height": 900})
+                    page = context.new_page()
+                    tab.cold.append(visit(page, base + tab.path))
+                    tab.cached.append(visit(page, base + tab.path))
+                    context.close()
+        finally:
+            browser.close()
+    return figures
+
+
+def _ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.0f} ms (worst {max(values) * 1000:.0f})"
+
+
+def report(figures: list[TabFigures], rounds: int, n_neos: int) -> str:
+    rows = [
+        f"| `{t.path}` | {_ms([v.all_s for v in t.cold])} | {_ms([v.first_s for v in t.cold])} "
+        f"| {_ms([v.all_s for v in t.cached])} | {statistics.median(v.requests for v in t.cold):.0f} "
+        f"| {statistics.median(v.kib for v in t.cold):,.0f} KiB |"
+        for t in figures
+    ]
+    return "\n".join(
+        [
+            f"Demo snapshot of {n_neos:,} NEOs; gunicorn 2 workers × 4 threads on 127.0.0.1; headless Chromium "
+            "(harness flags). Timed from navigation until every chart of the tab has drawn; the server had "
+            f"served each default view once before. Medians of {rounds} rounds ({load_average()} when written). "
+            "Goals (issue #12, idle machine): cold ≤ 1.5 s, cached ≤ 0.6 s.",
+            "",
+            "| Tab | Cold: all charts | Cold: first chart | Cached: all charts | Cold: requests | Cold: transferred |",
+            "|---|---:|---:|---:|---:|---:|",
+            *rows,
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, help="use the current snapshot of this directory")
+    parser.add_argument("--scale", type=float, default=1.0, help="demo snapshot scale when no --data-dir")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
+    args = parser.parse_args(argv)
+    from bench.tabs import build_demo
+    from dashboard_app.app import tab_modules
+    from dashboard_app.snapshot.datadir import current_snapshot_path
+    from dashboard_app.snapshot.model import load_snapshot
+    from tests.harness.server import launch
+
+    data_dir = args.data_dir or build_demo(args.scale, 1)
+    n_neos = len(load_snapshot(current_snapshot_path(data_dir)).discoveries)
+    paths = [m.PATH for m in sorted(tab_modules(), key=lambda m: m.ORDER) if hasattr(m, "VIEW")]
+    server = launch(
+        data_dir, Path(tempfile.mkdtemp(prefix="bench-first-view-")) / "server.log", WORKERS="2", THREADS="4"
+    )
+    try:
+        figures = measure(server.url, paths, max(1, args.rounds))
+    finally:
+        server.stop()
+    body = report(figures, max(1, args.rounds), n_neos)
+    print(body)
+    if not args.no_write:
+        write_section(SECTION, body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
