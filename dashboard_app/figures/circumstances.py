@@ -150,7 +150,7 @@ def pa_figure(result: GroupedBins, theme: object) -> Figure:
                 "tickvals": list(range(0, 360, 45)),
                 "ticktext": [f"{compass[a]} {a}°" if a in compass else f"{a}°" for a in range(0, 360, 45)],
             },
-            "radialaxis": {"angle": 90, "tickangle": 90, "title": {"text": ""}},
+            "radialaxis": {"angle": 45, "tickangle": 45, "tickfont": {"size": 9}},
         },
         margin={"l": 40, "r": 40, "t": 30, "b": 40},
     )
@@ -182,7 +182,6 @@ def twilight_figure(shares: pd.DataFrame, theme: object) -> Figure:
         bargap=0.25,
         xaxis={"title": {"text": "Share of the group's discoveries (%)"}, "range": [0, 100], "ticksuffix": "%"},
         yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
-        height=max(300, 120 + 26 * len(groups)),
     )
     return {"data": data, "layout": layout}
 

@@ -25,12 +25,10 @@ from dashboard_app.analysis.sky_map import (
     graticule,
     hammer,
 )
-from dashboard_app.figures.common import Figure, themed_layout
+from dashboard_app.figures.common import Figure, template_json, themed_layout
 
 ECLIPTIC_COLOUR = "#e6a100"
-GALACTIC_COLOUR = "#c51b7d"
 GRID_COLOUR = "rgba(128, 128, 128, 0.35)"
-LABEL_COLOUR = "rgba(128, 128, 128, 0.95)"
 
 
 def marker_size(n: int) -> float:
@@ -51,9 +49,12 @@ def _points(x: np.ndarray, y: np.ndarray, hover: Any, name: str, colour: str, si
     }
 
 
-def _line(xy: tuple[list, list], name: str, colour: str, dash: str, width: float = 1.6) -> dict[str, Any]:
+def _line(
+    xy: tuple[list, list], name: str, colour: str, dash: str, width: float = 1.6, trace: str = "scattergl"
+) -> dict[str, Any]:
+    """A reference curve; WebGL by default, so it is drawn over the (WebGL) points rather than under them."""
     return {
-        "type": "scatter",
+        "type": trace,
         "mode": "lines",
         "x": xy[0],
         "y": xy[1],
@@ -63,7 +64,7 @@ def _line(xy: tuple[list, list], name: str, colour: str, dash: str, width: float
     }
 
 
-def _hammer_labels() -> list[dict[str, Any]]:
+def _hammer_labels(theme: object) -> list[dict[str, Any]]:
     labels = []
     for hours in range(2, 24, 2):  # RA along the equator, just below it
         x, y = hammer(np.array([hours * 15.0]), np.array([0.0]))
@@ -71,10 +72,9 @@ def _hammer_labels() -> list[dict[str, Any]]:
     for dec in (-60, -30, 0, 30, 60):  # declination at the left edge
         x, y = hammer(np.array([359.999]), np.array([float(dec)]))
         labels.append({"x": float(x[0]) - 0.04, "y": float(y[0]), "text": f"{dec:+d}°", "xanchor": "right"})
-    return [
-        {"xref": "x", "yref": "y", "showarrow": False, "font": {"size": 10, "color": LABEL_COLOUR}, **label}
-        for label in labels
-    ]
+    paper = template_json(theme)["layout"]["paper_bgcolor"]
+    style = {"xref": "x", "yref": "y", "showarrow": False, "font": {"size": 10}, "bgcolor": paper, "opacity": 0.8}
+    return [{**style, **label} for label in labels]
 
 
 def sky_figure(points: SkyPoints, theme: object) -> Figure:
@@ -83,19 +83,21 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
     proj = points.projection
     data: list[dict[str, Any]] = []
     if proj == HAMMER:
-        data.append({**_line(graticule(proj), "Grid", GRID_COLOUR, "solid", 0.8), "showlegend": False})
+        grid = _line(graticule(proj), "Grid", GRID_COLOUR, "solid", 0.8, trace="scatter")  # SVG: under the points
+        data.append({**grid, "showlegend": False})
     size = marker_size(len(points))
     for g, name in enumerate(points.groups):
         idx = np.flatnonzero(points.group == g)
         if len(idx):
             data.append(_points(points.x[idx], points.y[idx], points.hover[idx], name, points.colours[name], size))
     data.append(_line(broken_line(*ecliptic_curve(), proj), "Ecliptic", ECLIPTIC_COLOUR, "dash"))
-    data.append(_line(broken_line(*galactic_plane_curve(), proj), "Galactic plane", GALACTIC_COLOUR, "dot"))
+    ink = template_json(theme)["layout"]["font"]["color"]  # black on light, light grey on dark: unlike any group
+    data.append(_line(broken_line(*galactic_plane_curve(), proj), "Galactic plane", ink, "dot"))
     if proj == HAMMER:
         pad = 0.08
         xaxis = {"visible": False, "range": [-HAMMER_X_MAX - 0.3, HAMMER_X_MAX + pad], "fixedrange": False}
         yaxis = {"visible": False, "range": [-HAMMER_Y_MAX - pad, HAMMER_Y_MAX + pad], "scaleanchor": "x"}
-        extra: dict[str, Any] = {"annotations": _hammer_labels()}
+        extra: dict[str, Any] = {"annotations": _hammer_labels(theme)}
     else:
         xaxis = {
             "title": {"text": "Right ascension (J2000), increasing to the left (east)"},
@@ -122,6 +124,7 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
         margin={"l": 50, "r": 10, "t": 10, "b": 40},
         **extra,
     )
+    layout["legend"] = {**layout["legend"], "itemsizing": "constant"}
     return {"data": data, "layout": layout}
 
 
@@ -142,4 +145,5 @@ def rate_figure(result: RateVsH, theme: object) -> Figure:
         yaxis={"title": {"text": "Rate of motion at discovery (deg/day)"}, "type": "log"},
         hovermode="closest",
     )
+    layout["legend"] = {**layout["legend"], "itemsizing": "constant"}
     return {"data": data, "layout": layout}
