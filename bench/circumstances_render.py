@@ -18,8 +18,9 @@ first, ``Plotly.react`` for the next (a control change), each timed until two an
 frames later, counting CSP violations and the points actually drawn.
 
 ``python -m bench.circumstances_render [--data-dir DIR | --scale 1.0] [--strict-bundle FILE]
-[--repeats 3] [--no-write]``. Without ``--strict-bundle`` the bundle is fetched with
-``npm pack plotly.js-strict-dist-min@<version>`` (the npm registry's own client).
+[--repeats 3] [--no-write]``. Without ``--strict-bundle`` the strict candidate is the app's own
+partial bundle (``assets/vendor/plotly.min.js``, WebGL traces in plotly's strict form) or, in a
+checkout without one, ``npm pack plotly.js-strict-dist-min@<version>`` (the npm registry's client).
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ def default_bundle() -> Path:
     import plotly
 
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def app_bundle() -> Path | None:
+    """The app's own strict partial bundle (``assets/vendor/plotly.min.js``), when this checkout has one."""
+    try:
+        from dashboard_app.web.plotly_bundle import bundle_path
+    except ImportError:
+        return None
+    path = bundle_path(REPO / "assets")
+    return path if path.exists() else None
 
 
 def fetch_strict_bundle(into: Path) -> Path:
@@ -209,9 +220,10 @@ def run(
     before = load_average()
     with tempfile.TemporaryDirectory(prefix="circ-render-") as tmp:
         root = Path(tmp)
-        strict = strict_bundle or fetch_strict_bundle(root)
+        strict = strict_bundle or app_bundle() or fetch_strict_bundle(root)
         shutil.copy(default_bundle(), root / "default.js")
         shutil.copy(strict, root / "strict.js")
+        strict_name = strict.relative_to(REPO) if strict.is_relative_to(REPO) else strict.name
         shutil.copy(PAGE_SCRIPT, root / "page.js")
         for _, bundle, trace in candidates:
             (root / f"{bundle}-{trace}.html").write_text(_page(bundle), encoding="utf-8")
@@ -230,7 +242,8 @@ def run(
         f"Sky map of the full demo snapshot: {', '.join(f'{n:,}' for n in expected)} points in the four views "
         f"({', '.join(f'{c}/{p}' for c, p in VIEWS)}); plotly.js {plotly_js_version()}; headless Chromium with the "
         "test harness's flags (`--disable-gpu`: WebGL through SwiftShader, no GPU); the page is served with the "
-        f"production CSP (`script-src 'self'`, no `'unsafe-eval'`); {repeats} fresh browser contexts per candidate. "
+        f"production CSP (`script-src 'self'`, no `'unsafe-eval'`); strict bundle: `{strict_name}`; "
+        f"{repeats} fresh browser contexts per candidate. "
         f"Before: {before}; after: {load_average()}.",
         "",
         "| Candidate | CSP violations | JS errors | points drawn | first draw ms (median) | redraw ms (median) "
