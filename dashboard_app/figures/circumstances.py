@@ -55,8 +55,10 @@ def _stacked_bars(
     return data
 
 
-def _layout(theme: object, result: GroupedBins, **layout: Any) -> dict[str, Any]:
-    return themed_layout(theme, barmode="stack", bargap=0, showlegend=len(result.groups) > 1, **layout)
+def _layout(theme: object, **layout: Any) -> dict[str, Any]:
+    """Stacked bars without a legend: these charts sit two abreast under the sky map, whose legend names the
+    colour groups for every chart (hovering a bar names its group)."""
+    return themed_layout(theme, barmode="stack", bargap=0, showlegend=False, **layout)
 
 
 def v_figure(result: GroupedBins, theme: object) -> Figure:
@@ -66,14 +68,13 @@ def v_figure(result: GroupedBins, theme: object) -> Figure:
     data = _stacked_bars(result, (low + V_BIN / 2).tolist(), V_BIN, labels, "V")
     layout = _layout(
         theme,
-        result,
         xaxis={"title": {"text": "Apparent V magnitude at discovery (tracklet median; fainter →)"}, "dtick": 1},
         yaxis={"title": {"text": "Discoveries per 0.5 mag"}},
     )
     return {"data": data, "layout": layout}
 
 
-def elongation_ticks(step: int = 30) -> tuple[list[int], list[str]]:
+def elongation_ticks(step: int = 45) -> tuple[list[int], list[str]]:
     """Tick positions on the opposition-centred axis and their labels in true elongation."""
     values = list(range(-180, 181, step))
     return values, [f"{180 - abs(v)}°" for v in values]
@@ -89,9 +90,8 @@ def elongation_figure(result: GroupedBins, theme: object) -> Figure:
     heading = {"xref": "x", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False}
     layout = _layout(
         theme,
-        result,
         xaxis={
-            "title": {"text": "Solar elongation at discovery (true elongation; 180° = opposition)"},
+            "title": {"text": "Solar elongation (morning: west of the Sun; evening: east)"},
             "range": [-180, 180],
             "tickvals": tickvals,
             "ticktext": ticktext,
@@ -100,9 +100,9 @@ def elongation_figure(result: GroupedBins, theme: object) -> Figure:
         yaxis={"title": {"text": "Discoveries per 5°"}},
         margin={"l": 60, "r": 20, "t": 36, "b": 40},
         annotations=[
-            {**heading, "x": -90, "text": "← Morning sky (west of the Sun)"},
+            {**heading, "x": -90, "text": "← Morning sky"},
             {**heading, "x": 0, "text": "Opposition"},
-            {**heading, "x": 90, "text": "Evening sky (east of the Sun) →"},
+            {**heading, "x": 90, "text": "Evening sky →"},
         ],
         shapes=[
             {
@@ -140,7 +140,7 @@ def pa_figure(result: GroupedBins, theme: object) -> Figure:
     compass = {0: "N", 90: "E", 180: "S", 270: "W"}
     layout = themed_layout(
         theme,
-        showlegend=len(result.groups) > 1,
+        showlegend=False,
         polar={
             "barmode": "stack",
             "bargap": 0,
@@ -207,11 +207,12 @@ def moon_illumination_figure(result: GroupedBins, theme: object) -> Figure:
         )
     layout = _layout(
         theme,
-        result,
         xaxis={"title": {"text": "Moon's illuminated fraction at discovery"}, "tickformat": ".0%", "range": [0, 1]},
         yaxis={"title": {"text": "Discoveries"}},
     )
-    layout["showlegend"] = True
+    layout["showlegend"] = True  # only the reference line has a legend entry
+    for trace in data[: len(result.groups)]:
+        trace["showlegend"] = False
     return {"data": data, "layout": layout}
 
 
@@ -222,7 +223,6 @@ def moon_elongation_figure(result: GroupedBins, theme: object) -> Figure:
     data = _stacked_bars(result, (low + MOON_ELONGATION_BIN / 2).tolist(), MOON_ELONGATION_BIN, labels, "from Moon")
     layout = _layout(
         theme,
-        result,
         xaxis={
             "title": {"text": "Distance from the Moon at discovery"},
             "range": [0, 180],

@@ -124,7 +124,7 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
         margin={"l": 50, "r": 10, "t": 10, "b": 40},
         **extra,
     )
-    layout["legend"] = {**layout["legend"], "itemsizing": "constant"}
+    layout["legend"] = {**layout["legend"], "itemsizing": "constant"}  # legible swatches for 3 px points
     return {"data": data, "layout": layout}
 
 
@@ -141,9 +141,9 @@ def rate_figure(result: RateVsH, theme: object) -> Figure:
         data.append(trace)
     layout = themed_layout(
         theme,
+        showlegend=False,  # beside another chart under the sky map, whose legend names the groups
         xaxis={"title": {"text": "Absolute magnitude H (fainter = smaller →)"}},
-        yaxis={"title": {"text": "Rate of motion at discovery (deg/day)"}, "type": "log"},
+        yaxis={"title": {"text": "Rate of motion at discovery (deg/day)"}, "type": "log", "dtick": 1},
         hovermode="closest",
     )
-    layout["legend"] = {**layout["legend"], "itemsizing": "constant"}
     return {"data": data, "layout": layout}
