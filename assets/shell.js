@@ -11,38 +11,112 @@
     return value === "light" || value === "dark";
   }
 
-  /* A rate-limited chart update (HTTP 429) would otherwise fail silently: show the server's message. */
+  /* A refused callback request (HTTP 429, the rate limit) is retried by itself after the server's
+     Retry-After, with the very same body, so the page recovers on its own. Until then a notice says the
+     charts are out of date (with the server's message) and the page carries the class
+     "shell-out-of-date". The renderer simply sees a slow answer: charts, notes, the drawn view (which
+     the URL and CSV downloads follow) and the controls it drew for arrive together. A refused request
+     that a newer request for the same outputs has replaced meanwhile is not sent again (it answers
+     "204 No Content": nothing to update). */
   var NOTICE_ID = "shell-rate-limit-notice";
+  var OUT_OF_DATE_CLASS = "shell-out-of-date";
+  var CALLBACK_PATH = "_dash-update-component";
+  var RETRY_DEFAULT_S = 5;   /* when a 429 carries no usable Retry-After */
+  var RETRY_MAX_S = 120;
+  var newestRequest = {};    /* callback outputs → number of the newest request for them */
+  var waiting = 0;           /* refused requests waiting to be sent again */
 
-  function showNotice(text) {
-    var notice = document.getElementById(NOTICE_ID);
-    if (!notice) {
-      notice = document.createElement("div");
-      notice.id = NOTICE_ID;
-      notice.setAttribute("role", "alert");
-      notice.className = "alert alert-warning shadow position-fixed bottom-0 end-0 m-3 shell-rate-limit";
-      document.body.appendChild(notice);
+  function notice() {
+    var element = document.getElementById(NOTICE_ID);
+    if (!element) {
+      element = document.createElement("div");
+      element.id = NOTICE_ID;
+      element.setAttribute("role", "status");
+      element.setAttribute("aria-live", "polite");
+      element.className = "alert alert-warning shadow position-fixed bottom-0 end-0 m-3 shell-rate-limit";
+      document.body.appendChild(element);
     }
-    notice.textContent = text;
-    window.clearTimeout(notice.hideTimer);
-    notice.hideTimer = window.setTimeout(function () {
-      notice.remove();
-    }, 60000);
+    window.clearTimeout(element.hideTimer);
+    return element;
+  }
+
+  function showOutOfDate(message, seconds) {
+    document.body.classList.add(OUT_OF_DATE_CLASS);
+    notice().textContent = message + " The charts are out of date; they update by themselves in " +
+      Math.ceil(seconds) + " s.";
+  }
+
+  function showRecovered() {
+    document.body.classList.remove(OUT_OF_DATE_CLASS);
+    var element = document.getElementById(NOTICE_ID);
+    if (!element) { return; }
+    element.textContent = "The charts are up to date again.";
+    element.className = element.className.replace("alert-warning", "alert-success");
+    element.hideTimer = window.setTimeout(function () { element.remove(); }, 4000);
+  }
+
+  function retryAfterSeconds(response) {
+    var header = response.headers.get("Retry-After");
+    var seconds = Number(header);
+    if (header && !isFinite(seconds)) {  /* an HTTP date */
+      seconds = (Date.parse(header) - Date.now()) / 1000;
+    }
+    if (!header || !isFinite(seconds) || seconds < 0) { seconds = RETRY_DEFAULT_S; }
+    return Math.min(Math.max(seconds, 1), RETRY_MAX_S);
+  }
+
+  function outputsOf(init) {
+    try {
+      return JSON.parse(init.body).output || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function serverMessage(response) {
+    return response.clone().json().then(
+      function (body) { return body.message || "Too many chart updates."; },
+      function () { return "Too many chart updates."; }
+    );
   }
 
   if (window.fetch) {
     var originalFetch = window.fetch;
     window.fetch = function (input, init) {
-      return originalFetch.call(this, input, init).then(function (response) {
-        var url = typeof input === "string" ? input : (input && input.url) || "";
-        if (response.status === 429 && url.indexOf("_dash-update-component") !== -1) {
-          response.clone().json().then(
-            function (body) { showNotice(body.message || "Too many chart updates: wait a minute."); },
-            function () { showNotice("Too many chart updates: wait a minute, then try again."); }
-          );
-        }
-        return response;
-      });
+      var url = typeof input === "string" ? input : (input && input.url) || "";
+      if (url.indexOf(CALLBACK_PATH) === -1 || !init || typeof init.body !== "string") {
+        return originalFetch.apply(this, arguments);
+      }
+      var self = this;
+      var outputs = outputsOf(init);
+      var mine = (newestRequest[outputs] = (newestRequest[outputs] || 0) + 1);
+      var refused = false;
+
+      function send() {
+        return originalFetch.call(self, input, init).then(function (response) {
+          if (response.status !== 429) {
+            if (refused) {
+              waiting -= 1;
+              if (waiting === 0 && response.ok) { showRecovered(); }
+            }
+            return response;
+          }
+          if (!refused) { refused = true; waiting += 1; }
+          var seconds = retryAfterSeconds(response);
+          return serverMessage(response).then(function (message) {
+            showOutOfDate(message, seconds);
+            return new Promise(function (resolve) { window.setTimeout(resolve, seconds * 1000); });
+          }).then(function () {
+            if (newestRequest[outputs] !== mine) {  /* replaced by a newer request: nothing to redo */
+              waiting -= 1;
+              if (waiting === 0) { showRecovered(); }
+              return new Response(null, {status: 204});
+            }
+            return send();
+          });
+        });
+      }
+      return send();
     };
   }
 

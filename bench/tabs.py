@@ -11,7 +11,8 @@ snapshot directory and talks to it over HTTP exactly as the browser does:
   and waits until every chart of the tab has drawn its axes; then once more in the same context
   (scripts cached). This includes downloading and running plotly.js in the browser.
 - **warm callbacks**: each control change of the case's ``changes`` list, applied one after
-  another on the same server, POSTs every callback that change triggers. Measured twice:
+  another on the same server, POSTs every server callback that change triggers (one per tab: the
+  browser turns control changes into the tab's request store without a request). Measured twice:
   *new parameters* (first time the server computes that view) and *repeat* (memo hit).
 
 Cases are declarative (:data:`CASES`): a tab module and a list of control changes. Add a tab by
@@ -176,10 +177,14 @@ class Client:
         return out
 
 
+def _request_key(view: Any) -> str:
+    """``"<id>.data"`` of the tab's request store: the browser fills it from the controls (no request) and
+    the tab's one server callback draws every chart from it."""
+    return f"{json.dumps(view.request_id, sort_keys=True, separators=(',', ':'))}.data"
+
+
 def _values(view: Any, parsed: Mapping[str, Any]) -> dict[str, Any]:
-    values = {f"{view.control_id(n)}.value": (list(v) if isinstance(v, tuple) else v) for n, v in parsed.items()}
-    values[f"{THEME_STORE_ID}.data"] = "light"
-    return values
+    return {_request_key(view): view.jsonable(parsed), f"{THEME_STORE_ID}.data": "light"}
 
 
 def first_view(client: Client, module: Any, defaults: Mapping[str, Any]) -> float:
@@ -192,8 +197,7 @@ def first_view(client: Client, module: Any, defaults: Mapping[str, Any]) -> floa
         ["_pages_location.pathname"],
     )
     values = _values(module.VIEW, defaults)
-    controls = {f"{module.VIEW.control_id(n)}.value" for n in module.VIEW.names}
-    for dep in client.triggered(controls, initial=True):
+    for dep in client.triggered({_request_key(module.VIEW)}, initial=True):
         total += client.post(dep, values, [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"])
     return total
 
@@ -206,7 +210,7 @@ def warm_latencies(client: Client, module: Any, defaults: dict[str, Any], change
         for name, value in change.items():
             current[name] = value(defaults) if callable(value) else value
         values = _values(module.VIEW, current)
-        changed = [f"{module.VIEW.control_id(n)}.value" for n in change]
+        changed = [_request_key(module.VIEW)]
         for dep in client.triggered(set(changed), initial=False):
             out.append(client.post(dep, values, changed))
     return out

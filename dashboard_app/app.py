@@ -5,8 +5,9 @@ Order matters and is kept in one place:
    gunicorn's ``preload_app`` it is shared copy-on-write by every worker);
 2. the Dash app (assets served locally from ``ASSETS_DIR``, no dev tools, ever);
 3. tab pages registered explicitly from :data:`dashboard_app.tabs.TAB_MODULES`
-   (``dash.register_page`` per module, no folder scan), their ``dash.callback``
-   functions attached to this app;
+   (``dash.register_page`` per module, no folder scan); the callbacks the tabs and
+   the shell declared (:mod:`dashboard_app.callbacks`) registered on this app with
+   Dash's public ``app.callback`` / ``app.clientside_callback``;
 4. the web layer: forwarded headers from the trusted proxies only, request ids, the callback guard and rate
    limit, ``/health``, CSP reports, 404 for unknown pages, the security-header hook, compression,
    ``/metrics``, Sentry (when configured);
@@ -22,14 +23,13 @@ import importlib
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import dash
-from dash import _callback
 from dash.exceptions import DependencyException
 from flask import Flask, Response, g, jsonify, redirect, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from dashboard_app import callbacks
 from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
@@ -71,29 +71,9 @@ INDEX_STRING = """<!DOCTYPE html>
     </body>
 </html>"""
 
-# Callbacks declared with ``dash.callback`` at import time (tab modules, the page shell). Dash hands its
-# global list to the first app that serves a request and then empties it; collecting it here lets every app
-# built in one process (tests build several) get all of them. Filled from Dash's globals, never edited.
-_DECLARED_CALLBACK_MAP: dict[str, Any] = {}
-_DECLARED_CALLBACK_LIST: list[dict[str, Any]] = []
-_DECLARED_INLINE_SCRIPTS: list[str] = []
-
-
-def _attach_declared_callbacks(app: dash.Dash) -> None:
-    """Give ``app`` every callback declared so far with ``dash.callback`` / ``dash.clientside_callback``."""
-    _DECLARED_CALLBACK_MAP.update(_callback.GLOBAL_CALLBACK_MAP)
-    _DECLARED_CALLBACK_LIST.extend(_callback.GLOBAL_CALLBACK_LIST)
-    _DECLARED_INLINE_SCRIPTS.extend(_callback.GLOBAL_INLINE_SCRIPTS)
-    _callback.GLOBAL_CALLBACK_MAP.clear()
-    _callback.GLOBAL_CALLBACK_LIST.clear()
-    _callback.GLOBAL_INLINE_SCRIPTS.clear()
-    app.callback_map.update(_DECLARED_CALLBACK_MAP)
-    app._callback_list.extend(_DECLARED_CALLBACK_LIST)
-    app._inline_scripts.extend(_DECLARED_INLINE_SCRIPTS)
-
 
 def tab_modules() -> list[ModuleType]:
-    """The tab modules in :data:`TAB_MODULES` order (importing them declares their callbacks)."""
+    """The tab modules in :data:`TAB_MODULES` order (importing one declares its callbacks)."""
     return [importlib.import_module(name) for name in TAB_MODULES]
 
 
@@ -218,7 +198,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
 
     modules = tab_modules()
     _register_pages(modules)
-    _attach_declared_callbacks(app)
+    callbacks.attach(app)  # every callback declared by the tabs and the shell, on this app
     with server.app_context():  # Dash calls the layout function once now to validate it
         app.layout = shell.page_shell
 

@@ -9,12 +9,12 @@ lines, station detail.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Input, Output, State, html
 
 from dashboard_app import reference, views
 from dashboard_app.analysis import comparison as analysis
@@ -65,7 +65,7 @@ def _parse_group(raw: Any, _snapshot: Snapshot | None) -> str:
 VIEW = views.View(
     TAB,
     (
-        views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
+        views.years_control(),
         views.Control("size", default="all", parse=views.choice(*(v for v, _ in SIZE_CHOICES))),
         views.Control("group", default="project", parse=views.choice(*analysis.GROUP_BY_OPTIONS)),
         *(views.Control(slot, default=AUTO, parse=_parse_group) for slot in VENN_SLOTS),
@@ -80,7 +80,6 @@ VIEW = views.View(
         views.Control("annual", default="count", parse=views.choice(*ANNUAL_LABELS)),
     ),
 )
-CALLBACKS = views.register_view_callbacks(VIEW)
 
 
 # --- layout --------------------------------------------------------------------------------------
@@ -93,6 +92,8 @@ def layout(**query: Any) -> Any:
     lo, hi = year_bounds(snap)
     controls = views.controls_bar(
         VIEW,
+        v,
+        snap,
         [
             views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}),
             views.select_control(VIEW, "size", "Size class", SIZE_CHOICES, v["size"]),
@@ -327,84 +328,106 @@ def draw_stations(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, s
     return figures.station_detail_figure(frame, v["metric"], theme), note
 
 
-UPDATES = {
-    "venn": views.register_chart(VIEW, "venn", draw_venn),
-    "summary": views.register_chart(VIEW, "summary", draw_summary, prop="data"),
-    "reach": views.register_chart(VIEW, "reach", draw_reach),
-    "codetect": views.register_chart(VIEW, "codetect", draw_codetect),
-    "annual": views.register_chart(VIEW, "annual", draw_annual),
-    "stations": views.register_chart(VIEW, "stations", draw_stations),
-}
-"""Chart index → its registered callback (plain functions: tests call them directly)."""
+# --- the tab's callbacks: one request per change draws every chart; CSVs hold the frames drawn -------
 
 
-# --- CSV downloads: the same frames the charts draw -----------------------------------------------
+def _csv(build: Any, what: str, columns: str) -> views.TableBuilder:
+    return views.described_csv(build, what, columns, lambda v: f"NEOs {_filters_text(v)}")
 
 
-CSVS = {  # chart index: (file stem, the frame the chart draws, what it holds, its columns)
-    "venn": (
-        "comparison-venn",
-        _venn,
-        "Venn regions of the chosen groups",
-        "mask (bit i set = seen by the i-th group named in the regions); region; neos; pct_of_eligible.",
-    ),
-    "summary": ("comparison-summary", _summary, "Summary", "measure; value."),
-    "reach": (
-        "comparison-reach",
-        _reach,
-        "Survey reach, bars = {metric}",
-        "group; project; neos (NEOs seen); tracklets and observations (summed over the group's stations inside "
-        "the window); value (the charted metric).",
-    ),
-    "codetect": (
-        "comparison-codetection",
-        _codetect,
-        "Pairwise co-detection",
-        "row_group; col_group; n_row (NEOs the row group saw); n_both (NEOs both saw); pct_of_row "
-        "(100 * n_both / n_row).",
-    ),
-    "annual": (
-        "comparison-annual",
-        _annual,
-        "NEOs seen per group per discovery year",
-        "disc_year; group; neos (seen by the group); eligible (NEOs discovered that year in the selection); "
-        "pct_of_eligible.",
-    ),
-    "stations": (
-        "comparison-stations",
-        _stations,
-        "Station detail, bars = {metric}",
-        "stn; name; project; neos (NEOs seen); tracklets; observations; discovered (eligible NEOs the station "
-        "discovered); value (the charted metric).",
-    ),
-}
-DOWNLOADS = views.register_csvs(VIEW, CSVS, lambda v: f"NEOs {_filters_text(v)}")
-"""Chart index → its registered CSV download callback."""
+def slot_options(v: dict[str, Any], snap: Snapshot | None) -> list[dict[str, str]]:
+    """The Venn slots' options for the drawn grouping (station codes come from the snapshot)."""
+    return _slot_options(group_options(snap, v["group"]))
 
 
-# --- control states ---------------------------------------------------------------------------------
-
-
-@dash.callback(
+TAB = views.register_tab(
+    VIEW,
     [
-        *(Output(VIEW.control_id(slot), "options") for slot in VENN_SLOTS),
-        *(Output(VIEW.control_id(slot), "value", allow_duplicate=True) for slot in VENN_SLOTS),
+        views.chart(
+            "venn",
+            draw_venn,
+            file="comparison-venn",
+            csv=_csv(
+                _venn,
+                "Venn regions of the chosen groups",
+                "mask (bit i set = seen by the i-th group named in the regions); region; neos; pct_of_eligible.",
+            ),
+        ),
+        views.table(
+            "summary", draw_summary, file="comparison-summary", csv=_csv(_summary, "Summary", "measure; value.")
+        ),
+        views.chart(
+            "reach",
+            draw_reach,
+            file="comparison-reach",
+            csv=_csv(
+                _reach,
+                "Survey reach, bars = {metric}",
+                "group; project; neos (NEOs seen); tracklets and observations (summed over the group's stations "
+                "inside the window); value (the charted metric).",
+            ),
+        ),
+        views.chart(
+            "codetect",
+            draw_codetect,
+            file="comparison-codetection",
+            csv=_csv(
+                _codetect,
+                "Pairwise co-detection",
+                "row_group; col_group; n_row (NEOs the row group saw); n_both (NEOs both saw); pct_of_row "
+                "(100 * n_both / n_row).",
+            ),
+        ),
+        views.chart(
+            "annual",
+            draw_annual,
+            file="comparison-annual",
+            csv=_csv(
+                _annual,
+                "NEOs seen per group per discovery year",
+                "disc_year; group; neos (seen by the group); eligible (NEOs discovered that year in the selection); "
+                "pct_of_eligible.",
+            ),
+        ),
+        views.chart(
+            "stations",
+            draw_stations,
+            file="comparison-stations",
+            csv=_csv(
+                _stations,
+                "Station detail, bars = {metric}",
+                "stn; name; project; neos (NEOs seen); tracklets; observations; discovered (eligible NEOs the "
+                "station discovered); value (the charted metric).",
+            ),
+        ),
     ],
+    control_props=[views.ControlProp(slot, "options", slot_options) for slot in VENN_SLOTS],
+)
+"""``TAB.update(values, theme)`` and ``TAB.download(n, button_id, drawn)``: plain functions for tests."""
+
+
+# --- control states, in the browser -------------------------------------------------------------------
+
+# Switching grouping empties every Venn slot (the server sends that grouping's options with the charts).
+views.clientside_callback(
+    f"function (group) {{ return {json.dumps([AUTO] * len(VENN_SLOTS))}; }}",
+    [Output(VIEW.control_id(slot), "value", allow_duplicate=True) for slot in VENN_SLOTS],
     Input(VIEW.control_id("group"), "value"),
     prevent_initial_call=True,
 )
-def update_group_choices(group: Any) -> list[Any]:
-    """Switching grouping offers that grouping's groups in every Venn slot and empties the slots."""
-    group = group if group in analysis.GROUP_BY_OPTIONS else "project"
-    options = _slot_options(group_options(views.request_snapshot(), group))
-    return [options] * len(VENN_SLOTS) + [AUTO] * len(VENN_SLOTS)
 
-
-@dash.callback(
+# Window labels say +W (after discovery) or ±W (with precoveries).
+views.clientside_callback(
+    """
+    function (side, options) {
+        var sign = side === "any" ? "±" : "+";
+        return (options || []).map(function (o) {
+            return {label: sign + String(o.label).replace(/^[+±]/, ""), value: o.value};
+        });
+    }
+    """,
     Output(VIEW.control_id("window"), "options"),
     Input(VIEW.control_id("side"), "value"),
+    State(VIEW.control_id("window"), "options"),
     prevent_initial_call=True,
 )
-def update_window_labels(side: Any) -> list[dict[str, str]]:
-    """Window labels say +W (after discovery) or ±W (with precoveries)."""
-    return [{"label": label, "value": value} for value, label in _window_options(side if side == "any" else "post")]

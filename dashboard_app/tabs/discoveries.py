@@ -7,12 +7,12 @@ Below the main chart: the size mix of the selection and the top discovery sites.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output
+from dash import Input, Output, State
 
 from dashboard_app import views
 from dashboard_app.analysis import discoveries as analysis
@@ -49,7 +49,6 @@ VIEW = views.View(
         views.Control("mode", default=analysis.PER_YEAR, parse=views.choice(*analysis.MODES)),
     ),
 )
-CALLBACKS = views.register_view_callbacks(VIEW)
 
 
 def layout(**query: Any) -> Any:
@@ -58,6 +57,8 @@ def layout(**query: Any) -> Any:
     v = VIEW.parse(query, snap)
     controls = views.controls_bar(
         VIEW,
+        v,
+        snap,
         [
             views.years_slider(VIEW, v["years"], snap),
             views.select_control(VIEW, "size", "Size class", size_options(), v["size"]),
@@ -171,11 +172,6 @@ def sites_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
     return _sites(v, snap), comment
 
 
-download_main = views.register_csv(VIEW, "main", "discoveries-by-year", main_csv)
-download_sizes = views.register_csv(VIEW, "sizes", "discoveries-size-classes", sizes_csv)
-download_sites = views.register_csv(VIEW, "sites", "discoveries-top-sites", sites_csv)
-
-
 # --- charts ---------------------------------------------------------------------------------------
 
 
@@ -209,19 +205,30 @@ def draw_sites(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[list[dic
     return frame.to_dict("records"), f"Stations credited with the discovery observation, {_filters_text(v)}."
 
 
-update_main = views.register_chart(VIEW, "main", draw_main)
-update_sizes = views.register_chart(VIEW, "sizes", draw_sizes)
-update_sites = views.register_chart(VIEW, "sites", draw_sites, prop="data")
+TAB = views.register_tab(
+    VIEW,
+    [
+        views.chart("main", draw_main, csv=main_csv, file="discoveries-by-year"),
+        views.chart("sizes", draw_sizes, csv=sizes_csv, file="discoveries-size-classes"),
+        views.table("sites", draw_sites, csv=sites_csv, file="discoveries-top-sites"),
+    ],
+)
+"""One request per change draws all three; ``TAB.update`` and ``TAB.download`` are plain functions for tests."""
 
-
-@dash.callback(
+# Group by does not apply in split-by-size mode; Top N only applies to station grouping (in the browser).
+views.clientside_callback(
+    f"""
+    function (size, group, options) {{
+        var split = size === {json.dumps(SIZE_SPLIT)};
+        return [
+            (options || []).map(function (o) {{ return Object.assign({{}}, o, {{disabled: split}}); }}),
+            split || group !== {json.dumps(GROUP_STATION)}
+        ];
+    }}
+    """,
     Output(VIEW.control_id("group"), "options"),
     Output(VIEW.control_id("top"), "disabled"),
     Input(VIEW.control_id("size"), "value"),
     Input(VIEW.control_id("group"), "value"),
+    State(VIEW.control_id("group"), "options"),
 )
-def update_control_states(size: Any, group: Any) -> tuple[list[dict[str, Any]], bool]:
-    """Group by does not apply in split-by-size mode; Top N only applies to station grouping."""
-    split = size == SIZE_SPLIT
-    options = [{"label": GROUPING_LABELS[g], "value": g, "disabled": split} for g in GROUPINGS]
-    return options, split or group != GROUP_STATION

@@ -33,12 +33,11 @@ RULE = (
 VIEW = views.View(
     TAB,
     (
-        views.Control("years", default=year_bounds, parse=views.year_range(year_bounds), encode=views.encode_range),
+        views.years_control(),
         views.Control("size", default="all", parse=views.choice(*(v for v, _ in SIZE_CHOICES))),
         views.Control("days", default=analysis.DEFAULT_MAX_DAYS, parse=views.integer(1, APPARITION_HALF_WINDOW_DAYS)),
     ),
 )
-CALLBACKS = views.register_view_callbacks(VIEW)
 
 
 def layout(**query: Any) -> Any:
@@ -48,6 +47,8 @@ def layout(**query: Any) -> Any:
     lo, hi = year_bounds(snap)
     controls = views.controls_bar(
         VIEW,
+        v,
+        snap,
         [
             views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}),
             views.select_control(VIEW, "size", "Size class", SIZE_CHOICES, v["size"]),
@@ -173,45 +174,59 @@ def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str
     return figures.annual_median_figure(frame, theme), note
 
 
-UPDATES = {
-    "curves": views.register_chart(VIEW, "curves", draw_curves),
-    "boxes": views.register_chart(VIEW, "boxes", draw_boxes),
-    "matrix": views.register_chart(VIEW, "matrix", draw_matrix),
-    "annual": views.register_chart(VIEW, "annual", draw_annual),
-}
-"""Chart index → its registered callback (plain functions: tests call them directly)."""
+# --- the tab's callbacks: one request per change draws every chart; CSVs hold the frames drawn -------
 
 
-# --- CSV downloads: the same frames the charts draw -----------------------------------------------
+def _csv(build: Any, what: str, columns: str) -> views.TableBuilder:
+    return views.described_csv(build, what, columns, _filters_text)
 
 
-CSVS = {  # chart index: (file stem, the frame the chart draws, what it holds, its columns)
-    "curves": (
-        "followup-curves",
-        _curves,
-        "Follow-up response curves up to {days} days",
-        "rank (1st, 2nd, 3rd different project); days (after discovery); neos (followed up by at least `rank` "
-        "other projects within `days`); pct_of_eligible (of all eligible NEOs).",
-    ),
-    "boxes": (
-        "followup-project-response",
-        _boxes,
-        f"Response time per follow-up project (at least {analysis.MIN_BOX_VALUES} NEOs)",
-        "project; n (NEOs it observed after another project's discovery); minimum; lower_fence (lowest delay "
-        "within 1.5 IQR); q1; median; q3; upper_fence; maximum (days).",
-    ),
-    "matrix": (
-        "followup-first-project",
-        _matrix,
-        "Discovering project x first follow-up project",
-        f"disc_project; followup_project ('{analysis.NO_FOLLOWUP}' = none); neos; median_delay (days).",
-    ),
-    "annual": (
-        "followup-annual-median",
-        _annual,
-        f"Days to first follow-up per discovery year (years with at least {analysis.MIN_YEAR_NEOS} followed-up NEOs)",
-        "disc_year; eligible; followed (followed up by another project); q1; median; q3 (days).",
-    ),
-}
-DOWNLOADS = views.register_csvs(VIEW, CSVS, _filters_text)
-"""Chart index → its registered CSV download callback."""
+TAB = views.register_tab(
+    VIEW,
+    [
+        views.chart(
+            "curves",
+            draw_curves,
+            file="followup-curves",
+            csv=_csv(
+                _curves,
+                "Follow-up response curves up to {days} days",
+                "rank (1st, 2nd, 3rd different project); days (after discovery); neos (followed up by at least "
+                "`rank` other projects within `days`); pct_of_eligible (of all eligible NEOs).",
+            ),
+        ),
+        views.chart(
+            "boxes",
+            draw_boxes,
+            file="followup-project-response",
+            csv=_csv(
+                _boxes,
+                f"Response time per follow-up project (at least {analysis.MIN_BOX_VALUES} NEOs)",
+                "project; n (NEOs it observed after another project's discovery); minimum; lower_fence (lowest "
+                "delay within 1.5 IQR); q1; median; q3; upper_fence; maximum (days).",
+            ),
+        ),
+        views.chart(
+            "matrix",
+            draw_matrix,
+            file="followup-first-project",
+            csv=_csv(
+                _matrix,
+                "Discovering project x first follow-up project",
+                f"disc_project; followup_project ('{analysis.NO_FOLLOWUP}' = none); neos; median_delay (days).",
+            ),
+        ),
+        views.chart(
+            "annual",
+            draw_annual,
+            file="followup-annual-median",
+            csv=_csv(
+                _annual,
+                f"Days to first follow-up per discovery year (years with at least {analysis.MIN_YEAR_NEOS} "
+                "followed-up NEOs)",
+                "disc_year; eligible; followed (followed up by another project); q1; median; q3 (days).",
+            ),
+        ),
+    ],
+)
+"""``TAB.update(values, theme)`` and ``TAB.download(n, button_id, drawn)``: plain functions for tests."""

@@ -9,9 +9,9 @@ completeness per bin. The numbers and their caveats are explained in
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import dash
 import pandas as pd
 from dash import Input, Output, html
 from dash.dash_table.Format import Format, Scheme
@@ -47,6 +47,7 @@ VIEW = views.View(
             default=analysis.h_bounds(),
             parse=views.number_range(analysis.h_bounds(), step=H_STEP),
             encode=views.encode_range,
+            settle=True,
         ),
         views.Control("mode", default=analysis.CUMULATIVE, parse=views.choice(*analysis.MODES)),
         views.Control("group", default=GROUP_COMBINED, parse=views.choice(*GROUPINGS)),
@@ -54,7 +55,6 @@ VIEW = views.View(
         views.Control("scale", default="log", parse=views.choice(*SCALES)),
     ),
 )
-CALLBACKS = views.register_view_callbacks(VIEW)
 
 _TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("h_low", "H from"),
@@ -92,6 +92,8 @@ def layout(**query: Any) -> Any:
     h_marks = {h: f"{h:g}" for h in range(int(h_lo) + 1, int(h_hi) + 1, 2)}
     controls = views.controls_bar(
         VIEW,
+        v,
+        snap,
         [
             views.years_slider(VIEW, v["years"], snap),
             views.range_control(VIEW, "hrange", "H range", h_lo, h_hi, v["hrange"], step=H_STEP, marks=h_marks),
@@ -178,11 +180,7 @@ def model_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
     return _model_table(v, snap), comment
 
 
-download_main = views.register_csv(VIEW, "main", "size-distribution", main_csv)
-download_model = views.register_csv(VIEW, "model", "size-model-table", model_csv)
-
-
-# --- callbacks ------------------------------------------------------------------------------------
+# --- charts --------------------------------------------------------------------------------------
 
 
 def _discoveries(n: int) -> str:
@@ -232,11 +230,18 @@ def draw_table(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[list[dic
     return frame.to_dict("records"), note
 
 
-update_main = views.register_chart(VIEW, "main", draw_main)
-update_table = views.register_chart(VIEW, "model", draw_table, prop="data")
+TAB = views.register_tab(
+    VIEW,
+    [
+        views.chart("main", draw_main, csv=main_csv, file="size-distribution"),
+        views.table("model", draw_table, csv=model_csv, file="size-model-table"),
+    ],
+)
+"""One request per change draws the chart and the table; ``TAB.update`` / ``TAB.download`` for tests."""
 
-
-@dash.callback(Output(VIEW.control_id("top"), "disabled"), Input(VIEW.control_id("group"), "value"))
-def update_top_disabled(group: Any) -> bool:
-    """Top N only applies to station grouping."""
-    return group != GROUP_STATION
+# Top N only applies to station grouping (in the browser).
+views.clientside_callback(
+    f"function (group) {{ return group !== {json.dumps(GROUP_STATION)}; }}",
+    Output(VIEW.control_id("top"), "disabled"),
+    Input(VIEW.control_id("group"), "value"),
+)

@@ -7,16 +7,22 @@ legend), so screen readers and axe find a name for each.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
 from dashboard_app.views.state import View
 
+if TYPE_CHECKING:
+    from dashboard_app.snapshot.model import Snapshot
+
 LOADING_DELAY_MS = 250
 """Show the loading spinner only when a callback takes longer than this (no flicker)."""
+
+LOADING_OVERLAY = {"visibility": "visible", "opacity": 0.45}
+"""While a redraw is pending the old chart stays in view, dimmed under the spinner (not a blank card)."""
 
 
 def _options(options: Sequence[tuple[str, str]] | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -114,8 +120,12 @@ def year_marks(lo: int, hi: int, count: int = 6) -> dict[int, dict[str, Any]]:
     return slider_marks(labels)
 
 
-def controls_bar(view: View, controls: Sequence[Any]) -> dbc.Card:
-    """The tab's controls in a responsive grid, with the Reset button and the URL location."""
+def controls_bar(view: View, values: Mapping[str, Any], snapshot: Snapshot | None, controls: Sequence[Any]) -> dbc.Card:
+    """The tab's controls in a responsive grid, the Reset button and the view's stores.
+
+    ``values`` are the parsed values the controls show (the first request draws them); the stores are
+    described in :mod:`dashboard_app.views.tab`.
+    """
     cols = [dbc.Col(c, xs=12, md=6, xl=4) for c in controls]
     reset = dbc.Button(
         "Reset", id=view.reset_id, color="secondary", outline=True, size="sm", title="Restore every control"
@@ -123,7 +133,10 @@ def controls_bar(view: View, controls: Sequence[Any]) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                dcc.Store(id=view.url_id),  # the view's query string; the browser's URL follows it
+                dcc.Store(id=view.request_id, data=view.jsonable(values)),  # what the server is asked to draw
+                dcc.Store(id=view.drawn_id),  # what the charts show (CSV files follow it)
+                dcc.Store(id=view.url_id),  # the drawn view's query string; the browser's URL follows it
+                dcc.Store(id=view.config_id, data=view.browser_config(snapshot)),
                 dbc.Row(cols, className="g-3"),
                 html.Div(reset, className="d-flex justify-content-end"),
             ]
@@ -176,7 +189,7 @@ def chart_card(
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
     )
     body = [
-        dcc.Loading(graph, delay_show=LOADING_DELAY_MS, type="circle"),
+        dcc.Loading(graph, delay_show=LOADING_DELAY_MS, type="circle", overlay_style=LOADING_OVERLAY),
         html.P(id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **{"aria-live": "polite"}),
     ]
     if footer is not None:
@@ -217,7 +230,7 @@ def table_card(
         cell_selectable=False,
     )
     body = [
-        dcc.Loading(table, delay_show=LOADING_DELAY_MS, type="circle"),
+        dcc.Loading(table, delay_show=LOADING_DELAY_MS, type="circle", overlay_style=LOADING_OVERLAY),
         html.P(id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **{"aria-live": "polite"}),
     ]
     return dbc.Card([_card_header(view, index, title), dbc.CardBody(body)], className="mb-3 view-table")

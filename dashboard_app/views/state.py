@@ -18,6 +18,10 @@ from urllib.parse import urlencode
 if TYPE_CHECKING:
     from dashboard_app.snapshot.model import Snapshot
 
+SETTLE_MS = 350
+"""How long the page waits after the last step of a settling control (a slider's arrow key) before it
+asks the server to draw: a person nudging a slider sends one request, not one per step."""
+
 Parser = Callable[[Any, "Snapshot | None"], Any]
 """``parse(raw, snapshot) -> value``: raw is URL text or a callback value; raises ValueError/TypeError on junk."""
 
@@ -33,13 +37,16 @@ class Control:
     ``default`` is a value or ``default(snapshot) -> value`` for data-dependent defaults
     (e.g. the newest discovery year). ``parse(raw, snapshot)`` returns the normalised
     value or raises; :meth:`View.parse` then falls back to the default. ``encode(value)``
-    gives the URL / file-name text (``str`` unless given).
+    gives the URL / file-name text (``str`` unless given). ``settle`` marks a control whose value
+    changes in small steps (a slider's arrow keys): the page waits until the steps pause before it
+    asks the server to draw (:data:`SETTLE_MS`).
     """
 
     name: str
     default: Any
     parse: Parser
     encode: Callable[[Any], str] = str
+    settle: bool = False
 
     def default_for(self, snapshot: Snapshot | None) -> Any:
         """The default value, computed from the snapshot when the default depends on the data."""
@@ -84,8 +91,23 @@ class View:
 
     @property
     def url_id(self) -> dict[str, str]:
-        """Id of the tab's ``dcc.Store`` holding the view's query string (the URL is replaced to match)."""
+        """Id of the tab's ``dcc.Store`` holding the drawn view's query string (the URL is replaced to match)."""
         return {"type": "view-url", "tab": self.tab}
+
+    @property
+    def request_id(self) -> dict[str, str]:
+        """Id of the tab's ``dcc.Store`` holding the control values the page asks the server to draw."""
+        return {"type": "view-request", "tab": self.tab}
+
+    @property
+    def drawn_id(self) -> dict[str, str]:
+        """Id of the tab's ``dcc.Store`` holding the values the charts were last drawn for (CSV files follow it)."""
+        return {"type": "view-drawn", "tab": self.tab}
+
+    @property
+    def config_id(self) -> dict[str, str]:
+        """Id of the tab's ``dcc.Store`` telling the browser the control names, defaults and settling controls."""
+        return {"type": "view-config", "tab": self.tab}
 
     @property
     def reset_id(self) -> dict[str, str]:
@@ -120,6 +142,20 @@ class View:
         """
         raw = raw if isinstance(raw, Mapping) else {}
         return {c.name: c.value_for(raw.get(c.name), snapshot) for c in self.controls}
+
+    def jsonable(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` as a component property holds them (tuples become lists), in control order."""
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in ((n, values[n]) for n in self.names)}
+
+    def browser_config(self, snapshot: Snapshot | None) -> dict[str, Any]:
+        """What ``assets/views.js`` needs: control names and ids, defaults (for Reset), settling controls."""
+        return {
+            "tab": self.tab,
+            "names": list(self.names),
+            "defaults": self.jsonable(self.defaults(snapshot)),
+            "settle": [self.control_id(c.name) for c in self.controls if c.settle],
+            "settle_ms": SETTLE_MS,
+        }
 
     def query_string(self, values: Mapping[str, Any], snapshot: Snapshot | None) -> str:
         """URL query (``?a=1&b=2``, or ``""``) for the values that differ from the defaults."""

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 
 def years_control(name: str = "years") -> Control:
-    """A discovery-year range control: default and bounds are the snapshot's first and last year."""
-    return Control(name, default=year_bounds, parse=year_range(year_bounds), encode=encode_range)
+    """A discovery-year range control (a slider): default and bounds are the snapshot's first and last year."""
+    return Control(name, default=year_bounds, parse=year_range(year_bounds), encode=encode_range, settle=True)
 
 
 def years_slider(

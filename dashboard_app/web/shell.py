@@ -18,7 +18,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from flask import current_app
 
-from dashboard_app import __version__
+from dashboard_app import __version__, callbacks
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.tabs import about
@@ -152,24 +152,24 @@ def page_shell() -> html.Div:
     )
 
 
-@dash.callback(Output(ID_STATUS, "children"), Input(ID_INTERVAL, "n_intervals"), prevent_initial_call=True)
+@callbacks.callback(Output(ID_STATUS, "children"), Input(ID_INTERVAL, "n_intervals"), prevent_initial_call=True)
 def refresh_status(_n: int | None) -> list[Any]:
     """Re-render the data line and banners once a minute (the page load renders them with the layout)."""
     return status_children()
 
 
-dash.clientside_callback(
+callbacks.clientside_callback(
     ClientsideFunction(namespace="neo_shell", function_name="chooseTheme"),
     Output(THEME_STORE_ID, "data"),
     Input(ID_THEME_TOGGLE, "n_clicks"),
     State(THEME_STORE_ID, "data"),
 )
-dash.clientside_callback(
+callbacks.clientside_callback(
     ClientsideFunction(namespace="neo_shell", function_name="applyTheme"),
     Output(ID_THEME_TOGGLE, "children"),
     Input(THEME_STORE_ID, "data"),
 )
-dash.clientside_callback(
+callbacks.clientside_callback(
     ClientsideFunction(namespace="neo_shell", function_name="tabLinks"),
     Output(ID_TAB_QUERIES, "data"),
     Output({"type": TAB_LINK_TYPE, "index": ALL}, "href"),

@@ -9,6 +9,9 @@ Fixtures:
   ``WatchedPage.problems()`` lists them all; ``WatchedPage.screenshot(name)`` writes
   ``test-artifacts/<name>.png``.
 
+``CallbackCounter(page)`` counts the page's callback POSTs: ``count_during(action)`` runs an action and
+returns how many it caused (waits for the first answer, then a quiet second for any more).
+
 Under a CSP without ``'unsafe-eval'`` ``page.wait_for_function("…")`` fails: use locators and ``expect``.
 """
 
@@ -122,3 +125,26 @@ def serious_axe_violations(page: Any) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+class CallbackCounter:
+    """Counts POSTs to Dash's callback endpoint on a page (one per server round trip)."""
+
+    PATH = "/_dash-update-component"
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.sent = 0
+        page.on("request", self._count)
+
+    def _count(self, request: Any) -> None:
+        if request.method == "POST" and self.PATH in request.url:
+            self.sent += 1
+
+    def count_during(self, action: Callable[[], Any], quiet_ms: int = 1200) -> int:
+        """Callback POSTs caused by ``action``: waits for the first answer, then ``quiet_ms`` for stragglers."""
+        before = self.sent
+        with self.page.expect_response(lambda r: self.PATH in r.url):
+            action()
+        self.page.wait_for_timeout(quiet_ms)
+        return self.sent - before

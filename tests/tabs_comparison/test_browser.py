@@ -122,3 +122,55 @@ def test_followup_tab_draws_reacts_to_controls_resets_and_passes_axe(server, wat
     expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(3)
     watched.screenshot("followup-360")
     assert_clean(watched, server)
+
+
+def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watched_page):
+    from tests.harness.browser import CallbackCounter
+
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    counter = CallbackCounter(page)
+    page.goto(f"{server.url}/comparison")
+    expect(chart(page, "reach").locator(".bars path").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+
+    def sweep() -> None:
+        for _ in range(5):
+            page.locator("#comparison-years [role=slider]").first.press("ArrowRight")
+            page.wait_for_timeout(100)
+
+    changes = {
+        "size": lambda: page.select_option("#comparison-size", "2"),
+        "venn1": lambda: page.select_option("#comparison-venn1", "ATLAS"),
+        "side": lambda: page.locator("#comparison-side").get_by_label("Include precoveries").check(),
+        "window": lambda: page.select_option("#comparison-window", "7"),
+        "metric": lambda: page.locator("#comparison-metric").get_by_label("Tracklets").check(),
+        "labels": lambda: page.locator("#comparison-labels").get_by_label("Counts").check(),
+        "annual": lambda: page.locator("#comparison-annual").get_by_label("% of the year's NEOs").check(),
+        "group": lambda: page.locator("#comparison-group").get_by_label("Station").check(),
+        "years slider sweep": sweep,
+        "Reset": lambda: page.get_by_role("button", name="Reset", exact=True).click(),
+    }
+    sent = {}
+    for name, change in changes.items():
+        sent[name] = counter.count_during(change)
+        if name == "side":  # relabelled in the browser
+            expect(page.locator("#comparison-window option[value='7']")).to_have_text("±7 days")
+        if name == "group":  # slots emptied in the browser, station choices from the server with the charts
+            expect(page.locator("#comparison-venn1")).to_have_value("")
+            expect(page.locator("#comparison-venn1 option[value='J95']")).to_have_count(1)
+            expect(page.locator("#comparison-venn1 option[value='ATLAS']")).to_have_count(0)
+    assert sent == dict.fromkeys(changes, 1)
+    expect(page.locator("#comparison-window option[value='7']")).to_have_text("+7 days")
+    expect(page.locator("#comparison-venn1 option[value='ATLAS']")).to_have_count(1)
+
+    page.goto(f"{server.url}/followup")
+    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(3)
+    page.wait_for_load_state("networkidle")
+    changes = {
+        "size": lambda: page.select_option("#followup-size", "2"),
+        "days": lambda: (page.fill("#followup-days", "90"), page.keyboard.press("Enter")),
+        "Reset": lambda: page.get_by_role("button", name="Reset", exact=True).click(),
+    }
+    assert {name: counter.count_during(change) for name, change in changes.items()} == dict.fromkeys(changes, 1)
+    assert_clean(watched, server)

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard_app.tabs import comparison, followup
+from tests.tabs_discoveries.layout_tree import find
 
 COMPARISON_VIEWS = [
     {"years": [2020, 2021]},
@@ -32,26 +33,40 @@ def as_figure(out):
     return go.Figure(out) if isinstance(out, (dict, go.Figure)) else out
 
 
-def csv_frame(download, values) -> pd.DataFrame:
-    payload = download(1, values)
+def draw(tab, values, theme="light") -> dict:
+    """Chart index → (figure or rows, note): the tab's one update callback."""
+    return tab.TAB.update(values, theme)["charts"]
+
+
+def download(tab, index: str, values) -> dict:
+    """The CSV download of chart ``index`` for a view drawn with ``values``."""
+    return tab.TAB.download(1, tab.VIEW.csv_button_id(index), values)
+
+
+def every_chart(values, theme="light"):
+    """(tab, index, (figure or rows, note)) for every chart of both tabs."""
+    for tab in (comparison, followup):
+        for index, out in draw(tab, values, theme).items():
+            yield tab, index, out
+
+
+def csv_frame(tab, index: str, values) -> pd.DataFrame:
+    payload = download(tab, index, values)
     assert payload["filename"].endswith(".csv")
     return pd.read_csv(StringIO(payload["content"]), comment="#", keep_default_na=False, na_values=[""])
 
 
 @pytest.mark.parametrize("values", COMPARISON_VIEWS)
 def test_comparison_charts_show_exactly_the_numbers_of_their_csv(serving, values):
-    figs = {
-        k: as_figure(comparison.UPDATES[k](values, "light")[0])
-        for k in ("venn", "reach", "codetect", "annual", "stations")
-    }
-    reach = csv_frame(comparison.DOWNLOADS["reach"], values)
+    figs = {k: as_figure(out[0]) for k, out in draw(comparison, values).items() if k != "summary"}
+    reach = csv_frame(comparison, "reach", values)
     assert list(figs["reach"].data[0].x) == reach["value"].tolist()
     assert len(figs["reach"].data[0].y) == len(reach)
 
-    stations = csv_frame(comparison.DOWNLOADS["stations"], values)
+    stations = csv_frame(comparison, "stations", values)
     assert list(figs["stations"].data[0].x) == stations["value"].tolist()
 
-    codetect = csv_frame(comparison.DOWNLOADS["codetect"], values)
+    codetect = csv_frame(comparison, "codetect", values)
     k = int(np.sqrt(len(codetect)))
     heat = figs["codetect"].data[0]
     pct = codetect["pct_of_row"].to_numpy().reshape(k, k)
@@ -61,21 +76,21 @@ def test_comparison_charts_show_exactly_the_numbers_of_their_csv(serving, values
         str(n) for n in codetect["n_both"].to_numpy().reshape(k, k).diagonal()
     ]
 
-    annual = csv_frame(comparison.DOWNLOADS["annual"], values)
+    annual = csv_frame(comparison, "annual", values)
     column = "pct_of_eligible" if values.get("annual") == "pct" else "neos"
     assert len(figs["annual"].data) == annual["group"].nunique()
     for trace, group in zip(figs["annual"].data, annual["group"].astype(str).unique(), strict=True):
         assert trace.name.startswith(group)
         np.testing.assert_allclose(list(trace.y), annual.loc[annual["group"].astype(str) == group, column])
 
-    venn = csv_frame(comparison.DOWNLOADS["venn"], values)
+    venn = csv_frame(comparison, "venn", values)
     region_texts = [a.text for a in figs["venn"].layout.annotations[: len(venn)]]
     if values.get("labels") == "counts":
         assert region_texts[:-1] == [f"{n:,}" for n in venn["neos"][:-1]]
         assert region_texts[-1] == f"None of them: {venn['neos'].iloc[-1]:,}"
 
-    summary_rows, _ = comparison.UPDATES["summary"](values, "light")
-    summary = csv_frame(comparison.DOWNLOADS["summary"], values)
+    summary_rows, _ = draw(comparison, values)["summary"]
+    summary = csv_frame(comparison, "summary", values)
     assert [r["measure"] for r in summary_rows] == summary["measure"].tolist()
     shown = [float(str(r["value"]).replace(",", "")) for r in summary_rows]  # thousands separators on screen
     assert shown == summary["value"].astype(float).tolist()
@@ -83,7 +98,7 @@ def test_comparison_charts_show_exactly_the_numbers_of_their_csv(serving, values
 
 def test_the_venn_of_unmapped_stations_counts_their_neos(serving):
     values = {"years": [2019, 2021], "group": "station", "venn1": "J95", "venn3": "Z99"}
-    venn = csv_frame(comparison.DOWNLOADS["venn"], values).set_index("region")["neos"].to_dict()
+    venn = csv_frame(comparison, "venn", values).set_index("region")["neos"].to_dict()
     assert venn == {"J95 only": 1, "Z99 only": 0, "J95 ∩ Z99": 1, "None of them": 3}
 
 
@@ -95,9 +110,9 @@ def test_followup_charts_show_exactly_the_numbers_of_their_csv(serving_fresh, va
     # The tiny sky is too small for the 10-value boxes and 5-NEO years: lower both (fresh memo cache).
     monkeypatch.setattr(followup.analysis.project_response_boxes, "__defaults__", (1,))
     monkeypatch.setattr(followup.analysis.annual_first_followup, "__defaults__", (1,))
-    figs = {k: as_figure(followup.UPDATES[k](values, "light")[0]) for k in followup.UPDATES}
+    figs = {k: as_figure(out[0]) for k, out in draw(followup, values).items()}
 
-    curves = csv_frame(followup.DOWNLOADS["curves"], values)
+    curves = csv_frame(followup, "curves", values)
     assert len(figs["curves"].data) == 3
     for rank, trace in zip((1, 2, 3), figs["curves"].data, strict=True):
         rows = curves.loc[curves["rank"] == rank]
@@ -105,12 +120,12 @@ def test_followup_charts_show_exactly_the_numbers_of_their_csv(serving_fresh, va
         np.testing.assert_allclose(list(trace.y), rows["pct_of_eligible"])
     assert curves["days"].max() == values.get("days", 30)
 
-    boxes = csv_frame(followup.DOWNLOADS["boxes"], values)
+    boxes = csv_frame(followup, "boxes", values)
     assert [t.name for t in figs["boxes"].data] == boxes["project"].tolist()
     assert [t.median[0] for t in figs["boxes"].data] == boxes["median"].tolist()
     assert [t.q1[0] for t in figs["boxes"].data] == boxes["q1"].tolist()
 
-    matrix = csv_frame(followup.DOWNLOADS["matrix"], values)
+    matrix = csv_frame(followup, "matrix", values)
     heat = figs["matrix"].data[0]
     shown = {
         (y, x): int(z)
@@ -120,14 +135,14 @@ def test_followup_charts_show_exactly_the_numbers_of_their_csv(serving_fresh, va
     }
     assert shown == {(d, f): n for d, f, n in matrix[["disc_project", "followup_project", "neos"]].values}
 
-    annual = csv_frame(followup.DOWNLOADS["annual"], values)
+    annual = csv_frame(followup, "annual", values)
     median_trace = figs["annual"].data[2]
     assert list(median_trace.x) == annual["disc_year"].tolist()
     np.testing.assert_allclose(list(median_trace.y), annual["median"])
 
 
 def test_csv_file_names_state_the_filters(serving):
-    payload = comparison.DOWNLOADS["reach"](1, {"years": [2020, 2021], "window": "7", "side": "any"})
+    payload = download(comparison, "reach", {"years": [2020, 2021], "window": "7", "side": "any"})
     name = payload["filename"]
     assert name.startswith("comparison-reach_") and "years-2020-2021" in name and "window-7" in name
     assert "side-any" in name
@@ -160,8 +175,15 @@ def test_a_followup_view_round_trips_through_its_url(serving):
     assert followup.VIEW.parse(dict(parse_qsl(urlsplit(query).query)), serving)["days"] == 120
 
 
+def reset_values(tab) -> list:
+    """What the Reset button puts back, in control order (from the config store a changed view's page holds)."""
+    config = find(tab.layout(years="2020-2020", size="2"), tab.VIEW.config_id).data
+    assert config["names"] == list(tab.VIEW.names)
+    return [config["defaults"][name] for name in config["names"]]
+
+
 def test_reset_restores_every_control_with_the_data_year_range(serving):
-    assert comparison.CALLBACKS.reset(1) == [
+    assert reset_values(comparison) == [
         [2019, 2021],
         "all",
         "project",
@@ -174,7 +196,7 @@ def test_reset_restores_every_control_with_the_data_year_range(serving):
         "both",
         "count",
     ]
-    assert followup.CALLBACKS.reset(1) == [[2019, 2021], "all", 30]
+    assert reset_values(followup) == [[2019, 2021], "all", 30]
 
 
 JUNK = {
@@ -202,10 +224,9 @@ def test_junk_in_the_url_gives_the_default_view(serving):
 
 
 def test_tampered_callback_payloads_draw_the_default_view(serving):
-    for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
-        out, _note = update(JUNK, {"theme": "evil"})
-        default, _ = update({}, "light")
-        out, default = as_figure(out), as_figure(default)
+    defaults = {(tab, index): out for tab, index, (out, _note) in every_chart({}, "light")}
+    for tab, index, (out, _note) in every_chart(JUNK, {"theme": "evil"}):
+        out, default = as_figure(out), as_figure(defaults[tab, index])
         if isinstance(out, go.Figure):
             assert out.to_json() == default.to_json()
         else:
@@ -234,8 +255,7 @@ def test_blank_or_repeated_venn_slots_fall_back_to_what_is_chosen_or_the_largest
 
 def test_an_empty_selection_says_why_instead_of_drawing_axes(serving):
     values = {"years": [2020, 2021], "size": "5"}  # no NEO with H ≥ 27.75
-    for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
-        out, note = update(values, "light")
+    for _tab, _index, (out, note) in every_chart(values):
         out = as_figure(out)
         if isinstance(out, go.Figure):
             texts = [a.text.replace("<br>", " ") for a in out.layout.annotations]
@@ -246,15 +266,15 @@ def test_an_empty_selection_says_why_instead_of_drawing_axes(serving):
 
 
 def test_followup_charts_too_thin_for_boxes_or_yearly_medians_say_so(serving):
-    boxes = as_figure(followup.UPDATES["boxes"]({"years": [2019, 2021]}, "light")[0])
-    annual = as_figure(followup.UPDATES["annual"]({"years": [2019, 2021]}, "light")[0])
+    charts = draw(followup, {"years": [2019, 2021]})
+    boxes, annual = as_figure(charts["boxes"][0]), as_figure(charts["annual"][0])
     assert "at least 10 response times" in boxes.layout.annotations[0].text.replace("<br>", " ")
     assert "at least 5 followed-up NEOs" in annual.layout.annotations[0].text.replace("<br>", " ")
 
 
 def test_without_a_snapshot_every_chart_says_so(serving_nothing):
-    for update in [*comparison.UPDATES.values(), *followup.UPDATES.values()]:
-        out, note = update({}, "dark")
+    for tab, _index, (out, note) in every_chart({}, "dark"):
+        assert tab.TAB.update({}, "dark")["drawn"] is None  # nothing drawn: no CSV to offer
         out = as_figure(out)
         text = out.layout.annotations[0].text.replace("<br>", " ") if isinstance(out, go.Figure) else note
         assert "No data snapshot" in text

@@ -210,3 +210,60 @@ def test_returning_to_a_tab_through_its_link_restores_the_controls_changed_there
     link.click()
     expect(page.locator("#discoveries-size")).to_have_value("split")
     assert watched.problems() == []
+
+
+def sweep(page, slider: str, presses: int = 5) -> None:
+    """A person nudging a slider: ``presses`` arrow-key steps 100 ms apart."""
+    thumb = page.locator(f"#{slider} [role=slider]").first
+    for _ in range(presses):
+        thumb.press("ArrowRight")
+        page.wait_for_timeout(100)
+
+
+def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watched_page):
+    from tests.harness.browser import CallbackCounter
+
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    counter = CallbackCounter(page)
+    page.goto(f"{server.url}/discoveries")
+    expect(chart(page, "discoveries").locator(".xtick").first).to_be_visible()
+    expect(page.locator("#discoveries-top")).to_be_disabled()  # Top N applies to stations only
+    page.wait_for_load_state("networkidle")
+    changes = {
+        "size": lambda: page.select_option("#discoveries-size", "split"),
+        "size back": lambda: page.select_option("#discoveries-size", "2"),
+        "group": lambda: page.locator("#discoveries-group").get_by_label("Station (top N)").check(),
+        "top": lambda: (page.fill("#discoveries-top", "4"), page.keyboard.press("Enter")),
+        "mode": lambda: page.locator("#discoveries-mode").get_by_label("Cumulative").check(),
+        "years slider step": lambda: page.locator("#discoveries-years [role=slider]").first.press("ArrowRight"),
+        "years slider sweep": lambda: sweep(page, "discoveries-years"),
+        "theme": lambda: page.get_by_role("button", name="Dark theme").click(),
+        "Reset": lambda: page.get_by_role("button", name="Reset", exact=True).click(),
+    }
+    sent = {}
+    for name, change in changes.items():
+        sent[name] = counter.count_during(change)
+        if name == "size":  # Group by does not apply to split-by-size (set in the browser, no request)
+            expect(page.locator("#discoveries-group input").first).to_be_disabled()
+        if name == "group":
+            expect(page.locator("#discoveries-top")).to_be_enabled()
+    assert sent == dict.fromkeys(changes, 1)
+    expect(page.locator("#discoveries-group input").first).to_be_enabled()
+
+    page.goto(f"{server.url}/sizes")
+    expect(chart(page, "sizes").locator(".xtick").first).to_be_visible()
+    expect(page.locator("#sizes-top")).to_be_disabled()
+    page.wait_for_load_state("networkidle")
+    changes = {
+        "hrange slider sweep": lambda: sweep(page, "sizes-hrange", presses=4),
+        "mode": lambda: page.locator("#sizes-mode").get_by_label("Per bin").check(),
+        "group": lambda: page.locator("#sizes-group").get_by_label("Station (top N)").check(),
+        "top": lambda: (page.fill("#sizes-top", "2"), page.keyboard.press("Enter")),
+        "scale": lambda: page.locator("#sizes-scale").get_by_label("Linear").check(),
+        "Reset": lambda: page.get_by_role("button", name="Reset", exact=True).click(),
+    }
+    sent = {name: counter.count_during(change) for name, change in changes.items()}
+    assert sent == dict.fromkeys(changes, 1)
+    expect(page.locator("#sizes-top")).to_be_disabled()
+    assert watched.problems() == [], server.log()[-4000:]

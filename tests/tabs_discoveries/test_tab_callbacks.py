@@ -27,6 +27,16 @@ S_DEFAULTS = {
 }
 
 
+def draw(tab, index: str, values: dict, theme) -> tuple:
+    """(figure or rows, note) of chart ``index`` from the tab's one update callback."""
+    return tab.TAB.update(values, theme)["charts"][index]
+
+
+def csv_of(tab, index: str, values: dict) -> dict:
+    """The CSV download of chart ``index`` for a view drawn with ``values``."""
+    return tab.TAB.download(1, tab.VIEW.csv_button_id(index), values)
+
+
 def read_csv(payload: dict) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(payload["content"]), comment="#")
 
@@ -41,7 +51,7 @@ def bar_traces(fig) -> dict[str, tuple[list, list]]:
 
 
 def test_default_discoveries_chart_shows_the_hand_counted_numbers():
-    fig, note = discoveries.update_main(D_DEFAULTS, "light")
+    fig, note = draw(discoveries, "main", D_DEFAULTS, "light")
     bars = bar_traces(fig)
     assert list(bars) == ["LINEAR", "Catalina Survey", "Pan-STARRS", "ATLAS"]
     assert bars["LINEAR"] == ([2000, 2001, 2002, 2003, 2004], [2, 0, 0, 0, 1])
@@ -62,8 +72,8 @@ def test_default_discoveries_chart_shows_the_hand_counted_numbers():
 )
 def test_discoveries_csv_holds_exactly_what_the_chart_shows(changes):
     values = {**D_DEFAULTS, **changes}
-    fig, _ = discoveries.update_main(values, "dark")
-    payload = discoveries.download_main(1, values)
+    fig, _ = draw(discoveries, "main", values, "dark")
+    payload = csv_of(discoveries, "main", values)
     csv = read_csv(payload)
     value_column = "cumulative_discoveries" if values["mode"] == "cumulative" else "discoveries"
     assert list(csv.columns) == ["year", "series", value_column]
@@ -75,7 +85,7 @@ def test_discoveries_csv_holds_exactly_what_the_chart_shows(changes):
 
 
 def test_csv_file_name_states_every_filter():
-    payload = discoveries.download_main(1, {**D_DEFAULTS, "size": "split", "mode": "cumulative"})
+    payload = csv_of(discoveries, "main", {**D_DEFAULTS, "size": "split", "mode": "cumulative"})
     assert (
         payload["filename"] == "discoveries-by-year_years-2000-2004_size-split_group-project_top-10_mode-cumulative.csv"
     )
@@ -83,8 +93,8 @@ def test_csv_file_name_states_every_filter():
 
 
 def test_split_totals_equal_all_sizes_totals_in_the_chart():
-    split, _ = discoveries.update_main({**D_DEFAULTS, "size": "split"}, "light")
-    combined, _ = discoveries.update_main({**D_DEFAULTS, "group": "combined"}, "light")
+    split, _ = draw(discoveries, "main", {**D_DEFAULTS, "size": "split"}, "light")
+    combined, _ = draw(discoveries, "main", {**D_DEFAULTS, "group": "combined"}, "light")
     split_totals = pd.DataFrame({n: y for n, (_, y) in bar_traces(split).items()}).sum(axis=1).tolist()
     assert split_totals == bar_traces(combined)["All NEOs"][1] == [3, 3, 0, 3, 1]
     assert "Unknown H" in bar_traces(split)
@@ -92,12 +102,12 @@ def test_split_totals_equal_all_sizes_totals_in_the_chart():
 
 def test_size_mix_and_sites_csvs_match_their_chart_and_table():
     values = {**D_DEFAULTS, "years": [2001, 2003]}
-    fig = figure(discoveries.update_sizes(values, "light")[0])
-    mix = read_csv(discoveries.download_sizes(1, values))
+    fig = figure(draw(discoveries, "sizes", values, "light")[0])
+    mix = read_csv(csv_of(discoveries, "sizes", values))
     assert list(fig.data[0].x) == mix["size_class"].tolist()
     assert list(fig.data[0].y) == mix["discoveries"].tolist() == [0, 1, 2, 2, 1, 0]
-    rows, _ = discoveries.update_sites(values, "light")
-    sites = read_csv(discoveries.download_sites(1, values))
+    rows, _ = draw(discoveries, "sites", values, "light")
+    sites = read_csv(csv_of(discoveries, "sites", values))
     assert [r["code"] for r in rows] == sites["code"].astype(str).tolist() == ["F51", "G96", "703", "T05"]
     assert [r["discoveries"] for r in rows] == sites["discoveries"].tolist() == [2, 2, 1, 1]
     assert rows[2]["name"] == "Catalina Sky Survey"
@@ -114,8 +124,8 @@ def test_size_mix_and_sites_csvs_match_their_chart_and_table():
 )
 def test_size_csv_holds_exactly_what_the_chart_shows(changes):
     values = {**S_DEFAULTS, **changes}
-    fig, _ = sizes.update_main(values, "light")
-    csv = read_csv(sizes.download_main(1, values))
+    fig, _ = draw(sizes, "main", values, "light")
+    csv = read_csv(csv_of(sizes, "main", values))
     bars = bar_traces(fig)
     assert bars.pop(UNDISCOVERED)[1] == pytest.approx(csv["undiscovered"].tolist())
     stacks = [c[len(DISCOVERED_PREFIX) :] for c in csv.columns if c.startswith(DISCOVERED_PREFIX)]
@@ -131,18 +141,18 @@ def test_size_csv_holds_exactly_what_the_chart_shows(changes):
 
 
 def test_size_chart_calls_out_completeness_at_140_m_in_cumulative_mode_only():
-    fig, note = sizes.update_main(S_DEFAULTS, "light")
+    fig, note = draw(sizes, "main", S_DEFAULTS, "light")
     assert any(t.name == "Completeness at 140 m at albedo 0.14" for t in figure(fig).data)
     assert "Completeness at 140 m at albedo 0.14 (H < 22): 0.0%" in note
     assert "1 discovery with unknown H cannot be placed" in note
-    diff_fig, diff_note = sizes.update_main({**S_DEFAULTS, "mode": "differential"}, "light")
+    diff_fig, diff_note = draw(sizes, "main", {**S_DEFAULTS, "mode": "differential"}, "light")
     assert not any(t.name.startswith("Completeness at") for t in figure(diff_fig).data)
     assert "no band is drawn" in diff_note
 
 
 def test_model_table_and_its_csv_list_all_bins_with_discovered_counts():
-    rows, note = sizes.update_table(S_DEFAULTS, "light")
-    csv = read_csv(sizes.download_model(1, S_DEFAULTS))
+    rows, note = draw(sizes, "model", S_DEFAULTS, "light")
+    csv = read_csv(csv_of(sizes, "model", S_DEFAULTS))
     assert len(rows) == len(csv) == 25
     assert [r["discovered_cumulative"] for r in rows] == csv["discovered_cumulative"].tolist()
     assert csv["discovered_cumulative"].iloc[-1] == 8
@@ -151,7 +161,11 @@ def test_model_table_and_its_csv_list_all_bins_with_discovered_counts():
 
 @pytest.mark.parametrize(("tab", "defaults"), [(discoveries, D_DEFAULTS), (sizes, S_DEFAULTS)])
 def test_reset_restores_every_control_to_the_data_defaults(tab, defaults):
-    assert dict(zip(tab.VIEW.names, tab.CALLBACKS.reset(1), strict=True)) == defaults
+    from tests.tabs_discoveries.layout_tree import find
+
+    config = find(tab.layout(years="2001-2002", top="3"), tab.VIEW.config_id).data  # what Reset puts back
+    assert [config["defaults"][name] for name in config["names"]] == list(defaults.values())
+    assert config["names"] == list(tab.VIEW.names)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +177,7 @@ def test_reset_restores_every_control_to_the_data_defaults(tab, defaults):
 )
 def test_a_copied_url_reopens_the_same_view(tab, query):
     shown = control_values(tab.layout(**query), tab.VIEW)
-    url = tab.CALLBACKS.sync_url(shown)
+    url = tab.TAB.update(shown, "light")["url"]
     reopened = control_values(tab.layout(**dict(parse_qsl(url.lstrip("?")))), tab.VIEW)
     assert reopened == shown
     assert tab.VIEW.parse(shown, None) != tab.VIEW.parse({}, None)
@@ -177,28 +191,20 @@ def test_bad_or_stale_url_values_open_the_default_view(tab):
 
 def test_tampered_callback_values_draw_the_default_chart_without_an_error():
     junk = {"years": {"a": 1}, "size": ["split"], "group": 3.5, "top": "DROP TABLE", "mode": None}
-    fig, _ = discoveries.update_main(junk, {"theme": "x"})
-    default, _ = discoveries.update_main(D_DEFAULTS, "light")
+    fig, _ = draw(discoveries, "main", junk, {"theme": "x"})
+    default, _ = draw(discoveries, "main", D_DEFAULTS, "light")
     assert bar_traces(fig) == bar_traces(default)
-    fig, _ = sizes.update_main({"hrange": "nan-nan", "scale": 1e9}, 42)
-    assert bar_traces(fig) == bar_traces(sizes.update_main(S_DEFAULTS, "light")[0])
+    fig, _ = draw(sizes, "main", {"hrange": "nan-nan", "scale": 1e9}, 42)
+    assert bar_traces(fig) == bar_traces(draw(sizes, "main", S_DEFAULTS, "light")[0])
 
 
 def test_an_empty_selection_shows_a_sentence_not_empty_axes():
-    fig = figure(discoveries.update_main({**D_DEFAULTS, "size": "5", "years": [2000, 2001]}, "light")[0])
+    fig = figure(draw(discoveries, "main", {**D_DEFAULTS, "size": "5", "years": [2000, 2001]}, "light")[0])
     assert fig.data == ()
     assert fig.layout.xaxis.visible is False
     assert "No NEOs were discovered in 2000–2001" in fig.layout.annotations[0].text
-    fig = figure(sizes.update_main({**S_DEFAULTS, "years": [2002, 2002]}, "light")[0])
+    fig = figure(draw(sizes, "main", {**S_DEFAULTS, "years": [2002, 2002]}, "light")[0])
     assert fig.data == () and "No NEOs with a known H" in fig.layout.annotations[0].text
-
-
-def test_group_control_is_disabled_in_split_mode_and_top_n_only_for_stations():
-    options, top_disabled = discoveries.update_control_states("split", "station")
-    assert all(o["disabled"] for o in options) and top_disabled
-    options, top_disabled = discoveries.update_control_states("all", "station")
-    assert not any(o["disabled"] for o in options) and not top_disabled
-    assert sizes.update_top_disabled("project") is True
 
 
 @pytest.mark.parametrize(("tab", "charts"), [(discoveries, ("main", "sizes")), (sizes, ("main",))])

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from dashboard_app.tabs import discoveries, sizes
 from dashboard_app.theme import THEME_STORE_ID
+from tests.harness.callbacks import CALLBACK_PATH, dependencies, key, request_body, tab_update
 
 JUNK_VALUES = [None, "", "💥", -1, 1e308, [], ["a", "b", "c"], {"$gt": ""}, "1990-1980-1970", True]
 
 
-def post(client, view, index: str, prop: str, values: dict, theme) -> dict:
-    graph, note = view.graph_id(index), view.note_id(index)
-    body = {
-        "output": f"..{json.dumps(graph, sort_keys=True, separators=(',', ':'))}.{prop}..."
-        f"{json.dumps(note, sort_keys=True, separators=(',', ':'))}.children..",
-        "outputs": [{"id": graph, "property": prop}, {"id": note, "property": "children"}],
-        "inputs": [{"id": view.control_id(n), "property": "value", "value": values.get(n)} for n in view.names]
-        + [{"id": THEME_STORE_ID, "property": "data", "value": theme}],
-        "state": [],
-        "changedPropIds": [f"{view.control_id(view.names[0])}.value"],
-    }
-    response = client.post("/_dash-update-component", json=body)
+def post(client, view, request, theme) -> dict:
+    """POST the tab's one update callback with ``request`` as the request store's value."""
+    dep = tab_update(dependencies(client), view)
+    body = request_body(dep, {key(view.request_id, "data"): request, key(THEME_STORE_ID, "data"): theme})
+    response = client.post(CALLBACK_PATH, json=body)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert "Traceback" not in response.get_data(as_text=True)
     return response.get_json()["response"]
+
+
+def charts(response: dict, view, index: str, prop: str):
+    return response[key(view.graph_id(index), prop).rsplit(".", 1)[0]][prop]
 
 
 @pytest.mark.parametrize("junk", JUNK_VALUES)
@@ -35,10 +31,19 @@ def post(client, view, index: str, prop: str, values: dict, theme) -> dict:
 )
 def test_junk_in_every_control_answers_with_the_default_view(small_app, tab, index, prop, junk):
     client = small_app.server.test_client()
-    graph_key = json.dumps(tab.VIEW.graph_id(index), sort_keys=True, separators=(",", ":"))
-    got = post(client, tab.VIEW, index, prop, dict.fromkeys(tab.VIEW.names, junk), junk)
-    default = post(client, tab.VIEW, index, prop, {}, "light")
+    got = post(client, tab.VIEW, dict.fromkeys(tab.VIEW.names, junk), junk)
+    default = post(client, tab.VIEW, {}, "light")
     if prop == "figure":
-        assert got[graph_key]["figure"]["data"] == default[graph_key]["figure"]["data"]
+        assert charts(got, tab.VIEW, index, prop)["data"] == charts(default, tab.VIEW, index, prop)["data"]
     else:
-        assert got[graph_key][prop] == default[graph_key][prop]
+        assert charts(got, tab.VIEW, index, prop) == charts(default, tab.VIEW, index, prop)
+    drawn = key(tab.VIEW.drawn_id, "data").rsplit(".", 1)[0]
+    assert got[drawn]["data"] == default[drawn]["data"]  # CSV downloads follow the default view too
+
+
+@pytest.mark.parametrize("junk", JUNK_VALUES)
+def test_a_request_store_that_is_not_an_object_draws_the_default_view(small_app, junk):
+    client = small_app.server.test_client()
+    got = post(client, discoveries.VIEW, junk, "light")
+    default = post(client, discoveries.VIEW, {}, "light")
+    assert charts(got, discoveries.VIEW, "main", "figure") == charts(default, discoveries.VIEW, "main", "figure")

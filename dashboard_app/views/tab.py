@@ -1,0 +1,192 @@
+"""A tab's callbacks from one declaration: one server request per interaction draws every chart.
+
+:func:`register_tab` declares, for a :class:`~dashboard_app.views.state.View` and its charts:
+
+- in the browser (``assets/views.js``): the controls → the tab's *request* store (only real changes;
+  slider steps settle first), Reset → every control's default, the drawn view's query → the URL;
+- on the server, **one** callback: request + theme → every chart's figure (or table rows) and note,
+  the URL query, the *drawn* store (the values the charts now show) and any control property the
+  server must compute (:class:`ControlProp`);
+- one CSV download callback for all charts of the tab, from the *drawn* store: a file always holds
+  what its chart shows, even when the controls have moved on and the redraw has not arrived yet
+  (a slow answer, or a refused one: HTTP 429, retried by ``assets/shell.js``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dash
+import flask
+import pandas as pd
+from dash import MATCH, ClientsideFunction, Input, Output, State
+from dash.exceptions import PreventUpdate
+
+from dashboard_app import callbacks
+from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
+from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.views.csv import csv_payload
+from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
+from dashboard_app.views.state import View
+
+TableBuilder = Callable[[dict[str, Any], Snapshot], "pd.DataFrame | tuple[pd.DataFrame, str]"]
+"""``build(values, snapshot) -> frame`` or ``(frame, comment)``: a chart's numbers for parsed control values."""
+
+ChartDrawer = Callable[[dict[str, Any], Snapshot, Any], tuple[Any, str]]
+"""``draw(values, snapshot, theme) -> (figure or table rows, note)`` for parsed control values."""
+
+VIEWS_JS = "neo_views"  # the namespace of assets/views.js
+
+
+def request_snapshot() -> Snapshot | None:
+    """The snapshot serving this request, or None when none is loaded (or outside a request)."""
+    if not flask.has_app_context():
+        return None
+    try:
+        return current_snapshot()
+    except NoSnapshotError:
+        return None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart (or table) of a tab: how to draw it and the frame its CSV holds.
+
+    ``csv(values, snapshot)`` must return the very frame the chart is drawn from (the same memoised
+    analysis result), so file and chart cannot disagree. ``file`` starts the CSV's file name.
+    """
+
+    index: str
+    draw: ChartDrawer
+    csv: TableBuilder
+    file: str
+    prop: str = "figure"
+
+
+def chart(index: str, draw: ChartDrawer, *, csv: TableBuilder, file: str) -> Chart:
+    """A ``dcc.Graph`` chart (``views.chart_card(VIEW, index, ...)`` in the layout)."""
+    return Chart(index, draw, csv, file, "figure")
+
+
+def table(index: str, draw: ChartDrawer, *, csv: TableBuilder, file: str) -> Chart:
+    """A ``DataTable`` whose ``data`` are the rows ``draw`` returns (``views.table_card`` in the layout)."""
+    return Chart(index, draw, csv, file, "data")
+
+
+def described_csv(
+    build: Callable[[dict[str, Any], Snapshot], pd.DataFrame],
+    what: str,
+    columns: str,
+    filters_text: Callable[[dict[str, Any]], str],
+) -> TableBuilder:
+    """A CSV builder whose file starts with comment lines: ``what`` (may use ``{control}`` placeholders),
+    ``filters_text(values)`` and the ``columns``."""
+    return lambda v, snap: (build(v, snap), f"{what.format(**v)}; {filters_text(v)}.\nColumns: {columns}")
+
+
+@dataclass(frozen=True)
+class ControlProp:
+    """A property of control ``name`` that the server sets with the charts, e.g. options that come from the data.
+
+    ``compute(values, snapshot)`` gets the parsed values being drawn; ``snapshot`` may be None.
+    """
+
+    name: str
+    prop: str
+    compute: Callable[[dict[str, Any], Snapshot | None], Any]
+
+
+@dataclass(frozen=True)
+class TabCallbacks:
+    """The plain functions registered for a tab (tests call them directly inside a request context)."""
+
+    view: View
+    charts: tuple[Chart, ...]
+    update: Callable[..., dict[str, Any]]
+    """``update(values, theme) -> {"charts": {index: (figure, note)}, "url": query, "drawn": values,
+    "props": {"name.prop": value}}`` (``props`` only when the tab has :class:`ControlProp`)."""
+    download: Callable[..., dict[str, Any]]
+    """``download(n_clicks, csv_button_id, drawn_values) -> dcc.Download data`` of that button's chart."""
+
+
+def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence[ControlProp] = ()) -> TabCallbacks:
+    """Declare the tab's callbacks (see the module docstring); returns the server-side functions."""
+    charts = tuple(charts)
+    by_index = {c.index: c for c in charts}
+    if len(by_index) != len(charts):
+        raise ValueError(f"view {view.tab!r} has two charts with the same index")
+    outputs: dict[str, Any] = {
+        "charts": {
+            c.index: (Output(view.graph_id(c.index), c.prop), Output(view.note_id(c.index), "children")) for c in charts
+        },
+        "url": Output(view.url_id, "data"),
+        "drawn": Output(view.drawn_id, "data"),
+    }
+    if control_props:
+        outputs["props"] = {f"{p.name}.{p.prop}": Output(view.control_id(p.name), p.prop) for p in control_props}
+
+    @callbacks.callback(
+        output=outputs,
+        inputs={"values": Input(view.request_id, "data"), "theme": Input(THEME_STORE_ID, "data")},
+    )
+    def update(values: Any, theme: Any) -> dict[str, Any]:
+        """Every chart, its note, the URL query and the drawn values for the requested (parsed) values."""
+        snapshot = request_snapshot()
+        parsed = view.parse(values, snapshot)
+        out: dict[str, Any] = {}
+        if snapshot is None:
+            out["charts"] = {
+                c.index: ((empty_figure(NO_SNAPSHOT, theme) if c.prop == "figure" else []), NO_SNAPSHOT) for c in charts
+            }
+            out["url"], out["drawn"] = dash.no_update, None
+        else:
+            out["charts"] = {c.index: tuple(c.draw(parsed, snapshot, theme)) for c in charts}
+            out["url"], out["drawn"] = view.query_string(parsed, snapshot), view.jsonable(parsed)
+        if control_props:
+            out["props"] = {f"{p.name}.{p.prop}": p.compute(parsed, snapshot) for p in control_props}
+        return out
+
+    csv_button = {**view.csv_button_id("x"), "index": MATCH}
+
+    @callbacks.callback(
+        Output({**view.download_id("x"), "index": MATCH}, "data"),
+        Input(csv_button, "n_clicks"),
+        State(csv_button, "id"),
+        State(view.drawn_id, "data"),
+        prevent_initial_call=True,
+    )
+    def download(n_clicks: Any, button_id: Any, drawn: Any) -> dict[str, Any]:
+        """The CSV of what the chart shows: the values it was drawn for, not the controls' current ones."""
+        snapshot = request_snapshot()
+        index = button_id.get("index") if isinstance(button_id, dict) else None
+        chart_ = by_index.get(index) if isinstance(index, str) else None
+        if not n_clicks or snapshot is None or chart_ is None or not isinstance(drawn, dict):
+            raise PreventUpdate
+        parsed = view.parse(drawn, snapshot)
+        out = chart_.csv(parsed, snapshot)
+        frame, comment = out if isinstance(out, tuple) else (out, None)
+        return csv_payload(frame, view.file_name(chart_.file, parsed, snapshot), comment)
+
+    controls = [Input(view.control_id(n), "value") for n in view.names]
+    callbacks.clientside_callback(
+        ClientsideFunction(VIEWS_JS, "collect"),
+        Output(view.request_id, "data"),
+        controls,
+        State(view.config_id, "data"),
+        State(view.request_id, "data"),
+        prevent_initial_call=True,
+    )
+    callbacks.clientside_callback(
+        ClientsideFunction(VIEWS_JS, "reset"),
+        [Output(view.control_id(n), "value") for n in view.names],
+        Input(view.reset_id, "n_clicks"),
+        State(view.config_id, "data"),
+        prevent_initial_call=True,
+    )
+    callbacks.clientside_callback(
+        ClientsideFunction(VIEWS_JS, "showQuery"), Input(view.url_id, "data"), prevent_initial_call=True
+    )
+    return TabCallbacks(view=view, charts=charts, update=update, download=download)
