@@ -10,13 +10,17 @@ Fixtures:
   ``test-artifacts/<name>.png``.
 
 ``CallbackCounter(page)`` counts the page's callback POSTs: ``count_during(action)`` runs an action and
-returns how many it caused (waits for the first answer, then a quiet second for any more).
+returns how many it caused (waits for the first answer, then a quiet second for any more);
+``slider_sweep(page, slider_id)`` presses a slider's arrow key a few times like a person and returns the
+numbers of callback requests that are right for the pauses that really happened between the steps.
 
 Under a CSP without ``'unsafe-eval'`` ``page.wait_for_function("…")`` fails: use locators and ``expect``.
 """
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,3 +152,23 @@ class CallbackCounter:
             action()
         self.page.wait_for_timeout(quiet_ms)
         return self.sent - before
+
+
+def slider_sweep(page: Any, slider_id: str, presses: int = 5, gap_ms: int = 100) -> range:
+    """Press ArrowRight ``presses`` times on the slider's first thumb, ``gap_ms`` apart.
+
+    Steps closer together than the settle time (``views.SETTLE_MS``) make one request; a busy machine can
+    stretch a pause past it. Returns the acceptable request counts: one, plus one per stretched pause.
+    """
+    from dashboard_app.views import SETTLE_MS
+
+    thumb = page.locator(f"#{slider_id} [role=slider]").first
+    times = []
+    for _ in range(presses):
+        thumb.press("ArrowRight")
+        times.append(time.monotonic())
+        page.wait_for_timeout(gap_ms)
+    gaps_ms = [(b - a) * 1000 for a, b in itertools.pairwise(times)]
+    surely = sum(g > SETTLE_MS + 150 for g in gaps_ms)
+    perhaps = sum(g > SETTLE_MS - 150 for g in gaps_ms)
+    return range(1 + surely, 2 + perhaps)

@@ -125,7 +125,7 @@ def test_followup_tab_draws_reacts_to_controls_resets_and_passes_axe(server, wat
 
 
 def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watched_page):
-    from tests.harness.browser import CallbackCounter
+    from tests.harness.browser import CallbackCounter, slider_sweep
 
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
@@ -133,11 +133,6 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
     page.goto(f"{server.url}/comparison")
     expect(chart(page, "reach").locator(".bars path").first).to_be_visible()
     page.wait_for_load_state("networkidle")
-
-    def sweep() -> None:
-        for _ in range(5):
-            page.locator("#comparison-years [role=slider]").first.press("ArrowRight")
-            page.wait_for_timeout(100)
 
     changes = {
         "size": lambda: page.select_option("#comparison-size", "2"),
@@ -148,10 +143,10 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
         "labels": lambda: page.locator("#comparison-labels").get_by_label("Counts").check(),
         "annual": lambda: page.locator("#comparison-annual").get_by_label("% of the year's NEOs").check(),
         "group": lambda: page.locator("#comparison-group").get_by_label("Station").check(),
-        "years slider sweep": sweep,
+        "years slider sweep": lambda: sweeps.append(slider_sweep(page, "comparison-years", presses=2)),
         "Reset": lambda: page.get_by_role("button", name="Reset", exact=True).click(),
     }
-    sent = {}
+    sent, sweeps = {}, []
     for name, change in changes.items():
         sent[name] = counter.count_during(change)
         if name == "side":  # relabelled in the browser
@@ -160,7 +155,8 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
             expect(page.locator("#comparison-venn1")).to_have_value("")
             expect(page.locator("#comparison-venn1 option[value='J95']")).to_have_count(1)
             expect(page.locator("#comparison-venn1 option[value='ATLAS']")).to_have_count(0)
-    assert sent == dict.fromkeys(changes, 1)
+    assert sent.pop("years slider sweep") in sweeps.pop()  # one, unless the machine stalled between steps
+    assert sent == {name: 1 for name in changes if name != "years slider sweep"}
     expect(page.locator("#comparison-window option[value='7']")).to_have_text("+7 days")
     expect(page.locator("#comparison-venn1 option[value='ATLAS']")).to_have_count(1)
 
