@@ -56,7 +56,7 @@ def _outputs(output: str) -> list[dict[str, Any]]:
 
 
 def chart_callbacks(base: str) -> list[ChartCallback]:
-    """One :class:`ChartCallback` per server callback whose outputs include one chart (a ``*-graph`` id)."""
+    """One :class:`ChartCallback` per server callback drawing charts (``*-graph`` ids) of one tab."""
     _, raw = request(base + "/_dash-dependencies")
     found = []
     for dep in json.loads(raw):
@@ -69,8 +69,10 @@ def chart_callbacks(base: str) -> list[ChartCallback]:
         inputs = [{"id": _component(i["id"]), "property": i["property"], "value": None} for i in dep["inputs"]]
         state = [{"id": _component(s["id"]), "property": s["property"], "value": None} for s in dep["state"]]
         wildcard = any(isinstance(x["id"], dict) and any(isinstance(v, list) for v in x["id"].values()) for x in inputs)
-        if len({json.dumps(g, sort_keys=True) for g in graphs}) != 1 or wildcard:
+        tabs = {g.get("tab") for g in graphs}
+        if len(tabs) != 1 or wildcard:
             continue
+        indexes = {g.get("index") for g in graphs}  # a tab's one update draws all its charts: "all"
         body = {
             "output": dep["output"],
             "outputs": outputs if dep["output"].startswith("..") else outputs[0],
@@ -78,7 +80,8 @@ def chart_callbacks(base: str) -> list[ChartCallback]:
             "state": state,
             "changedPropIds": [],
         }
-        found.append(ChartCallback(graphs[0]["tab"], graphs[0]["index"], dep["output"], json.dumps(body).encode()))
+        chart = indexes.pop() if len(indexes) == 1 else "all"
+        found.append(ChartCallback(tabs.pop(), chart, dep["output"], json.dumps(body).encode()))
     return found
 
 
