@@ -1,10 +1,12 @@
 """gunicorn configuration for the NEO Discovery Statistics Explorer (every value from the settings table).
 
 Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` do). Choices:
-- ``preload_app``: code and the first snapshot load once in the master; workers share them
-  copy-on-write, and ``gc.freeze()`` before each fork keeps the collector from touching (and so
-  copying) those pages. Per-worker resources (the snapshot store's watcher thread) start in
-  ``post_fork``.
+- ``preload_app``: code loads once in the master and workers share it copy-on-write;
+  ``gc.freeze()`` before each fork keeps the collector from touching (and so copying) those
+  pages. Snapshot data are memory-mapped Arrow files (``dashboard_app/snapshot/frames.py``), shared
+  through the page cache by every process after any number of swaps. Before each fork the master
+  switches to the current snapshot (cheap: a mapping), so a recycled worker serves it at once.
+  Per-worker resources (the snapshot store's watcher thread) start in ``post_fork``.
 - ``gthread`` workers: requests are CPU-bound pandas work plus I/O to the browser; threads share
   the worker's memo caches.
 - ``graceful_timeout`` (GRACEFUL_TIMEOUT, default 8 s) stays below Docker's / Dokploy's default stop
@@ -69,7 +71,10 @@ _gunicorn_wsgi.Response.default_headers = _default_headers_without_server
 
 
 def pre_fork(server, worker):
-    """Freeze everything the master loaded so workers keep sharing those memory pages."""
+    """Map the current snapshot in the master, then freeze what it loaded so workers keep sharing those pages."""
+    from dashboard_app.wsgi import server as flask_server
+
+    flask_server.extensions["neo_store"].before_fork()
     gc.freeze()
 
 

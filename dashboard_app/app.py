@@ -162,7 +162,11 @@ def _assets_dir(settings: Settings) -> Path:
 def build_store(settings: Settings) -> SnapshotStore:
     """The snapshot store for ``DATA_DIR`` (loads nothing until :meth:`SnapshotStore.load_initial`)."""
     return SnapshotStore(
-        settings.data_dir, settings.snapshot_poll_seconds, stale_after_hours=settings.stale_after_hours
+        settings.data_dir,
+        settings.snapshot_poll_seconds,
+        stale_after_hours=settings.stale_after_hours,
+        memo_max_bytes=settings.memo_max_mb * 2**20,
+        cache_dir=settings.frames_cache_dir,
     )
 
 

@@ -258,6 +258,21 @@ SETTINGS: tuple[Setting, ...] = (
         "How often each worker checks DATA_DIR for a newly published snapshot.",
     ),
     Setting(
+        "MEMO_MAX_MB",
+        "64",
+        _int_range(0, 65536),
+        "an integer 0-65536 (MB; 0 keeps nothing)",
+        "Memory each worker may keep of computed chart results (least recently used dropped first).",
+    ),
+    Setting(
+        "FRAMES_CACHE_DIR",
+        "",
+        _optional_path,
+        "a directory path, or empty",
+        "Writable directory where the app builds the shared Arrow frames of snapshots published without "
+        "them (older exporters); empty: a per-user folder in the temp directory.",
+    ),
+    Setting(
         "STALE_AFTER_HOURS",
         "48",
         _float_range(0, 24 * 365),

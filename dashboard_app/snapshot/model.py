@@ -1,32 +1,30 @@
 """The in-memory snapshot the analyses read: frames with deliberate dtypes plus a memo cache.
 
-``load_snapshot(path)`` opens a snapshot file read-only and immutable and
-returns a :class:`Snapshot`. Derived columns that depend on reference data
-(size class, survey project) are computed here at load time, so a mapping change
-is a code deploy, not a re-export.
+``load_snapshot(path)`` returns a :class:`Snapshot`: it maps the snapshot's Arrow companion
+(``frames.py``) when there is one, so the frames are shared by every process through the page
+cache, and otherwise reads the SQLite file (opened read-only and immutable) into this process.
+Derived columns that depend on reference data (size class, survey project) are computed here at
+load time, so a mapping change is a code deploy, not a re-export.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from dashboard_app import reference
+from dashboard_app.snapshot.memo import MemoCache
 from dashboard_app.snapshot.schema import TABLES_BY_NAME
 
 T = TypeVar("T")
-
-MEMO_MAX_ENTRIES = 256
 
 
 class SnapshotError(Exception):
@@ -52,8 +50,7 @@ class Snapshot:
     apparitions: pd.DataFrame
     stations: pd.DataFrame
     missing: pd.DataFrame
-    _memo: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict, repr=False)
-    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    memo_cache: MemoCache = field(default_factory=MemoCache, repr=False)
 
     @property
     def synthetic(self) -> bool:
@@ -77,23 +74,14 @@ class Snapshot:
         return {k: int(v) for k, v in json.loads(self.meta.get("row_counts", "{}")).items()}
 
     def memo(self, name: str, params: Hashable, compute: Callable[[], T]) -> T:
-        """Return ``compute()`` memoised under ``(name, params)`` for this snapshot (bounded LRU).
+        """Return ``compute()`` memoised under ``(name, params)`` for this snapshot.
 
         ``params`` must be normalised by the caller (e.g. sorted tuples), so equal views share
-        an entry. The cache lives on the snapshot, so a switch never serves mixed data.
+        an entry. Entries are keyed by the snapshot id, so a switch never serves mixed data; the
+        cache (the worker's, see ``memo.py``) is bounded by bytes, and concurrent callers asking
+        for the same entry wait for one computation. Memoise small derived results where possible.
         """
-        key = (name, params)
-        with self._memo_lock:
-            if key in self._memo:
-                self._memo.move_to_end(key)
-                return self._memo[key]
-        value = compute()
-        with self._memo_lock:
-            self._memo[key] = value
-            self._memo.move_to_end(key)
-            while len(self._memo) > MEMO_MAX_ENTRIES:
-                self._memo.popitem(last=False)
-        return value
+        return self.memo_cache.get((self.id, name, params), compute)
 
 
 def parse_utc(value: str) -> datetime:
@@ -118,13 +106,6 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise SnapshotError(f"cannot open snapshot {path}: {exc}") from exc
     return con
-
-
-def _project_column(codes: pd.Series) -> pd.Series:
-    mapping = reference.station_projects()
-    names = [p.name for p in reference.projects()]
-    values = codes.map(lambda c: mapping.get(c, reference.OTHER_FOLLOWUP_PROJECT))
-    return pd.Categorical(values, categories=names)
 
 
 # table → the query that loads it, in a stable order
@@ -190,47 +171,90 @@ def _count_dtype(values: pd.Series) -> str:
     return "int16" if len(values) == 0 or int(values.max()) <= np.iinfo(np.int16).max else "int32"
 
 
-def load_snapshot(path: Path, *, reader: str = "adbc") -> Snapshot:
-    """Load a snapshot file into memory with compact dtypes and derived columns.
+def read_tables(path: Path, *, reader: str = "adbc") -> tuple[dict[str, str], dict[str, pd.DataFrame]]:
+    """Read a SQLite snapshot's ``meta`` and data tables in their storage dtypes (what the companion holds).
 
+    Storage dtypes: declared types, compact integers (``neo_id`` int32, counts int16 when they fit),
+    ``disc_time`` as ``datetime64[us, UTC]``, station codes and twilight classes as categoricals.
     ``reader`` picks how tables are read (:data:`READERS`); both give equal frames.
     """
     path = Path(path)
     if reader not in READERS:
         raise ValueError(f"reader must be one of {READERS}, not {reader!r}")
     frames = _read_adbc(path) if reader == "adbc" else _read_sqlite3(path)
-    meta = dict(zip(frames["meta"]["key"], frames["meta"]["value"], strict=True))
+    meta_frame = frames.pop("meta")
+    meta = dict(zip(meta_frame["key"], meta_frame["value"], strict=True))
     if "snapshot_id" not in meta:
         raise SnapshotError(f"snapshot {path} has no snapshot_id in meta")
     for name, table in TABLES_BY_NAME.items():
         if name != "meta":  # declared dtypes, also for columns NULL throughout, whichever reader ran
             frames[name] = frames[name].astype({c.name: _PANDAS_TYPES[c.sql_type] for c in table.columns})
     disc, app = frames["discoveries"], frames["apparitions"]
-    stations, missing = frames["stations"], frames["missing_discoveries"]
-
-    disc["disc_time"] = pd.to_datetime(disc["disc_time"], utc=True, format="ISO8601")
+    disc["disc_time"] = pd.to_datetime(disc["disc_time"], utc=True, format="ISO8601").astype("datetime64[us, UTC]")
     disc["disc_year"] = disc["disc_year"].astype("int16")
     disc["neo_id"] = disc["neo_id"].astype("int32")
     disc["trk_nobs"] = disc["trk_nobs"].astype("int16")
-    disc["size_class"] = reference.size_class_orders(disc["h"])
-    disc["project"] = _project_column(disc["disc_stn"])
     disc["twilight"] = disc["twilight"].astype("category")
     disc["disc_stn"] = disc["disc_stn"].astype("category")
-
     app["neo_id"] = app["neo_id"].astype("int32")
     for col in app.columns:
         if col.startswith("n_"):
             app[col] = app[col].astype(_count_dtype(app[col]))
-    app["project"] = _project_column(app["stn"])
     app["stn"] = app["stn"].astype("category")
-    stations["project"] = _project_column(stations["stn"]).astype(object)
+    return meta, frames
 
+
+def _project_column(stations: pd.Series) -> pd.Categorical:
+    """Survey project of each station code, mapped once per distinct code (not per row)."""
+    mapping = reference.station_projects()
+    names = [p.name for p in reference.projects()]
+    codes = stations.astype("category")
+    per_code = pd.Index(names).get_indexer(
+        [mapping.get(c, reference.OTHER_FOLLOWUP_PROJECT) for c in codes.cat.categories]
+    )
+    rows = codes.cat.codes.to_numpy()
+    return pd.Categorical.from_codes(np.where(rows >= 0, per_code[rows], -1), categories=names)
+
+
+def snapshot_from_tables(
+    path: Path, meta: Mapping[str, str], tables: Mapping[str, pd.DataFrame], memo: MemoCache | None = None
+) -> Snapshot:
+    """A :class:`Snapshot` over tables in storage dtypes, adding the columns derived from reference data.
+
+    The storage columns are used as they are (mapped companion columns stay shared); only the
+    derived columns (``size_class``, ``project``; a few hundred kB) are built in this process.
+    """
+    disc = tables["discoveries"].copy(deep=False)
+    app = tables["apparitions"].copy(deep=False)
+    stations = tables["stations"].copy(deep=False)
+    disc["size_class"] = reference.size_class_orders(disc["h"])
+    disc["project"] = _project_column(disc["disc_stn"])
+    app["project"] = _project_column(app["stn"])
+    stations["project"] = _project_column(stations["stn"]).astype(object)
     return Snapshot(
         id=meta["snapshot_id"],
-        path=path,
-        meta=meta,
+        path=Path(path),
+        meta=dict(meta),
         discoveries=disc,
         apparitions=app,
         stations=stations,
-        missing=missing,
+        missing=tables["missing_discoveries"],
+        memo_cache=memo if memo is not None else MemoCache(),
     )
+
+
+def load_snapshot(path: Path, *, reader: str = "auto", memo: MemoCache | None = None) -> Snapshot:
+    """Load a snapshot file: map its companion when it has one, else read the SQLite tables.
+
+    ``reader``: ``auto`` (the companion beside the file if present, else ``adbc``), ``frames``
+    (the companion; :class:`SnapshotError` without one), or one of :data:`READERS`.
+    """
+    from dashboard_app.snapshot import frames  # the companion module builds on this one
+
+    path = Path(path)
+    companion = frames.companion_path(path)
+    if reader == "frames" or (reader == "auto" and companion.is_dir()):
+        meta, tables = frames.open_companion(companion, snapshot_id=frames.snapshot_id_of(path), snapshot_path=path)
+    else:
+        meta, tables = read_tables(path, reader="adbc" if reader == "auto" else reader)
+    return snapshot_from_tables(path, meta, tables, memo)

@@ -7,12 +7,18 @@
    fills the tables; this module creates the schema and writes ``meta``);
 4. validate it (``validate.py``) and refuse a drop in rows beyond
    ``max_row_drop`` against the current snapshot;
-5. fsync, rename to the immutable ``snapshot-<id>.sqlite`` (mode 0444), then
-   atomically replace the pointer file ``CURRENT``;
-6. keep the newest ``keep`` snapshots (never the current one or the one before);
+5. fsync; write the snapshot's Arrow companion ``snapshot-<id>.frames/`` (``frames.py``: the
+   tables the app maps, checked against the SQLite tables, with checksums and the checks run);
+   rename to the immutable ``snapshot-<id>.sqlite`` (mode 0444), then atomically replace the
+   pointer file ``CURRENT``;
+6. keep the newest ``keep`` snapshots and their companions (never the current one or the one
+   before) and remove companions whose snapshot is gone;
 7. record success or the error in ``status.json``.
 
-On any failure the pointer is untouched, so the previous snapshot stays current.
+On any failure the pointer is untouched, so the previous snapshot stays current. Any UID of the
+data directory's group can publish after another: the lock is taken through a read-only
+descriptor, and what the publisher creates that others must change or remove (directories) is
+group-writable.
 The environment variable ``NEO_PUBLISH_PAUSE_AT=<stage>`` (tests only) makes the
 publisher announce the stage on stderr and sleep there, so a test can kill it.
 """
@@ -25,6 +31,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import socket
 import sqlite3
 import sys
@@ -51,10 +58,12 @@ from dashboard_app.snapshot.datadir import (
     snapshot_files,
     write_atomically,
 )
+from dashboard_app.snapshot.frames import COMPANION_SUFFIX, companion_path, remove_companion, write_companion
 from dashboard_app.snapshot.model import SnapshotError, format_utc
 from dashboard_app.snapshot.validate import (
     DATA_TABLES,
     SnapshotInvalidError,
+    checks_run,
     definition_meta,
     table_counts,
     validate_snapshot,
@@ -71,6 +80,7 @@ STAGES: tuple[str, ...] = (
     "built",
     "validated",
     "fsynced",
+    "companion_written",
     "renamed",
     "pointer_written",
     "pointer_replaced",
@@ -128,7 +138,8 @@ def _pause(stage: str) -> None:
 @contextmanager
 def _exclusive_lock(data_dir: Path, wait_s: float) -> Iterator[None]:
     path = data_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    # Read-only is enough for flock, so a lock file another UID created (even 0644) works for this one.
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o664)
     try:
         deadline = time.monotonic() + wait_s
         while True:
@@ -156,8 +167,14 @@ def _clean_leftovers(data_dir: Path) -> list[Path]:
     for p in data_dir.iterdir():
         if p.name.startswith((BUILD_PREFIX, POINTER_TMP_PREFIX, STATUS_TMP_PREFIX)):
             with suppress(FileNotFoundError):
-                p.unlink()
+                if p.is_dir():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
                 removed.append(p)
+        elif p.name.endswith(COMPANION_SUFFIX) and not p.with_suffix(".sqlite").exists():
+            remove_companion(p)  # renamed by a run killed before its snapshot file was
+            removed.append(p)
     if removed:
         log.warning("removed %d temporary file(s) left by an interrupted publish: %s", len(removed), removed)
     return removed
@@ -252,8 +269,12 @@ class _Publisher:
         os.chmod(self.tmp, 0o444)
         _pause("fsynced")
         final = self.data_dir / f"snapshot-{snapshot_id}.sqlite"
-        if final.exists():
+        companion = companion_path(final)
+        if final.exists() or companion.exists():
             raise PublishError(f"{final} already exists; publish again (ids carry a microsecond time stamp)")
+        checks = checks_run() + (["row counts against the previous snapshot"] if self.max_row_drop is not None else [])
+        write_companion(self.tmp, companion, checks=checks)
+        _pause("companion_written")
         os.rename(self.tmp, final)
         self.tmp = None
         fsync_path(self.data_dir)
@@ -342,6 +363,7 @@ class _Publisher:
                 with suppress(FileNotFoundError):
                     path.unlink()
                     removed.append(path)
+                remove_companion(companion_path(path))
         if removed:
             fsync_path(self.data_dir)
         return removed
@@ -387,7 +409,9 @@ def publish(
         raise ValueError(f"max_row_drop is a fraction between 0 and 1, not {max_row_drop}")
     data_dir = Path(data_dir)
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        if not data_dir.is_dir():
+            data_dir.mkdir(parents=True)
+            os.chmod(data_dir, 0o775)  # any UID of the group may publish next (see the Dockerfile)
     except OSError as exc:
         raise PublishError(f"cannot create the data directory {data_dir}: {exc}") from exc
     if not os.access(data_dir, os.W_OK):

@@ -1,8 +1,15 @@
 """The app's snapshot store: the one piece of mutable state, holding the snapshot being served.
 
+Frames come from the snapshot's Arrow companion (``frames.py``), memory-mapped: every process
+maps the same files, so the data live once in the OS page cache whatever the number of workers
+and swaps, and loading a snapshot costs its checksums plus a few small derived columns. A
+snapshot published without a companion (older code) gets one built once into ``cache_dir``;
+when that is impossible the process reads the SQLite file privately and logs why.
+
 Life cycle under gunicorn with ``preload_app``: the app factory calls
-:meth:`SnapshotStore.load_initial` in the master, so the frames are loaded once
-and shared copy-on-write by the forked workers. Each worker then runs its own
+:meth:`SnapshotStore.load_initial` in the master; before each fork gunicorn's ``pre_fork``
+calls :meth:`SnapshotStore.before_fork`, so a new or recycled worker starts on the current
+snapshot (the master never pins the first one). Each worker then runs its own
 watcher thread (threads do not survive a fork, so it starts in the worker: on
 the first :meth:`~SnapshotStore.current` / :meth:`~SnapshotStore.health` call
 after a fork, or earlier when gunicorn's ``post_fork`` hook calls
@@ -11,11 +18,12 @@ on its own (it may fork later, and threads must not cross a fork): a server
 that does not fork calls :meth:`~SnapshotStore.start`.
 
 The watcher reads the pointer file every ``poll_interval_s``; when it names a new
-file, it validates and loads it in the background and swaps one reference.
+file, it verifies and maps it in the background and swaps one reference.
 Requests hold the :class:`Snapshot` they started with (``current_snapshot()``
 pins it for the request), and memo caches live on the snapshot, so a switch never
-serves mixed data. A new file that fails validation is refused (and not retried),
-the old snapshot kept, and the error logged and reported by :meth:`~SnapshotStore.health`.
+serves mixed data. A new file (or companion) that fails verification is refused (and not
+retried), the old snapshot kept, and the error logged and reported by :meth:`~SnapshotStore.health`;
+so is a pointer that disappears or names a missing file.
 """
 
 from __future__ import annotations
@@ -23,15 +31,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dashboard_app.snapshot.datadir import SNAPSHOT_NAME, current_snapshot_path, read_status
-from dashboard_app.snapshot.model import Snapshot, SnapshotError, format_utc, load_snapshot
-from dashboard_app.snapshot.validate import validate_snapshot
+from dashboard_app.snapshot import frames
+from dashboard_app.snapshot.datadir import POINTER, SNAPSHOT_NAME, current_snapshot_path, read_status
+from dashboard_app.snapshot.memo import DEFAULT_MAX_BYTES, MemoCache
+from dashboard_app.snapshot.model import Snapshot, SnapshotError, format_utc, read_tables, snapshot_from_tables
+from dashboard_app.snapshot.validate import checks_run, validate_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +50,10 @@ EXTENSION_KEY = "neo_store"
 """Key of the store in ``flask_app.extensions``."""
 
 Clock = Callable[[], datetime]
-Loader = Callable[[Path], Snapshot]
+
+FRAMES_MAPPED = "mapped companion"
+FRAMES_CACHED = "mapped companion built into the cache"
+FRAMES_PRIVATE = "read from SQLite into this process"
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def default_cache_dir() -> Path:
+    """Where companions of snapshots published without one are built: a per-user temp directory."""
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"neo-explorer-frames-{os.getuid()}"
+
+
 def _hours(later: datetime, earlier: datetime | None) -> float | None:
     return None if earlier is None else round((later - earlier).total_seconds() / 3600, 3)
 
@@ -76,8 +97,9 @@ class SnapshotStore:
         *,
         stale_after_hours: float | None = None,
         clock: Clock = _utcnow,
-        loader: Loader = load_snapshot,
         validate: bool = True,
+        memo_max_bytes: int = DEFAULT_MAX_BYTES,
+        cache_dir: Path | str | None = None,
     ):
         if poll_interval_s <= 0:
             raise ValueError(f"poll_interval_s must be positive, not {poll_interval_s}")
@@ -85,9 +107,11 @@ class SnapshotStore:
         self.poll_interval_s = float(poll_interval_s)
         self.stale_after_hours = stale_after_hours
         self._clock = clock
-        self._loader = loader
         self._validate = validate
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.memo_cache = MemoCache(memo_max_bytes)
         self._snapshot: Snapshot | None = None
+        self._frames_source: str | None = None
         self._loaded_name: str | None = None
         self._loaded_at: datetime | None = None
         self._refused: dict[str, str] = {}
@@ -121,6 +145,15 @@ class SnapshotStore:
             return str(self._last_error["message"])
         return f"no snapshot has been loaded from {self.data_dir} yet"
 
+    def before_fork(self) -> None:
+        """In the loading process, just before gunicorn forks a worker: switch to the current snapshot.
+
+        A worker forked later (recycled) then starts on the snapshot being served, and the master
+        lets go of older ones. Cheap: mapping a snapshot costs its checksums.
+        """
+        if self._origin_pid == os.getpid():
+            self.check_now()
+
     def init_app(self, app: Any) -> None:
         """Register the store on a Flask app as ``app.extensions["neo_store"]``."""
         app.extensions[EXTENSION_KEY] = self
@@ -138,6 +171,8 @@ class SnapshotStore:
                 return
             self._stop = threading.Event()
             self._check_lock = threading.Lock()  # a copy inherited over fork may be held by a dead thread
+            if self._origin_pid is not None and os.getpid() != self._origin_pid:
+                self.memo_cache.after_fork()
             self.check_now()
             self._watcher = threading.Thread(target=self._watch, name="neo-snapshot-watcher", daemon=True)
             self._watcher_pid = os.getpid()
@@ -180,48 +215,98 @@ class SnapshotStore:
         try:
             path = current_snapshot_path(self.data_dir)
         except SnapshotError as exc:
-            self._record_error(str(exc), None)
+            self._record_error(f"{exc}; {self._serving()}", None)
             return False
         if path is None:
             if self._snapshot is None:
                 self._record_error(f"no snapshot has been published in {self.data_dir} yet", None)
+            else:
+                self._record_error(
+                    f"the snapshot pointer {self.data_dir / POINTER} is missing; {self._serving()}", None
+                )
             return False
-        if path.name == self._loaded_name or path.name in self._refused:
+        if path.name == self._loaded_name:
+            if self._last_error is not None:  # the pointer names what is served again: nothing is wrong now
+                log.info("snapshot store: the pointer names the served snapshot %s again", self._snapshot_id())
+                self._last_error = None
+            return False
+        if path.name in self._refused:
             return False
         if not path.is_file():  # not refused for good: a slow shared volume may show it later
-            self._record_error(
-                f"the pointer names {path.name}, which does not exist; still serving {self._loaded_name}", path.name
-            )
+            self._record_error(f"the pointer names {path.name}, which does not exist; {self._serving()}", path.name)
             return False
-        started = self._clock()
+        started, cpu_started = self._clock(), time.process_time()
         try:
-            if self._validate:
-                validate_snapshot(path, quick=True, immutable=True)
-            snapshot = self._loader(path)
+            snapshot, source = self._load(path)
             match = SNAPSHOT_NAME.match(path.name)
             if match and snapshot.id != match.group(1):
                 raise SnapshotError(f"{path.name} says its snapshot_id is {snapshot.id}; the file was renamed")
         except FileNotFoundError as exc:
-            self._record_error(f"the pointer names {path.name}, which does not exist: {exc}", path.name)
+            self._record_error(
+                f"the pointer names {path.name}, which does not exist: {exc}; {self._serving()}", path.name
+            )
             return False
         except (SnapshotError, OSError) as exc:
             self._refused[path.name] = str(exc)
             self._refusals += 1
-            self._record_error(f"refused snapshot {path.name}, still serving {self._loaded_name}: {exc}", path.name)
+            self._record_error(f"refused snapshot {path.name}: {exc}; {self._serving()}", path.name)
             return False
         self._switches += self._snapshot is not None
         self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
+        self._frames_source = source
+        self.memo_cache.keep_only(snapshot.id)
         self._loaded_name = path.name
         self._loaded_at = self._clock()
         self._last_load_seconds = (self._loaded_at - started).total_seconds()
         self._last_error = None
         log.info(
-            "serving snapshot %s (pid %d, loaded in %.1f s)",
+            "serving snapshot %s (pid %d; frames %s; %.2f s, %.2f CPU-s)",
             snapshot.id,
             os.getpid(),
+            source,
             (self._loaded_at - started).total_seconds(),
+            time.process_time() - cpu_started,
         )
         return True
+
+    def _load(self, path: Path) -> tuple[Snapshot, str]:
+        """The snapshot at ``path`` and where its frames come from (see the module docstring)."""
+        snapshot_id = frames.snapshot_id_of(path)
+        companion = frames.companion_path(path)
+        if companion.is_dir():  # validated by the publisher; verified here against its manifest
+            meta, tables = frames.open_companion(companion, snapshot_id=snapshot_id, snapshot_path=path)
+            return snapshot_from_tables(path, meta, tables, self.memo_cache), FRAMES_MAPPED
+        cached = frames.companion_path(path, self.cache_dir)
+        try:
+            if not cached.is_dir():
+                frames.build_companion(path, self.cache_dir, check=self._check_sqlite)
+            meta, tables = frames.open_companion(cached, snapshot_id=snapshot_id, snapshot_path=path)
+            return snapshot_from_tables(path, meta, tables, self.memo_cache), FRAMES_CACHED
+        except (OSError, frames.CompanionError) as exc:  # an invalid SQLite file (SnapshotError) is refused
+            log.warning(
+                "snapshot %s has no companion and none could be built in %s (%s): reading it into this process",
+                path.name,
+                self.cache_dir,
+                exc,
+            )
+        self._check_sqlite(path)
+        meta, tables = read_tables(path)
+        return snapshot_from_tables(path, meta, tables, self.memo_cache), FRAMES_PRIVATE
+
+    def _check_sqlite(self, path: Path) -> list[str]:
+        if not self._validate:
+            return ["none (validation switched off)"]
+        validate_snapshot(path, quick=True, immutable=True)
+        return checks_run(quick=True)
+
+    def _snapshot_id(self) -> str | None:
+        return self._snapshot.id if self._snapshot is not None else None
+
+    def _serving(self) -> str:
+        """How the error affects users, for an operator's message."""
+        if self._snapshot is None:
+            return "no snapshot is served yet"
+        return f"still serving snapshot {self._snapshot.id}"
 
     def _record_error(self, message: str, file: str | None) -> None:
         if self._last_error is None or self._last_error["message"] != message:
@@ -254,6 +339,7 @@ class SnapshotStore:
             "synthetic": None,
             "stale": None,
             "loaded_at_utc": format_utc(self._loaded_at) if self._loaded_at else None,
+            "frames": self._frames_source,
             "pointer_file": pointer.name if pointer else None,
             "pending": bool(pointer and pointer.name != self._loaded_name and pointer.name not in self._refused),
             "refresh": read_status(self.data_dir),

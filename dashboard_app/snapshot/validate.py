@@ -260,6 +260,16 @@ def check_snapshot(con: sqlite3.Connection, *, quick: bool = False, now: datetim
         return [f"SQLite cannot read the file: {exc}"]
 
 
+def checks_run(*, quick: bool = False) -> list[str]:
+    """Names of the checks :func:`validate_snapshot` runs (recorded in a companion's manifest)."""
+    return [
+        f"PRAGMA {'quick_check' if quick else 'integrity_check'}",
+        f"schema v{schema.SCHEMA_VERSION}: tables, columns, types, indexes",
+        "meta keys, definitions and recorded row counts",
+        f"{len(_value_checks(datetime.now(UTC).year))} value rules",
+    ]
+
+
 def validate_snapshot(
     path: Path, *, quick: bool = False, immutable: bool = False, now: datetime | None = None
 ) -> dict[str, str]:

@@ -40,8 +40,8 @@ def _plant_corrupt_snapshot(data_dir: Path, good: Path) -> Path:
 
 
 @pytest.fixture
-def store(data_dir):
-    store = SnapshotStore(data_dir, poll_interval_s=POLL_S)
+def store(data_dir, tmp_path):
+    store = SnapshotStore(data_dir, poll_interval_s=POLL_S, cache_dir=tmp_path / "cache")
     yield store
     store.stop()
 
@@ -89,7 +89,8 @@ def test_a_corrupt_new_snapshot_is_refused_and_the_old_one_kept(store, data_dir,
     assert store.current().id == good.snapshot_id
     health = store.health()
     assert health["last_error"]["file"] == bad.name
-    assert f"refused snapshot {bad.name}, still serving {good.path.name}" in health["last_error"]["message"]
+    assert f"refused snapshot {bad.name}: " in health["last_error"]["message"]
+    assert health["last_error"]["message"].endswith(f"; still serving snapshot {good.snapshot_id}")
     assert any("refused snapshot" in r.getMessage() for r in caplog.records)
     # a refused file is not loaded again, but the next good publish is
     assert store.check_now() is False
@@ -106,7 +107,8 @@ def test_a_pointer_to_a_missing_file_keeps_the_old_snapshot_and_is_tried_again(s
     (data_dir / "CURRENT").write_text(elsewhere.path.name + "\n")
     assert store.check_now() is False
     assert store.current().id == good.snapshot_id
-    assert "which does not exist" in store.health()["last_error"]["message"]
+    message = store.health()["last_error"]["message"]
+    assert f"{elsewhere.path.name}, which does not exist; still serving snapshot {good.snapshot_id}" in message
     shutil.copyfile(elsewhere.path, data_dir / elsewhere.path.name)  # e.g. a slow shared volume catches up
     assert store.check_now() is True
     assert store.current().id == elsewhere.snapshot_id
@@ -122,29 +124,32 @@ def test_a_renamed_snapshot_file_is_refused(store, data_dir, publish_tiny):
     assert "the file was renamed" in store.health()["last_error"]["message"]
 
 
-def test_memo_caches_are_per_snapshot(store, publish_tiny):
+def test_memo_caches_are_per_snapshot_and_a_switch_drops_the_old_entries(store, publish_tiny):
     publish_tiny(tag=0)
     old = store.load_initial()
     calls = []
 
-    def compute():
-        calls.append(1)
-        return len(calls)
+    def compute(snapshot):
+        calls.append(snapshot.id)
+        return f"{snapshot.id}:{len(calls)}"
 
-    assert old.memo("count", ("x",), compute) == 1
-    assert old.memo("count", ("x",), compute) == 1
+    assert old.memo("count", ("x",), lambda: compute(old)) == f"{old.id}:1"
+    assert old.memo("count", ("x",), lambda: compute(old)) == f"{old.id}:1"
     publish_tiny(tag=1)
     store.check_now()
     new = store.current()
-    assert new is not old
-    assert new.memo("count", ("x",), compute) == 2  # a new snapshot never sees the old cache
-    assert old.memo("count", ("x",), compute) == 1
+    assert new is not old and new.memo_cache is old.memo_cache  # one cache per process
+    assert new.memo("count", ("x",), lambda: compute(new)) == f"{new.id}:2"  # never the old snapshot's value
+    assert store.memo_cache.stats().entries == 1  # the old snapshot's entry went with the switch
+    # a request still running on the old snapshot gets the old snapshot's values, not kept any more
+    assert old.memo("count", ("x",), lambda: compute(old)) == f"{old.id}:3"
+    assert store.memo_cache.stats().entries == 1
 
 
-def test_health_reports_ages_with_the_injected_clock(data_dir, publish_tiny):
+def test_health_reports_ages_with_the_injected_clock(data_dir, publish_tiny, tmp_path):
     result = publish_tiny()
     now = [datetime.now(UTC)]
-    store = SnapshotStore(data_dir, 1.0, stale_after_hours=36, clock=lambda: now[0])
+    store = SnapshotStore(data_dir, 1.0, stale_after_hours=36, clock=lambda: now[0], cache_dir=tmp_path / "cache")
     snapshot = store.load_initial()
     created = snapshot.created
     now[0] = created + timedelta(hours=48)

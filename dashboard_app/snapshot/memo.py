@@ -1,0 +1,187 @@
+"""The memo cache of derived results: bounded by bytes, least recently used first out, computed once.
+
+One :class:`MemoCache` per worker process (the snapshot store owns it; every snapshot it loads
+uses it), so ``MEMO_MAX_MB`` bounds what a worker keeps whatever the number of snapshots it
+served. Keys start with the snapshot id, so a switch never serves mixed data; after a switch the
+store drops the old snapshot's entries (:meth:`MemoCache.keep_only`). Concurrent requests for the
+same key wait for the one computing it (single flight) instead of computing it again.
+
+Sizes are estimated (:func:`estimate_bytes`): pandas' own accounting for frames and series,
+``nbytes`` for arrays, ``sys.getsizeof`` summed over containers and object attributes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_MAX_BYTES = 64 * 2**20
+"""Budget of a cache built without one (tests, scripts); the app takes ``MEMO_MAX_MB``."""
+_MAX_DEPTH = 6
+
+
+def estimate_bytes(value: Any) -> int:
+    """Approximate memory held by ``value`` (frames, arrays, dataclasses, containers, plain objects)."""
+    return _estimate(value, set(), 0)
+
+
+def _estimate(value: Any, seen: set[int], depth: int) -> int:
+    if id(value) in seen or value is None or isinstance(value, (bool, type)):
+        return 0
+    seen.add(id(value))
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        usage = value.memory_usage(index=True, deep=True)
+        return int(usage.sum()) if isinstance(usage, pd.Series) else int(usage)
+    if isinstance(value, pd.Index):
+        return int(value.memory_usage(deep=True))
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes) + 112  # the array object itself
+    if isinstance(value, (str, bytes, int, float, complex)):
+        return sys.getsizeof(value)
+    size = sys.getsizeof(value, 64)
+    if depth >= _MAX_DEPTH:
+        return size
+    if isinstance(value, dict):
+        return size + sum(_estimate(k, seen, depth + 1) + _estimate(v, seen, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return size + sum(_estimate(v, seen, depth + 1) for v in value)
+    if hasattr(value, "__dict__"):  # dataclasses and objects, with cached properties already computed
+        return size + _estimate(vars(value), seen, depth + 1)
+    if is_dataclass(value):  # slotted dataclass
+        return size + sum(_estimate(getattr(value, f.name, None), seen, depth + 1) for f in fields(value))
+    return size
+
+
+@dataclass(frozen=True)
+class MemoStats:
+    """A snapshot of the cache's counters (for logs, metrics and benchmarks)."""
+
+    entries: int
+    bytes: int
+    max_bytes: int
+    hits: int
+    misses: int
+    waits: int
+    evictions: int
+    too_large: int
+
+
+class _Flight:
+    """One computation in progress; other threads asking for the same key wait on it."""
+
+    __slots__ = ("done", "error", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class MemoCache:
+    """Thread-safe LRU cache bounded by the estimated bytes of its values, with single-flight computing."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be ≥ 0, not {max_bytes}")
+        self.max_bytes = int(max_bytes)
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._inflight: dict[Hashable, _Flight] = {}
+        self._bytes = 0
+        self._live: str | None = None
+        self._lock = threading.Lock()
+        self._hits = self._misses = self._waits = self._evictions = self._too_large = 0
+
+    def get(self, key: tuple[str, Hashable, Hashable], compute: Callable[[], T]) -> T:
+        """The value for ``key`` = ``(snapshot_id, name, params)``, computing it at most once at a time.
+
+        A value larger than the whole budget is returned but not kept. An exception from
+        ``compute`` reaches every waiting caller and nothing is cached.
+        """
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                self._hits += 1
+                return entry[0]
+            flight = self._inflight.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._inflight[key] = _Flight()
+                self._misses += 1
+            else:
+                self._waits += 1
+        assert flight is not None
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.value
+        try:
+            value = compute()
+        except BaseException as exc:
+            flight.error = exc
+            with self._lock:
+                self._inflight.pop(key, None)
+            flight.done.set()
+            raise
+        size = estimate_bytes(value)
+        with self._lock:
+            self._inflight.pop(key, None)
+            if self._live is None or key[0] == self._live:  # an old snapshot's late result is not kept
+                self._store(key, value, size)
+        flight.value = value
+        flight.done.set()
+        return value
+
+    def _store(self, key: Hashable, value: Any, size: int) -> None:
+        if size > self.max_bytes:
+            self._too_large += 1
+            log.debug("memo: %s (%d bytes) exceeds the whole budget (%d bytes); not kept", key[1], size, self.max_bytes)
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1]
+        self._entries[key] = (value, size)
+        self._bytes += size
+        while self._bytes > self.max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._bytes -= dropped
+            self._evictions += 1
+
+    def keep_only(self, snapshot_id: str) -> None:
+        """Drop every entry of other snapshots and keep none of theirs from now on (after a switch)."""
+        with self._lock:
+            self._live = snapshot_id
+            for key in [k for k in self._entries if k[0] != snapshot_id]:
+                self._bytes -= self._entries.pop(key)[1]
+
+    def after_fork(self) -> None:
+        """Fresh locks and no in-flight computations in a forked child (the parent's threads are gone)."""
+        self._lock = threading.Lock()
+        self._inflight = {}
+
+    def stats(self) -> MemoStats:
+        """Current counters."""
+        with self._lock:
+            return MemoStats(
+                len(self._entries),
+                self._bytes,
+                self.max_bytes,
+                self._hits,
+                self._misses,
+                self._waits,
+                self._evictions,
+                self._too_large,
+            )

@@ -1,0 +1,158 @@
+"""The memo cache: bounded by bytes, least recently used out first, one computation per key at a time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard_app.app import build_store
+from dashboard_app.settings import load_settings
+from dashboard_app.snapshot.memo import MemoCache, estimate_bytes
+
+KB = 1024
+
+
+def _block(kb: int, fill: int = 0) -> np.ndarray:
+    return np.full(kb * KB, fill, dtype=np.uint8)
+
+
+def test_entries_are_evicted_least_recently_used_first_when_the_bytes_exceed_the_budget():
+    cache = MemoCache(max_bytes=1000 * KB)
+    for name in ("a", "b", "c"):
+        cache.get(("s", name, ()), lambda: _block(300))
+    assert cache.stats().entries == 3
+    cache.get(("s", "a", ()), lambda: pytest.fail("a is cached"))  # a is now the most recently used
+    cache.get(("s", "d", ()), lambda: _block(300))  # 4 × 300 kB > 1000 kB: b (least recent) goes
+    stats = cache.stats()
+    assert stats.entries == 3 and stats.evictions == 1
+    assert stats.bytes <= 1000 * KB
+    recomputed = []
+    cache.get(("s", "b", ()), lambda: recomputed.append("b") or _block(300))
+    assert recomputed == ["b"]
+    for name in ("a", "d"):  # still there (the last insert evicted c, now least recent)
+        cache.get(("s", name, ()), lambda name=name: pytest.fail(f"{name} was evicted"))
+
+
+def test_many_small_entries_fit_where_few_large_ones_do_not():
+    cache = MemoCache(max_bytes=2000 * KB)
+    for i in range(100):
+        cache.get(("s", "small", i), lambda: _block(10))
+    assert cache.stats().entries == 100
+    for i in range(10):
+        cache.get(("s", "large", i), lambda: _block(500))
+    stats = cache.stats()
+    assert stats.bytes <= 2000 * KB
+    assert stats.entries == 3  # only the three newest large entries fit
+
+
+def test_a_value_larger_than_the_whole_budget_is_returned_but_not_kept():
+    cache = MemoCache(max_bytes=100 * KB)
+    cache.get(("s", "small", ()), lambda: _block(10))
+    value = cache.get(("s", "huge", ()), lambda: _block(200))
+    assert len(value) == 200 * KB
+    stats = cache.stats()
+    assert stats.too_large == 1 and stats.entries == 1  # the small entry was not pushed out for it
+
+
+def test_frames_and_dataclasses_are_measured_by_their_contents():
+    frame = pd.DataFrame({"x": np.arange(100_000, dtype=np.int64), "s": ["NEO"] * 100_000})
+    assert estimate_bytes(frame) >= frame.memory_usage(deep=True).sum()
+
+    @dataclass(frozen=True)
+    class Result:
+        table: pd.DataFrame
+        extra: tuple[np.ndarray, ...]
+
+    result = Result(frame, (_block(64), _block(64)))
+    assert estimate_bytes(result) >= estimate_bytes(frame) + 128 * KB
+    assert estimate_bytes((frame, frame)) < 1.1 * estimate_bytes(frame)  # the same object counts once
+
+
+def test_concurrent_requests_for_the_same_entry_compute_it_once():
+    cache = MemoCache()
+    calls = []
+    barrier = threading.Barrier(8)
+    results = []
+
+    def compute():
+        calls.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for every other thread to arrive while it runs
+        return object()
+
+    def request():
+        barrier.wait()
+        results.append(cache.get(("s", "view", (2000, 2020)), compute))
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1
+    assert len(results) == 8 and all(r is results[0] for r in results)
+    assert cache.stats().waits == 7
+
+
+def test_an_error_reaches_every_waiting_request_and_nothing_is_cached():
+    cache = MemoCache()
+    barrier = threading.Barrier(4)
+    errors = []
+    calls = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)
+        raise ValueError("bad view")
+
+    def request():
+        barrier.wait()
+        try:
+            cache.get(("s", "view", ()), compute)
+        except ValueError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert errors == ["bad view"] * 4 and len(calls) == 1
+    assert cache.get(("s", "view", ()), lambda: "fine now") == "fine now"
+
+
+def test_different_keys_compute_in_parallel():
+    cache = MemoCache()
+    barrier = threading.Barrier(2, timeout=5)
+
+    def compute():
+        barrier.wait()  # deadlocks (BrokenBarrierError) if the second key waited for the first
+        return 1
+
+    threads = [threading.Thread(target=cache.get, args=(("s", "view", i), compute)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert cache.stats().entries == 2
+
+
+def test_keep_only_drops_other_snapshots_and_refuses_their_late_results():
+    cache = MemoCache()
+    cache.get(("old", "view", ()), lambda: _block(10))
+    cache.get(("new", "view", ()), lambda: _block(10))
+    cache.keep_only("new")
+    assert cache.stats().entries == 1
+    cache.get(("old", "other", ()), lambda: _block(10))  # a request still running on the old snapshot
+    assert cache.stats().entries == 1
+
+
+def test_memo_max_mb_sets_each_workers_budget(tmp_path):
+    settings = load_settings({"MEMO_MAX_MB": "3", "DATA_DIR": str(tmp_path)}, env_file=None)
+    assert build_store(settings).memo_cache.max_bytes == 3 * 2**20
+    with pytest.raises(ValueError, match="MEMO_MAX_MB='-1' is not accepted"):
+        load_settings({"MEMO_MAX_MB": "-1"}, env_file=None)
