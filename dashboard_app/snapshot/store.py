@@ -221,9 +221,7 @@ class SnapshotStore:
             if self._snapshot is None:
                 self._record_error(f"no snapshot has been published in {self.data_dir} yet", None)
             else:
-                self._record_error(
-                    f"the snapshot pointer {self.data_dir / POINTER} is missing; {self._serving()}", None
-                )
+                self._record_error(f"the snapshot pointer {self.data_dir / POINTER} is gone; {self._serving()}", None)
             return False
         if path.name == self._loaded_name:
             if self._last_error is not None:  # the pointer names what is served again: nothing is wrong now
@@ -242,9 +240,7 @@ class SnapshotStore:
             if match and snapshot.id != match.group(1):
                 raise SnapshotError(f"{path.name} says its snapshot_id is {snapshot.id}; the file was renamed")
         except FileNotFoundError as exc:
-            self._record_error(
-                f"the pointer names {path.name}, which does not exist: {exc}; {self._serving()}", path.name
-            )
+            self._record_error(f"the pointer names {path.name}, which is gone ({exc}); {self._serving()}", path.name)
             return False
         except (SnapshotError, OSError) as exc:
             self._refused[path.name] = str(exc)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
+import sysconfig
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -234,3 +239,81 @@ def test_publishing_repairs_a_damaged_pointer(data_dir, publish_tiny):
         current_snapshot_path(data_dir)
     result = publish_tiny(tag=1)
     assert current_snapshot_path(data_dir) == result.path
+
+
+SYSTEM_PYTHON = Path("/usr/bin/python3.11")  # the test runner's own interpreter may sit where other UIDs cannot read
+
+
+@pytest.fixture
+def shared_data_dir() -> Iterator[Path]:
+    """A data directory like the container's /data: owned by root, group 0, mode 0775, reachable by any UID."""
+    path = Path(tempfile.mkdtemp(prefix="neo-uids-", dir="/tmp"))
+    os.chmod(path, 0o755)
+    data = path / "data"
+    data.mkdir()
+    os.chown(data, 0, 0)
+    os.chmod(data, 0o775)
+    yield data
+    shutil.rmtree(path)
+
+
+def _as_uid(uid: int, data_dir: Path, tag: int, pause_at: str | None = None) -> subprocess.Popen:
+    """A publisher process running as ``uid`` in group 0 with umask 022 (what a container gets)."""
+    env = {
+        "PYTHONPATH": f"{REPO}:{sysconfig.get_paths()['purelib']}",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": "/tmp",
+    }
+    if pause_at:
+        env |= {"NEO_PUBLISH_PAUSE_AT": pause_at, "NEO_PUBLISH_PAUSE_S": "60"}
+    code = (
+        "from dashboard_app.snapshot.publish import publish; from tests.snapshot.rows import tiny_build; "
+        f"print(publish({str(data_dir)!r}, tiny_build(4, {tag}), keep=1).snapshot_id)"
+    )
+    return subprocess.Popen(
+        [str(SYSTEM_PYTHON), "-c", code],
+        cwd=data_dir,
+        env=env,
+        user=uid,
+        group=0,
+        extra_groups=[],
+        umask=0o022,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not SYSTEM_PYTHON.exists(),
+    reason="needs root (to run publishers as two other UIDs) and /usr/bin/python3.11",
+)
+def test_any_uid_of_the_group_publishes_after_another_and_cleans_up_after_it(shared_data_dir):
+    ids = {}
+    for uid, tag in ((10001, 0), (10002, 1)):
+        proc = _as_uid(uid, shared_data_dir, tag)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"uid {uid}: {err[-2000:]}"
+        ids[uid] = out.strip()
+    assert current_snapshot_path(shared_data_dir).name == f"snapshot-{ids[10002]}.sqlite"
+    # uid 10001 is killed mid-publish, leaving its temporary files and an orphan companion behind
+    killed = _as_uid(10001, shared_data_dir, 2, pause_at="companion_written")
+    assert killed.stderr is not None
+    deadline = time.monotonic() + 60
+    for line in killed.stderr:
+        if "paused at companion_written" in line or time.monotonic() > deadline:
+            break
+    killed.kill()
+    killed.wait(10)
+    owners = {p.stat().st_uid for p in shared_data_dir.iterdir() if p.name != "CURRENT"}
+    assert 10001 in owners
+    proc = _as_uid(10002, shared_data_dir, 3)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert current_snapshot_path(shared_data_dir).name == f"snapshot-{out.strip()}.sqlite"
+    assert _leftovers(shared_data_dir) == []
+    # keep=1 keeps the current snapshot and the one before, each with its companion; nothing else
+    names = sorted(p.name for p in shared_data_dir.iterdir() if not p.name.startswith((".", "CURRENT", "status")))
+    expected = sorted(f"snapshot-{i}{suffix}" for i in (ids[10002], out.strip()) for suffix in (".sqlite", ".frames"))
+    assert names == expected

@@ -219,3 +219,47 @@ def test_the_loading_process_never_starts_a_watcher_but_a_forked_worker_does(sto
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.current().id != newer_id  # the parent did not watch
     assert store.health()["watching"] is False
+
+
+def test_a_deleted_pointer_is_a_warning_with_one_log_line_and_clears_when_it_returns(
+    store, data_dir, publish_tiny, caplog
+):
+    good = publish_tiny()
+    store.load_initial()
+    pointer = data_dir / "CURRENT"
+    saved = pointer.read_text()
+    pointer.unlink()
+    for _ in range(3):  # polled again and again: still one log line
+        assert store.check_now() is False
+    assert store.current().id == good.snapshot_id
+    message = store.health()["last_error"]["message"]
+    assert message == f"the snapshot pointer {pointer} is gone; still serving snapshot {good.snapshot_id}"
+    assert [r.getMessage() for r in caplog.records if "is gone" in r.getMessage()] == [f"snapshot store: {message}"]
+    pointer.write_text(saved)
+    assert store.check_now() is False  # the same snapshot: nothing to load, and nothing wrong any more
+    assert store.health()["last_error"] is None
+
+
+def test_the_health_document_warns_while_the_pointer_is_gone(data_dir, publish_tiny, tmp_path):
+    from dashboard_app.app import create_app
+    from dashboard_app.settings import load_settings
+
+    publish_tiny()
+    settings = load_settings({"DATA_DIR": str(data_dir), "FRAMES_CACHE_DIR": str(tmp_path / "c")}, env_file=None)
+    client = create_app(settings).server.test_client()
+    assert client.get("/health").json["status"] == "pass"
+    (data_dir / "CURRENT").unlink()
+    store = client.application.extensions["neo_store"]
+    store.check_now()
+    answer = client.get("/health")
+    assert answer.status_code == 200 and answer.json["status"] == "warn"
+
+
+def test_before_fork_switches_the_loading_process_to_the_current_snapshot(store, publish_tiny):
+    publish_tiny(tag=0)
+    first = store.load_initial()
+    newer = publish_tiny(tag=1)
+    assert store.current() is first  # the master has no watcher
+    store.before_fork()
+    assert store.current().id == newer.snapshot_id
+    assert store.health()["watching"] is False  # and still none: threads must not cross the fork
