@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -142,3 +145,82 @@ def test_snapshots_published_under_load_reach_every_worker_without_a_failed_or_m
     assert len(answers) > 100
     assert max(swap_times) <= POLL_S + LOAD_MARGIN_S
     assert "Traceback" not in server.log()
+
+
+def _mapped_companions(pid: int) -> set[str]:
+    """Names of the snapshot companions a process has mapped (from /proc/PID/maps)."""
+    names = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        path = line.split(maxsplit=5)[-1]
+        if path.endswith(".arrow") and ".frames/" in path:
+            names.add(Path(path).parent.name.removesuffix(".frames").removeprefix("snapshot-"))
+    return names
+
+
+def _booted_after(log: str, wall_time: float) -> set[int]:
+    """Worker pids gunicorn booted after ``wall_time`` (from its JSON log lines)."""
+    pids = set()
+    for line in log.splitlines():
+        if "Booting worker with pid" in line:
+            record = json.loads(line)
+            if datetime.fromisoformat(record["time"]).timestamp() > wall_time:
+                pids.add(int(record["message"].rsplit(" ", 1)[1]))
+    return pids
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.slow
+def test_recycled_workers_serve_the_current_snapshot_at_once_and_every_process_maps_one_copy(start_server, tmp_path):
+    from dashboard_app.sky import generate
+
+    skies = [generate(seed, SCALE) for seed in (11, 12, 13)]
+    data_dir = tmp_path / "data"
+    first = build_snapshot_dir(data_dir, sky=skies[0])
+    ids = [first.name[len("snapshot-") : -len(".sqlite")]]
+    server = start_server(
+        data_dir,
+        WORKERS="2",
+        THREADS="2",
+        SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}",
+        GUNICORN_CMD_ARGS="--max-requests 40 --max-requests-jitter 10",  # recycle every few seconds
+    )
+    master = server.process.pid
+    load = Load(server.url)
+    for t in load.threads:
+        t.start()
+    try:
+        time.sleep(2)
+        for sky in skies[1:]:
+            ids.append(publish(data_dir, sky.build, max_row_drop=None).snapshot_id)
+            published = time.time()
+            # wait (bounded) until workers booted after the publish have answered a few times
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                booted = _booted_after(server.log(), published)
+                fresh = [a for a in load.health_since(0) if a.pid in booted]
+                if len({a.pid for a in fresh}) >= 2 and len(fresh) >= 10:
+                    break
+                time.sleep(0.1)
+            assert fresh, "no worker was recycled after the publish"
+            stale = [a for a in fresh if ids[-1] not in a.ids]
+            assert not stale, f"workers booted after the publish answered with older snapshots: {stale[:3]}"
+        workers = _children(master)
+        mapped = {pid: _mapped_companions(pid) for pid in [master, *workers]}
+    finally:
+        load.stop.set()
+        for t in load.threads:
+            t.join(20)
+
+    answers = load.answers
+    failed = [a for a in answers if a.status != 200]
+    assert not failed, f"{len(failed)} failed of {len(answers)}: {failed[:5]}"
+    assert len({a.pid for a in answers if a.pid}) >= 4, "workers were not recycled"
+    # one copy: every process maps the current companion and no other (the master let go of the first)
+    assert all(names == {ids[-1]} for names in mapped.values()), mapped
+    log = server.log()
+    assert "read from SQLite into this process" not in log
+    assert f"serving snapshot {ids[-1]} (pid {master};" in log.replace('\\"', '"')
+    assert "Traceback" not in log
