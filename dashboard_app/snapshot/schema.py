@@ -208,13 +208,21 @@ DATA_DIRECTORY_FILES: tuple[tuple[str, str], ...] = (
         "a published snapshot, mode 0444, never modified; `<id>` is `meta.snapshot_id` "
         "(UTC time stamp with microseconds + a hash of the table contents)",
     ),
+    (
+        "snapshot-<id>.frames/",
+        "its Arrow companion, which the app memory-maps (shared by every process): one uncompressed Arrow IPC "
+        "(Feather v2) file per data table in the dtypes the app computes with, and `manifest.json` with the "
+        "snapshot's `meta`, each file's size, rows and SHA-256, the SQLite file's size and SHA-256, and the checks "
+        "the publisher ran; files 0444, directory 0775. Snapshots without one (older exporters) get one built "
+        "once into `FRAMES_CACHE_DIR`",
+    ),
     ("CURRENT", "one line naming the snapshot file to serve; replaced atomically"),
     (
         "status.json",
         "the last refresh: `state` (running, succeeded, failed; read back as interrupted when its publisher "
         "died), `stage`, `started_utc`, `finished_utc`, `pid`, `host`, `snapshot_id`, `error`",
     ),
-    (".publish.lock", "held (flock) by the one running publisher"),
+    (".publish.lock", "held (flock) by the one running publisher; any UID of the directory's group can take it"),
     (
         ".build-*, .CURRENT.tmp-*, .status.tmp-*",
         "temporary files of a running publisher; a later run removes those left by a killed one",
