@@ -63,7 +63,8 @@ class SurveySelection:
 class Sightings:
     """Who saw which eligible NEO: the base of every comparison chart.
 
-    ``eligible``: neo_id, disc_year, disc_stn, project of the eligible NEOs (sorted by neo_id).
+    ``eligible``: neo_id, disc_year, disc_stn, project of the eligible NEOs (sorted by neo_id; the text
+    columns categorical).
     ``stations``: one row per eligible NEO × station that saw it: neo_id, stn, project, n_trk, n_obs.
     ``pairs``: one row per eligible NEO × group that saw it: neo_id, group, n_trk, n_obs.
     """
@@ -106,13 +107,14 @@ def sightings(discoveries: pd.DataFrame, apparitions: pd.DataFrame, selection: S
 
     Station and project columns stay categorical (integer codes): no per-row Python strings.
     """
-    chosen = select_discoveries(discoveries, selection.years, selection.sizes)
+    needed = discoveries[["neo_id", "disc_year", "size_class", "disc_stn", "project"]]  # no text columns copied
+    chosen = select_discoveries(needed, selection.years, selection.sizes)
     eligible = pd.DataFrame(
         {
             "neo_id": chosen["neo_id"].to_numpy(),
             "disc_year": chosen["disc_year"].to_numpy(),
-            "disc_stn": chosen["disc_stn"].astype(str).to_numpy(),
-            "project": chosen["project"].astype(str).to_numpy(),
+            "disc_stn": _categorical(chosen["disc_stn"]),
+            "project": _categorical(chosen["project"]),
         }
     )
     trk_col, obs_col = window_columns(selection.window, selection.precovery)
@@ -168,14 +170,14 @@ def _with_discoverers(stations: pd.DataFrame, eligible: pd.DataFrame) -> pd.Data
     categories = stations["stn"].cat.categories
     size = max_neo_id(stations, eligible)
     disc_code = np.full(size, -2, dtype=np.int64)  # -2: never equal to a row's code
-    disc_code[eligible["neo_id"].to_numpy()] = pd.Index(categories).get_indexer(eligible["disc_stn"])
+    disc_code[eligible["neo_id"].to_numpy()] = label_codes(eligible["disc_stn"], list(categories))
     neo = stations["neo_id"].to_numpy()
     seen_by_discoverer = np.zeros(size, dtype=bool)
     seen_by_discoverer[neo[disc_code[neo] == stations["stn"].cat.codes.to_numpy()]] = True
     missing = ~seen_by_discoverer[eligible["neo_id"].to_numpy()]
     if not missing.any():
         return stations
-    codes = eligible["disc_stn"].to_numpy()[missing]
+    codes = eligible["disc_stn"].to_numpy(dtype=object)[missing]
     extra = pd.DataFrame(
         {
             "neo_id": eligible["neo_id"].to_numpy()[missing],
@@ -199,10 +201,11 @@ def group_label(group: str, group_by: str, names: dict[str, str]) -> str:
 
 def _ranked(values: pd.Series) -> list[str]:
     """Groups by value descending (ties by name), catch-all groups last."""
-    frame = pd.DataFrame({"group": values.index.astype(str), "value": values.to_numpy()})
-    frame["pinned"] = frame["group"].isin(CATCH_ALL_GROUPS)
-    frame = frame.sort_values(["pinned", "value", "group"], ascending=[True, False, True], kind="stable")
-    return frame["group"].tolist()
+    groups = [str(g) for g in values.index]
+    ranked = sorted(
+        zip(groups, values.tolist(), strict=True), key=lambda gv: (gv[0] in CATCH_ALL_GROUPS, -gv[1], gv[0])
+    )
+    return [g for g, _ in ranked]
 
 
 def group_totals(pairs: pd.DataFrame, by: str = "group") -> pd.DataFrame:
@@ -401,7 +404,11 @@ def station_detail(s: Sightings, groups: list[str], metric: Metric, names: dict[
         key = "stn" if s.selection.group_by == "station" else "project"
         rows = rows.loc[rows[key].isin(groups)]
     per = group_totals(rows, by="stn")
-    discovered = s.eligible.groupby("disc_stn").size()
+    disc_stn = _categorical(s.eligible["disc_stn"])
+    discovered = pd.Series(
+        np.bincount(disc_stn.codes[disc_stn.codes >= 0], minlength=len(disc_stn.categories)),
+        index=disc_stn.categories.astype(str),
+    )
     per["discovered"] = discovered.reindex(per.index, fill_value=0).to_numpy()
     per["value"] = per[metric]
     per = per.sort_values(["value", "neos"], ascending=False, kind="stable").head(DETAIL_TOP_STATIONS)

@@ -60,17 +60,25 @@ def followup_delays(discoveries: pd.DataFrame, apparitions: pd.DataFrame) -> pd.
 def eligible_followups(
     discoveries: pd.DataFrame, delays: pd.DataFrame, selection: FollowupSelection
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The eligible discoveries (neo_id, disc_year, project) and their follow-up delays."""
-    chosen = select_discoveries(discoveries, selection.years, selection.sizes)
+    """The eligible discoveries (neo_id, disc_year, project) and their follow-up delays.
+
+    ``project`` stays categorical (integer codes), as in the snapshot: no per-row strings.
+    """
+    needed = discoveries[["neo_id", "disc_year", "size_class", "project"]]  # no text columns copied
+    chosen = select_discoveries(needed, selection.years, selection.sizes)
     eligible = pd.DataFrame(
         {
             "neo_id": chosen["neo_id"].to_numpy(),
             "disc_year": chosen["disc_year"].to_numpy().astype("int64"),
-            "project": chosen["project"].astype(str).to_numpy(),
+            "project": chosen["project"].to_numpy() if _is_text(chosen["project"]) else chosen["project"].array,
         }
     )
     lookup = neo_id_lookup(eligible["neo_id"], max_neo_id(discoveries, delays))
     return eligible, delays.loc[lookup[delays["neo_id"].to_numpy()]].reset_index(drop=True)
+
+
+def _is_text(column: pd.Series) -> bool:
+    return not isinstance(column.dtype, pd.CategoricalDtype)
 
 
 def curve_days(max_days: float) -> np.ndarray:
@@ -129,22 +137,50 @@ def first_followup_matrix(eligible: pd.DataFrame, delays: pd.DataFrame) -> pd.Da
 
     Columns: disc_project, followup_project (``NO_FOLLOWUP`` for NEOs no other project observed),
     neos, median_delay (NaN for ``NO_FOLLOWUP``). Only non-empty cells; projects in reference order.
+    Counted over integer project codes (bincount and one sort), not strings.
     """
-    first = delays.loc[delays["rank"] == 1, ["neo_id", "project", "delay"]].astype({"project": str})
-    merged = eligible[["neo_id", "project"]].merge(first, on="neo_id", how="left", suffixes=("_disc", ""))
-    merged["project"] = merged["project"].fillna(NO_FOLLOWUP)
-    out = (
-        merged.groupby(["project_disc", "project"], sort=False)
-        .agg(neos=("neo_id", "size"), median_delay=("delay", "median"))
-        .reset_index()
-        .rename(columns={"project_disc": "disc_project", "project": "followup_project"})
+    names = [p.name for p in reference.projects()]
+    disc_names = list(dict.fromkeys([*names, *_labels(eligible["project"])]))
+    labels = [*disc_names, NO_FOLLOWUP]
+    none = len(labels) - 1
+    first = delays.loc[delays["rank"] == 1]
+    size = max_neo_id(eligible, first)
+    follow_code = np.full(size, none, dtype=np.int64)
+    follow_delay = np.full(size, np.nan)
+    first_ids = first["neo_id"].to_numpy()
+    follow_code[first_ids] = label_codes(first["project"], disc_names)
+    follow_delay[first_ids] = first["delay"].to_numpy(dtype="float64")
+    ids = eligible["neo_id"].to_numpy()
+    key = label_codes(eligible["project"], disc_names).astype(np.int64) * len(labels) + follow_code[ids]
+    delay = follow_delay[ids]
+    order = np.lexsort((delay, key))  # by cell, then delay (NaN last): medians from the sorted runs
+    key, delay = key[order], delay[order]
+    cells, starts, counts = np.unique(key, return_index=True, return_counts=True)
+    known = np.concatenate([[0], np.cumsum(~np.isnan(delay))])
+    valid = known[starts + counts] - known[starts]  # delays per cell (NaN: not followed up)
+    lower = delay[starts + np.maximum(valid - 1, 0) // 2]
+    upper = delay[starts + valid // 2]
+    median = np.where(valid > 0, (lower + upper) / 2, np.nan)
+    rank = {p.name: p.order for p in reference.projects()} | {NO_FOLLOWUP: len(reference.projects()) + 1}
+    out = pd.DataFrame(
+        {
+            # an empty selection keeps the dtypes it always had (object; text once there are rows)
+            "disc_project": pd.Series([labels[c // len(labels)] for c in cells], dtype=None if len(cells) else object),
+            "followup_project": pd.Series([labels[c % len(labels)] for c in cells], dtype="str"),
+            "neos": counts.astype("int64"),
+            "median_delay": median,
+        }
     )
-    order = {p.name: p.order for p in reference.projects()} | {NO_FOLLOWUP: len(reference.projects()) + 1}
-    out = out.sort_values(
-        ["disc_project", "followup_project"], key=lambda c: c.map(order), kind="stable", ignore_index=True
+    return out.sort_values(
+        ["disc_project", "followup_project"], key=lambda c: c.map(rank), kind="stable", ignore_index=True
     )
-    out["neos"] = out["neos"].astype("int64")
-    return out
+
+
+def _labels(column: pd.Series) -> list[str]:
+    """Distinct labels of a project column (its categories when categorical)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(c) for c in column.cat.categories]
+    return sorted({str(v) for v in column.dropna()})
 
 
 def annual_first_followup(eligible: pd.DataFrame, delays: pd.DataFrame, min_neos: int = MIN_YEAR_NEOS) -> pd.DataFrame:
