@@ -94,14 +94,15 @@ def load_avg() -> str:
 
 
 def prepare_snapshots(scale: float, seed: int, stage: Path) -> tuple[Path, Path]:
-    """Publish the synthetic sky twice (two snapshot ids, same content) into ``stage/a`` and ``stage/b``.
+    """Publish the synthetic skies ``seed`` and ``seed + 1`` into ``stage/a`` and ``stage/b``.
 
+    Two skies, so the swap brings different data (as a nightly export does: nothing carries over).
     In a subprocess, so the generator's memory (2.4 GB at scale 1) goes back to the system.
     """
     code = (
         "import sys; from dashboard_app.sky import generate; from dashboard_app.snapshot.publish import publish; "
-        f"sky = generate({seed}, {scale}); "
-        f"[print(publish(sys.argv[1] + '/' + d, sky.build, max_row_drop=None).path) for d in ('a', 'b')]"
+        f"[print(publish(sys.argv[1] + '/' + d, generate(s, {scale}).build, max_row_drop=None).path) "
+        f"for d, s in (('a', {seed}), ('b', {seed + 1}))]"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(stage)], cwd=REPO, capture_output=True, text=True, check=True, timeout=1800
@@ -626,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = [int(w) for w in args.workers.split(",") if w]
     with tempfile.TemporaryDirectory(prefix="neo-bench-memory-") as tmp_name:
         tmp = Path(tmp_name)
-        print(f"publishing the demo sky (scale {args.scale:g}) twice …", file=sys.stderr)
+        print(f"publishing two demo skies (scale {args.scale:g}) …", file=sys.stderr)
         a, b = prepare_snapshots(args.scale, args.seed, tmp / "stage")
         runs = []
         for w in workers:
