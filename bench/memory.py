@@ -3,22 +3,25 @@
     python -m bench.memory [--scale 1.0] [--workers 1,2,4] [--users 20] [--load-minutes 5]
                            [--growth-minutes 10] [--container] [--no-write]
 
-For each worker count, a real gunicorn (``gunicorn.conf.py``, 4 threads, rate limit lifted so the
-generator measures the app) serves a demo snapshot at ``--scale``:
+For each worker count, a real gunicorn (``gunicorn.conf.py``, 4 threads, production settings behind
+a trusted proxy) serves a demo snapshot at ``--scale``:
 
 1. **cold start**: from spawning gunicorn to the first page (HTML) and to the first chart callback;
 2. total **PSS** (``/proc/PID/smaps_rollup``: shared pages counted once) of master + workers right
-   after start, after ``--load-minutes`` of ``--users`` simulated users (``bench.memory_load``:
-   real callback bodies, varied control values, answers checked), and after a swap under load;
+   after start, after ``--load-minutes`` of ``--users`` locust users replaying the recorded traffic
+   model (:func:`bench.load.run_users`: each user its own address, every answer checked), and after
+   a swap under that load;
 3. the **swap**: a second snapshot is installed and ``CURRENT`` replaced (the publisher's last step;
    the exporter's own CPU is not on this machine in production), while the load goes on. Reported:
    when each worker served it (its log line) against ``SNAPSHOT_POLL_SECONDS`` + 2 s, the CPU its
    watcher thread spent switching, failed requests, and p95 latency before vs during the swap.
 
-Then **growth**: one run with the default worker count for ``--growth-minutes``, sampling each
-worker's private memory (USS) against ``MEMO_MAX_MB``. With ``--container``, the image runs at its
-documented memory limit (``--container-memory``) under the same load while a real export (PostgreSQL
-holding the same synthetic sky) runs inside it and publishes: does anything get OOM-killed?
+Then **growth**: ``--growth-workers`` workers for ``--growth-minutes`` under the harsher load of
+:mod:`bench.memory_load` (random year ranges and values everywhere, so nearly every view is new and
+memo caches fill and evict), sampling each worker's private memory (USS) against ``MEMO_MAX_MB``.
+With ``--container``, the image runs at its documented memory limit (``--container-memory``) under
+the traffic model while a real export (PostgreSQL holding the same synthetic sky) runs inside it
+and publishes: does anything get OOM-killed?
 
 Every table carries the load average at the time of its figures; the section "Memory: workers,
 load, swaps (issue #11)" of ``bench/results.md`` is rewritten unless ``--no-write``.
@@ -48,6 +51,8 @@ from bench.results_file import write_section
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "Memory: workers, load, swaps (issue #11)"
 LIFTED_RATE_LIMIT = "1000000 per minute"
+REALISTIC = {"TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+"""Production-like: the rate limit applies per locust user (each its own address through a trusted proxy)."""
 POLL_S = 5.0  # SNAPSHOT_POLL_SECONDS, the default
 MB = 2**20
 
@@ -164,7 +169,7 @@ def spawn(data_dir: Path, log_path: Path, **settings: str) -> Server:
     from tests.harness.server import GUNICORN_CONF, find_free_port, server_env
 
     port = find_free_port()
-    env = server_env(data_dir, port, {"THREADS": "4", "RATE_LIMIT": LIFTED_RATE_LIMIT, **settings})
+    env = server_env(data_dir, port, {"THREADS": "4", **settings})
     with log_path.open("w", encoding="utf-8") as log:
         spawned = time.monotonic()
         process = subprocess.Popen(
@@ -269,35 +274,45 @@ def _swap_lines(server: Server, new_id: str) -> dict[int, tuple[float, float]]:
 
 
 def measure_workers(workers: int, a: Path, b: Path, tmp: Path, users: int, load_s: float, swap_s: float) -> Run:
-    """Cold start, PSS after start / load / swap, and the swap itself, for one worker count."""
+    """Cold start, PSS after start / load / swap, and the swap itself, for one worker count.
+
+    The load is the recorded traffic model replayed by locust users (:func:`bench.load.run_users`),
+    each with its own client address through a trusted proxy, the default rate limit applying.
+    """
+    from bench.load import run_users
+    from bench.load import summary as load_summary
+
     run = Run(workers)
     data_dir = tmp / f"data-{workers}"
     data_dir.mkdir()
     install(a, data_dir)
-    server = spawn(data_dir, tmp / f"gunicorn-{workers}.log", WORKERS=str(workers))
-    load = poller = None
+    server = spawn(data_dir, tmp / f"gunicorn-{workers}.log", **REALISTIC, WORKERS=str(workers))
+    poller = None
     try:
         run.page_s, run.chart_s = cold_start(server)
         time.sleep(2)
         master = server.process.pid
         run.pss["start"] = total_pss_mb(tree_memory(master))
         run.pss_load["start"] = load_avg()
-        load = UserLoad(server.url, users=users, max_seconds=load_s + swap_s + 120)
-        load.start()
-        load_started = time.monotonic()
-        time.sleep(load_s)
-        run.pss["load"] = total_pss_mb(tree_memory(master))
-        run.pss_load["load"] = load_avg()
-        live = children(master)
-        poller = HealthPoller(server.url)
-        flip_mono = time.monotonic()
-        flip = install(b, data_dir)
-        time.sleep(swap_s)
-        run.pss["swap"] = total_pss_mb(tree_memory(master))
-        run.pss_load["swap"] = load_avg()
-        end = time.monotonic()
-        load.stop()
-        poller.stop()
+        live: list[int] = []
+
+        def during(stats: Any) -> None:
+            nonlocal poller, live
+            time.sleep(load_s)
+            run.pss["load"] = total_pss_mb(tree_memory(master))
+            run.pss_load["load"] = load_avg()
+            live = children(master)
+            poller = HealthPoller(server.url)
+            stats.events["flip"] = install(b, data_dir)
+            time.sleep(swap_s)
+            run.pss["swap"] = total_pss_mb(tree_memory(master))
+            run.pss_load["swap"] = load_avg()
+            run.load_during = load_avg()
+
+        stats = run_users(server.url, users, load_s + swap_s + 60, during=during, after_during_s=1.0)
+        if poller is not None:
+            poller.stop()
+        flip = stats.events["flip"]
         lines = _swap_lines(server, snapshot_id(b))
         for pid in live:
             if pid in lines:
@@ -306,17 +321,19 @@ def measure_workers(workers: int, a: Path, b: Path, tmp: Path, users: int, load_
             else:
                 run.unswitched.append(pid)
         deadline = flip + POLL_S + 2
-        run.late_answers = sum(1 for t, _pid, sid in poller.seen if t > deadline and sid != snapshot_id(b))
-        window_end = flip_mono + max([*run.switch_s.values(), 0.0]) + 2
-        run.before = summary(load.since(max(load_started, flip_mono - swap_s), flip_mono))
-        run.during = summary(load.since(flip_mono, window_end))
-        run.after = summary(load.since(flip_mono, end))
-        run.total = summary(load.answers)
-        run.load_during = load_avg()
-        run.errors = sorted({a.error or str(a.status) for a in load.answers if not a.ok})[:5]
+        seen = poller.seen if poller is not None else []
+        run.late_answers = sum(1 for t, _pid, sid in seen if t > deadline and sid != snapshot_id(b))
+        window_end = flip + max([*run.switch_s.values(), 0.0]) + 2
+        for key, (since, until) in {
+            "before": (flip - swap_s, flip),
+            "during": (flip, window_end),
+            "after": (flip, flip + swap_s),
+            "total": (0.0, float("inf")),
+        }.items():
+            s = load_summary(stats.select(since=since, until=until))
+            getattr(run, key).update(n=s["count"], failed=s["errors"], limited=s["limited"], p95_ms=s["p95"])
+        run.errors = sorted({r.error[:60] for r in stats.select(kind=None) if r.error})[:5]
     finally:
-        if load is not None:
-            load.stop()
         if poller is not None:
             poller.stop()
         server.stop()
@@ -337,6 +354,7 @@ class Growth:
     recycled: int
     answers: dict[str, float]
     load: str
+    errors: list[str] = field(default_factory=list)
 
 
 def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, minutes: float) -> Growth:
@@ -344,7 +362,13 @@ def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, m
     data_dir = tmp / f"growth-{memo_mb}"
     data_dir.mkdir()
     install(a, data_dir)
-    server = spawn(data_dir, tmp / f"growth-{memo_mb}.log", WORKERS=str(workers), MEMO_MAX_MB=str(memo_mb))
+    server = spawn(
+        data_dir,
+        tmp / f"growth-{memo_mb}.log",
+        WORKERS=str(workers),
+        MEMO_MAX_MB=str(memo_mb),
+        RATE_LIMIT=LIFTED_RATE_LIMIT,  # one generator address for every user
+    )
     load = None
     try:
         cold_start(server)
@@ -367,8 +391,9 @@ def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, m
                 peak[pid] = max(peak.get(pid, 0.0), uss)
                 last[pid] = uss
         load.stop()
+        errors = sorted({a.error or str(a.status) for a in load.answers if not a.ok})[:5]
         return Growth(
-            workers, memo_mb, minutes, first, peak, last, len(seen) - workers, summary(load.answers), load_avg()
+            workers, memo_mb, minutes, first, peak, last, len(seen) - workers, summary(load.answers), load_avg(), errors
         )
     finally:
         if load is not None:
@@ -410,6 +435,8 @@ def measure_container(
     a: Path, tmp: Path, *, users: int, load_s: float, memory: str, scale: float, seed: int
 ) -> ContainerRun:
     """The image at ``--memory``: load, a real export inside the container (publishing a swap), no OOM kill."""
+    from bench.load import run_users
+    from bench.load import summary as load_summary
     from dashboard_app import __version__
     from dashboard_app.sky import generate
     from tests.container.engine import find_engine
@@ -433,7 +460,6 @@ def measure_container(
     secret.write_text(READER_PASSWORD, encoding="utf-8")
     secret.chmod(0o644)
     database = start_server()
-    load = None
     try:
         sky = generate(seed, scale)
         load_sky(database, "mpc_sbn", sky)
@@ -445,7 +471,8 @@ def measure_container(
             [
                 "--network", "host", "--memory", memory, "--memory-swap", memory,
                 "--read-only", "--tmpfs", "/tmp",
-                "-e", "HOST=127.0.0.1", "-e", f"PORT={port}", "-e", f"RATE_LIMIT={LIFTED_RATE_LIMIT}",
+                "-e", "HOST=127.0.0.1", "-e", f"PORT={port}",
+                "-e", "TRUSTED_PROXY_COUNT=1", "-e", "FORWARDED_ALLOW_IPS=127.0.0.1",
                 "-e", "DEMO_IF_EMPTY=false", "-e", f"DATABASE_URL={url_db}",
                 "-e", "DATABASE_PASSWORD_FILE=/run/secrets/db-password",
                 "-v", f"{secret}:/run/secrets/db-password:ro", "-v", f"{data_dir}:/data",
@@ -468,20 +495,22 @@ def measure_container(
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        load = UserLoad(url, users=users, max_seconds=3 * load_s + 1200)
-        load.start()
-        time.sleep(load_s)
-        started = time.monotonic()
-        proc = engine.command("exec", name, "neo-explorer", "export", timeout=1800, check=False)
-        result.export_s = time.monotonic() - started
-        result.export_code = proc.returncode
-        time.sleep(POLL_S + 10)
-        load.stop()
+
+        def during(_stats: Any) -> None:
+            time.sleep(load_s)
+            started = time.monotonic()
+            proc = engine.command("exec", name, "neo-explorer", "export", timeout=1800, check=False)
+            result.export_s = time.monotonic() - started
+            result.export_code = proc.returncode
+            time.sleep(POLL_S + 10)
+
+        stats = run_users(url, users, load_s + 1800, during=during, after_during_s=1.0)
         stop.set()
         sampler.join(10)
         result.peak_mb = max(peak)
-        result.answers = summary(load.answers)
-        result.errors = sorted({a.error or str(a.status) for a in load.answers if not a.ok})[:5]
+        s = load_summary(stats.select())
+        result.answers = {"n": s["count"], "failed": s["errors"], "limited": s["limited"], "p95_ms": s["p95"]}
+        result.errors = sorted({r.error[:60] for r in stats.select(kind=None) if r.error})[:5]
         result.oom_killed = engine.inspect(name, "{{.State.OOMKilled}}")
         result.running_after = engine.inspect(name, "{{.State.Running}}")
         logs = engine.logs(name)
@@ -494,8 +523,6 @@ def measure_container(
             result.served_new = False
         result.load = load_avg()
     finally:
-        if load is not None:
-            load.stop()
         engine.remove(name)
         engine.command("rmi", "-f", tag, check=False)
         database.stop()
@@ -512,8 +539,9 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
     ratio_head = f" {most.workers} ÷ 1 |" if one and most and most is not one else ""
     lines = [
         f"Demo snapshot at scale {args.scale:g}; gunicorn with `gunicorn.conf.py`, 4 threads per worker, "
-        f"`MEMO_MAX_MB` default; {args.users} simulated users (`bench/memory_load.py`: real callback bodies, "
-        f"varied values, 1–3 s think time, every answer checked); rate limit lifted.",
+        f"`MEMO_MAX_MB` default; load: {args.users} locust users replaying the recorded traffic model "
+        "(`bench.load.run_users`: each user its own address behind a trusted proxy, default `RATE_LIMIT`, "
+        "1–3 s think time, every answer checked).",
         "",
         "Total PSS (master + workers, MB; load average 1 / 5 min in brackets):",
         "",
@@ -559,8 +587,12 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
         f"| p95 over the {args.swap_seconds:g} s after the swap (cold memo caches) | "
         + " | ".join(f"{r.after['p95_ms']:.0f} ms" for r in runs)
         + " |",
-        "| callbacks in the whole run / failed | "
-        + " | ".join(f"{r.total['n']:.0f} / {r.total['failed']:.0f} {' '.join(r.errors)}" for r in runs)
+        "| callbacks in the whole run / failed / 429 | "
+        + " | ".join(
+            f"{r.total['n']:.0f} / {r.total['failed'] - r.total.get('limited', 0):.0f} / "
+            f"{r.total.get('limited', 0):.0f} {' '.join(r.errors)}"
+            for r in runs
+        )
         + " |",
         "| load average during the swap | " + " | ".join(r.load_during for r in runs) + " |",
         "",
@@ -574,8 +606,10 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
         worst = max((g.uss_peak[p] - g.uss_start[p] for p in g.uss_start), default=float("nan"))
         lines += [
             "",
-            f"Growth: {g.workers} workers, `MEMO_MAX_MB={g.memo_mb}`, {g.minutes:g} min of the same varied load "
-            f"({g.answers['n']:.0f} callbacks, {g.answers['failed']:.0f} failed, p95 {g.answers['p95_ms']:.0f} ms; "
+            f"Growth: {g.workers} workers, `MEMO_MAX_MB={g.memo_mb}`, {g.minutes:g} min of {args.users} users "
+            "varying every control at random (`bench.memory_load`; rate limit lifted) "
+            f"({g.answers['n']:.0f} callbacks, {g.answers['failed']:.0f} failed {' '.join(g.errors)}, "
+            f"p95 {g.answers['p95_ms']:.0f} ms; "
             f"load average {g.load}; workers recycled meanwhile: {g.recycled}). Private memory (USS) per worker:",
             "",
             "| Worker | USS after 20 s of load | peak | end | growth (peak − first) |",
@@ -601,7 +635,8 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
                 f"| OOM-killed / still running / worker SIGKILLs | {c.oom_killed} / {c.running_after} / "
                 f"{c.worker_kills} |",
                 f"| serves the exported snapshot afterwards | {c.served_new} |",
-                f"| callbacks / failed / p95 | {n.get('n', 0):.0f} / {n.get('failed', 0):.0f} {' '.join(c.errors)} / "
+                f"| callbacks / failed / 429 / p95 | {n.get('n', 0):.0f} / "
+                f"{n.get('failed', 0) - n.get('limited', 0):.0f} / {n.get('limited', 0):.0f} {' '.join(c.errors)} / "
                 f"{n.get('p95_ms', float('nan')):.0f} ms |",
                 f"| load average at the end | {c.load} |",
             ]
@@ -656,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     print(body)
     if not args.no_write:
         write_section(SECTION, body)
-    failed = sum(r.total.get("failed", 0) for r in runs)
+    failed = sum(r.total.get("failed", 0) - r.total.get("limited", 0) for r in runs)
     return 1 if failed else 0
 
 
