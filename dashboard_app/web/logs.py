@@ -1,7 +1,8 @@
 """Logging: JSON lines (or plain text) on stdout, with a request id on every request.
 
-The app's own log records and gunicorn's access and error logs go through
-:class:`JsonLineFormatter`; for gunicorn's access log the formatter reads the
+The app's (and the exporter's) log records and gunicorn's access and error logs go through
+:class:`JsonLineFormatter`; a record's ``extra={"fields": {...}}`` become fields of its line
+(``stage``, ``rows``, ``seconds`` …); for gunicorn's access log the formatter reads the
 request atoms gunicorn passes as the record's arguments (method, path, status,
 duration, the response's ``X-Request-ID``). ``gunicorn.conf.py`` wires it up with
 :func:`gunicorn_logconfig`.
@@ -15,6 +16,7 @@ import logging.config
 import re
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,8 +42,11 @@ class JsonLineFormatter(logging.Formatter):
         else:
             line["message"] = record.getMessage()
             line.update(getattr(record, "request_fields", None) or {})
+            line.update(getattr(record, "fields", None) or {})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # already formatted (and redacted) by a filter
+            line["exception"] = record.exc_text
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
@@ -79,17 +84,52 @@ class RequestFieldsFilter(logging.Filter):
         return True
 
 
-def _handler(log_format: str) -> logging.Handler:
+class TextLineFormatter(logging.Formatter):
+    """Plain lines (``LOG_FORMAT=text``), with a record's ``fields`` appended as ``key=value``."""
+
+    def __init__(self) -> None:
+        super().__init__(_TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        fields = getattr(record, "fields", None)
+        return text + "".join(f" {k}={v}" for k, v in fields.items()) if fields else text
+
+
+class RedactingFilter(logging.Filter):
+    """Pass every record's text (message, exception, fields) through ``redact`` before it is written."""
+
+    def __init__(self, redact: Callable[[str], str]):
+        super().__init__()
+        self.redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.redact(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        fields = getattr(record, "fields", None)
+        if fields:
+            record.fields = {k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()}
+        return True
+
+
+def _handler(log_format: str, redact: Callable[[str], str] | None = None) -> logging.Handler:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonLineFormatter() if log_format == "json" else logging.Formatter(_TEXT_FORMAT))
+    handler.setFormatter(JsonLineFormatter() if log_format == "json" else TextLineFormatter())
     handler.addFilter(RequestFieldsFilter())
+    if redact is not None:
+        handler.addFilter(RedactingFilter(redact))
     return handler
 
 
-def configure_logging(level: str, log_format: str) -> None:
-    """Send the app's log records (the ``dashboard_app`` loggers) to stdout in ``log_format``."""
+def configure_logging(level: str, log_format: str, *, redact: Callable[[str], str] | None = None) -> None:
+    """Send the app's log records (the ``dashboard_app`` loggers) to stdout in ``log_format``.
+
+    ``redact`` (the exporter passes one) rewrites every line's text, e.g. to remove passwords.
+    """
     logger = logging.getLogger("dashboard_app")
-    logger.handlers[:] = [_handler(log_format)]
+    logger.handlers[:] = [_handler(log_format, redact)]
     logger.setLevel(level.upper())
     logger.propagate = False
 
