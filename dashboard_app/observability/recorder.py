@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard_app.observability.callbacks import CallbackLabels, callback_labels
+from dashboard_app.observability.callbacks import CallbackLabeller, CallbackLabels
 from dashboard_app.observability.families import EXIT_REASONS, REJECTED_CODES, Families, build_families
 
 
@@ -84,7 +84,7 @@ class Recorder:
     def __init__(self, store: Any, callback_map: Mapping[str, Mapping[str, Any]]):
         self.store = store
         self._callback_map = callback_map
-        self._labels: dict[str, CallbackLabels] | None = None
+        self._labeller: CallbackLabeller | None = None
         self._baseline = _seen_now(store)  # what the loading process did before fork is not a worker's event
         self._process: _Process | None = None
         self._lock = threading.Lock()
@@ -104,12 +104,12 @@ class Recorder:
     def families(self) -> Families:
         return self.process().families
 
-    def callback_labels(self, output: str) -> CallbackLabels | None:
-        """Labels of the callback a request names, or None when the app has no such callback."""
-        labels = self._labels
-        if labels is None:  # computed on first use: every callback is registered by then
-            labels = self._labels = callback_labels(self._callback_map)
-        return labels.get(output)
+    def callback_labels(self, body: Mapping[str, Any]) -> CallbackLabels | None:
+        """Labels of the callback a request body names, or None when the app has no such callback."""
+        labeller = self._labeller
+        if labeller is None:  # built on first use: every callback is registered by then
+            labeller = self._labeller = CallbackLabeller(self._callback_map)
+        return labeller(body)
 
     # --- requests ---------------------------------------------------------------------
 

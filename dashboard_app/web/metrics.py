@@ -103,9 +103,8 @@ def _label_request(response: Response) -> Response:
                 body = request.get_json(silent=True)  # parsed already (and cached) unless the rate limit refused it
             except Exception:  # a body the app refused must not turn into an error here
                 body = None
-            output = body.get("output") if isinstance(body, dict) else None
-            if isinstance(output, str):
-                environ[CALLBACK_KEY] = recorder.callback_labels(output)
+            if isinstance(body, dict):
+                environ[CALLBACK_KEY] = recorder.callback_labels(body)
     return response
 
 

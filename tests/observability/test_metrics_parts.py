@@ -11,7 +11,7 @@ from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from dashboard_app.app import create_app
-from dashboard_app.observability.callbacks import labels_for
+from dashboard_app.observability.callbacks import CallbackLabeller, labels_for
 from dashboard_app.observability.collectors import ExporterStatusCollector, container_memory
 from dashboard_app.observability.multiprocess import fold_dead_worker
 from dashboard_app.observability.recorder import Recorder
@@ -58,6 +58,34 @@ def test_callback_labels_name_the_tab_callback_and_chart_not_the_output_id(outpu
     if fn is not None:
         fn.__name__ = function
     assert tuple(labels_for(output, fn)) == expected
+
+
+def test_a_match_download_is_labelled_with_the_requested_chart_only_if_the_app_declares_it():
+    def download():
+        pass
+
+    def update():
+        pass
+
+    graph = '{"index":"%s","tab":"sizes","type":"view-graph"}.figure'
+    callback_map = {
+        f"..{graph % 'main'}...{graph % 'model'}..": {"callback": update, "inputs": [], "state": []},
+        '{"index":["MATCH"],"tab":"sizes","type":"view-download"}.data': {
+            "callback": download,
+            "inputs": [{"id": '{"index":["MATCH"],"tab":"sizes","type":"view-csv"}', "property": "n_clicks"}],
+            "state": [],
+        },
+    }
+    label = CallbackLabeller(callback_map)
+    output = '{"index":["MATCH"],"tab":"sizes","type":"view-download"}.data'
+
+    def request_for(index):
+        return {"output": output, "outputs": {"id": {"index": index, "tab": "sizes", "type": "view-download"}}}
+
+    assert tuple(label(request_for("model"))) == ("sizes", "download", "model")
+    assert tuple(label(request_for("x" * 40))) == ("sizes", "download", "other"), "no label value from the client"
+    assert tuple(label({"output": next(iter(callback_map))})) == ("sizes", "update", "all")
+    assert label({"output": "no-such.children"}) is None
 
 
 # --- folding a dead worker's files -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from tests.observability.traffic import (
     by,
     chart_callbacks,
     delta,
+    download_callbacks,
     parse,
     post_callback,
     request,
@@ -39,7 +40,11 @@ def test_request_callback_and_rejection_counts_equal_the_traffic_sent_to_two_wor
     too_large = [post_callback(server.url, b'{"output": "' + b"x" * 70_000 + b'"}') for _ in range(2)]
     charts = chart_callbacks(server.url)
     assert {c.tab for c in charts} >= {"discoveries", "sizes", "comparison", "followup"}
+    downloads = download_callbacks(server.url)
+    assert {(d.tab, d.chart) for d in downloads} >= {("sizes", "main"), ("sizes", "model"), ("comparison", "venn")}
     sent: Counter = Counter()
+    for download in downloads:  # one CSV download per chart: labelled with that chart
+        sent[(download.tab, download.chart, f"{post_callback(server.url, download.body) // 100}xx")] += 1
     rounds = -(-75 // len(charts))  # 75+ requests: well over 2 workers x 30 per minute, so some get 429
     for _ in range(rounds):
         for chart in charts:

@@ -85,6 +85,46 @@ def chart_callbacks(base: str) -> list[ChartCallback]:
     return found
 
 
+def _concrete(component: Any, index: str) -> Any:
+    """A ``MATCH`` id made concrete for chart ``index`` (other ids unchanged)."""
+    if isinstance(component, dict) and component.get("index") == ["MATCH"]:
+        return component | {"index": index}
+    return component
+
+
+def download_callbacks(base: str) -> list[ChartCallback]:
+    """A CSV-download request per chart of every tab: the tab's ``MATCH`` callback made concrete for that chart."""
+    _, raw = request(base + "/_dash-dependencies")
+    deps = [d for d in json.loads(raw) if d.get("clientside_function") is None]
+    charts: dict[str, set[str]] = {}
+    for dep in deps:
+        for o in _outputs(dep["output"]):
+            if isinstance(o["id"], dict) and str(o["id"].get("type", "")).endswith("graph"):
+                charts.setdefault(o["id"]["tab"], set()).add(o["id"]["index"])
+    found = []
+    for dep in deps:
+        (output,) = _outputs(dep["output"]) if not dep["output"].startswith("..") else (None,)
+        if output is None or not isinstance(output["id"], dict) or output["id"].get("index") != ["MATCH"]:
+            continue
+        tab = output["id"]["tab"]
+        for index in sorted(charts.get(tab, ())):
+            body = {
+                "output": dep["output"],
+                "outputs": {"id": _concrete(output["id"], index), "property": output["property"]},
+                "inputs": [
+                    {"id": _concrete(_component(i["id"]), index), "property": i["property"], "value": 1}
+                    for i in dep["inputs"]
+                ],
+                "state": [
+                    {"id": _concrete(_component(x["id"]), index), "property": x["property"], "value": None}
+                    for x in dep["state"]
+                ],
+                "changedPropIds": [],
+            }
+            found.append(ChartCallback(tab, index, dep["output"], json.dumps(body).encode()))
+    return found
+
+
 # --- the exposition -----------------------------------------------------------------------------
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
