@@ -2,7 +2,8 @@
 # Build:  docker build --build-arg VERSION=0.1.0 --build-arg GIT_COMMIT="$(git rev-parse HEAD)" -t neo-explorer .
 #         (without GIT_COMMIT the commit is read from the checkout's .git; /health shows it)
 # Run:    docker run -p 8050:8050 neo-explorer            (synthetic demo snapshot; see DEPLOYMENT.md)
-# Layers are ordered so that a code change rebuilds only the package layer, and a new commit only the last ones.
+# Layers: the locked dependencies (~600 MB) and the package (~2 MB) are separate layers in the runtime image, so a
+# code change ships the package layer and the small ones after it, not the dependencies again.
 
 # ---------------------------------------------------------------- builder: locked dependencies + the package
 FROM python:3.11-slim-bookworm AS builder
@@ -21,15 +22,20 @@ COPY requirements.lock /build/requirements.lock
 RUN pip --python /opt/venv/bin/python install --no-deps --only-binary=:all: -r /build/requirements.lock \
     && find /opt/venv -type d -name tests -prune -exec rm -rf {} +
 
-# The package itself, non-editable (setuptools is fetched into pip's isolated build environment).
+# The package itself, non-editable (setuptools is fetched into pip's isolated build environment), into its own
+# prefix: /opt/venv stays exactly as the lock file made it, so its copy in the runtime stage stays cached.
 COPY pyproject.toml README.md /build/
 COPY dashboard_app /build/dashboard_app
-RUN pip --python /opt/venv/bin/python install --no-deps /build
+RUN pip --python /opt/venv/bin/python install --no-deps --prefix /opt/package /build \
+    && test -d /opt/package/lib/python3.11/site-packages/dashboard_app \
+    && head -1 /opt/package/bin/neo-explorer | grep -qx '#!/opt/venv/bin/python'
 
 # The commit being built: the GIT_COMMIT build argument, else HEAD of the checkout's .git (only HEAD, refs and
-# packed-refs are in the build context; `.gi[t]` lets a context without .git build too).
+# packed-refs are in the build context; the `.gi[t]` globs let a context without a .git directory build too: a
+# git worktree, whose .git is a file, or an exported tree).
 ARG GIT_COMMIT=""
-COPY pyproject.toml .gi[t] /build/git/
+COPY pyproject.toml .gi[t]/HEAD .gi[t]/packed-refs /build/git/
+COPY pyproject.toml .gi[t]/refs/heads /build/git/refs/heads/
 WORKDIR /build/git
 RUN commit="$GIT_COMMIT"; \
     if [ -z "$commit" ] && [ -f HEAD ]; then \
@@ -55,13 +61,26 @@ ENV PATH=/opt/venv/bin:$PATH \
     ASSETS_DIR=/app/assets
 
 # Fixed UID 10001 in group 0; what must be writable is group-writable, so an arbitrary UID in group 0 works too.
+# No package installer at run time: the base image's pip, setuptools, wheel and ensurepip are removed (the app's
+# venv never had them), wherever the base keeps them (/usr/local for the official image, /usr/lib for Debian's).
 RUN useradd --uid 10001 --gid 0 --home-dir /app --no-create-home --shell /usr/sbin/nologin neo \
     && mkdir -p /data \
     && chown 10001:0 /data \
-    && chmod 0775 /data
+    && chmod 0775 /data \
+    && for dir in /usr/local/lib/python3.11/site-packages /usr/lib/python3/dist-packages; do \
+         rm -rf "$dir"/pip "$dir"/pip-* "$dir"/setuptools "$dir"/setuptools-* "$dir"/wheel "$dir"/wheel-* \
+                "$dir"/pkg_resources "$dir"/_distutils_hack "$dir"/distutils-precedence.pth; \
+       done \
+    && rm -rf /usr/local/bin/pip* /usr/bin/pip* /usr/local/lib/python3.11/ensurepip /usr/lib/python3.11/ensurepip \
+    && ! python -m pip --version 2>/dev/null \
+    && ! python -m ensurepip --version 2>/dev/null
 
 COPY --from=builder /usr/bin/tini-static /usr/bin/tini
+# The dependencies: this layer changes only when requirements.lock does.
 COPY --from=builder /opt/venv /opt/venv
+# The package: a code change ships this layer (~2 MB), not the one above.
+COPY --from=builder /opt/package/lib/python3.11/site-packages/ /opt/venv/lib/python3.11/site-packages/
+COPY --from=builder /opt/package/bin/neo-explorer /opt/venv/bin/neo-explorer
 WORKDIR /app
 COPY assets /app/assets
 COPY gunicorn.conf.py entrypoint.sh healthcheck.sh /app/

@@ -18,10 +18,10 @@ import requests
 
 from bench.results_file import write_section
 from dashboard_app import __version__
-from tests.container.engine import REPO, Engine, find_engine
+from tests.container.engine import CHECKOUT_ID, REPO, Engine, container_name, find_engine
 from tests.harness.server import find_free_port
 
-TAG = "localhost/neo-explorer:bench"
+TAG = f"localhost/neo-explorer:bench-{CHECKOUT_ID}"  # per checkout, like the test image
 MB = 1_000_000
 
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             "snapshot directory mounted read-only": ["-v", f"{data_dir}:/data:ro"],
         }
         for i, (label, run_args) in enumerate(cases.items()):
-            name = f"neo-bench-{i}"
+            name = container_name(f"bench-{i}")
             try:
                 seconds, url = run_until_healthy(engine, name, run_args)
                 memory = idle_memory(engine, name, url)

@@ -15,9 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-# One tag per checkout: two test runs from different clones never overwrite each other's image.
-IMAGE = f"localhost/neo-explorer:test-{hashlib.sha1(str(REPO).encode()).hexdigest()[:10]}"
+# One tag and one set of container names per checkout: test runs from different clones or worktrees never
+# overwrite (or remove) each other's image or containers.
+CHECKOUT_ID = hashlib.sha1(str(REPO).encode()).hexdigest()[:10]
+IMAGE = f"localhost/neo-explorer:test-{CHECKOUT_ID}"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def container_name(role: str) -> str:
+    """A container name for ``role`` (``"demo"``, ``"bench-1"``, …) that is unique to this checkout."""
+    return f"neo-{role}-{CHECKOUT_ID}"
 
 
 class EngineError(RuntimeError):
@@ -77,7 +84,16 @@ class Engine:
         return self.command("run", "--rm", *args, image, *command, timeout=timeout, check=False)
 
     def remove(self, name: str) -> None:
-        self.command("rm", "-f", name, check=False)
+        """Remove container ``name`` and its anonymous volumes (the image's ``VOLUME /data`` makes one per run)."""
+        self.command("rm", "-f", "-v", name, check=False)
+
+    def volumes(self, name: str) -> list[str]:
+        """Names of the volumes mounted into container ``name``."""
+        out = self.inspect(name, "{{range .Mounts}}{{if .Name}}{{.Name}} {{end}}{{end}}")
+        return out.split()
+
+    def volume_exists(self, volume: str) -> bool:
+        return self.command("volume", "inspect", volume, check=False).returncode == 0
 
     def inspect(self, name: str, template: str) -> str:
         return self.command("inspect", "--format", template, name).stdout.strip()

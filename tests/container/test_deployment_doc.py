@@ -70,3 +70,44 @@ def test_graceful_timeout_default_fits_within_the_orchestrator_stop_grace_period
     graceful = next(s for s in SETTINGS if s.name == "GRACEFUL_TIMEOUT")
     assert int(graceful.default) < 10  # Docker's and Swarm's default stop grace period, as DEPLOYMENT.md says
     assert "10 s stop grace period" in DOC
+
+
+def production_environment_block() -> str:
+    start = DOC.index("### 3. Environment variables")
+    return re.search(r"```\n(.*?)```", DOC[start:], re.S).group(1)
+
+
+def test_the_first_deploy_keeps_the_demo_that_step_7_expects() -> None:
+    # Step 7.1 deploys once with the demo snapshot keeping /health green; step 3 must not switch it off before.
+    env = production_environment_block()
+    assert re.search(r"^DEMO_IF_EMPTY=true\b", env, re.M), env
+    assert "deploy once with the default\n   `DEMO_IF_EMPTY=true`" in DOC
+
+
+def test_the_database_connection_verifies_the_servers_certificate() -> None:
+    env = production_environment_block()
+    url = next(line for line in env.splitlines() if line.startswith("DATABASE_URL="))
+    assert "sslmode=verify-full" in url and "sslrootcert=" in url
+    assert "sslmode=require" not in DOC.split("## Plain Docker")[1].split("## Local work")[0]
+
+
+def test_the_read_only_docker_example_does_not_try_to_build_the_demo() -> None:
+    line = next(line for line in DOC.splitlines() if line.startswith("docker run") and "/data:ro" in line)
+    assert "-e DEMO_IF_EMPTY=false" in line
+
+
+def test_stop_grace_period_is_explained_beside_graceful_timeout_in_nanoseconds() -> None:
+    section = DOC.split("*Stop Grace Period*", 1)[1].split("Click **Save**", 1)[0]
+    assert "GRACEFUL_TIMEOUT" in section and "nanoseconds" in section
+    example = re.search(r"`GRACEFUL_TIMEOUT=(\d+)` with `(\d+)`", section)
+    assert example and int(example.group(2)) >= (int(example.group(1)) + 2) * NANOSECONDS
+
+
+def test_the_memory_limit_is_given_in_bytes() -> None:
+    sizing = DOC.split("## Sizing", 1)[1].split("## Troubleshooting", 1)[0]
+    assert "Memory Limit" in sizing and "**bytes**" in sizing and "`1073741824`" in sizing
+
+
+def test_the_exporter_can_reach_a_database_on_the_dokploy_host_or_managed_by_dokploy() -> None:
+    section = DOC.split("**Where the database is**", 1)[1].split("**What to monitor:**", 1)[0]
+    assert "docker_gwbridge" in section and "Internal Host" in section

@@ -18,7 +18,7 @@ import requests
 
 from dashboard_app import __version__
 from dashboard_app.snapshot.publish import LOCK_FILE, current_snapshot_path
-from tests.container.engine import REPO, Engine
+from tests.container.engine import REPO, Engine, container_name
 from tests.harness.server import find_free_port
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
@@ -110,8 +110,55 @@ def test_image_holds_no_tests_git_or_compiler(engine: Engine, image: str) -> Non
 def test_a_bad_setting_stops_the_container_with_one_clear_line(engine: Engine, image: str) -> None:
     proc = engine.run(["-e", "WORKERS=lots"], image, timeout=120)
     assert proc.returncode == 78
-    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WORKERS" in line]
-    assert lines == ["entrypoint: invalid setting: WORKERS='lots' is not accepted: expected an integer 1-64"]
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if "WORKERS" in line]
+    assert [line["message"] for line in lines] == [
+        "entrypoint: invalid setting: WORKERS='lots' is not accepted: expected an integer 1-64"
+    ]
+
+
+def test_the_runtime_image_has_no_package_installer(engine: Engine, image: str) -> None:
+    script = (
+        "command -v pip pip3 || echo no-pip-command; "
+        "python -m pip --version >/dev/null 2>&1 || echo no-pip-module; "
+        "python -m ensurepip --version >/dev/null 2>&1 || echo no-ensurepip; "
+        "/usr/bin/python3 -m pip --version >/dev/null 2>&1 || echo no-system-pip"
+    )
+    out = engine.run(["--entrypoint", "sh"], image, ["-c", script]).stdout.split()
+    assert out == ["no-pip-command", "no-pip-module", "no-ensurepip", "no-system-pip"]
+
+
+def layer_sizes(engine: Engine, tag: str) -> dict[str, int]:
+    """Layer digest → bytes: the image's layers (oldest first) paired with the history entries that made them."""
+    layers = json.loads(engine.inspect_image(tag, "{{json .RootFS.Layers}}"))
+    sizes = [int(x) for x in engine.command("history", "--human=false", "--format", "{{.Size}}", tag).stdout.split()]
+    made = [size for size in reversed(sizes) if size > 0]
+    assert len(made) == len(layers), (made, layers)
+    return dict(zip(layers, made, strict=True))
+
+
+def test_a_code_change_ships_kilobytes_not_the_dependency_layer(
+    engine: Engine, image: str, git_commit: str, tmp_path: Path
+) -> None:
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    context = tmp_path / "context"
+    for name in filter(None, files):
+        source = REPO / os.fsdecode(name)
+        if source.is_file():
+            (context / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
+            (context / os.fsdecode(name)).write_bytes(source.read_bytes())
+    changed = context / "dashboard_app" / "theme.py"
+    changed.write_text(changed.read_text() + "\n# a one-line code change\n")
+    tag = f"{image}-code-change"
+    engine.build(tag, context=context, build_args={"VERSION": __version__, "GIT_COMMIT": git_commit})
+    try:
+        before, after = layer_sizes(engine, image), layer_sizes(engine, tag)
+    finally:
+        engine.command("rmi", tag, check=False)
+    shipped = {layer: size for layer, size in after.items() if layer not in before}
+    largest = max(before, key=before.__getitem__)
+    assert largest in after, "the dependency layer was rebuilt"
+    assert before[largest] > 300_000_000  # the locked dependencies
+    assert 0 < sum(shipped.values()) < 10_000_000, shipped  # the package (~2 MB) and a few small files
 
 
 # ------------------------------------------------------------------ default run: demo snapshot, read-only root
@@ -120,7 +167,7 @@ def test_a_bad_setting_stops_the_container_with_one_clear_line(engine: Engine, i
 @pytest.fixture(scope="module")
 def demo_app(engine: Engine, image: str) -> Iterator[tuple[str, str]]:
     """The image run as an operator first would (no snapshot, no settings), with a read-only root."""
-    name = "neo-test-demo"
+    name = container_name("test-demo")
     url = start(engine, image, name, *READ_ONLY)
     try:
         engine.wait_healthy(name, timeout=240)
@@ -160,6 +207,31 @@ def test_health_shows_the_version_and_commit_the_image_was_built_from(demo_app, 
     assert git_commit in body["releaseId"]
 
 
+def test_every_line_the_container_writes_to_stdout_is_json(engine: Engine, demo_app) -> None:
+    name, url = demo_app
+    get(f"{url}/health")
+    stdout = engine.command("logs", name).stdout  # podman and docker keep the container's stderr apart
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    assert len(lines) >= 5
+    for line in lines:
+        assert line.startswith("{"), line
+        record = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= set(record), line
+    messages = [json.loads(line)["message"] for line in lines]
+    assert any(m.startswith("published synthetic snapshot ") for m in messages)  # the demo's own output
+
+
+def test_removing_a_test_container_removes_its_anonymous_data_volume(engine: Engine, image: str, demo_app) -> None:
+    name, _ = demo_app
+    (volume,) = engine.volumes(name)  # the image's VOLUME /data, anonymous in this run
+    assert engine.volume_exists(volume)
+    probe = container_name("test-volume-probe")
+    engine.run_detached(probe, ["--entrypoint", "sleep"], image, command=["60"])
+    (probe_volume,) = engine.volumes(probe)
+    engine.remove(probe)
+    assert not engine.volume_exists(probe_volume)
+
+
 def test_runs_as_uid_10001_on_a_read_only_root_with_a_writable_tmp(engine: Engine, demo_app) -> None:
     name, _ = demo_app
     script = "id -u; id -g; touch /app/probe 2>/dev/null && echo root-writable; touch /tmp/probe && echo tmp-ok"
@@ -182,7 +254,7 @@ def mounted_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_arbitrary_uid_serves_a_read_only_mounted_directory_and_picks_up_a_new_snapshot(
     engine: Engine, image: str, mounted_snapshots: Path
 ) -> None:
-    name = "neo-test-mounted"
+    name = container_name("test-mounted")
     first = snapshot_id(mounted_snapshots)
     url = start(
         engine,
@@ -215,10 +287,46 @@ def test_arbitrary_uid_serves_a_read_only_mounted_directory_and_picks_up_a_new_s
         engine.remove(name)
 
 
+def test_the_documented_read_only_example_starts_on_an_empty_directory_and_serves_the_first_snapshot(
+    engine: Engine, image: str, tmp_path: Path
+) -> None:
+    doc = (REPO / "DEPLOYMENT.md").read_text(encoding="utf-8")
+    line = next(line for line in doc.splitlines() if line.startswith("docker run") and "/data:ro" in line)
+    words = line.split()[2:-1]  # without `docker run` and the image name
+    host_dir = next(w.split(":")[0] for w in words if w.endswith(":/data:ro"))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)
+    port = find_free_port()
+    args = [
+        w.replace(host_dir, str(data_dir)).replace("8050:8050", f"127.0.0.1:{port}:8050")
+        for w in words
+        if w not in ("-d",)
+    ]
+    name = container_name("test-doc-read-only")
+    engine.run_detached(name, [*args, "-e", "SNAPSHOT_POLL_SECONDS=1"], image)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        status = None
+        while status != 503 and time.monotonic() < deadline:
+            assert engine.inspect(name, "{{.State.Running}}") == "true", engine.logs(name)[-2000:]
+            try:
+                status = get(f"{url}/health").status_code
+            except requests.ConnectionError:
+                time.sleep(1)
+        assert status == 503  # up and honest: nothing to serve yet, no crash loop
+        published = publish_demo(data_dir, seed=4)
+        engine.wait_healthy(name, timeout=120)
+        assert served_snapshot_id(url) == published
+    finally:
+        engine.remove(name)
+
+
 def test_sigterm_stops_gunicorn_gracefully_within_the_timeout(
     engine: Engine, image: str, mounted_snapshots: Path
 ) -> None:
-    name = "neo-test-stop"
+    name = container_name("test-stop")
     start(engine, image, name, *READ_ONLY, "-v", f"{mounted_snapshots}:/data:ro")
     try:
         engine.wait_healthy(name, timeout=180)
@@ -240,7 +348,7 @@ def test_a_replica_that_finds_another_publishing_the_demo_starts_and_serves_what
     lock = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
     os.fchmod(lock, 0o666)
     fcntl.flock(lock, fcntl.LOCK_EX)  # as a second replica publishing its demo into the shared volume would
-    name = "neo-test-locked"
+    name = container_name("test-locked")
     url = start(engine, image, name, "-e", "SNAPSHOT_POLL_SECONDS=1", "-v", f"{data_dir}:/data")
     try:
         deadline = time.monotonic() + 240
