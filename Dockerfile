@@ -28,7 +28,7 @@ COPY pyproject.toml README.md /build/
 COPY dashboard_app /build/dashboard_app
 RUN pip --python /opt/venv/bin/python install --no-deps --prefix /opt/package /build \
     && test -d /opt/package/lib/python3.11/site-packages/dashboard_app \
-    && head -1 /opt/package/bin/neo-explorer | grep -qx '#!/opt/venv/bin/python'
+    && grep -qx '#!/opt/venv/bin/python' /opt/package/bin/neo-explorer
 
 # The commit being built: the GIT_COMMIT build argument, else HEAD of the checkout's .git (only HEAD, refs and
 # packed-refs are in the build context; the `.gi[t]` globs let a context without a .git directory build too: a
