@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 def test_request_callback_and_rejection_counts_equal_the_traffic_sent_to_two_workers(tmp_path, metrics_server):
     snapshot_id = publish_tiny(tmp_path)
-    server = metrics_server(tmp_path, RATE_LIMIT="30 per minute")
+    server = metrics_server(tmp_path, RATE_LIMIT="30 per minute", MEMO_MAX_MB="64")
     status, text = scrape(server.metrics_url)
     assert status == 200
     before = parse(text)
@@ -82,6 +82,12 @@ def test_request_callback_and_rejection_counts_equal_the_traffic_sent_to_two_wor
     assert total(after, "neo_worker_starts_total") == 2
     assert total(after, "neo_snapshot_served", snapshot_id=snapshot_id) == 2
     assert total(after, "neo_snapshot_available") == 1
+    # the memo caches (one per worker, MEMO_MAX_MB each) answered the repeated views
+    assert total(after, "neo_memo_max_bytes") == 2 * 64 * 2**20
+    assert delta(after, before, "neo_memo_misses_total") > 0
+    assert delta(after, before, "neo_memo_hits_total") > delta(after, before, "neo_memo_misses_total")
+    assert 0 < total(after, "neo_memo_bytes") <= total(after, "neo_memo_max_bytes")
+    assert total(after, "neo_memo_entries") > 0
     assert 3600 <= total(after, "neo_snapshot_age_seconds") < 3600 + 300
     assert total(after, "neo_snapshot_stale_after_seconds") == 48 * 3600
     assert total(after, "neo_snapshot_rows", table="discoveries") == 4
