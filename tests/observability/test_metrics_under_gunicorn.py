@@ -129,18 +129,16 @@ def test_without_operator_access_metrics_are_a_404_and_nothing_is_recorded(tmp_p
     assert not (tmp_path / "metrics").exists()
 
 
-def _wait_for(predicate, timeout_s: float = 30.0) -> None:
+def _scrape_until(server, done, timeout_s: float = 30.0):
+    """Send requests (so every worker syncs) and scrape until ``done(samples)``; returns the samples."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
-def _served_by_every_worker(server, snapshot_id: str) -> bool:
-    ids = {json.loads(request(f"{server.url}/health")[1])["checks"]["snapshot:age"][0]["componentId"] for _ in range(8)}
-    return ids == {snapshot_id}
+    while True:
+        for _ in range(6):
+            request(f"{server.url}/health")
+        got = parse(scrape(server.metrics_url)[1])
+        if done(got) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.3)
 
 
 def test_swaps_and_refused_files_are_counted_per_worker(tmp_path, metrics_server):
@@ -150,10 +148,8 @@ def test_swaps_and_refused_files_are_counted_per_worker(tmp_path, metrics_server
     assert total(before, "neo_snapshot_served", snapshot_id=old) == 2
 
     new = publish_tiny(tmp_path, tag=1, age_hours=1)
-    _wait_for(lambda: _served_by_every_worker(server, new))
-    for _ in range(10):  # each worker syncs its gauges after a request it answers
-        request(f"{server.url}/health")
-    after = parse(scrape(server.metrics_url)[1])
+    # each worker notices the pointer within a poll and syncs its gauges after the next request it answers
+    after = _scrape_until(server, lambda got: total(got, "neo_snapshot_served", snapshot_id=new) == 2)
     assert delta(after, before, "neo_snapshot_swaps_total") == 2
     assert total(after, "neo_snapshot_served", snapshot_id=new) == 2
     assert total(after, "neo_snapshot_served", snapshot_id=old) == 0
@@ -164,11 +160,7 @@ def test_swaps_and_refused_files_are_counted_per_worker(tmp_path, metrics_server
     bad = Path(tmp_path) / "snapshot-20990101T000000.000000Z-0123456789.sqlite"
     bad.write_bytes(b"not a database at all")
     (Path(tmp_path) / "CURRENT").write_text(bad.name + "\n")
-    _wait_for(lambda: json.loads(request(f"{server.url}/health")[1])["status"] == "warn")
-    time.sleep(1.5)  # three poll intervals: both workers have looked at the pointer
-    for _ in range(10):
-        request(f"{server.url}/health")
-    refused = parse(scrape(server.metrics_url)[1])
+    refused = _scrape_until(server, lambda got: delta(got, after, "neo_snapshot_refusals_total") >= 2)
     assert delta(refused, after, "neo_snapshot_refusals_total") == 2
     assert total(refused, "neo_snapshot_refused_files") == 1
     assert total(refused, "neo_snapshot_served", snapshot_id=new) == 2, "the good snapshot is still served"
@@ -186,8 +178,13 @@ def test_recycled_workers_are_counted_and_their_requests_still_add_up(tmp_path, 
     before = parse(scrape(server.metrics_url)[1])
     answers = [request(f"{server.url}/health")[0] for _ in range(45)]
     assert answers == [200] * 45
-    time.sleep(1.0)  # the last recycled worker's replacement has booted
-    after = parse(scrape(server.metrics_url)[1])
+    deadline = time.monotonic() + 30
+    while True:  # until the last recycled worker's replacement has booted (scrapes count as requests too)
+        after = parse(scrape(server.metrics_url)[1])
+        exits = delta(after, before, "neo_worker_exits_total", reason="max_requests")
+        if delta(after, before, "neo_worker_starts_total") == exits or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
     recycled = delta(after, before, "neo_worker_exits_total", reason="max_requests")
     assert recycled >= 3, "45 requests at MAX_REQUESTS=10 (jitter 1) recycle the worker at least 3 times"
     assert delta(after, before, "neo_worker_starts_total") == recycled
