@@ -16,7 +16,9 @@ def test_assets_linked_by_the_page_are_immutable_and_other_versions_are_not(buil
         response = client.get(url)
         assert response.status_code == 200 and response.headers["Cache-Control"] == IMMUTABLE, url
         response.close()
-    for url in ("/assets/shell.js", "/assets/shell.js?m=12345.5", "/assets/../pyproject.toml?m=1"):
+    favicon = re.search(r'<link rel="icon"[^>]* href="([^"]+)"', html).group(1)
+    assert client.get(favicon).headers["Cache-Control"] == IMMUTABLE  # asked for again at every URL change
+    for url in ("/assets/shell.js", "/assets/shell.js?m=12345.5", "/assets/../pyproject.toml?m=1", "/_favicon.ico?v=0"):
         response = client.get(url)
         assert response.headers.get("Cache-Control") != IMMUTABLE, url
         response.close()
