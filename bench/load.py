@@ -175,7 +175,8 @@ def run_users(
 
 
 def process_tree_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and its children (gunicorn master and workers) so far."""
+    """User + system CPU seconds of a process and its children so far (gunicorn master and workers), including
+    workers that have exited (recycled after MAX_REQUESTS): the kernel adds those to their parent's account."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pending = [pid]
@@ -183,7 +184,7 @@ def process_tree_cpu_s(pid: int) -> float:
         p = pending.pop()
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            total += sum(int(f) for f in fields[11:15]) / ticks  # utime, stime, cutime, cstime
             children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
         except (FileNotFoundError, ProcessLookupError):
             continue

@@ -111,6 +111,28 @@ class TrafficModel:
         return {k: sum(v) / len(v) for k, v in counts.items()}
 
 
+def busiest_window(model: TrafficModel, window_s: float, think_s: float = 1.0, laps: int = 2) -> int:
+    """The most callback POSTs one visitor sends within any ``window_s`` seconds, replaying the model from
+    each entry point with ``think_s`` before every step and the recorded spacing inside a step (server
+    time taken as zero: the most active this model can be)."""
+    best = 0
+    for start in model.entry_points():
+        times: list[float] = []
+        clock = 0.0
+        for k in range(laps * len(model.steps)):
+            step = model.steps[(start + k) % len(model.steps)]
+            clock += think_s if k else 0.0
+            times += [clock + r.at_s for r in step.requests if r.is_callback and not r.static]
+            clock += max((r.at_s for r in step.requests), default=0.0)
+        times.sort()
+        j = 0
+        for i, t in enumerate(times):
+            while times[j] <= t - window_s:
+                j += 1
+            best = max(best, i - j + 1)
+    return best
+
+
 def _entries(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for group in ("inputs", "state"):
         for item in body.get(group) or []:

@@ -229,6 +229,7 @@ def record(base: str, seed: int) -> list[dict[str, Any]]:
                 page.wait_for_timeout(think_s * 1000)
                 t0 = time.monotonic()
                 do(page)
+                log.last_event = time.monotonic()  # a change may send its request later (sliders settle first)
                 log.settle(page)
                 steps.append(_step(kind, label, tab, think_s, log.take(), t0))
                 print(f"  {tab:14} {kind:8} {label}: {len(steps[-1]['requests'])} requests", file=sys.stderr)

@@ -115,11 +115,17 @@ def _fraction(text: str) -> float:
 
 
 def _rate_limit_storage(text: str) -> str:
-    from limits.storage import SCHEMES  # imported lazily: only needed to validate
+    from limits.storage import SCHEMES, MovingWindowSupport  # imported lazily: only needed to validate
+
+    from dashboard_app.web import rate_counters  # registers shared-memory://
 
     scheme = text.strip().split("://", 1)[0]
     if "://" not in text or scheme not in SCHEMES or scheme.startswith("async+"):
         raise ValueError(text)
+    if not issubclass(SCHEMES[scheme], MovingWindowSupport):  # the strategy web/limits.py uses
+        raise ValueError(text)
+    if scheme == rate_counters.SCHEME:
+        rate_counters.check_uri(text)
     return text.strip()
 
 
@@ -208,17 +214,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RATE_LIMIT",
-        "120 per minute",
+        "180 per minute",
         _rate_limit,
-        'a limit like "120 per minute" or "10/second;500/hour"',
-        "Callback requests (POST /_dash-update-component) allowed per client address.",
+        'a limit like "180 per minute" or "10/second;500/hour"',
+        "Chart updates (POST /_dash-update-component) allowed per client address, all workers together; the "
+        "most active recorded visitor sends 44 a minute (bench/results.md, Load).",
     ),
     Setting(
         "RATE_LIMIT_STORAGE_URI",
-        "memory://",
+        "shared-memory://",
         _rate_limit_storage,
-        "a flask-limiter storage URI: memory://, redis://host:port/0, memcached://host:port, …",
-        "Where rate-limit counters live: memory:// is per worker; use redis:// when running replicas.",
+        "shared-memory://, redis://host:port/0, redis+unix:///path/redis.sock, memory://, …",
+        "Where rate-limit counters live: shared-memory:// is one count per client for all workers of this "
+        "container; use redis:// when several replicas serve the site (memory:// counts per worker).",
     ),
     Setting(
         "TRUSTED_PROXY_COUNT",

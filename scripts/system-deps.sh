@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs (PostgreSQL server, Chromium and its driver, and
-# the shellcheck linter) when this machine allows it; otherwise say exactly what to install and fail.
+# Install the system packages the test suite needs (PostgreSQL server, Chromium and its driver, the
+# shellcheck linter, and redis-server for the replicas' shared rate-limit store) when this machine allows
+# it; otherwise say exactly what to install and fail.
 set -euo pipefail
 
 need=()
@@ -8,6 +9,7 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

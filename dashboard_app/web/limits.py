@@ -1,10 +1,14 @@
 """Rate limits on the one expensive endpoint, Dash's callback POST, per client address.
 
-Pages, static bundles, assets and ``/health`` are never limited. The client address
-is ``request.remote_addr`` after werkzeug's ProxyFix has taken X-Forwarded-For
-through exactly ``TRUSTED_PROXY_COUNT`` proxies, so a visitor cannot spoof it.
-Counters live in ``RATE_LIMIT_STORAGE_URI`` (``memory://``: per worker process;
-a shared ``redis://`` store when several replicas serve the site).
+Pages, static bundles, assets and ``/health`` are never limited. The client address is
+``request.remote_addr`` after :class:`~dashboard_app.web.proxies.TrustedProxies` has taken
+X-Forwarded-For from the configured proxies only, so a visitor cannot spoof it.
+
+Strategy: the moving window (``limits``): a request is refused while the client's last N accepted
+requests all fall within the period, and ``Retry-After`` says when the oldest of them leaves it — no
+burst at window edges, an exact wait. Counters live in ``RATE_LIMIT_STORAGE_URI``: ``shared-memory://``
+(default; :mod:`dashboard_app.web.rate_counters`, one count per client across all workers of the
+gunicorn) or ``redis://`` when several replicas serve the site.
 """
 
 from __future__ import annotations
@@ -12,19 +16,28 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
+from dashboard_app.web import rate_counters  # registers the shared-memory:// scheme
 from dashboard_app.web.callback_guard import callback_endpoint
+
+STRATEGY = "moving-window"
 
 
 def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limiter:
     """Limit POSTs to Dash's callback endpoint to ``limit`` per client; answer 429 with readable JSON."""
+    options: dict[str, int] = {}
+    if storage_uri.startswith(f"{rate_counters.SCHEME}://"):  # room for the largest limit's timestamps
+        largest = max(item.amount for item in parse_many(limit))
+        options["capacity"] = min(rate_counters.MAX_CAPACITY, max(rate_counters.DEFAULT_CAPACITY, largest))
     limiter = Limiter(
         get_remote_address,
         app=server,
         storage_uri=storage_uri,
+        storage_options=options,
         headers_enabled=True,
-        strategy="moving-window",
+        strategy=STRATEGY,
         key_prefix="neo-explorer",
     )
     endpoint = callback_endpoint(server)

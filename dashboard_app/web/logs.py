@@ -35,6 +35,7 @@ class JsonLineFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which gunicorn worker (or the master) wrote it
         }
         if record.name == "gunicorn.access" and isinstance(record.args, dict):
             line.update(_access_fields(record.args))

@@ -84,3 +84,47 @@ def test_the_committed_model_covers_every_tab_with_loads_changes_and_switches():
     changed_tabs = {s.tab for s in m.steps if s.kind == "change"}
     assert len(changed_tabs) >= len(TAB_MODULES) - 1  # every tab with controls (About has none)
     assert all(r.status == 200 or r.status == 204 for s in m.steps for r in s.requests if r.is_callback)
+
+
+def test_the_default_rate_limit_leaves_the_most_active_recorded_visitor_room_and_stops_a_flood():
+    """Issue #12: sized from the recorded model at its most active (1 s think time); a script sending
+    5 requests a second for the limit's whole period is refused."""
+    from limits import parse_many
+
+    from bench.traffic_model import busiest_window
+    from dashboard_app.settings import load_settings
+
+    model = TrafficModel.load()
+    for item in parse_many(load_settings({}, env_file=None).rate_limit):
+        window = item.get_expiry()
+        most_active = busiest_window(model, window, think_s=1.0)
+        assert most_active * 3 <= item.amount, f"{item}: the busiest recorded visitor sends {most_active}"
+        assert item.amount < 5 * window, f"{item}: a flood of 5 requests a second would pass"
+
+
+def test_every_recorded_request_still_gets_a_checked_answer_from_the_app(snapshot_data_dir):
+    """The committed model matches today's callbacks; when this fails, re-record: python -m bench.traffic_record."""
+    from dashboard_app.app import create_app
+    from dashboard_app.settings import load_settings
+
+    settings = load_settings(
+        {"DATA_DIR": str(snapshot_data_dir), "LOG_FORMAT": "text", "RATE_LIMIT": "100000/minute"}, env_file=None
+    )
+    app = create_app(settings)
+    try:
+        client = app.server.test_client()
+        problems = []
+        for step in TrafficModel.load().steps:
+            for r in step.requests:
+                if r.static:
+                    continue
+                if r.method == "POST":
+                    answer = client.post(r.path, data=json.dumps(r.body), content_type="application/json")
+                else:
+                    answer = client.get(r.path)
+                error = check_answer(r, answer.status_code, answer.get_data(as_text=True))
+                if error:
+                    problems.append(f"{step.tab} {step.label}: {error}")
+        assert problems == []
+    finally:
+        app.server.extensions["neo_store"].stop()

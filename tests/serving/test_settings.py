@@ -24,7 +24,13 @@ BAD_VALUES = {
     "LOG_LEVEL": ["verbose", ""],
     "LOG_FORMAT": ["xml", ""],
     "RATE_LIMIT": ["lots", "", "10 per fortnight"],
-    "RATE_LIMIT_STORAGE_URI": ["memory", "ftp://host", "async+memory://"],
+    "RATE_LIMIT_STORAGE_URI": [
+        "memory",
+        "ftp://host",
+        "async+memory://",
+        "shared-memory://?slots=3",
+        "memcached://host:11211",
+    ],
     "TRUSTED_PROXY_COUNT": ["-1", "11", "one"],
     "FORWARDED_ALLOW_IPS": ["", "10.0.0.300", "traefik.example.org"],
     "SERVE_TLS": ["maybe", "2"],
@@ -39,7 +45,7 @@ def test_defaults_load_without_any_environment():
     assert settings.port == 8050
     assert settings.host == "127.0.0.1"
     assert settings.log_format == "json"
-    assert settings.rate_limit_storage_uri == "memory://"
+    assert settings.rate_limit_storage_uri == "shared-memory://"
     assert settings.serve_tls is False
 
 
