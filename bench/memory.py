@@ -50,7 +50,6 @@ from bench.results_file import write_section
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "Memory: workers, load, swaps (issue #11)"
-LIFTED_RATE_LIMIT = "1000000 per minute"
 REALISTIC = {"TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
 """Production-like: the rate limit applies per locust user (each its own address through a trusted proxy)."""
 POLL_S = 5.0  # SNAPSHOT_POLL_SECONDS, the default
@@ -187,8 +186,8 @@ def cold_start(server: Server, timeout_s: float = 120) -> tuple[float, float]:
     """Seconds from spawning to the first page (HTML), and to the first chart callback's answer."""
     from importlib import import_module
 
-    from bench.memory_load import UserLoad, _post_checked, _values
-    from bench.tabs import Client
+    from bench.memory_load import UserLoad, _post_checked
+    from bench.tabs import Client, _request_key, _values
 
     module = import_module("dashboard_app.tabs.discoveries")
     session = requests.Session()
@@ -207,9 +206,9 @@ def cold_start(server: Server, timeout_s: float = 120) -> tuple[float, float]:
     client = Client(server.url, session=session)
     client.get("/_dash-dependencies")
     values = _values(module.VIEW, UserLoad._defaults(client, module))
-    controls = {f"{module.VIEW.control_id(n)}.value" for n in module.VIEW.names}
-    dep = next(d for d in client.triggered(controls, initial=True) if "figure" in d["output"])
-    status, ok, error = _post_checked(client, dep, values, [f"{dep['inputs'][0]['id']}.value"])
+    key = _request_key(module.VIEW)
+    dep = next(d for d in client.triggered({key}, initial=True) if "figure" in d["output"])
+    status, ok, error = _post_checked(client, dep, values, [key])
     if not ok:
         raise RuntimeError(f"the first chart callback failed: {status} {error}")
     return page_s, time.monotonic() - server.spawned
@@ -273,21 +272,52 @@ def _swap_lines(server: Server, new_id: str) -> dict[int, tuple[float, float]]:
     return out
 
 
-def measure_workers(workers: int, a: Path, b: Path, tmp: Path, users: int, load_s: float, swap_s: float) -> Run:
-    """Cold start, PSS after start / load / swap, and the swap itself, for one worker count.
+def _window(answers: list[dict[str, Any]], since: float, until: float) -> dict[str, float]:
+    """n, failed (not counting 429), limited (429) and p95 (ms) of the callbacks answered in [since, until)."""
+    inside = sorted(a["ms"] for a in answers if since <= a["t"] < until)
+    failed = sum(1 for a in answers if since <= a["t"] < until and a["error"] and a["status"] != 429)
+    limited = sum(1 for a in answers if since <= a["t"] < until and a["status"] == 429)
+    p95 = inside[min(len(inside) - 1, int(0.95 * len(inside)))] if inside else float("nan")
+    return {"n": len(inside), "failed": failed, "limited": limited, "p95_ms": p95}
 
-    The load is the recorded traffic model replayed by locust users (:func:`bench.load.run_users`),
-    each with its own client address through a trusted proxy, the default rate limit applying.
+
+def drive_load(url: str, users: int, seconds: float, kind: str, during: Any) -> list[dict[str, Any]]:
+    """Run ``users`` users of the chosen load until ``during()`` returns; every callback as a dict.
+
+    ``model``: the recorded traffic model replayed by locust (:func:`bench.load.run_users`);
+    ``random``: :mod:`bench.memory_load` (every control varied at random). Both give each user its
+    own address through the trusted proxy, so the default rate limit applies per person.
     """
-    from bench.load import run_users
-    from bench.load import summary as load_summary
+    if kind == "model":
+        from bench.load import run_users
 
+        stats = run_users(url, users, seconds, during=lambda _stats: during(), after_during_s=1.0)
+        return [
+            {"t": r.t, "ms": r.ms, "status": r.status, "error": r.error} for r in stats.records if r.kind == "callback"
+        ]
+    load = UserLoad(url, users=users, max_seconds=seconds)
+    load.start()
+    try:
+        during()
+    finally:
+        load.stop()
+    return [
+        {"t": a.sent + a.seconds, "ms": 1000 * a.seconds, "status": a.status, "error": "" if a.ok else a.error or "?"}
+        for a in load.answers
+    ]
+
+
+def measure_workers(
+    workers: int, a: Path, b: Path, tmp: Path, users: int, load_s: float, swap_s: float, kind: str
+) -> Run:
+    """Cold start, PSS after start / load / swap, and the swap itself, for one worker count."""
     run = Run(workers)
     data_dir = tmp / f"data-{workers}"
     data_dir.mkdir()
     install(a, data_dir)
     server = spawn(data_dir, tmp / f"gunicorn-{workers}.log", **REALISTIC, WORKERS=str(workers))
     poller = None
+    events: dict[str, float] = {}
     try:
         run.page_s, run.chart_s = cold_start(server)
         time.sleep(2)
@@ -296,23 +326,22 @@ def measure_workers(workers: int, a: Path, b: Path, tmp: Path, users: int, load_
         run.pss_load["start"] = load_avg()
         live: list[int] = []
 
-        def during(stats: Any) -> None:
+        def during() -> None:
             nonlocal poller, live
             time.sleep(load_s)
             run.pss["load"] = total_pss_mb(tree_memory(master))
             run.pss_load["load"] = load_avg()
             live = children(master)
             poller = HealthPoller(server.url)
-            stats.events["flip"] = install(b, data_dir)
+            events["flip"] = install(b, data_dir)
             time.sleep(swap_s)
             run.pss["swap"] = total_pss_mb(tree_memory(master))
-            run.pss_load["swap"] = load_avg()
-            run.load_during = load_avg()
+            run.pss_load["swap"] = run.load_during = load_avg()
 
-        stats = run_users(server.url, users, load_s + swap_s + 60, during=during, after_during_s=1.0)
+        answers = drive_load(server.url, users, load_s + swap_s + 120, kind, during)
         if poller is not None:
             poller.stop()
-        flip = stats.events["flip"]
+        flip = events["flip"]
         lines = _swap_lines(server, snapshot_id(b))
         for pid in live:
             if pid in lines:
@@ -320,19 +349,14 @@ def measure_workers(workers: int, a: Path, b: Path, tmp: Path, users: int, load_
                 run.switch_cpu_s[pid] = lines[pid][1]
             else:
                 run.unswitched.append(pid)
-        deadline = flip + POLL_S + 2
         seen = poller.seen if poller is not None else []
-        run.late_answers = sum(1 for t, _pid, sid in seen if t > deadline and sid != snapshot_id(b))
+        run.late_answers = sum(1 for t, _pid, sid in seen if t > flip + POLL_S + 2 and sid != snapshot_id(b))
         window_end = flip + max([*run.switch_s.values(), 0.0]) + 2
-        for key, (since, until) in {
-            "before": (flip - swap_s, flip),
-            "during": (flip, window_end),
-            "after": (flip, flip + swap_s),
-            "total": (0.0, float("inf")),
-        }.items():
-            s = load_summary(stats.select(since=since, until=until))
-            getattr(run, key).update(n=s["count"], failed=s["errors"], limited=s["limited"], p95_ms=s["p95"])
-        run.errors = sorted({r.error[:60] for r in stats.select(kind=None) if r.error})[:5]
+        run.before = _window(answers, flip - swap_s, flip)
+        run.during = _window(answers, flip, window_end)
+        run.after = _window(answers, flip, flip + swap_s)
+        run.total = _window(answers, 0.0, float("inf"))
+        run.errors = sorted({str(x["error"])[:60] for x in answers if x["error"]})[:5]
     finally:
         if poller is not None:
             poller.stop()
@@ -362,12 +386,14 @@ def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, m
     data_dir = tmp / f"growth-{memo_mb}"
     data_dir.mkdir()
     install(a, data_dir)
+    # no recycling (MAX_REQUESTS=0): is a worker's memory bounded without it?
     server = spawn(
         data_dir,
         tmp / f"growth-{memo_mb}.log",
+        **REALISTIC,
         WORKERS=str(workers),
         MEMO_MAX_MB=str(memo_mb),
-        RATE_LIMIT=LIFTED_RATE_LIMIT,  # one generator address for every user
+        MAX_REQUESTS="0",
     )
     load = None
     try:
@@ -432,11 +458,9 @@ def _build_context(tmp: Path) -> Path:
 
 
 def measure_container(
-    a: Path, tmp: Path, *, users: int, load_s: float, memory: str, scale: float, seed: int
+    a: Path, tmp: Path, *, users: int, load_s: float, memory: str, scale: float, seed: int, kind: str
 ) -> ContainerRun:
     """The image at ``--memory``: load, a real export inside the container (publishing a swap), no OOM kill."""
-    from bench.load import run_users
-    from bench.load import summary as load_summary
     from dashboard_app import __version__
     from dashboard_app.sky import generate
     from tests.container.engine import find_engine
@@ -496,7 +520,7 @@ def measure_container(
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
 
-        def during(_stats: Any) -> None:
+        def during() -> None:
             time.sleep(load_s)
             started = time.monotonic()
             proc = engine.command("exec", name, "neo-explorer", "export", timeout=1800, check=False)
@@ -504,13 +528,12 @@ def measure_container(
             result.export_code = proc.returncode
             time.sleep(POLL_S + 10)
 
-        stats = run_users(url, users, load_s + 1800, during=during, after_during_s=1.0)
+        answers = drive_load(url, users, load_s + 1800, kind, during)
         stop.set()
         sampler.join(10)
         result.peak_mb = max(peak)
-        s = load_summary(stats.select())
-        result.answers = {"n": s["count"], "failed": s["errors"], "limited": s["limited"], "p95_ms": s["p95"]}
-        result.errors = sorted({r.error[:60] for r in stats.select(kind=None) if r.error})[:5]
+        result.answers = _window(answers, 0.0, float("inf"))
+        result.errors = sorted({str(x["error"])[:60] for x in answers if x["error"]})[:5]
         result.oom_killed = engine.inspect(name, "{{.State.OOMKilled}}")
         result.running_after = engine.inspect(name, "{{.State.Running}}")
         logs = engine.logs(name)
@@ -539,9 +562,14 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
     ratio_head = f" {most.workers} ÷ 1 |" if one and most and most is not one else ""
     lines = [
         f"Demo snapshot at scale {args.scale:g}; gunicorn with `gunicorn.conf.py`, 4 threads per worker, "
-        f"`MEMO_MAX_MB` default; load: {args.users} locust users replaying the recorded traffic model "
-        "(`bench.load.run_users`: each user its own address behind a trusted proxy, default `RATE_LIMIT`, "
-        "1–3 s think time, every answer checked).",
+        f"`MEMO_MAX_MB` default; load: {args.users} users, "
+        + (
+            "locust replaying the recorded traffic model (`bench.load.run_users`)"
+            if args.load == "model"
+            else "`bench.memory_load` (every control varied at random)"
+        )
+        + "; each user its own address behind a trusted proxy, default `RATE_LIMIT`, 1–3 s think time, "
+        "every answer checked.",
         "",
         "Total PSS (master + workers, MB; load average 1 / 5 min in brackets):",
         "",
@@ -589,8 +617,7 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
         + " |",
         "| callbacks in the whole run / failed / 429 | "
         + " | ".join(
-            f"{r.total['n']:.0f} / {r.total['failed'] - r.total.get('limited', 0):.0f} / "
-            f"{r.total.get('limited', 0):.0f} {' '.join(r.errors)}"
+            f"{r.total['n']:.0f} / {r.total['failed']:.0f} / {r.total['limited']:.0f} {' '.join(r.errors)}"
             for r in runs
         )
         + " |",
@@ -606,8 +633,9 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
         worst = max((g.uss_peak[p] - g.uss_start[p] for p in g.uss_start), default=float("nan"))
         lines += [
             "",
-            f"Growth: {g.workers} workers, `MEMO_MAX_MB={g.memo_mb}`, {g.minutes:g} min of {args.users} users "
-            "varying every control at random (`bench.memory_load`; rate limit lifted) "
+            f"Growth: {g.workers} workers, `MEMO_MAX_MB={g.memo_mb}`, `MAX_REQUESTS=0` (no recycling), "
+            f"{g.minutes:g} min of {args.users} users "
+            "varying every control at random (`bench.memory_load`) "
             f"({g.answers['n']:.0f} callbacks, {g.answers['failed']:.0f} failed {' '.join(g.errors)}, "
             f"p95 {g.answers['p95_ms']:.0f} ms; "
             f"load average {g.load}; workers recycled meanwhile: {g.recycled}). Private memory (USS) per worker:",
@@ -636,7 +664,7 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
                 f"{c.worker_kills} |",
                 f"| serves the exported snapshot afterwards | {c.served_new} |",
                 f"| callbacks / failed / 429 / p95 | {n.get('n', 0):.0f} / "
-                f"{n.get('failed', 0) - n.get('limited', 0):.0f} / {n.get('limited', 0):.0f} {' '.join(c.errors)} / "
+                f"{n.get('failed', 0):.0f} / {n.get('limited', 0):.0f} {' '.join(c.errors)} / "
                 f"{n.get('p95_ms', float('nan')):.0f} ms |",
                 f"| load average at the end | {c.load} |",
             ]
@@ -650,6 +678,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2,4", help="comma-separated worker counts")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--load-minutes", type=float, default=5.0)
+    parser.add_argument(
+        "--load",
+        choices=("model", "random"),
+        default="model",
+        help="model: the recorded traffic model (locust); random: bench.memory_load (every control varied)",
+    )
     parser.add_argument("--swap-seconds", type=float, default=60.0, help="load before the swap compared, and after")
     parser.add_argument("--growth-minutes", type=float, default=10.0, help="0: skip the growth run")
     parser.add_argument("--growth-memo-mb", default="64", help="comma-separated MEMO_MAX_MB values for growth runs")
@@ -667,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for w in workers:
             print(f"{w} worker(s) …", file=sys.stderr)
-            runs.append(measure_workers(w, a, b, tmp, args.users, 60 * args.load_minutes, args.swap_seconds))
+            runs.append(measure_workers(w, a, b, tmp, args.users, 60 * args.load_minutes, args.swap_seconds, args.load))
             print(report(runs, [], None, args), file=sys.stderr)
         growth = []
         if args.growth_minutes > 0:
@@ -685,13 +719,14 @@ def main(argv: list[str] | None = None) -> int:
                 memory=args.container_memory,
                 scale=args.scale,
                 seed=args.seed,
+                kind=args.load,
             )
     command = "python -m bench.memory " + " ".join(argv if argv is not None else sys.argv[1:])
     body = f"`{command.strip()}`\n\n" + report(runs, growth, container, args)
     print(body)
     if not args.no_write:
         write_section(SECTION, body)
-    failed = sum(r.total.get("failed", 0) - r.total.get("limited", 0) for r in runs)
+    failed = sum(r.total.get("failed", 0) for r in runs)
     return 1 if failed else 0
 
 

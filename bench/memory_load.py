@@ -5,7 +5,9 @@ callback, every callback the tab fires on load), then changes one or two control
 valid values (random year ranges, sizes, groupings, windows, …) and POSTs every callback the change
 triggers, with 1–3 s of think time between interactions. Callback bodies are built from the app's own
 ``/_dash-dependencies`` (:class:`bench.tabs.Client`), so they are the bodies a browser sends. Every
-answer is checked (HTTP 200 with a Dash ``response`` object, or 204 for "no update").
+answer is checked (HTTP 200 with a Dash ``response`` object, or 204 for "no update"). Each user sends
+its own ``X-Forwarded-For`` address, so a server trusting 127.0.0.1 as its proxy rate-limits people,
+not the generator.
 
 Until the recorded-browser traffic model (locust, issue #12) is on main, this is the load of
 ``bench.memory``; varied values on purpose, so memo caches fill and evict.
@@ -28,7 +30,7 @@ from typing import Any
 
 import requests
 
-from bench.tabs import THEME_STORE_ID, Client, _id, _output_specs
+from bench.tabs import Client, _id, _output_specs, _request_key, _values
 
 Pick = Callable[[random.Random, Mapping[str, Any]], Any]
 
@@ -116,7 +118,7 @@ def traffic() -> tuple[TabTraffic, ...]:
 
 @dataclass(frozen=True)
 class Answer:
-    """One callback request: when it was sent (monotonic), how long it took, and whether the answer was right."""
+    """One callback request: when it was sent (wall clock), how long it took, and whether the answer was right."""
 
     sent: float
     seconds: float
@@ -134,6 +136,7 @@ class UserLoad:
     think_s: tuple[float, float] = (1.0, 3.0)
     seed: int = 1
     max_seconds: float = 3600.0
+    own_addresses: bool = True
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -158,7 +161,7 @@ class UserLoad:
             thread.join(max(0.1, deadline - time.monotonic()))
 
     def since(self, t0: float, t1: float = float("inf")) -> list[Answer]:
-        """Answers to requests sent in ``[t0, t1)`` (monotonic seconds)."""
+        """Answers to requests sent in ``[t0, t1)`` (wall-clock seconds)."""
         with self._lock:
             return [a for a in self.answers if t0 <= a.sent < t1]
 
@@ -196,19 +199,21 @@ class UserLoad:
         return values
 
     def _post(self, client: Client, dep: dict[str, Any], values: Mapping[str, Any], changed: list[str]) -> None:
-        sent = time.monotonic()
+        sent, t0 = time.time(), time.monotonic()
         status, ok, error = None, False, ""
         try:
             status, ok, error = _post_checked(client, dep, values, changed)
         except requests.RequestException as exc:
             error = type(exc).__name__
         with self._lock:
-            self.answers.append(Answer(sent, time.monotonic() - sent, status, ok, error))
+            self.answers.append(Answer(sent, time.monotonic() - t0, status, ok, error))
 
     def _user(self, i: int, deps: list[dict[str, Any]], tabs: list[tuple[TabTraffic, Any]], defaults) -> None:
         rng = random.Random(self.seed * 1000 + i)
         client = Client(self.base, deps=deps)
         client.session.trust_env = False
+        if self.own_addresses:  # each user its own client address, as behind a proxy (TRUSTED_PROXY_COUNT=1)
+            client.session.headers["X-Forwarded-For"] = f"10.200.{i // 250}.{i % 250 + 1}"
         deadline = time.monotonic() + self.max_seconds
         if self._stop.wait(rng.uniform(0, self.think_s[1])):  # users arrive spread out
             return
@@ -226,23 +231,16 @@ class UserLoad:
                 change = rng.sample(names, k=1 if rng.random() < 0.8 else 2)
                 for name in change:
                     current[name] = spec.picks[name](rng, defaults[spec.module])
-                values = _values(view, current)
-                keys = [f"{view.control_id(n)}.value" for n in change]
+                values = _values(view, current)  # what the browser puts in the tab's request store
+                keys = [_request_key(view)]
                 for dep in client.triggered(set(keys), initial=False):
                     self._post(client, dep, values, keys)
 
     def _load_tab(self, client: Client, module: Any, current: Mapping[str, Any]) -> None:
         view = module.VIEW
         values = _values(view, current)
-        controls = {f"{view.control_id(n)}.value" for n in view.names}
-        for dep in client.triggered(controls, initial=True):
+        for dep in client.triggered({_request_key(view)}, initial=True):
             self._post(client, dep, values, [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"])
-
-
-def _values(view: Any, current: Mapping[str, Any]) -> dict[str, Any]:
-    values = {f"{view.control_id(n)}.value": (list(v) if isinstance(v, tuple) else v) for n, v in current.items()}
-    values[f"{THEME_STORE_ID}.data"] = "light"
-    return values
 
 
 def _body(dep: dict[str, Any], values: Mapping[str, Any], changed: list[str]) -> dict[str, Any]:
