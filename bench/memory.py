@@ -555,14 +555,12 @@ def measure_container(
 # --- the report ----------------------------------------------------------------------------------
 
 
-def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None, args: argparse.Namespace) -> str:
-    cols = [f"{r.workers} worker{'s' if r.workers > 1 else ''}" for r in runs]
-    one = next((r for r in runs if r.workers == 1), None)
-    most = max(runs, key=lambda r: r.workers) if runs else None
-    ratio_head = f" {most.workers} ÷ 1 |" if one and most and most is not one else ""
+def _runs_report(
+    runs: list[Run], one: Run | None, most: Run | None, cols: list[str], ratio_head: str, args: argparse.Namespace
+) -> list[str]:
     lines = [
-        f"Demo snapshot at scale {args.scale:g}; gunicorn with `gunicorn.conf.py`, 4 threads per worker, "
-        f"`MEMO_MAX_MB` default; load: {args.users} users, "
+        "",
+        f"Workers: `MEMO_MAX_MB` default; load: {args.users} users, "
         + (
             "locust replaying the recorded traffic model (`bench.load.run_users`)"
             if args.load == "model"
@@ -629,6 +627,17 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
         "|" + "---|" * len(cols),
         "| " + " | ".join(f"{r.page_s:.2f} s / {r.chart_s:.2f} s" for r in runs) + " |",
     ]
+    return lines
+
+
+def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None, args: argparse.Namespace) -> str:
+    cols = [f"{r.workers} worker{'s' if r.workers > 1 else ''}" for r in runs]
+    one = next((r for r in runs if r.workers == 1), None)
+    most = max(runs, key=lambda r: r.workers) if runs else None
+    ratio_head = f" {most.workers} ÷ 1 |" if one and most and most is not one else ""
+    lines = [f"Demo snapshot at scale {args.scale:g}; gunicorn with `gunicorn.conf.py`, 4 threads per worker."]
+    if runs:
+        lines += _runs_report(runs, one, most, cols, ratio_head, args)
     for g in growth:
         worst = max((g.uss_peak[p] - g.uss_start[p] for p in g.uss_start), default=float("nan"))
         lines += [

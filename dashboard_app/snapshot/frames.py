@@ -107,7 +107,6 @@ def write_companion(
     dest: Path,
     *,
     checks: Sequence[str],
-    tables: tuple[dict[str, str], dict[str, pd.DataFrame]] | None = None,
 ) -> dict[str, Any]:
     """Write the companion of the (validated) SQLite file ``snapshot_path`` as the directory ``dest``.
 
@@ -116,7 +115,7 @@ def write_companion(
     on the SQLite file (recorded in the manifest). Returns the manifest.
     """
     snapshot_path, dest = Path(snapshot_path), Path(dest)
-    meta, frames = tables if tables is not None else read_tables(snapshot_path)
+    meta, frames = read_tables(snapshot_path)
     snapshot_id = snapshot_id_of(dest.with_suffix(".sqlite"))
     if meta.get("snapshot_id") != snapshot_id:
         raise CompanionError(f"{snapshot_path.name} holds snapshot {meta.get('snapshot_id')}, not {snapshot_id}")

@@ -4,7 +4,7 @@ Exit codes:
 
 - 0: a current snapshot is published and readable, and the last refresh did not fail;
 - 1: no usable snapshot (none published, or the pointer names a missing or unreadable file,
-  or ``--validate`` found it invalid);
+  or ``--validate`` found it or its Arrow companion invalid);
 - 2: bad usage (e.g. DATA_DIR does not exist);
 - 3: a snapshot is current, but the last refresh failed or was interrupted.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard_app.snapshot.datadir import current_snapshot_path, read_status, snapshot_files
+from dashboard_app.snapshot.frames import CompanionError, companion_path, open_companion, snapshot_id_of
 from dashboard_app.snapshot.model import SnapshotError, connect_readonly, parse_utc
 from dashboard_app.snapshot.validate import SnapshotInvalidError, validate_snapshot
 
@@ -55,11 +56,23 @@ def collect(data_dir: Path, *, validate: bool = False) -> dict[str, Any]:
                 meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             finally:
                 con.close()
-            facts["current"] = {"file": path.name, "size_bytes": path.stat().st_size, "meta": meta}
+            companion = companion_path(path)
+            facts["current"] = {
+                "file": path.name,
+                "size_bytes": path.stat().st_size,
+                "meta": meta,
+                "companion": (
+                    {"dir": companion.name, "size_bytes": sum(p.stat().st_size for p in companion.iterdir())}
+                    if companion.is_dir()
+                    else None
+                ),
+            }
             if validate:
                 validate_snapshot(path, immutable=True)
+                if companion.is_dir():  # checksums, sizes, row counts, snapshot id (what every worker checks)
+                    open_companion(companion, snapshot_id=snapshot_id_of(path), snapshot_path=path)
                 facts["current"]["valid"] = True
-        except SnapshotInvalidError as exc:
+        except (SnapshotInvalidError, CompanionError) as exc:
             facts["current"]["valid"] = False
             facts["current_error"] = str(exc)
         except (SnapshotError, OSError, sqlite3.Error) as exc:
@@ -104,6 +117,12 @@ def render(facts: dict[str, Any], now: datetime | None = None) -> str:
             f"  data time:   {_age(meta.get('newest_observation_utc'), now)}",
             f"  synthetic:   {'yes' if meta.get('synthetic') == '1' else 'no'}",
         ]
+        companion = current.get("companion")
+        lines.append(
+            f"  frames:      {companion['dir']} ({companion['size_bytes'] / 1e6:.1f} MB, mapped by the app)"
+            if companion
+            else "  frames:      none (published by older code; the app builds them once into FRAMES_CACHE_DIR)"
+        )
         if "valid" in current:
             lines.append(f"  valid:       {'yes' if current['valid'] else 'NO: ' + str(facts['current_error'])}")
         lines.append("  meta:")

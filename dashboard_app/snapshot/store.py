@@ -20,7 +20,8 @@ that does not fork calls :meth:`~SnapshotStore.start`.
 The watcher reads the pointer file every ``poll_interval_s``; when it names a new
 file, it verifies and maps it in the background and swaps one reference.
 Requests hold the :class:`Snapshot` they started with (``current_snapshot()``
-pins it for the request), and memo caches live on the snapshot, so a switch never
+pins it for the request), and memo entries are keyed by snapshot id (one cache per process,
+bounded by bytes: ``memo.py``; a switch drops the old snapshot's entries), so a switch never
 serves mixed data. A new file (or companion) that fails verification is refused (and not
 retried), the old snapshot kept, and the error logged and reported by :meth:`~SnapshotStore.health`;
 so is a pointer that disappears or names a missing file.

@@ -67,3 +67,19 @@ def test_status_of_a_missing_directory_is_a_usage_error(tmp_path):
     out = _status(str(tmp_path / "nowhere"))
     assert out.returncode == 2
     assert "is not a directory" in out.stderr
+
+
+def test_status_names_the_companion_and_validate_refuses_a_damaged_one(data_dir, publish_tiny):
+    result = publish_tiny()
+    companion = result.path.with_suffix(".frames")
+    out = _status(str(data_dir), "--validate")
+    assert out.returncode == 0, out.stderr
+    assert f"frames:      {companion.name} (" in out.stdout
+    target = companion / "apparitions.arrow"
+    target.chmod(0o644)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    out = _status(str(data_dir), "--validate")
+    assert out.returncode == 1
+    assert "valid:       NO: " in out.stdout and "does not match its SHA-256" in out.stdout
