@@ -379,6 +379,7 @@ class Growth:
     answers: dict[str, float]
     load: str
     errors: list[str] = field(default_factory=list)
+    by_minute: list[float] = field(default_factory=list)  # largest worker USS at the end of each minute
 
 
 def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, minutes: float) -> Growth:
@@ -405,10 +406,15 @@ def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, m
         first = {pid: m["uss"] / 1024 for pid, m in tree_memory(master).items() if pid != master}
         peak, last = dict(first), dict(first)
         seen = set(first)
-        end = time.monotonic() + minutes * 60
+        started = time.monotonic()
+        end = started + minutes * 60
+        by_minute: list[float] = []
         while time.monotonic() < end:
             time.sleep(5)
-            for pid, m in tree_memory(master).items():
+            memory = tree_memory(master)
+            if time.monotonic() - started >= 60 * (len(by_minute) + 1):
+                by_minute.append(max((m["uss"] / 1024 for p, m in memory.items() if p != master), default=0.0))
+            for pid, m in memory.items():
                 if pid == master:
                     continue
                 seen.add(pid)
@@ -419,7 +425,17 @@ def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, m
         load.stop()
         errors = sorted({a.error or str(a.status) for a in load.answers if not a.ok})[:5]
         return Growth(
-            workers, memo_mb, minutes, first, peak, last, len(seen) - workers, summary(load.answers), load_avg(), errors
+            workers,
+            memo_mb,
+            minutes,
+            first,
+            peak,
+            last,
+            len(seen) - workers,
+            summary(load.answers),
+            load_avg(),
+            errors,
+            by_minute,
         )
     finally:
         if load is not None:
@@ -657,7 +673,10 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
                 f"| {pid} | {g.uss_start[pid]:.0f} MB | {g.uss_peak[pid]:.0f} MB | {g.uss_end[pid]:.0f} MB | "
                 f"{g.uss_peak[pid] - g.uss_start[pid]:.0f} MB |"
             )
-        lines.append(f"\nLargest growth {worst:.0f} MB against `MEMO_MAX_MB={g.memo_mb}`.")
+        lines.append(
+            f"\nLargest growth {worst:.0f} MB against `MEMO_MAX_MB={g.memo_mb}`. Largest worker USS at the end of "
+            "each minute: " + ", ".join(f"{v:.0f}" for v in g.by_minute) + " MB."
+        )
     if container is not None:
         lines += ["", f"Container at `--memory {container.memory_limit}` (image built from this checkout):", ""]
         if container.skipped:

@@ -328,10 +328,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "MAX_REQUESTS",
-        "2000",
+        "0",
         _int_range(0, 10_000_000),
         "an integer ≥ 0 (0: never)",
-        "A worker is replaced after about this many requests (± 10 %), bounding slow memory growth.",
+        "A worker is replaced after about this many requests (± 10 %). Not needed for memory, which "
+        "MEMO_MAX_MB bounds (DEPLOYMENT.md, Sizing); a value like 50000 is insurance against a leak.",
     ),
     Setting(
         "SENTRY_DSN",

@@ -185,7 +185,7 @@ def test_recycled_workers_serve_the_current_snapshot_at_once_and_every_process_m
         WORKERS="2",
         THREADS="2",
         SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}",
-        GUNICORN_CMD_ARGS="--max-requests 40 --max-requests-jitter 10",  # recycle every few seconds
+        MAX_REQUESTS="40",  # recycle every few seconds
     )
     master = server.process.pid
     load = Load(server.url)
