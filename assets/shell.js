@@ -131,6 +131,19 @@
       return current === "dark" ? "light" : "dark";
     },
 
+    /* The snapshot id the refreshed status line names (its data-snapshot attribute), when it changed. */
+    snapshotOf: function (children, current) {
+      var items = Array.isArray(children) ? children : [children];
+      for (var i = 0; i < items.length; i++) {
+        var props = (items[i] && items[i].props) || {};
+        if (props.id === "shell-data-line") {
+          var id = props["data-snapshot"];
+          return typeof id === "string" && id !== current ? id : window.dash_clientside.no_update;
+        }
+      }
+      return window.dash_clientside.no_update;
+    },
+
     /* Apply the theme to Bootstrap's colour mode; the toggle offers the other one. */
     applyTheme: function (theme) {
       var applied = isTheme(theme) ? theme : systemTheme();

@@ -35,7 +35,6 @@ PATH = "/comparison"
 NAME = "Multi-survey Comparison"
 ORDER = 30
 
-TAB = "comparison"
 SIZE_CHOICES = [(v, label) for v, label in size_options() if v != SIZE_SPLIT]
 GROUP_LABELS = {"project": "Survey project", "station": "Station"}
 SIDE_LABELS = {"post": "After discovery only", "any": "Include precoveries"}
@@ -63,7 +62,7 @@ def _parse_group(raw: Any, _snapshot: Snapshot | None) -> str:
 
 
 VIEW = views.View(
-    TAB,
+    "comparison",
     (
         views.years_control(),
         views.Control("size", default="all", parse=views.choice(*(v for v, _ in SIZE_CHOICES))),

@@ -22,7 +22,6 @@ PATH = "/followup"
 NAME = "Follow-up Timing"
 ORDER = 40
 
-TAB = "followup"
 SIZE_CHOICES = [(v, label) for v, label in size_options() if v != SIZE_SPLIT]
 RULE = (
     f"Follow-up rule (by survey project): {FOLLOWUP_BY_PROJECT.summary} A project's delay is its earliest "
@@ -31,7 +30,7 @@ RULE = (
 )
 
 VIEW = views.View(
-    TAB,
+    "followup",
     (
         views.years_control(),
         views.Control("size", default="all", parse=views.choice(*(v for v, _ in SIZE_CHOICES))),

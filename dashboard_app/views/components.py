@@ -73,7 +73,7 @@ def range_control(
     value: Sequence[float],
     *,
     step: float = 1,
-    marks: dict[float, Any] | None = None,
+    marks: Mapping[Any, Any] | None = None,
 ) -> html.Div:
     """A labelled two-handle range slider (value is ``[lo, hi]``; plain-text marks get the theme colour)."""
     if marks:
@@ -107,12 +107,12 @@ MARK_STYLE = {"color": "var(--bs-body-color)"}
 """Slider mark colour from the page theme (Dash's default grey fails contrast on the dark theme)."""
 
 
-def slider_marks(labels: dict[float, str]) -> dict[float, dict[str, Any]]:
+def slider_marks(labels: Mapping[Any, str]) -> dict[Any, dict[str, Any]]:
     """Slider marks with the theme's text colour."""
     return {k: {"label": v, "style": MARK_STYLE} for k, v in labels.items()}
 
 
-def year_marks(lo: int, hi: int, count: int = 6) -> dict[int, dict[str, Any]]:
+def year_marks(lo: int, hi: int, count: int = 6) -> dict[Any, dict[str, Any]]:
     """About ``count`` evenly spaced year marks for a year slider, always including both ends."""
     step = max(1, (hi - lo) // (count - 1))
     labels = {y: str(y) for y in range(lo, hi + 1, step) if hi - y >= step / 2 or y == hi}
@@ -198,7 +198,12 @@ def chart_card(
 
 
 def table_card(
-    view: View, index: str, title: str, columns: Sequence[tuple[str, str]], *, page_size: int = 25
+    view: View,
+    index: str,
+    title: str,
+    columns: Sequence[tuple[str, str] | dict[str, Any]],
+    *,
+    page_size: int = 25,
 ) -> dbc.Card:
     """A card with a title, a CSV button + download and a loading-wrapped ``DataTable``.
 

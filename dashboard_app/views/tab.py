@@ -39,6 +39,7 @@ ChartDrawer = Callable[[dict[str, Any], Snapshot, Any], tuple[Any, str]]
 """``draw(values, snapshot, theme) -> (figure or table rows, note)`` for parsed control values."""
 
 VIEWS_JS = "neo_views"  # the namespace of assets/views.js
+SNAPSHOT_STORE_ID = "shell-snapshot"  # the page shell's store of the snapshot id it shows (web/shell.py)
 
 
 def request_snapshot() -> Snapshot | None:
@@ -130,10 +131,17 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
 
     @callbacks.callback(
         output=outputs,
-        inputs={"values": Input(view.request_id, "data"), "theme": Input(THEME_STORE_ID, "data")},
+        inputs={
+            "values": Input(view.request_id, "data"),
+            "theme": Input(THEME_STORE_ID, "data"),
+            "_snapshot": Input(SNAPSHOT_STORE_ID, "data"),
+        },
     )
-    def update(values: Any, theme: Any) -> dict[str, Any]:
-        """Every chart, its note, the URL query and the drawn values for the requested (parsed) values."""
+    def update(values: Any, theme: Any, _snapshot: Any = None) -> dict[str, Any]:
+        """Every chart, its note, the URL query and the drawn values for the requested (parsed) values.
+
+        ``_snapshot`` (the snapshot id the page shows) only triggers a redraw when a new snapshot is published.
+        """
         snapshot = request_snapshot()
         parsed = view.parse(values, snapshot)
         out: dict[str, Any] = {}

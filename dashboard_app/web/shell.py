@@ -23,6 +23,7 @@ from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.tabs import about
 from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.views.tab import SNAPSHOT_STORE_ID
 
 TITLE = "NEO Discovery Statistics Explorer"
 
@@ -31,6 +32,7 @@ ID_STATUS = "shell-status"
 ID_INTERVAL = "shell-status-interval"
 ID_THEME_TOGGLE = "shell-theme-toggle"
 ID_TAB_QUERIES = "shell-tab-queries"
+ID_SNAPSHOT = SNAPSHOT_STORE_ID  # the id of the snapshot the page shows; a tab redraws when it changes
 TAB_LINK_TYPE = "shell-tab"
 STATUS_REFRESH_MS = 60_000
 
@@ -92,12 +94,25 @@ def status_children() -> list[Any]:
         snapshot: Snapshot | None = current_snapshot()
     except NoSnapshotError:
         snapshot = None
-    items: list[Any] = [html.P(_data_line(snapshot), className="shell-data-line small mb-2", id="shell-data-line")]
+    data_line = html.P(
+        _data_line(snapshot),
+        className="shell-data-line small mb-2",
+        id="shell-data-line",
+        **{"data-snapshot": snapshot.id if snapshot is not None else ""},
+    )
+    items: list[Any] = [data_line]
     for banner in banners(snapshot, store.health(), stale_after_hours=settings.stale_after_hours):
         items.append(
             dbc.Alert(banner.text, color=banner.colour, className=f"shell-banner shell-banner-{banner.kind} py-2 mb-2")
         )
     return items
+
+
+def _snapshot_id() -> str:
+    try:
+        return current_snapshot().id
+    except NoSnapshotError:
+        return ""
 
 
 def _tab_bar() -> dbc.Nav:
@@ -117,6 +132,7 @@ def page_shell() -> html.Div:
             dcc.Location(id=ID_URL),
             dcc.Store(id=THEME_STORE_ID, storage_type="local"),
             dcc.Store(id=ID_TAB_QUERIES, storage_type="session", data={}),
+            dcc.Store(id=ID_SNAPSHOT, data=_snapshot_id()),
             dcc.Interval(id=ID_INTERVAL, interval=STATUS_REFRESH_MS),
             html.Header(
                 [
@@ -158,6 +174,15 @@ def refresh_status(_n: int | None) -> list[Any]:
     return status_children()
 
 
+# The minutely status names the snapshot served; when a new one is published, the page's snapshot store
+# changes and the open tab redraws from it (no request of its own; the tab's update reads the store).
+callbacks.clientside_callback(
+    ClientsideFunction(namespace="neo_shell", function_name="snapshotOf"),
+    Output(ID_SNAPSHOT, "data"),
+    Input(ID_STATUS, "children"),
+    State(ID_SNAPSHOT, "data"),
+    prevent_initial_call=True,
+)
 callbacks.clientside_callback(
     ClientsideFunction(namespace="neo_shell", function_name="chooseTheme"),
     Output(THEME_STORE_ID, "data"),

@@ -17,6 +17,7 @@ import pytest
 from dashboard_app import callbacks
 from dashboard_app.app import tab_modules
 from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.views.tab import SNAPSHOT_STORE_ID
 from tests.harness.callbacks import (
     CALLBACK_PATH,
     dependencies,
@@ -87,6 +88,7 @@ def test_a_control_change_reaches_the_server_through_one_callback(build_app, sna
     assert {f"{i['id']}.{i['property']}" for i in update["inputs"]} == {
         key(view.request_id, "data"),
         key(THEME_STORE_ID, "data"),
+        key(SNAPSHOT_STORE_ID, "data"),  # a newly published snapshot redraws the open tab
     }
     assert update.get("state", []) == []
     # The request store is filled in the browser (no request), by one clientside callback.
