@@ -36,6 +36,7 @@ SECTION = "Interactions: callback requests and change-to-redraw in Chromium"
 QUIET_S = 1.0
 SETTLE_TIMEOUT_S = 60.0
 CALLBACK_PATH = "/_dash-update-component"
+STATUS_OUTPUT = "shell-status.children"  # the shell's status refresh: once a minute, whatever the person does
 
 Action = Callable[[Any], None]
 
@@ -156,7 +157,10 @@ class Recorder:
         page.on("requestfailed", self._finished)
 
     def _is_callback(self, request: Any) -> bool:
-        return request.method == "POST" and CALLBACK_PATH in request.url
+        """A callback POST caused by the page's controls (not the shell's once-a-minute status refresh)."""
+        if request.method != "POST" or CALLBACK_PATH not in request.url:
+            return False
+        return f'"output":"{STATUS_OUTPUT}"' not in (request.post_data or "")
 
     def _request(self, request: Any) -> None:
         if self._is_callback(request):

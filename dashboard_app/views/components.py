@@ -135,6 +135,7 @@ def controls_bar(view: View, values: Mapping[str, Any], snapshot: Snapshot | Non
             [
                 dcc.Store(id=view.request_id, data=view.jsonable(values)),  # what the server is asked to draw
                 dcc.Store(id=view.drawn_id),  # what the charts show (CSV files follow it)
+                dcc.Store(id=view.shown_id),  # a digest per chart of what it shows (unchanged ones are not resent)
                 dcc.Store(id=view.url_id),  # the drawn view's query string; the browser's URL follows it
                 dcc.Store(id=view.config_id, data=view.browser_config(snapshot)),
                 dbc.Row(cols, className="g-3"),

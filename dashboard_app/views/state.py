@@ -105,6 +105,11 @@ class View:
         return {"type": "view-drawn", "tab": self.tab}
 
     @property
+    def shown_id(self) -> dict[str, str]:
+        """Id of the tab's ``dcc.Store`` holding a digest of what each chart shows (unchanged ones are not resent)."""
+        return {"type": "view-shown", "tab": self.tab}
+
+    @property
     def config_id(self) -> dict[str, str]:
         """Id of the tab's ``dcc.Store`` telling the browser the control names, defaults and settling controls."""
         return {"type": "view-config", "tab": self.tab}

@@ -6,7 +6,8 @@
   slider steps settle first), Reset → every control's default, the drawn view's query → the URL;
 - on the server, **one** callback: request + theme → every chart's figure (or table rows) and note,
   the URL query, the *drawn* store (the values the charts now show) and any control property the
-  server must compute (:class:`ControlProp`);
+  server must compute (:class:`ControlProp`); a chart that would look the same as the one on screen
+  is not sent again (the *shown* store holds a digest per chart);
 - one CSV download callback for all charts of the tab, from the *drawn* store: a file always holds
   what its chart shows, even when the controls have moved on and the redraw has not arrived yet
   (a slow answer, or a refused one: HTTP 429, retried by ``assets/shell.js``).
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ import flask
 import pandas as pd
 from dash import MATCH, ClientsideFunction, Input, Output, State
 from dash.exceptions import PreventUpdate
+from plotly.io.json import to_json_plotly
 
 from dashboard_app import callbacks
 from dashboard_app.snapshot.model import Snapshot
@@ -113,6 +116,11 @@ class TabCallbacks:
     """``download(n_clicks, csv_button_id, drawn_values) -> dcc.Download data`` of that button's chart."""
 
 
+def _digest(value: Any) -> str:
+    """A short fingerprint of what a chart (figure or rows, and note) or a control property shows."""
+    return hashlib.blake2b(to_json_plotly(value).encode(), digest_size=8).hexdigest()
+
+
 def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence[ControlProp] = ()) -> TabCallbacks:
     """Declare the tab's callbacks (see the module docstring); returns the server-side functions."""
     charts = tuple(charts)
@@ -125,6 +133,7 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
         },
         "url": Output(view.url_id, "data"),
         "drawn": Output(view.drawn_id, "data"),
+        "shown": Output(view.shown_id, "data"),
     }
     if control_props:
         outputs["props"] = {f"{p.name}.{p.prop}": Output(view.control_id(p.name), p.prop) for p in control_props}
@@ -136,25 +145,34 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
             "theme": Input(THEME_STORE_ID, "data"),
             "_snapshot": Input(SNAPSHOT_STORE_ID, "data"),
         },
+        state={"shown": State(view.shown_id, "data")},
     )
-    def update(values: Any, theme: Any, _snapshot: Any = None) -> dict[str, Any]:
+    def update(values: Any, theme: Any, _snapshot: Any = None, shown: Any = None) -> dict[str, Any]:
         """Every chart, its note, the URL query and the drawn values for the requested (parsed) values.
 
         ``_snapshot`` (the snapshot id the page shows) only triggers a redraw when a new snapshot is published.
+        ``shown`` holds a digest of what each chart (and server-set control property) shows now: one that
+        would look the same is not sent again (``no_update``), so the browser redraws only what changed.
         """
         snapshot = request_snapshot()
         parsed = view.parse(values, snapshot)
         out: dict[str, Any] = {}
         if snapshot is None:
-            out["charts"] = {
+            drawn = {
                 c.index: ((empty_figure(NO_SNAPSHOT, theme) if c.prop == "figure" else []), NO_SNAPSHOT) for c in charts
             }
             out["url"], out["drawn"] = dash.no_update, None
         else:
-            out["charts"] = {c.index: tuple(c.draw(parsed, snapshot, theme)) for c in charts}
+            drawn = {c.index: tuple(c.draw(parsed, snapshot, theme)) for c in charts}
             out["url"], out["drawn"] = view.query_string(parsed, snapshot), view.jsonable(parsed)
+        props = {f"{p.name}.{p.prop}": p.compute(parsed, snapshot) for p in control_props}
+        digests = {key: _digest(value) for key, value in (drawn | props).items()}
+        before = shown if isinstance(shown, dict) else {}
+        unchanged = {key for key, digest in digests.items() if before.get(key) == digest}
+        out["charts"] = {i: (dash.no_update, dash.no_update) if i in unchanged else v for i, v in drawn.items()}
         if control_props:
-            out["props"] = {f"{p.name}.{p.prop}": p.compute(parsed, snapshot) for p in control_props}
+            out["props"] = {k: dash.no_update if k in unchanged else v for k, v in props.items()}
+        out["shown"] = digests
         return out
 
     csv_button = {**view.csv_button_id("x"), "index": MATCH}

@@ -90,7 +90,7 @@ def test_a_control_change_reaches_the_server_through_one_callback(build_app, sna
         key(THEME_STORE_ID, "data"),
         key(SNAPSHOT_STORE_ID, "data"),  # a newly published snapshot redraws the open tab
     }
-    assert update.get("state", []) == []
+    assert [f"{i['id']}.{i['property']}" for i in update.get("state", [])] == [key(view.shown_id, "data")]
     # The request store is filled in the browser (no request), by one clientside callback.
     fillers = [d for d in deps if key(view.request_id, "data") in d["output"]]
     assert len(fillers) == 1 and fillers[0]["clientside_function"]

@@ -285,3 +285,21 @@ def test_memoised_results_are_reused_for_an_equal_view(serving):
     first = comparison._sightings(comparison.VIEW.parse({"years": [2020, 2021]}, serving), serving)
     again = comparison._sightings(comparison.VIEW.parse({"years": ["2020", 2021.0]}, serving), serving)
     assert first is again
+
+
+def test_a_chart_that_would_look_the_same_is_not_sent_again(serving):
+    import dash
+
+    def sent(out) -> set[str]:
+        return {index for index, (shown, _note) in out["charts"].items() if shown is not dash.no_update}
+
+    first = comparison.TAB.update({"years": [2020, 2021]}, "light")
+    assert sent(first) == {c.index for c in comparison.TAB.charts}  # nothing on screen yet: everything
+    labels = comparison.TAB.update({"years": [2020, 2021], "labels": "counts"}, "light", shown=first["shown"])
+    assert sent(labels) == {"venn"}  # only the Venn's labels change
+    assert all(options is dash.no_update for options in labels["props"].values())
+    assert labels["drawn"]["labels"] == "counts" and labels["url"] == "?years=2020-2021&labels=counts"
+    dark = comparison.TAB.update({"years": [2020, 2021], "labels": "counts"}, "dark", shown=labels["shown"])
+    assert sent(dark) == {c.index for c in comparison.TAB.charts} - {"summary"}  # table rows have no theme
+    station = comparison.TAB.update({"years": [2020, 2021], "group": "station"}, "dark", shown=dark["shown"])
+    assert all(options is not dash.no_update for options in station["props"].values())  # station choices
