@@ -6,6 +6,8 @@ From that it gets:
 - **one server callback** per tab: the controls' values (and the theme) → every chart's figure or
   table rows and note, the URL query, the *drawn* values, and any control property the server must
   compute (:class:`ControlProp`). A control change sends one request, whatever the number of charts;
+  a chart that would look the same as the one on screen is not sent again (a digest per chart is kept
+  in the page), and a newly published snapshot redraws the open tab (the page's status refresh names it);
 - in the browser (``assets/views.js``, no request): only real changes are sent; slider steps
   (controls declared with ``settle=True``, e.g. :func:`years_control`) wait until the steps pause
   (:data:`SETTLE_MS`), so a sweep with the arrow keys sends one request; Reset puts every control
@@ -87,13 +89,18 @@ comment lines. Tests call the registered functions inside ``app.server.test_requ
     figure, note = out["charts"]["delay"]
     out["url"]      # "?years=2000-2010&rule=station" (defaults left out)
     out["drawn"]    # the parsed values drawn; CSV downloads use these
+    out["shown"]    # a digest per chart: TAB.update(..., shown=out["shown"]) answers no_update for unchanged ones
     payload = TAB.download(1, VIEW.csv_button_id("delay"), out["drawn"])   # dcc.Download data
 
 Ids: controls are ``"<tab>-<name>"`` strings (so ``<label for>`` works; every control's value
 property is ``"value"``); chart widgets are pattern-matching dicts ``{"type": "view-graph" |
 "view-csv" | "view-download" | "view-note", "tab": ..., "index": ...}`` from ``VIEW.graph_id(index)``
-etc.; the tab's stores are ``VIEW.request_id``, ``VIEW.drawn_id``, ``VIEW.url_id``, ``VIEW.config_id``
-and its Reset button ``VIEW.reset_id``.
+etc.; the tab's stores are ``VIEW.request_id``, ``VIEW.drawn_id``, ``VIEW.shown_id``, ``VIEW.url_id``,
+``VIEW.config_id`` and its Reset button ``VIEW.reset_id``.
+
+After HTTP 429 (the rate limit) ``assets/shell.js`` re-sends the refused request after ``Retry-After``
+and meanwhile marks the charts out of date; the drawn view, URL and CSV files change only when the
+redraw arrives, so they never disagree with the charts.
 """
 
 from dashboard_app.callbacks import callback, clientside_callback

@@ -10,7 +10,9 @@ URL and the CSV file (name and content) all describe the same view.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -21,8 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 expect.set_options(timeout=20_000)  # a fresh worker's first callbacks take a few seconds on a busy machine
 
-RATE_LIMIT = "2 per 15 seconds"  # the page load uses both (the page router + the tab's one update)
-RECOVERY_TIMEOUT_MS = 45_000  # Retry-After ≤ 15 s, perhaps once more for a second, on a busy machine
+RATE_LIMIT = "2 per 20 seconds"  # the page load uses both (the page router + the tab's one update)
+RECOVERY_TIMEOUT_MS = 60_000  # Retry-After ≤ 20 s, perhaps once more for a second, on a busy machine
 
 
 def chart(page, index: str = "main"):
@@ -58,6 +60,15 @@ def test_a_refused_update_is_retried_and_everything_agrees_afterwards(
     page = watched.page
     callbacks: list[int] = []
     page.on("response", lambda r: callbacks.append(r.status) if "_dash-update-component" in r.url else None)
+    updates: list[str] = []  # bodies of the tab's update requests, as sent (retries included)
+    page.on(
+        "request",
+        lambda r: (
+            updates.append(r.post_data)
+            if "_dash-update-component" in r.url and "view-request" in (r.post_data or "")
+            else None
+        ),
+    )
     page.goto(f"{server.url}/discoveries")
     expect(chart(page).locator(".xtick").first).to_be_visible()
     default_out, _ = expected({})
@@ -71,16 +82,18 @@ def test_a_refused_update_is_retried_and_everything_agrees_afterwards(
     page.keyboard.press("Enter")
 
     # Refused: the page says so, and the URL and charts still describe the view on screen, not the controls.
+    # (Normally that is the default view; on a very slow machine the first change may have got through.)
     notice = page.locator("#shell-rate-limit-notice")
     expect(notice).to_contain_text("more chart updates than the site allows")
     expect(notice).to_contain_text("out of date")
     expect(page.locator("body")).to_have_class(re.compile("shell-out-of-date"))
     badge = "h => getComputedStyle(h, '::after').content"
     assert "out of date" in page.locator(".view-chart h2").first.evaluate(badge)  # on every chart's title
-    assert page.url == f"{server.url}/discoveries"
-    expect(note(page)).to_have_text(default_out["charts"]["main"][1])
-    assert chart(page).locator(".ytitle").text_content() == "Discoveries per year"  # not yet cumulative
     expect(page.locator("#discoveries-top")).to_have_value("3")
+    on_screen, _ = expected(dict(parse_qsl(urlsplit(page.url).query)))
+    assert on_screen["url"] == (f"?{urlsplit(page.url).query}" if urlsplit(page.url).query else "")
+    assert "top=3" not in page.url
+    expect(note(page)).to_have_text(on_screen["charts"]["main"][1])
 
     # Recovered by itself: no further input from the person.
     expect(notice).to_contain_text("up to date again", timeout=RECOVERY_TIMEOUT_MS)
@@ -106,6 +119,8 @@ def test_a_refused_update_is_retried_and_everything_agrees_afterwards(
     assert "size-2_group-station_top-3_mode-cumulative" in csv["filename"]
     assert Path(download.value.path()).read_text(encoding="utf-8") == csv["content"]
 
-    # Only the newest refused request was sent again (replaced ones were dropped, not replayed).
-    assert callbacks.count(200) == 4 and callbacks.count(429) >= 1 and set(callbacks) <= {200, 429}, callbacks
+    # Only the newest refused request was sent again; the ones it replaced were dropped, not replayed.
+    assert callbacks.count(429) >= 1 and set(callbacks) <= {200, 429}, callbacks
+    sent = Counter(updates[1:])  # after the first view's update
+    assert sent[updates[-1]] >= 2 and all(n == 1 for body, n in sent.items() if body != updates[-1]), sent.values()
     assert all("429" in problem for problem in watched.problems()), watched.problems()
