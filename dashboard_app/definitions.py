@@ -27,6 +27,27 @@ def is_neo(q: float | None) -> bool:
 DISCOVERY_FLAG: str = "*"
 """``obs_sbn.disc`` value marking a discovery observation."""
 
+DEPRECATED_FLAG: str = "X"
+"""``obs_sbn.deprecated`` value of a deprecated observation (kept for history, never counted)."""
+
+DISCOVERY_TIE_RULE: str = (
+    "Two flagged observations at the same time: the one with the lower obs_sbn.id (received first) is the discovery."
+)
+"""How the earliest ``disc='*'`` observation is chosen when several share the earliest time."""
+
+DUPLICATE_RULE: str = (
+    "Rows of one object with the same station and obs80_bit (the observation's date and position as published) "
+    "are one observation: the row with the lowest obs_sbn.id counts."
+)
+"""How duplicate ``obs_sbn`` rows are counted (the MPC documents duplicates in the table)."""
+
+EMPTY_TEXT_RULE: str = (
+    "Empty strings in obs_sbn's permid, provid, trkid and band mean the same as NULL (no number, no designation, "
+    "no tracklet, no band); designations and numbers in the orbit and identification tables are compared without "
+    "leading or trailing spaces."
+)
+"""How the exporter reads empty and padded text in the source tables."""
+
 TRACKLET_HALF_WINDOW_HOURS: float = 12.0
 """Observations sharing the discovery observation's ``trkid`` within ± this many
 hours of it form the discovery tracklet."""
@@ -123,9 +144,12 @@ DEFINITIONS: tuple[Definition, ...] = (
     Definition(
         "Discovery observation",
         "The earliest non-deprecated observation flagged disc='*' for the object, found under its number, its "
-        "primary provisional designation or a secondary designation. NEOs with none are counted and listed "
-        "as missing, never dropped silently.",
+        "primary provisional designation or a secondary designation. An observation that carries a number belongs "
+        f"to the numbered object. {DISCOVERY_TIE_RULE} NEOs with none are counted and listed as missing, never "
+        "dropped silently.",
     ),
+    Definition("Duplicate observations", DUPLICATE_RULE),
+    Definition("Empty and padded values", EMPTY_TEXT_RULE),
     Definition(
         "Discovery station and year",
         "The discovery observation's station code and UTC year.",

@@ -96,3 +96,32 @@ def number_objects(objects: pd.DataFrame, rng: np.random.Generator) -> None:
     permid = np.full(len(objects), None, dtype=object)
     permid[by_time] = (1_000 + np.cumsum(gaps)).astype(str)
     objects["permid"] = permid
+
+
+def parse(unpacked_designation: str) -> tuple[int, int, int]:
+    """(year, half-month index, order) of an unpacked designation such as '2024 AB12'."""
+    year, code = unpacked_designation.split(" ")
+    cycle = int(code[2:]) if len(code) > 2 else 0
+    return int(year), HALF_MONTH_LETTERS.index(code[0]), cycle * 25 + ORDER_LETTERS.index(code[1])
+
+
+def rename_look_alikes(objects: pd.DataFrame, secondaries: list[str]) -> None:
+    """Give each object with ``resembles`` ≥ 0 a designation that extends that object's (a trap for prefix matching).
+
+    '2019 AB1' → '2019 AB10' (or '2019 AB100', …): the cycle count with digits appended, never
+    a designation already in use.
+    """
+    rows = np.flatnonzero(objects["resembles"].to_numpy() >= 0)
+    taken = set(objects["provid"].dropna()) | set(secondaries)
+    for row in rows:
+        year, half, order = parse(objects.at[objects.at[row, "resembles"], "provid"])
+        cycle, letter = divmod(order, 25)
+        for digits in ("0", "00", "1", "01", "2"):
+            new_cycle = int(f"{cycle or ''}{digits}" or 0)
+            if 0 < new_cycle < MAX_ORDER // 25 and unpacked(year, half, new_cycle * 25 + letter) not in taken:
+                break
+        else:
+            raise ValueError("no free look-alike designation")
+        objects.at[row, "provid"] = unpacked(year, half, new_cycle * 25 + letter)
+        objects.at[row, "packed"] = packed(year, half, new_cycle * 25 + letter)
+        taken.add(objects.at[row, "provid"])

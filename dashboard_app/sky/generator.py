@@ -98,13 +98,18 @@ def _objects(rng: np.random.Generator, roster, scale: float, now_us: int):
     bulk["designated"] = True
     bulk["planted"] = False
     bulk["desig_t"] = bulk["t_disc"]
+    bulk["padded_names"] = False
+    bulk["resembles"] = -1
     plant = planted.build(rng, roster, now_us)
     n_itf = round(n_neo * UNLINKED_TRACKLETS_PER_NEO)
     itf = population.discovery_objects(rng, roster, n_itf, now_us, neo=True)
     itf = itf.assign(neo=False, has_discovery=False, in_orbits=False, designated=False, planted=False)
     itf["desig_t"] = itf["t_disc"]
+    itf = itf.assign(padded_names=False, resembles=-1)
     cols = list(bulk.columns)
-    objects = pd.concat([bulk, plant.objects[cols], itf[cols]], ignore_index=True)
+    plant_objects = plant.objects[cols].copy()
+    plant_objects.loc[plant_objects["resembles"] >= 0, "resembles"] += len(bulk)
+    objects = pd.concat([bulk, plant_objects, itf[cols]], ignore_index=True)
     return objects, len(bulk), plant
 
 
@@ -116,9 +121,15 @@ def _tracklet_plans(rng, roster, objects: pd.DataFrame, n_bulk: int, plant, now_
     bulk_trk, bulk_sec = tk.file_under(
         rng, bulk_trk, objects["numbered"].to_numpy(), objects["t_disc"].to_numpy(), sec_a, sec_b
     )
+    empty = ~bulk_trk["permid_filed"].to_numpy() & (rng.random(len(bulk_trk)) < tk.EMPTY_PERMID_FRACTION)
+    bulk_trk["empty_permid"] = empty
+    other = bulk_trk["role"].to_numpy() == tk.ROLE_OTHER
+    bulk_trk["empty_band"] = other & (rng.random(len(bulk_trk)) < tk.EMPTY_BAND_FRACTION)
     p_trk = plant.tracklets.copy()
     p_trk["obj"] += n_bulk
-    p_trk.loc[p_trk["trk_share"] >= 0, "trk_share"] += len(bulk_trk)
+    for column in ("trk_share", "duplicate_of"):
+        p_trk.loc[p_trk[column] >= 0, column] += len(bulk_trk)
+    p_trk.loc[p_trk["file_as"] >= 0, "file_as"] += n_bulk
     p_trk.loc[p_trk["sec"] >= 0, "sec"] += len(bulk_sec)
     unlinked = objects.iloc[n_bulk + len(plant.objects) :]
     trk = pd.concat([bulk_trk, p_trk, tk.unlinked(rng, unlinked)], ignore_index=True)
@@ -129,9 +140,10 @@ def _tracklet_plans(rng, roster, objects: pd.DataFrame, n_bulk: int, plant, now_
     return trk, pd.concat([bulk_sec, planted_sec], ignore_index=True), len(bulk_trk)
 
 
-def _obs_ids(rng: np.random.Generator, obs) -> tuple[np.ndarray, np.ndarray]:
+def _obs_ids(rng: np.random.Generator, obs, trk: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(``obs_sbn.id`` per observation row, rows in id order): ids follow time plus a reporting delay."""
     delay = (rng.exponential(2.0, len(obs)) * population.DAY_US).astype("int64")
+    delay += trk["extra_delay"].to_numpy()[obs.trk]
     order = np.argsort(obs.t + delay, kind="stable")  # ties keep row order
     ids = np.empty(len(obs), dtype="int64")
     ids[order] = np.arange(1, len(obs) + 1)
@@ -151,20 +163,23 @@ def generate(seed: int, scale: float) -> Sky:
         rng, roster, objects, n_bulk, plant, now_us, population.first_year_us()
     )
     sec_unpacked, sec_packed = designations.name_objects(objects, secondaries["t"].to_numpy(), rng)
+    designations.rename_look_alikes(objects, sec_unpacked)
     designations.number_objects(objects, rng)
 
     bulk_obj = np.arange(len(objects)) < n_bulk  # only ordinary objects get random deprecations
     obs = expand(rng, roster, objects, trk, bulk_obj)
-    ids, order = _obs_ids(rng, obs)
+    _separate_accidental_duplicates(obs)
+    ids, order = _obs_ids(rng, obs, trk)
     role = trk["role"].to_numpy()[obs.trk]
     disc_row = np.full(len(objects), -1, dtype="int64")  # the discovery, by construction: the anchor
     anchor = (role == tk.ROLE_DISCOVERY) & (obs.k == trk["k_anchor"].to_numpy()[obs.trk])
     disc_row[obs.obj[anchor]] = np.flatnonzero(anchor)
     trkid_codes = source.encode(source.scramble(np.arange(len(trk)), seed * 11 + 1, 62**8), 8)
     trk_key = trk["trk_key"].to_numpy()[obs.trk]
-    decisions = truth.Decisions(objects, obs, ids, role, trk_key, trkid_codes, disc_row)
+    owner = np.where(trk["padded"].to_numpy()[obs.trk], -1, obs.obj)  # filed under a padded designation: no one's
+    decisions = truth.Decisions(objects, obs, ids, role, trk_key, trkid_codes, disc_row, owner)
 
-    nobs = np.bincount(obs.obj[~obs.deprecated], minlength=len(objects))
+    nobs = np.bincount(obs.obj[~obs.deprecated & ~obs.duplicate], minlength=len(objects))
     src = {
         "mpc_orbits": source.mpc_orbits(objects[objects["designated"].to_numpy()], nobs, now_us, rng),
         "numbered_identifications": source.numbered_identifications(objects, now_us),
@@ -191,12 +206,29 @@ def generate(seed: int, scale: float) -> Sky:
     )
 
 
+def _separate_accidental_duplicates(obs) -> None:
+    """Move one of two rows that would look published twice (same object, station, obs80_bit) by 0.5".
+
+    Only rows planned as duplicates may share an ``obs80_bit``; observations at the same
+    instant from one station (a zero-span tracklet) must stay two observations.
+    """
+    for _ in range(3):
+        bits = np.asarray(source.obs80_bits(obs.t, obs.ra, obs.dec).to_numpy(zero_copy_only=False), dtype=object)
+        frame = pd.DataFrame({"obj": obs.obj, "stn": obs.stn, "bits": bits})
+        clash = frame.duplicated(["obj", "stn", "bits"], keep="first").to_numpy() & ~obs.duplicate
+        if not clash.any():
+            return
+        obs.dec[clash] = np.round(obs.dec[clash] + np.where(obs.dec[clash] > 0, -1, 1) * 0.5 / 3600, 6)
+    raise AssertionError("could not separate accidental duplicate observations")
+
+
 def _knowledge(d: truth.Decisions, order: np.ndarray) -> pd.DataFrame:
     obs = d.obs
     neo = truth.neo_mask(d.objects) & d.objects["has_discovery"].to_numpy(bool)
-    owner = np.where(obs.obj >= 0, d.objects["provid"].to_numpy(object)[obs.obj], None)
-    disc_t = np.where(d.disc_row >= 0, obs.t[np.maximum(d.disc_row, 0)], 0)[obs.obj]
-    has_disc = d.disc_row[obs.obj] >= 0
+    own = np.maximum(d.owner, 0)
+    owner = np.where(d.owner >= 0, d.objects["provid"].to_numpy(object)[own], None)
+    disc_t = np.where(d.disc_row >= 0, obs.t[np.maximum(d.disc_row, 0)], 0)[own]
+    has_disc = (d.disc_row[own] >= 0) & (d.owner >= 0)
     dt_days = np.where(has_disc, (obs.t - disc_t) / population.DAY_US, np.nan)
     counted = np.zeros(len(obs), dtype=bool)
     rows, _dt = truth.counted_rows(d, np.where(neo, 1, 0))
@@ -207,9 +239,9 @@ def _knowledge(d: truth.Decisions, order: np.ndarray) -> pd.DataFrame:
         {
             "id": d.ids,
             "owner": source.str_series(owner.tolist()),
-            "owner_is_neo": neo[obs.obj] & (obs.obj >= 0),
+            "owner_is_neo": neo[own] & (d.owner >= 0),
             "is_discovery": is_disc,
-            "in_discovery_tracklet": truth.tracklet_members(d) & neo[obs.obj],
+            "in_discovery_tracklet": truth.tracklet_members(d) & neo[own],
             "counted": counted,
             "dt_days": dt_days,
         }

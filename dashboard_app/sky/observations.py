@@ -41,6 +41,7 @@ class Observations:
     band: np.ndarray  # index into band_codes() (a code or None)
     disc: np.ndarray  # bool, disc = '*'
     deprecated: np.ndarray  # bool, deprecated = 'X'
+    duplicate: np.ndarray  # bool: a second copy of an earlier row (never counted)
 
     def __len__(self) -> int:
         return len(self.t)
@@ -114,6 +115,36 @@ def expand(
     random_dep = (rng.random(len(t)) < RANDOM_DEPRECATION) & bulk_obj[obj] & ~disc
     random_dep &= trk["role"].to_numpy()[rows] == 0
     deprecated |= random_dep
-    return Observations(
-        trk=rows, obj=obj, stn=stn, k=k, t=t, ra=ra, dec=dec, mag=mag, band=band_idx, disc=disc, deprecated=deprecated
+    band_idx[trk["empty_band"].to_numpy()[rows]] = codes.index(None)  # written as '' instead of NULL
+    obs = Observations(
+        trk=rows,
+        obj=obj,
+        stn=stn,
+        k=k,
+        t=t,
+        ra=ra,
+        dec=dec,
+        mag=mag,
+        band=band_idx,
+        disc=disc,
+        deprecated=deprecated,
+        duplicate=np.zeros(len(t), dtype=bool),
     )
+    _copy_duplicates(obs, trk)
+    return obs
+
+
+def _copy_duplicates(obs: Observations, trk: pd.DataFrame) -> None:
+    """Make the rows of duplicate tracklets exact copies of their source rows (time, position, flags)."""
+    source = trk["duplicate_of"].to_numpy()
+    copies = np.flatnonzero(source >= 0)
+    if not len(copies):
+        return
+    n = trk["n"].to_numpy()
+    start = np.cumsum(n) - n
+    dst = np.concatenate([start[j] + np.arange(n[j]) for j in copies])
+    src = np.concatenate([start[source[j]] + trk["dup_start"].to_numpy()[j] + np.arange(n[j]) for j in copies])
+    for name in ("t", "ra", "dec", "mag", "band", "disc", "deprecated", "stn", "obj"):
+        values = getattr(obs, name)
+        values[dst] = values[src]
+    obs.duplicate[dst] = True

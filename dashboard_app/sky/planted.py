@@ -32,6 +32,10 @@ FOLLOWUP_CODES = (
 )  # fmt: skip
 
 
+OTHER_ORBIT = {"q": 1.85, "e": 0.12, "neo": False}
+"""Orbit overrides that make a planted object a main-belt object (q > 1.30: not a NEO)."""
+
+
 @dataclass
 class Planted:
     """The planted objects, their tracklets (local object indexes), secondaries and the record of cases."""
@@ -56,6 +60,7 @@ class _Builder:
         """A new planted object (from the next base NEO, with ``overrides``), recorded under ``case``."""
         row = self.base.iloc[len(self.objects)].to_dict()
         row.update(has_discovery=True, in_orbits=True, designated=True, neo=True, numbered=False)
+        row.update(padded_names=False, resembles=-1)
         for key in ("disc_stn",):
             if key in overrides and isinstance(overrides[key], str):
                 overrides[key] = self.roster.index(overrides[key])
@@ -245,9 +250,108 @@ def build(rng: np.random.Generator, roster: Roster, now_us: int) -> Planted:
     b.discovery(o, n=4, step=25 * MINUTE_US)
     b.followups(o, 1)
 
+    _plant_traps(b)
+
     objects = pd.DataFrame(b.objects)
     objects["planted"] = True
     trk = pd.concat([tk.frame(1, **row) for row in b.tracklets], ignore_index=True)
     sec = pd.DataFrame(b.secondaries, columns=["obj", "t"]).astype("int64")
     rec = pd.DataFrame(b.records, columns=["case", "obj", "trk", "pos", "note"])
     return Planted(objects, trk, sec, rec)
+
+
+def _plant_traps(b: _Builder) -> None:
+    """The real table's traps: empty strings, duplicates, ties, borrowed numbers, stray spaces, look-alikes."""
+    o = b.neo("empty_permid", "observations carry permid '' instead of NULL: found by designation")
+    b.discovery(o, empty_permid=True)
+    b.followups(o, 2, empty_permid=True)
+
+    first = b.neo("empty_trkid_pair", "trkid '' on two unrelated discoveries 2 h apart: two tracklets of one")
+    d = b.discovery(first, n=3, has_trkid=False, empty_trkid=True)
+    b.record("empty_trkid_pair", first, d, 0, "discovery with trkid ''")
+    second = b.neo("empty_trkid_pair", t_disc=b.t0(first) + 2 * HOUR_US, disc_stn=b.objects[first]["disc_stn"])
+    d = b.discovery(second, n=3, has_trkid=False, empty_trkid=True)
+    b.record("empty_trkid_pair", second, d, 0, "discovery with trkid '', same station, 2 h later")
+    for obj in (first, second):
+        b.followups(obj, 1, has_trkid=False, empty_trkid=True)
+
+    o = b.neo("empty_band", "band '' on the discovery tracklet: no band (treated as V)")
+    b.discovery(o, empty_band=True)
+
+    o = b.neo("duplicate_discovery", "the discovery tracklet published twice, both copies flagged")
+    d = b.discovery(o, n=4)
+    b.record("duplicate_discovery", o, d, 0, "the first copy: the discovery (lower id)")
+    copy = b.tracklet(o, n=4, duplicate_of=d, trk_share=d, extra_delay=tk.DUPLICATE_DELAY_US)
+    b.record("duplicate_discovery", o, copy, 0, "the second copy: same obs80_bit and station, never counted")
+    b.followups(o, 2)
+
+    o = b.neo(
+        "duplicate_followup",
+        "numbered; a follow-up observation also filed a second time under the number",
+        numbered=True,
+    )
+    b.discovery(o, permid_filed=False)
+    (fu,) = b.followups(o, 1, permid_filed=False, n=3)
+    src = b.tracklets[fu]
+    copy = b.tracklet(
+        o,
+        src["stn"],
+        src["t_anchor"],
+        n=1,
+        duplicate_of=fu,
+        dup_start=1,
+        trk_share=fu,
+        permid_filed=True,
+        provid_kind=tk.FILED_NONE,
+        extra_delay=tk.DUPLICATE_DELAY_US,
+    )
+    b.record("duplicate_followup", o, copy, 0, "copy of the follow-up's second row, under the number: counted once")
+
+    o = b.neo("simultaneous_disc_flags", "two stations flag observations at the same instant")
+    t0 = b.t0(o)
+    d = b.discovery(o, n=3)
+    b.record("simultaneous_disc_flags", o, d, 0, "received first (lower id): the discovery")
+    rival = b.tracklet(o, FOLLOWUP_CODES[3], t0, n=2, disc_pos=0, extra_delay=tk.DUPLICATE_DELAY_US)
+    b.record("simultaneous_disc_flags", o, rival, 0, "same time, received later (higher id): not the discovery")
+
+    neo = b.neo("another_objects_number", "an earlier flag filed under this NEO's designation and another's number")
+    t0 = b.t0(neo)
+    other = b.neo("another_objects_number", "a numbered main-belt object", numbered=True, **OTHER_ORBIT)
+    b.discovery(other, permid_filed=True)
+    b.discovery(neo)
+    lent = b.tracklet(other, t=t0 - DAY_US, n=2, disc_pos=0, permid_filed=True, file_as=neo)
+    b.record("another_objects_number", neo, lent, 0, "provid of this NEO, permid of the other: the other's")
+    c = b.neo("another_objects_number", "numbered NEO; a follow-up filed under a main-belt designation", numbered=True)
+    b.discovery(c, permid_filed=False)
+    mb = b.neo(
+        "another_objects_number", "a main-belt object whose designation a NEO's follow-up carries", **OTHER_ORBIT
+    )
+    b.discovery(mb)
+    own = b.tracklet(c, FOLLOWUP_CODES[4], b.t0(c) + 3 * DAY_US, permid_filed=True, file_as=mb)
+    b.record("another_objects_number", c, own, 0, "permid of this NEO, provid of the main-belt object: this NEO's")
+
+    o = b.neo(
+        "padded_designations",
+        "leading/trailing spaces in mpc_orbits and the identification tables",
+        numbered=True,
+        padded_names=True,
+    )
+    t0 = b.t0(o)
+    b.discovery(o, permid_filed=False)
+    s = b.secondary(o, t0 + 6 * DAY_US)
+    tr = b.tracklet(o, FOLLOWUP_CODES[6], t0 + 6 * DAY_US, provid_kind=tk.FILED_SECONDARY, sec=s)
+    b.record("padded_designations", o, tr, 0, "filed under the secondary, listed with a trailing space")
+    b.followups(o, 1, permid_filed=True, provid_kind=tk.FILED_NONE)
+
+    o = b.neo("padded_observation", "obs_sbn.provid with a trailing space: matched exactly, so no one's")
+    t0 = b.t0(o)
+    b.discovery(o)
+    pad = b.tracklet(o, FOLLOWUP_CODES[7], t0 - 2 * DAY_US, n=2, disc_pos=0, padded=True)
+    b.record("padded_observation", o, pad, 0, "earlier flag under '<provid> ': not the discovery, not counted")
+    b.followups(o, 1)
+
+    neo = b.neo("resembling_designation", "a NEO and a main-belt object whose designation extends the NEO's")
+    b.discovery(neo)
+    b.followups(neo, 1)
+    look = b.neo("resembling_designation", "main-belt look-alike", resembles=neo, **OTHER_ORBIT)
+    b.discovery(look, stn=b.objects[neo]["disc_stn"], t=b.t0(neo) - HOUR_US)

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dashboard_app.definitions import DEPRECATED_FLAG, DISCOVERY_FLAG
 from dashboard_app.sky.observations import Observations, band_codes
 from dashboard_app.sky.population import DAY_US
 from dashboard_app.sky.roster import Roster, obscodes_frame
@@ -92,6 +93,53 @@ def _char(mask: np.ndarray, char: str) -> pd.Series:
     return _choose(mask, char, None)
 
 
+def _digits(chars: np.ndarray, col: int, values: np.ndarray, width: int) -> None:
+    """Write non-negative integers ``values`` as zero-padded decimal text into ``chars[:, col:col + width]``."""
+    v = np.asarray(values, "int64")
+    for j in range(width - 1, -1, -1):
+        chars[:, col + j] = 48 + v % 10
+        v = v // 10
+
+
+def obs80_bits(t_us: np.ndarray, ra: np.ndarray, dec: np.ndarray) -> pa.Array:
+    """``obs80_bit``: columns 16–56 of the 80-column record, i.e. date, RA and Dec as published.
+
+    ``YYYY MM DD.ddddddHH MM SS.sss+DD MM SS.ss`` (41 characters: date to 1e-6 day, RA to
+    1 ms of time, Dec to 0.01"). Two rows of one object and station with the same text are
+    the same observation published twice.
+    """
+    n = len(t_us)
+    t = np.asarray(t_us, "int64")
+    day_us = 86_400_000_000
+    days = np.floor_divide(t, day_us)
+    d = days.astype("datetime64[D]")
+    years = d.astype("datetime64[Y]")
+    months = d.astype("datetime64[M]")
+    frac = np.minimum(np.rint((t - days * day_us) / day_us * 1e6).astype("int64"), 999_999)
+    chars = np.full((n, 41), 32, dtype="uint8")
+    _digits(chars, 0, years.astype("int64") + 1970, 4)
+    _digits(chars, 5, (months - years.astype("datetime64[M]")).astype("int64") + 1, 2)
+    _digits(chars, 8, (d - months.astype("datetime64[D]")).astype("int64") + 1, 2)
+    chars[:, 10] = 46
+    _digits(chars, 11, frac, 6)
+    ra_ms = np.rint(np.mod(np.asarray(ra, "float64"), 360.0) / 15.0 * 3_600_000).astype("int64") % 86_400_000
+    _digits(chars, 17, ra_ms // 3_600_000, 2)
+    _digits(chars, 20, ra_ms // 60_000 % 60, 2)
+    _digits(chars, 23, ra_ms // 1000 % 60, 2)
+    chars[:, 25] = 46
+    _digits(chars, 26, ra_ms % 1000, 3)
+    dec = np.asarray(dec, "float64")
+    dec_cs = np.rint(np.abs(dec) * 360_000).astype("int64")
+    chars[:, 29] = np.where(dec < 0, 45, 43)
+    _digits(chars, 30, dec_cs // 360_000, 2)
+    _digits(chars, 33, dec_cs // 6000 % 60, 2)
+    _digits(chars, 36, dec_cs // 100 % 60, 2)
+    chars[:, 38] = 46
+    _digits(chars, 39, dec_cs % 100, 2)
+    offsets = np.arange(0, (n + 1) * 41, 41, dtype="int64")
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars)))
+
+
 def obs_sbn(
     obs: Observations,
     ids: np.ndarray,
@@ -108,18 +156,31 @@ def obs_sbn(
     o = order
     rows = obs.trk[o]
     obj = obs.obj[o]
-    kind = trk["provid_kind"].to_numpy()[rows]
-    permid_ok = trk["permid_filed"].to_numpy()[rows] & objects["numbered"].to_numpy()[obj]
+    col = {name: trk[name].to_numpy()[rows] for name in ("provid_kind", "permid_filed", "sec", "itf", "file_as")}
+    col |= {name: trk[name].to_numpy()[rows] for name in ("padded", "empty_permid", "empty_trkid", "empty_band")}
+    kind = col["provid_kind"]
+    permid_ok = col["permid_filed"] & objects["numbered"].to_numpy()[obj]
     primary = objects["provid"].tolist()
-    provid_primary = take_or_null(primary, obj, kind == FILED_PRIMARY)
-    provid_secondary = take_or_null(sec_unpacked, trk["sec"].to_numpy()[rows], kind == FILED_SECONDARY)
+    filed_as = np.where(col["file_as"] >= 0, col["file_as"], obj)  # another object's designation (a trap)
+    provid_primary = take_or_null(primary, filed_as, kind == FILED_PRIMARY)
+    provid_primary = pc.if_else(
+        pa.array(col["padded"]),
+        pc.binary_join_element_wise(provid_primary, pa.scalar(" ", TEXT), pa.scalar("", TEXT)),
+        provid_primary,
+    )
+    provid_secondary = take_or_null(sec_unpacked, col["sec"], kind == FILED_SECONDARY)
     provid = pc.if_else(pa.array(kind == FILED_SECONDARY), provid_secondary, provid_primary)
-    assert not np.any((kind == FILED_NONE) & ~permid_ok & ~trk["itf"].to_numpy()[rows])
+    assert not np.any((kind == FILED_NONE) & ~permid_ok & ~col["itf"])
     trk_key = trk["trk_key"].to_numpy()[rows]
     trkid = take_or_null(trkid_codes, trk_key, trk_key >= 0)
+    trkid = _if_else(col["empty_trkid"] & (trk_key < 0), "", trkid)
+    permid = take_or_null(objects["permid"].tolist(), obj, permid_ok)
+    permid = _if_else(col["empty_permid"] & ~permid_ok, "", permid)
+    band = _take(band_codes(), obs.band[o])
+    band = _if_else(col["empty_band"], "", band)
     trksub = encode(scramble(rows, seed * 7 + 3, 36**7), 7, _B36)
     t = obs.t[o]
-    itf = trk["itf"].to_numpy()[rows]
+    itf = col["itf"]
     status = _if_else(itf, "I", _if_else(t > now_us - PENDING_DAYS * DAY_US, "p", "P"))
     frame = pd.DataFrame(
         {
@@ -127,7 +188,8 @@ def obs_sbn(
             "trksub": str_series(trksub),
             "trkid": str_series(trkid),
             "obsid": str_series(encode(scramble(ids[o], seed * 13 + 5, 62**10), 10)),
-            "permid": str_series(take_or_null(objects["permid"].tolist(), obj, permid_ok)),
+            "obs80_bit": str_series(obs80_bits(t, obs.ra[o], obs.dec[o])),
+            "permid": str_series(permid),
             "provid": str_series(provid),
             "stn": str_series(_take(roster.codes.tolist(), obs.stn[o])),
             "mode": _choose(t < PHOTOGRAPHIC_BEFORE_US, "PHO", "CCD"),
@@ -135,10 +197,10 @@ def obs_sbn(
             "ra": obs.ra[o],
             "dec": obs.dec[o],
             "mag": obs.mag[o],
-            "band": str_series(_take(band_codes(), obs.band[o])),
+            "band": str_series(band),
             "astcat": _choose(t < GAIA_FROM_US, "UCAC4", "Gaia2"),
-            "disc": _char(obs.disc[o], "*"),
-            "deprecated": _char(obs.deprecated[o], "X"),
+            "disc": _char(obs.disc[o], DISCOVERY_FLAG),
+            "deprecated": _char(obs.deprecated[o], DEPRECATED_FLAG),
             "status": str_series(status),
         }
     )
@@ -147,6 +209,14 @@ def obs_sbn(
 
 def _timestamps(us: np.ndarray) -> np.ndarray:
     return (np.asarray(us, "int64") // 1_000_000 * 1_000_000).astype("datetime64[us]")
+
+
+def _padded(objects: pd.DataFrame, column: str, pattern: str) -> list:
+    """``objects[column]`` as a list, formatted with ``pattern`` (stray spaces) where ``padded_names``."""
+    values = objects[column].tolist()
+    if "padded_names" not in objects:
+        return values
+    return [pattern.format(v) if pad else v for v, pad in zip(values, objects["padded_names"].tolist(), strict=True)]
 
 
 def orbit_type(q: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -174,7 +244,7 @@ def mpc_orbits(objects: pd.DataFrame, nobs: np.ndarray, now_us: int, rng: np.ran
         {
             "id": rng.permutation(n).astype("int64") + 1,
             "packed_primary_provisional_designation": str_series(o["packed"].tolist()),
-            "unpacked_primary_provisional_designation": str_series(o["provid"].tolist()),
+            "unpacked_primary_provisional_designation": str_series(_padded(o, "provid", " {}")),
             "q": q,
             "e": e,
             "i": o["i"].to_numpy(),
@@ -205,8 +275,8 @@ def numbered_identifications(objects: pd.DataFrame, now_us: int) -> pd.DataFrame
         {
             "id": np.arange(1, len(o) + 1, dtype="int64"),
             "packed_primary_provisional_designation": str_series(o["packed"].tolist()),
-            "unpacked_primary_provisional_designation": str_series(o["provid"].tolist()),
-            "permid": str_series(o["permid"].tolist()),
+            "unpacked_primary_provisional_designation": str_series(_padded(o, "provid", "{} ")),
+            "permid": str_series(_padded(o, "permid", " {}")),
             "created_at": created,
             "updated_at": created,
         }
@@ -226,13 +296,20 @@ def current_identifications(
     prim_p = [*alone["packed"].tolist(), *sec_obj["packed"].tolist()]
     numbered = np.concatenate([alone["numbered"].to_numpy(), sec_obj["numbered"].to_numpy()]).astype(bool)
     t = np.concatenate([alone["desig_t"].to_numpy(), secondaries["t"].to_numpy()])
+    padded = sec_obj["padded_names"].to_numpy(bool) if "padded_names" in sec_obj else np.zeros(len(sec_obj), bool)
+    sec_pad = padded.tolist()  # a secondary designation with a trailing space
     frame = pd.DataFrame(
         {
             "id": np.arange(1, len(prim_u) + 1, dtype="int64"),
             "packed_primary_provisional_designation": str_series(prim_p),
             "unpacked_primary_provisional_designation": str_series(prim_u),
             "packed_secondary_provisional_designation": str_series([*alone["packed"].tolist(), *sec_packed]),
-            "unpacked_secondary_provisional_designation": str_series([*alone["provid"].tolist(), *sec_unpacked]),
+            "unpacked_secondary_provisional_designation": str_series(
+                [
+                    *alone["provid"].tolist(),
+                    *[f"{des} " if pad else des for des, pad in zip(sec_unpacked, sec_pad, strict=True)],
+                ]
+            ),
             "numbered": numbered,
             "object_type": pd.array(np.zeros(len(prim_u), dtype="int64"), dtype="Int64"),
             "published": pd.array(np.full(len(prim_u), 2), dtype="Int64"),

@@ -119,6 +119,7 @@ OBS_SBN = SourceTable(
         C("trksub", "text", "observer-assigned tracklet identifier"),
         C("trkid", "text", "MPC tracklet identifier (NULL for many older observations)"),
         C("obsid", "text", "MPC observation identifier"),
+        C("obs80_bit", "character(42)", "columns 16-56 of the 80-column record: date, RA, Dec as published"),
         C("permid", "text", "permanent designation (number) the observation is filed under"),
         C("provid", "text", "unpacked provisional designation the observation is filed under"),
         C("stn", "text", "observatory code"),
@@ -135,6 +136,8 @@ OBS_SBN = SourceTable(
     ),
     primary_key=("id",),
     indexes=(("provid",), ("permid",), ("trkid",), ("obstime",)),
+    # The real table also has duplicates (same obs80_bit and stn), empty strings where NULL is meant
+    # (permid, trkid, band) and ITF ('I') and pending ('p') rows; the synthetic sky has them too.
 )
 
 OBSCODES = SourceTable(

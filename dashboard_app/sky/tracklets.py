@@ -36,6 +36,15 @@ COLUMNS: dict[str, tuple[str, object]] = {
     "deprecated": ("bool", False),
     "mag_missing": ("bool", False),
     "itf": ("bool", False),
+    # Traps of the real table (planted; a few also at random in the bulk):
+    "file_as": ("int64", -1),  # ≥ 0: filed under that object's designation (owner stays "obj", by its number)
+    "padded": ("bool", False),  # provid filed with a trailing space: matches no designation, counts nowhere
+    "empty_permid": ("bool", False),  # permid '' instead of NULL
+    "empty_trkid": ("bool", False),  # trkid '' instead of NULL (the tracklet has no trkid)
+    "empty_band": ("bool", False),  # band '' instead of NULL (no band reported)
+    "duplicate_of": ("int64", -1),  # ≥ 0: a second copy of that tracklet's rows (same obs80_bit and station)
+    "dup_start": ("int64", 0),  # the copy's first row is the source tracklet's row dup_start (n rows copied)
+    "extra_delay": ("int64", 0),  # µs added to the reporting delay (orders ids of rows at the same time)
 }
 
 DISCOVERY_SIZES = ((1, 0.015), (2, 0.03), (3, 0.24), (4, 0.43), (5, 0.18), (6, 0.105))
@@ -43,6 +52,11 @@ FOLLOWUP_SIZES = ((1, 0.05), (2, 0.17), (3, 0.3), (4, 0.3), (5, 0.11), (6, 0.07)
 NEVER_FOLLOWED_UP = 0.04
 PRECOVERY_FRACTION = 0.12
 EXTRA_DISC_FLAG_FRACTION = 0.01
+EMPTY_TRKID_FRACTION = 0.25  # of tracklets without trkid: '' instead of NULL
+EMPTY_PERMID_FRACTION = 0.05  # of tracklets filed without a number: permid '' instead of NULL
+EMPTY_BAND_FRACTION = 0.01  # of ordinary tracklets: band '' (no band reported)
+DUPLICATE_TRACKLET_FRACTION = 0.002  # tracklets published twice (same obs80_bit and station)
+DUPLICATE_DELAY_US = 60 * DAY_US  # far beyond any random reporting delay, so the copy's id is larger
 NO_TRKID_BEFORE_2000 = 0.08
 NO_TRKID_AFTER_2000 = 0.004
 FOLLOWUP_SCALE = 1.5  # tunes observations per NEO (about 110 at scale 1)
@@ -194,7 +208,18 @@ def bulk(rng: np.random.Generator, roster: Roster, objs: pd.DataFrame, now_us: i
     old = _years(out["t_anchor"].to_numpy()) < 2000
     no_trk = rng.random(len(out)) < np.where(old, NO_TRKID_BEFORE_2000, NO_TRKID_AFTER_2000)
     out.loc[(out["role"] == ROLE_OTHER).to_numpy() & no_trk, "has_trkid"] = False
-    return out
+    out["empty_trkid"] = ~out["has_trkid"].to_numpy() & (rng.random(len(out)) < EMPTY_TRKID_FRACTION)
+    return pd.concat([out, duplicates(rng, out)], ignore_index=True)
+
+
+def duplicates(rng: np.random.Generator, trk: pd.DataFrame) -> pd.DataFrame:
+    """Second copies of a few ordinary tracklets (published twice), reported a month later."""
+    src = np.flatnonzero((trk["role"].to_numpy() == ROLE_OTHER) & (rng.random(len(trk)) < DUPLICATE_TRACKLET_FRACTION))
+    copy = trk.iloc[src].copy()
+    copy["duplicate_of"] = src
+    copy["trk_share"] = src  # the same trkid as the first copy (when it has one)
+    copy["extra_delay"] = DUPLICATE_DELAY_US
+    return copy.reset_index(drop=True)
 
 
 def unlinked(rng: np.random.Generator, objs: pd.DataFrame) -> pd.DataFrame:

@@ -27,10 +27,10 @@ from dashboard_app.circumstances import (
 )
 from dashboard_app.definitions import (
     APPARITION_HALF_WINDOW_DAYS,
-    APPARITION_WINDOWS_DAYS,
     H_UNKNOWN_AT_OR_BELOW,
     NEO_Q_MAX_AU,
 )
+from dashboard_app.exporter.tables import window_counts
 from dashboard_app.sky.observations import Observations, band_codes
 from dashboard_app.sky.population import DAY_US
 from dashboard_app.sky.roster import Roster
@@ -53,6 +53,11 @@ class Decisions:
     trk_key: np.ndarray  # trkid key per observation row (-1 = no trkid)
     trkid_codes: pa.Array  # trkid text per key
     disc_row: np.ndarray  # per object: observation row of the discovery (-1 = none)
+    owner: np.ndarray  # per observation row: the object it belongs to (-1 = no one: filed under a padded name)
+
+    def live(self) -> np.ndarray:
+        """Observation rows that count for their owner: owned, not deprecated, not a second copy."""
+        return (self.owner >= 0) & ~self.obs.deprecated & ~self.obs.duplicate
 
 
 def utc_text(us: np.ndarray) -> np.ndarray:
@@ -82,23 +87,23 @@ def _neo_ids(objects: pd.DataFrame, discovered: np.ndarray) -> np.ndarray:
 
 
 def tracklet_members(d: Decisions) -> np.ndarray:
-    """Observation rows in their object's discovery tracklet (by construction, non-deprecated)."""
+    """Observation rows in their object's discovery tracklet (by construction, counted rows only)."""
     obs = d.obs
-    member = np.isin(d.role, (1, 2)) & ~obs.deprecated
+    member = np.isin(d.role, (1, 2)) & d.live()
     disc_has_trkid = np.zeros(len(d.objects), dtype=bool)
     has = d.disc_row >= 0
     disc_has_trkid[has] = d.trk_key[d.disc_row[has]] >= 0
-    alone = ~disc_has_trkid[obs.obj]
+    alone = ~disc_has_trkid[np.maximum(d.owner, 0)]
     is_disc = np.zeros(len(obs), dtype=bool)
     is_disc[d.disc_row[has]] = True
-    return np.where(alone, is_disc, member)
+    return np.where(alone, is_disc, member) & (d.owner >= 0)
 
 
 def _tracklet_stats(d: Decisions, disc_objs: np.ndarray) -> pd.DataFrame:
     obs = d.obs
-    rows = np.flatnonzero(tracklet_members(d) & np.isin(obs.obj, disc_objs))
-    rows = rows[np.lexsort((d.ids[rows], obs.t[rows], obs.obj[rows]))]
-    obj = obs.obj[rows]
+    rows = np.flatnonzero(tracklet_members(d) & np.isin(d.owner, disc_objs))
+    rows = rows[np.lexsort((d.ids[rows], obs.t[rows], d.owner[rows]))]
+    obj = d.owner[rows]
     disc_ra = obs.ra[d.disc_row[obj]]
     unwrapped = np.mod(obs.ra[rows] - disc_ra + 180.0, 360.0) - 180.0
     offsets = np.array([reference.v_offset(code) for code in band_codes()])[obs.band[rows]]
@@ -174,64 +179,25 @@ def discoveries(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFram
 def counted_rows(d: Decisions, neo_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Observation rows that count in apparitions, and their Δt in µs from their NEO's discovery."""
     obs = d.obs
-    ok = (obs.obj >= 0) & ~obs.deprecated
-    ok[ok] &= neo_id[obs.obj[ok]] > 0
+    ok = d.live()
+    ok[ok] &= neo_id[d.owner[ok]] > 0
     rows = np.flatnonzero(ok)
-    dt = obs.t[rows] - obs.t[d.disc_row[obs.obj[rows]]]
+    dt = obs.t[rows] - obs.t[d.disc_row[d.owner[rows]]]
     inside = np.abs(dt) <= APPARITION_HALF_WINDOW_DAYS * DAY_US
     return rows[inside], dt[inside]
 
 
-def _runs(sorted_keys: np.ndarray) -> np.ndarray:
-    """Start positions of the runs of equal values in a sorted array."""
-    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(sorted_keys) else sorted_keys[:0]
-
-
 def apparitions(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFrame:
-    """The ``apparitions`` table: per NEO × station, first times and windowed counts (all in numpy)."""
-    obs = d.obs
+    """The ``apparitions`` table: per NEO × station, first times and windowed counts.
+
+    The counting is the exporter's own :func:`~dashboard_app.exporter.tables.window_counts`
+    (one implementation); which rows count, their Δt and tracklets are the generator's
+    decisions, and ``tests/sky/test_truth_definitions.py`` checks the result against a
+    naive recount of ``obs_sbn``.
+    """
     rows, dt = counted_rows(d, neo_id)
     codes = roster.codes.astype(str)
-    by_code = np.argsort(codes, kind="stable")
-    rank = np.empty(len(codes), dtype="int64")
-    rank[by_code] = np.arange(len(codes))
-    gkey = neo_id[obs.obj[rows]] * len(codes) + rank[obs.stn[rows]]
-    key = d.trk_key[rows]
-    trk = np.where(key >= 0, key, -1 - rows)  # no trkid: each observation is its own tracklet
-
-    order = np.lexsort((dt, gkey))
-    g_sorted, dt_sorted = gkey[order], dt[order]
-    starts = _runs(g_sorted)
-    groups = g_sorted[starts]
-    first_dt = dt_sorted[starts]
-    never = np.iinfo("int64").max
-    post = np.where(dt_sorted >= 0, dt_sorted, never)
-    first_post = np.minimum.reduceat(post, starts) if len(starts) else post[:0]
-    gcode = np.searchsorted(groups, gkey)
-
-    by_trk = np.lexsort((trk, gcode))
-    pair = gcode[by_trk] * (2 * len(obs) + 2) + (trk[by_trk] + len(obs) + 1)
-    tstarts = _runs(pair)
-    absdt = np.abs(dt)
-    trk_abs = np.minimum.reduceat(absdt[by_trk], tstarts) if len(tstarts) else absdt[:0]
-    trk_post = np.minimum.reduceat(np.where(dt >= 0, dt, never)[by_trk], tstarts) if len(tstarts) else absdt[:0]
-    tg = gcode[by_trk][tstarts]
-
-    n_groups = len(groups)
-    frame = pd.DataFrame(
-        {
-            "neo_id": groups // len(codes),
-            "stn": str_series(codes[by_code[groups % len(codes)]].tolist()),
-            "first_dt": first_dt / DAY_US,
-            "first_post_dt": np.where(first_post == never, np.nan, first_post / DAY_US),
-        }
-    )
-    for w in APPARITION_WINDOWS_DAYS:
-        lim = w * DAY_US
-        frame[f"n_trk_post_{w}"] = np.bincount(tg[trk_post <= lim], minlength=n_groups)
-        frame[f"n_obs_post_{w}"] = np.bincount(gcode[(dt >= 0) & (dt <= lim)], minlength=n_groups)
-        frame[f"n_trk_any_{w}"] = np.bincount(tg[trk_abs <= lim], minlength=n_groups)
-        frame[f"n_obs_any_{w}"] = np.bincount(gcode[absdt <= lim], minlength=n_groups)
+    frame = window_counts(neo_id[d.owner[rows]], codes[d.obs.stn[rows]], d.trk_key[rows], dt)
     return _conform("apparitions", frame)
 
 
@@ -259,8 +225,8 @@ def missing_discoveries(d: Decisions, missing: np.ndarray) -> pd.DataFrame:
     """The ``missing_discoveries`` table: NEOs decided to have no discovery observation."""
     idx = np.flatnonzero(missing)
     o = d.objects.iloc[idx]
-    valid = (d.obs.obj >= 0) & ~d.obs.deprecated
-    n_obs = np.bincount(d.obs.obj[valid], minlength=len(d.objects))[idx]
+    valid = d.live()
+    n_obs = np.bincount(d.owner[valid], minlength=len(d.objects))[idx]
     frame = pd.DataFrame(
         {
             "provid": str_series(o["provid"].tolist()),

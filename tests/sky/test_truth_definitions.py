@@ -34,41 +34,59 @@ def sky():
     return generate(SEED, SCALE)
 
 
+def _text(value) -> str | None:
+    """A designation or number as the definitions read it: trimmed in the small tables, '' = NULL."""
+    return value.strip() or None if isinstance(value, str) else None
+
+
 @pytest.fixture(scope="module")
 def owned(sky) -> pd.DataFrame:
-    """obs_sbn rows with the primary designation of the object they are filed under (naive lookup)."""
+    """obs_sbn rows with the primary designation of the object they belong to (naive lookup).
+
+    An observation with a number belongs to the numbered object, whatever designation it also
+    carries; one without, to the object of its designation (matched exactly: obs_sbn is not
+    trimmed). Empty strings are NULL.
+    """
     src = sky.source
-    by_permid = dict(
-        zip(
-            src["numbered_identifications"]["permid"],
-            src["numbered_identifications"]["unpacked_primary_provisional_designation"],
-            strict=True,
-        )
-    )
+    ni = src["numbered_identifications"]
+    by_permid = {
+        _text(n): _text(p) for n, p in zip(ni["permid"], ni["unpacked_primary_provisional_designation"], strict=True)
+    }
     ci = src["current_identifications"]
-    by_desig = dict(
-        zip(
+    by_desig = {
+        _text(s): _text(p)
+        for s, p in zip(
             ci["unpacked_secondary_provisional_designation"],
             ci["unpacked_primary_provisional_designation"],
             strict=True,
         )
-    )
+    }
     for p in src["mpc_orbits"]["unpacked_primary_provisional_designation"]:
-        by_desig.setdefault(p, p)
+        by_desig.setdefault(_text(p), _text(p))
     owners = []
     for permid, provid in zip(src["obs_sbn"]["permid"], src["obs_sbn"]["provid"], strict=True):
-        a = by_permid.get(permid) if isinstance(permid, str) else None
-        b = by_desig.get(provid) if isinstance(provid, str) else None
-        assert a is None or b is None or a == b, (permid, provid)
-        owners.append(a or b)
+        number = permid if isinstance(permid, str) and permid != "" else None
+        designation = provid if isinstance(provid, str) and provid != "" else None
+        owners.append(by_permid.get(number) if number else by_desig.get(designation))
     obs = src["obs_sbn"].assign(owner=owners)
     return obs[obs["owner"].notna()].copy()
+
+
+def _live(owned: pd.DataFrame) -> pd.DataFrame:
+    """Non-deprecated rows, each observation once: of rows with the same owner, station and obs80_bit the lowest id."""
+    live = owned[owned["deprecated"].isna()].sort_values("id")
+    return live[~live.duplicated(["owner", "stn", "obs80_bit"], keep="first")]
+
+
+def _trkid(value) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
 
 
 @pytest.fixture(scope="module")
 def neos(sky) -> pd.DataFrame:
     orbits = sky.source["mpc_orbits"]
-    return orbits[orbits["q"] <= NEO_Q_MAX_AU].set_index("unpacked_primary_provisional_designation")
+    orbits = orbits.assign(provid=orbits["unpacked_primary_provisional_designation"].str.strip())
+    return orbits[orbits["q"] <= NEO_Q_MAX_AU].set_index("provid")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +117,7 @@ def test_neos_without_a_discovery_are_listed_as_missing_with_their_observation_c
     expected = set(neos.index) - set(naive_discoveries)
     assert set(missing.index) == expected
     assert len(expected) >= 4
-    live = owned[owned["deprecated"].isna()]
+    live = _live(owned)
     for provid in expected:
         assert missing.at[provid, "n_obs"] == (live["owner"] == provid).sum()
     assert (missing["n_obs"] == 0).any()
@@ -129,10 +147,10 @@ def _sep_and_pa(ra1, dec1, ra2, dec2):
 def test_discovery_tracklet_statistics_follow_the_tracklet_rule(sky, owned, naive_discoveries):
     disc = sky.truth["discoveries"].set_index("provid")
     half = timedelta(hours=TRACKLET_HALF_WINDOW_HOURS)
-    live = owned[owned["deprecated"].isna()]
+    live = _live(owned)
     by_owner = dict(tuple(live.groupby("owner")))
     for provid, d in naive_discoveries.items():
-        if isinstance(d["trkid"], str):
+        if _trkid(d["trkid"]):
             rows = by_owner[provid]
             trk = rows[(rows["trkid"] == d["trkid"]) & ((rows["obstime"] - d["obstime"]).abs() <= half)]
         else:
@@ -164,7 +182,7 @@ def test_discovery_tracklet_statistics_follow_the_tracklet_rule(sky, owned, naiv
 
 def test_apparition_counts_equal_a_naive_recount_of_obs_sbn(sky, owned, naive_discoveries):
     neo_id = dict(zip(sky.truth["discoveries"]["provid"], sky.truth["discoveries"]["neo_id"], strict=True))
-    live = owned[owned["deprecated"].isna()]
+    live = _live(owned)
     rows: dict[tuple[int, str], dict] = {}
     tracklets: dict[tuple[int, str], list[tuple[float, object]]] = defaultdict(list)
     day = 86400.0
@@ -177,7 +195,7 @@ def test_apparition_counts_equal_a_naive_recount_of_obs_sbn(sky, owned, naive_di
             if abs(dt) > APPARITION_HALF_WINDOW_DAYS:
                 continue
             key = (neo_id[provid], r.stn)
-            tracklets[key].append((dt, r.trkid if isinstance(r.trkid, str) else ("obs", r.id)))
+            tracklets[key].append((dt, _trkid(r.trkid) or ("obs", r.id)))
     for key, items in tracklets.items():
         dts = [dt for dt, _ in items]
         row = {"first_dt": min(dts), "first_post_dt": min((x for x in dts if x >= 0), default=math.nan)}
@@ -324,3 +342,51 @@ def test_stations_missing_from_obscodes_are_listed_and_unknown_sites_named(sky):
 def test_a_discovery_tracklet_across_ra_zero_has_its_mean_near_zero(sky):
     t = sky.truth["discoveries"].set_index("provid").loc[_planted(sky, "tracklet_across_ra_zero")["provid"].iloc[0]]
     assert t["trk_ra"] < 0.1 or t["trk_ra"] > 359.9
+
+
+def test_empty_strings_mean_null(sky):
+    disc = sky.truth["discoveries"].set_index("provid")
+    provid = _planted(sky, "empty_permid")["provid"].iloc[0]
+    assert _obs(sky, disc.at[provid, "disc_obs_id"])["permid"] == ""
+    pair = _planted(sky, "empty_trkid_pair").query("level == 'observation'")
+    assert len(pair) == 2
+    for rec in pair.itertuples():
+        assert _obs(sky, rec.obs_id)["trkid"] == ""
+        assert disc.at[rec.provid, "disc_obs_id"] == rec.obs_id
+        assert disc.at[rec.provid, "trk_nobs"] == 1 and pd.isna(disc.at[rec.provid, "disc_trkid"])
+    times = [_obs(sky, rec.obs_id)["obstime"] for rec in pair.itertuples()]
+    assert abs(times[1] - times[0]) <= timedelta(hours=TRACKLET_HALF_WINDOW_HOURS)
+
+
+def test_duplicates_count_once_and_ties_go_to_the_lower_id(sky):
+    disc = sky.truth["discoveries"].set_index("provid")
+    first, second = _planted(sky, "duplicate_discovery").query("level == 'observation'").itertuples()
+    a, b = _obs(sky, first.obs_id), _obs(sky, second.obs_id)
+    assert (a["obs80_bit"], a["stn"], a["disc"], a["obstime"]) == (b["obs80_bit"], b["stn"], b["disc"], b["obstime"])
+    assert first.obs_id < second.obs_id and disc.at[first.provid, "disc_obs_id"] == first.obs_id
+    assert disc.at[first.provid, "trk_nobs"] == 4
+    winner, rival = _planted(sky, "simultaneous_disc_flags").query("level == 'observation'").itertuples()
+    w, r = _obs(sky, winner.obs_id), _obs(sky, rival.obs_id)
+    assert w["obstime"] == r["obstime"] and w["stn"] != r["stn"] and r["disc"] == "*"
+    assert disc.at[winner.provid, "disc_obs_id"] == winner.obs_id < rival.obs_id
+
+
+def test_a_number_decides_the_owner_and_padded_or_resembling_names_do_not_match(sky):
+    disc = sky.truth["discoveries"].set_index("provid")
+    lent, own = _planted(sky, "another_objects_number").query("level == 'observation'").itertuples()
+    lent_obs = _obs(sky, lent.obs_id)
+    assert lent_obs["provid"] == lent.provid and lent_obs["disc"] == "*"
+    assert lent_obs["obstime"] < pd.Timestamp(disc.at[lent.provid, "disc_time"].rstrip("Z"))
+    assert disc.at[lent.provid, "disc_obs_id"] != lent.obs_id
+    own_obs = _obs(sky, own.obs_id)
+    assert own_obs["permid"] == disc.at[own.provid, "permid"] and own_obs["provid"] != own.provid
+    app = sky.truth["apparitions"]
+    assert len(app[(app["neo_id"] == disc.at[own.provid, "neo_id"]) & (app["stn"] == own_obs["stn"])]) == 1
+    pad = _planted(sky, "padded_observation").query("level == 'observation'").iloc[0]
+    assert _obs(sky, pad["obs_id"])["provid"] == pad["provid"] + " "
+    assert disc.at[pad["provid"], "disc_obs_id"] != pad["obs_id"]
+    orbits = sky.source["mpc_orbits"]["unpacked_primary_provisional_designation"]
+    padded = _planted(sky, "padded_designations")["provid"].iloc[0]
+    assert padded in disc.index and padded not in set(orbits) and f" {padded}" in set(orbits)
+    neo, look = _planted(sky, "resembling_designation").query("level == 'object'")["provid"]
+    assert look.startswith(neo) and look != neo and look not in disc.index
