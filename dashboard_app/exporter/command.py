@@ -49,6 +49,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="print the indexes (and optional read-only role) to create once on the replica, then exit",
     )
     parser.add_argument(
+        "--tier",
+        choices=("default", "optional"),
+        default="default",
+        help="with --print-setup-sql: the default tier (small, for any replica) or also the optional one "
+        "(index-only apparition probes for slow disks or little RAM; see DEPLOYMENT.md)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="preflight: check the server, tables, privileges, statistics, indexes and plans, estimate the "
+        f"export's cost, publish nothing; exit 0 when an export would work, {errors.EXIT_CHECK_FAILED} when not",
+    )
+    parser.add_argument(
         "--explain",
         action="store_true",
         help="print PostgreSQL's plan for each export query (nothing is published), then exit",
@@ -81,7 +94,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     if args.print_setup_sql:
         from dashboard_app.exporter.setup_sql import setup_script
 
-        print(setup_script(), end="")
+        print(setup_script(args.tier), end="")
         return errors.EXIT_OK
     started = time.perf_counter()
     progress = Progress(quiet=args.quiet)
@@ -89,6 +102,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     try:
         settings = _settings(args, environ)
         connection = settings.connection
+        if args.check:
+            return _check(connection)
         if args.explain:
             from dashboard_app.exporter.plans import explain_all
 
@@ -130,6 +145,21 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         }
     )
     return errors.EXIT_OK
+
+
+def _check(connection: ConnectionSettings) -> int:
+    """Run the preflight: one line per check on stdout, then the JSON summary; exit 0 or EXIT_CHECK_FAILED."""
+    from dashboard_app.exporter.preflight import run_checks
+
+    print(f"checking {connection.describe()} (read-only; nothing is exported)", flush=True)
+    report = run_checks(connection)
+    for line in report.lines():
+        print(line, flush=True)
+    code = errors.EXIT_OK if report.ok else errors.EXIT_CHECK_FAILED
+    verdict = "an export would work" if report.ok else "an export would NOT work: fix the FAIL lines above"
+    print(f"verdict: {verdict}", flush=True)
+    _summary({**report.summary(), "exit_code": code})
+    return code
 
 
 def _failure(exc: Exception, connection: ConnectionSettings | None) -> tuple[int, str]:

@@ -14,6 +14,7 @@ EXIT_QUERY_FAILED = 4
 EXIT_REFUSED = 5
 EXIT_LOCKED = 6
 EXIT_WRITE_FAILED = 7
+EXIT_CHECK_FAILED = 8
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "the snapshot was exported and published",
@@ -24,6 +25,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_REFUSED: "the new snapshot failed validation (e.g. too many rows lost) and was not published",
     EXIT_LOCKED: "another export or publish is running in the data directory",
     EXIT_WRITE_FAILED: "the snapshot could not be written (disk full, permissions)",
+    EXIT_CHECK_FAILED: "--check found a problem that would make an export fail (see its FAIL lines)",
 }
 """Exit code → meaning, shown by ``neo-explorer export --help``."""
 

@@ -16,38 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import psycopg
-import pyarrow as pa
 
-from dashboard_app.exporter import queries, tables
-from dashboard_app.exporter.connection import ConnectionSettings, classify, read_only_session
+from dashboard_app.exporter import tables
+from dashboard_app.exporter.connection import ConnectionSettings, read_only_session
 from dashboard_app.exporter.errors import SourceDataError
-from dashboard_app.exporter.fetch import copy_frame
 from dashboard_app.exporter.progress import Progress, StageRecord, pause_here
+from dashboard_app.exporter.stages import Extraction, with_discoveries
 from dashboard_app.snapshot.publish import PublishResult, publish
 
-_T = pa.string()
-_I = pa.int64()
-_F = pa.float64()
-
-COLUMNS: dict[str, dict[str, pa.DataType]] = {
-    "neos": {
-        "neo_key": _I, "provid": _T, "packed_provid": _T, "permid": _T, "q": _F, "e": _F, "i": _F, "h": _F,
-        "disc_obs_id": _I, "disc_us": _I, "disc_stn": _T, "disc_trkid": _T,
-    },
-    "missing": {"neo_key": _I, "n_obs": _I},
-    "tracklets": {
-        "neo_key": _I, "id": _I, "t_us": _I, "ra": _F, "dec": _F, "mag": _F, "band": _T, "disc_ra": _F,
-    },
-    "apparitions": {"neo_key": _I, "stn": _T, "trkid": _T, "id": _I, "dt_us": _I},
-    "stations": {"stn": _T, "name": _T, "longitude": _F, "rhocosphi": _F, "rhosinphi": _F},
-    "newest": {"newest_us": _I},
-}  # fmt: skip
-"""Each stage query's output columns with their Arrow types."""
-
-
-STAGES: tuple[str, ...] = ("neos", "missing", "tracklets", "apparitions", "stations", "newest")
-"""The query stages, in the order they run."""
+STAGES: tuple[str, ...] = (
+    "connect", "neos", "discovery", "missing", "tracklets", "apparitions", "stations", "newest", "assemble", "write",
+)  # fmt: skip
+"""The export's stages in the order they run (``publish`` follows)."""
 
 
 @dataclass
@@ -59,46 +39,50 @@ class ExportResult:
     source: str = ""
 
 
-def _fetch(conn: psycopg.Connection, settings: ConnectionSettings, progress: Progress, stage: str) -> pd.DataFrame:
-    with progress.stage(stage) as record:
-        try:
-            fetched = copy_frame(conn, queries.stage_queries()[stage], COLUMNS[stage])
-        except psycopg.Error as exc:
-            raise classify(exc, conn, settings, f"the {stage} query") from None
-        record.rows = len(fetched.frame)
-        record.db_seconds = fetched.wait_s
-    return fetched.frame
+def extract_into(con: sqlite3.Connection, settings: ConnectionSettings, progress: Progress) -> dict[str, str]:
+    """Read ``mpc_sbn`` in one read-only transaction and write the snapshot's data tables into ``con``.
 
+    Returns the meta entries the builder owns. Apparition rows are written batch by batch
+    while they are read; the small tables follow at the end.
+    """
+    written: dict[str, int] = {}
 
-def extract(settings: ConnectionSettings, progress: Progress) -> dict[str, pd.DataFrame]:
-    """Run every stage query in one read-only transaction; stage name → frame."""
+    def write(name: str, frame: pd.DataFrame) -> None:
+        write_table(con, name, frame)
+        written[name] = written.get(name, 0) + len(frame)
+
     with ExitStack() as stack:
         with progress.stage("connect"):
             conn = stack.enter_context(read_only_session(settings))
-        frames = {stage: _fetch(conn, settings, progress, stage) for stage in STAGES}
-    if frames["neos"]["provid"].duplicated().any():
-        dup = frames["neos"].loc[frames["neos"]["provid"].duplicated(), "provid"].iloc[0]
-        raise SourceDataError(
-            f"mpc_orbits or numbered_identifications list the designation {dup!r} more than once; "
-            "the export needs one row per object"
-        )
-    return frames
-
-
-def snapshot_tables(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The snapshot's data tables from the extracted frames (pure)."""
-    neos = frames["neos"]
-    ids = tables.neo_ids(neos)
-    apparitions = tables.apparitions_table(frames.pop("apparitions"), ids)  # the largest frame: free it early
-    tracklets = tables.tracklet_summary(frames["tracklets"])
-    referenced = set(neos["disc_stn"].dropna()) | set(apparitions["stn"])
-    stations = tables.stations_table(frames["stations"], referenced)
-    return {
-        "discoveries": tables.discoveries_table(neos, tracklets, stations, ids),
-        "apparitions": apparitions,
-        "stations": stations,
-        "missing_discoveries": tables.missing_table(neos, frames["missing"]),
-    }
+        x = Extraction(conn, settings, progress)
+        neos = x.neos()
+        disc = x.discoveries(neos)
+        found = with_discoveries(neos, disc)
+        ids = tables.neo_ids(found)
+        missing = x.missing_counts(neos, found.loc[found["disc_obs_id"].isna(), "neo_key"].to_numpy("int64"))
+        tracklet_obs = x.tracklets(neos, disc)
+        seen = x.apparitions(neos, disc, ids, lambda rows: write("apparitions", rows))
+        pause_here("write:apparitions", progress.stream)
+        obscodes, newest = x.small_tail()
+    with progress.stage("assemble") as record:
+        trk = tables.tracklet_summary(tracklet_obs)
+        del tracklet_obs
+        stations = tables.stations_table(obscodes, set(found["disc_stn"].dropna()) | seen)
+        data = {
+            "discoveries": tables.discoveries_table(found, trk, stations, ids),
+            "stations": stations,
+            "missing_discoveries": tables.missing_table(found, missing),
+        }
+        record.rows = sum(len(f) for f in data.values())
+    with progress.stage("write") as record:
+        for name, frame in data.items():
+            write(name, frame)
+            pause_here(f"write:{name}", progress.stream)
+        record.rows = sum(written.values())
+    values = newest["newest_us"]
+    if values.empty or pd.isna(values.iloc[0]):
+        raise SourceDataError("obs_sbn holds no observations: nothing to export")
+    return {"newest_observation_utc": tables.iso_utc(values.astype("int64")).iloc[0]}
 
 
 def _sqlite_column(values: pd.Series) -> list:
@@ -132,23 +116,7 @@ def export_snapshot(
     source = f"PostgreSQL mpc_sbn at {settings.describe()}"
 
     def build(con: sqlite3.Connection) -> dict[str, str]:
-        frames = extract(settings, progress)
-        with progress.stage("assemble") as record:
-            data = snapshot_tables(frames)
-            record.rows = sum(len(f) for f in data.values())
-        with progress.stage("write") as record:
-            for name, frame in data.items():
-                write_table(con, name, frame)
-                record.rows += len(frame)
-                pause_here(f"write:{name}", progress.stream)
-        newest = frames["newest"]["newest_us"]
-        if newest.empty or pd.isna(newest.iloc[0]):
-            raise SourceDataError("obs_sbn holds no observations: nothing to export")
-        return {
-            "source": source,
-            "synthetic": "0",
-            "newest_observation_utc": tables.iso_utc(newest.astype("int64")).iloc[0],
-        }
+        return {"source": source, "synthetic": "0", **extract_into(con, settings, progress)}
 
     start = time.perf_counter()
     result = publish(data_dir, build, keep=keep, max_row_drop=max_row_drop)

@@ -9,6 +9,7 @@ from psycopg import sql
 
 from dashboard_app.exporter import queries
 from dashboard_app.exporter.connection import ConnectionSettings, classify, read_only_session
+from dashboard_app.exporter.stages import BATCH_NEOS
 
 
 def explain(conn: psycopg.Connection, query: sql.Composable, *, analyze: bool = False) -> dict:
@@ -40,11 +41,48 @@ def explain_text(conn: psycopg.Connection, query: sql.Composable) -> str:
     return "\n".join(r[0] for r in rows)
 
 
+def sample_batch(conn: psycopg.Connection, size: int = BATCH_NEOS, *, spread: bool = False) -> dict[str, list]:
+    """A batch of real NEO designations and numbers, as the batched stage queries get them.
+
+    The first NEOs in designation order, or with ``spread`` a fixed pseudo-random sample
+    across all years. Discovery times are set to the newest observation's (plans do not
+    depend on the values).
+    """
+    order = sql.SQL("md5(provid)" if spread else "provid")
+    query = sql.SQL("SELECT provid, permid FROM ({}) AS neo ORDER BY {} LIMIT {}").format(
+        queries.compose(queries.NEOS), order, sql.Literal(size)
+    )
+    rows = conn.execute(query).fetchall()
+    newest = conn.execute(queries.compose(queries.NEWEST_OBSERVATION)).fetchone()[0] or 0
+    return {
+        "keys": list(range(1, len(rows) + 1)),
+        "des": [r[0] for r in rows],
+        "numbers": [r[1] for r in rows],
+        "times_us": [int(newest)] * len(rows),
+    }
+
+
+def stage_queries(conn: psycopg.Connection) -> dict[str, sql.Composed]:
+    """Stage name → the query each stage runs (batched stages with a real sample batch)."""
+    small = queries.small_table_queries()
+    return {
+        "neos": small["neos"],
+        "designations": small["designations"],
+        **queries.probe_queries(sample_batch(conn)),
+        "stations": small["stations"],
+        "newest": small["newest"],
+    }
+
+
 def explain_all(settings: ConnectionSettings) -> str:
     """Text plans of every stage query, as ``--explain`` prints them."""
     parts = []
     with read_only_session(settings) as conn:
-        for stage, query in queries.stage_queries().items():
+        try:
+            stages = stage_queries(conn)
+        except psycopg.Error as exc:
+            raise classify(exc, conn, settings, "reading a sample batch of NEOs") from None
+        for stage, query in stages.items():
             try:
                 text = explain_text(conn, query)
             except psycopg.Error as exc:

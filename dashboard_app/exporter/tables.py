@@ -184,22 +184,62 @@ def missing_table(neos: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     return out[_columns("missing_discoveries")]
 
 
+def drop_duplicates(obs: pd.DataFrame, keys: tuple[str, ...] = ("neo_key", "stn", "obs80_bit")) -> pd.DataFrame:
+    """``obs`` without the duplicate rows of :data:`~dashboard_app.definitions.DUPLICATE_RULE`.
+
+    Rows equal in ``keys`` (object, station, ``obs80_bit``) are one observation: the lowest
+    ``id`` stays. A row without ``obs80_bit`` is never anyone's duplicate.
+    """
+    ranked = obs.sort_values("id", kind="stable")
+    dup = ranked.duplicated(list(keys), keep="first") & ranked[list(keys)].notna().all(axis=1)
+    return ranked[~dup.to_numpy()].sort_index()
+
+
+def possible_duplicates(neo_key: np.ndarray, stn: pd.Series, t_us: np.ndarray, tolerance_us: int) -> np.ndarray:
+    """Rows that may be duplicates: another row of the same object and station within ``tolerance_us``.
+
+    Only these need their ``obs80_bit`` looked up (duplicates share the observation's time).
+    """
+    n = len(t_us)
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    stn_code, _ = pd.factorize(stn, use_na_sentinel=True)
+    order = np.lexsort((t_us, stn_code, neo_key))
+    same = (neo_key[order][1:] == neo_key[order][:-1]) & (stn_code[order][1:] == stn_code[order][:-1])
+    close = same & (np.abs(t_us[order][1:] - t_us[order][:-1]) <= tolerance_us)
+    flag = np.zeros(n, dtype=bool)
+    flag[order[1:][close]] = True
+    flag[order[:-1][close]] = True
+    return flag
+
+
 def apparitions_table(obs: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
     """``apparitions``: per NEO × station, first Δt, first Δt ≥ 0 and the window counts.
 
     ``obs`` has ``neo_key, stn, trkid, id, dt_us`` (every counted observation within
-    the apparition); ``ids`` maps ``neo_key`` → ``neo_id`` (:func:`neo_ids`). An
-    observation without ``trkid`` is a tracklet of its own; a tracklet counts in a
-    window when one of its observations does (0 ≤ Δt ≤ W after discovery, |Δt| ≤ W
-    either side). Windows are compared in integer microseconds, so the bounds are exact.
+    the apparition, duplicates already dropped); ``ids`` maps ``neo_key`` → ``neo_id``
+    (:func:`neo_ids`).
     """
     known, neo_key = ids.index.to_numpy("int64"), obs["neo_key"].to_numpy("int64")
     lut = np.zeros(max(known.max(initial=0), neo_key.max(initial=0)) + 1, dtype="int64")
     lut[known] = ids.to_numpy("int64")
-    neo_id = lut[neo_key]
-    stn_code, stn_names = pd.factorize(obs["stn"], sort=True)
-    dt = obs["dt_us"].to_numpy("int64")
-    keys, gcode = np.unique(neo_id * len(stn_names) + stn_code, return_inverse=True)
+    trk_code, _ = pd.factorize(obs["trkid"], use_na_sentinel=True)
+    return window_counts(lut[neo_key], obs["stn"], trk_code, obs["dt_us"].to_numpy("int64"))
+
+
+def window_counts(neo_id: np.ndarray, stn: pd.Series | np.ndarray, trk: np.ndarray, dt_us: np.ndarray) -> pd.DataFrame:
+    """The ``apparitions`` rows of counted observations: one per (neo_id, stn), sorted by both.
+
+    Per observation: ``neo_id``, station code, tracklet code ``trk`` (≥ 0; negative = no
+    tracklet: the observation is a tracklet of its own) and Δt from the discovery in µs.
+    A tracklet counts in a window when one of its observations does (0 ≤ Δt ≤ W after
+    discovery, |Δt| ≤ W either side); windows are compared in integer microseconds, so
+    the bounds are exact. The synthetic sky's truth uses this function too; its tests
+    check it against a naive recount of ``obs_sbn`` (``tests/sky/test_truth_definitions.py``).
+    """
+    stn_code, stn_names = pd.factorize(pd.Series(np.asarray(stn, dtype=object)), sort=True)
+    dt = np.asarray(dt_us, "int64")
+    keys, gcode = np.unique(np.asarray(neo_id, "int64") * len(stn_names) + stn_code, return_inverse=True)
     n_groups = len(keys)
     post = dt >= 0
     absdt = np.abs(dt)
@@ -209,18 +249,18 @@ def apparitions_table(obs: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
     starts = _run_starts(gcode[by_group])
     first = np.minimum.reduceat(dt[by_group], starts) if n_groups else dt[:0]
     first_post = np.minimum.reduceat(post_dt[by_group], starts) if n_groups else dt[:0]
-    trk_code, _ = pd.factorize(obs["trkid"], use_na_sentinel=True)
-    trk = np.where(trk_code >= 0, trk_code, -1 - np.arange(len(obs)))  # no trkid: a tracklet of its own
+    trk = np.asarray(trk, "int64")
+    trk = np.where(trk >= 0, trk, -1 - np.arange(len(dt)))  # no trkid: a tracklet of its own
     by_trk = np.lexsort((trk, gcode))
-    pair = np.stack([gcode[by_trk], trk[by_trk]])
-    trk_starts = _run_starts(pair)
+    trk_starts = _run_starts(np.stack([gcode[by_trk], trk[by_trk]]))
     tg = gcode[by_trk][trk_starts]
     trk_abs = np.minimum.reduceat(absdt[by_trk], trk_starts) if n_groups else dt[:0]
     trk_post = np.minimum.reduceat(post_dt[by_trk], trk_starts) if n_groups else dt[:0]
+    width = max(len(stn_names), 1)
     out = pd.DataFrame(
         {
-            "neo_id": keys // max(len(stn_names), 1),
-            "stn": np.asarray(stn_names, dtype=object)[keys % max(len(stn_names), 1)],
+            "neo_id": keys // width,
+            "stn": np.asarray(stn_names, dtype=object)[keys % width],
             "first_dt": first / US_PER_DAY,
             "first_post_dt": np.where(first_post == never, np.nan, first_post / US_PER_DAY),
         }

@@ -32,8 +32,8 @@ OBS = [
 ]
 
 
-def load_hand_rows(postgres_server: PostgresServer, name: str) -> None:
-    """Create database ``name`` with the source tables, the setup indexes and the rows above."""
+def load_hand_rows(postgres_server: PostgresServer, name: str, *, analyze: bool = True) -> None:
+    """Create database ``name`` with the source tables, the setup indexes and the rows above (then ANALYZE)."""
     postgres_server.create_database(name)
     with postgres_server.connect(name) as con:
         for statement in ddl() + index_ddl():
@@ -64,4 +64,5 @@ def load_hand_rows(postgres_server: PostgresServer, name: str) -> None:
             "(3, '703', 'Catalina', 249.26, 0.845, 0.533), (4, '500', 'Geocentric', 0, 0, 0)"
         )
         con.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER_ROLE}")
-        con.execute("ANALYZE")
+        if analyze:
+            con.execute("ANALYZE")

@@ -86,29 +86,33 @@ def test_the_session_is_a_read_only_repeatable_read_transaction_with_the_timeout
             conn.execute("CREATE TEMP TABLE t (x int)")
 
 
-def test_print_setup_sql_prints_the_script_and_exits_0():
-    result = subprocess.run(export_command("--print-setup-sql"), capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0
-    assert result.stdout == setup_script()
-    for name in index_names():
-        assert f"IF NOT EXISTS {name} ON" in result.stdout
+@pytest.mark.parametrize("tier", ["default", "optional"])
+def test_print_setup_sql_prints_the_tier_s_script_and_exits_0(tier):
+    args = ["--print-setup-sql"] + (["--tier", tier] if tier != "default" else [])
+    result = subprocess.run(export_command(*args), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == setup_script(tier)
+    for name in index_names(tier):
+        assert name in result.stdout
+    assert ("neo_export_obs_provid" in result.stdout) == (tier == "optional")
 
 
 @pytest.mark.postgres
-def test_the_setup_script_runs_with_psql_and_creates_every_index(postgres_server, tmp_path):
-    postgres_server.create_database("setup_check")
-    with postgres_server.connect("setup_check") as con:
+@pytest.mark.parametrize("tier", ["default", "optional"])
+def test_the_setup_script_runs_with_psql_and_creates_every_index(postgres_server, tmp_path, tier):
+    postgres_server.create_database(f"setup_check_{tier}")
+    with postgres_server.connect(f"setup_check_{tier}") as con:
         for statement in ddl():
             con.execute(statement)
     script = tmp_path / "setup.sql"
-    script.write_text(setup_script(), encoding="utf-8")
+    script.write_text(setup_script(tier), encoding="utf-8")
     psql = postgres_server.bin_dir / "psql"
     result = subprocess.run(
-        [str(psql), "-v", "ON_ERROR_STOP=1", "-X", "-q", "-d", postgres_server.admin_conninfo("setup_check"),
+        [str(psql), "-v", "ON_ERROR_STOP=1", "-X", "-q", "-d", postgres_server.admin_conninfo(f"setup_check_{tier}"),
          "-f", str(script)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    with postgres_server.connect("setup_check") as con:
+    with postgres_server.connect(f"setup_check_{tier}") as con:
         present = {r[0] for r in con.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
-    assert set(index_names()) <= present
+    assert set(index_names(tier)) <= present

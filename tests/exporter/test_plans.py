@@ -1,4 +1,8 @@
-"""PostgreSQL answers every export query with index probes on obs_sbn, never a scan of the whole table."""
+"""PostgreSQL answers every export query with index probes on obs_sbn, never a scan of the whole table.
+
+Checked at each setup tier (replica indexes only, default, optional): the tier decides which
+indexes the probes use and whether they are index-only, never whether obs_sbn is scanned.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,55 @@ import subprocess
 
 import pytest
 
-from dashboard_app.exporter import plans, queries
+from dashboard_app.exporter import plans
 from dashboard_app.exporter.setup_sql import index_names
 from tests.exporter.conftest import clean_env, export_command
 
 pytestmark = pytest.mark.postgres
 
+PROBED = ("discovery", "missing", "tracklets", "apparitions", "duplicates", "newest")
+
+
+def _plans(db) -> dict[str, dict]:
+    with db.server.connect(db.dbname, autocommit=False) as con:
+        return {stage: plans.explain(con, query) for stage, query in plans.stage_queries(con).items()}
+
 
 @pytest.fixture(scope="module")
-def stage_plans(mpc_sbn):
-    with mpc_sbn.server.connect(mpc_sbn.dbname, autocommit=False) as con:
-        return {stage: plans.explain(con, query) for stage, query in queries.stage_queries().items()}
+def tier_plans(mpc_sbn, mpc_sbn_factory) -> dict[str, dict[str, dict]]:
+    return {
+        "none": _plans(mpc_sbn_factory(1, 0.01, tier="none")),
+        "default": _plans(mpc_sbn),
+        "optional": _plans(mpc_sbn_factory(1, 0.01, tier="optional")),
+    }
 
 
-@pytest.mark.parametrize("stage", [s for s in queries.stage_queries() if s != "stations"])
-def test_the_stage_query_probes_obs_sbn_only_through_the_setup_indexes(stage_plans, stage):
-    scans = plans.scans_of(stage_plans[stage], "obs_sbn")
+@pytest.mark.parametrize("tier", ["none", "default", "optional"])
+@pytest.mark.parametrize("stage", PROBED)
+def test_no_stage_scans_obs_sbn_at_any_tier(tier_plans, tier, stage):
+    scans = plans.scans_of(tier_plans[tier][stage], "obs_sbn")
     assert scans, "the query reads obs_sbn"
-    assert {node for node, _ in scans} <= {"Index Scan", "Index Only Scan"}
-    assert {index for _, index in scans} <= set(index_names())
+    assert {node for node, _ in scans} <= {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}, scans
 
 
-def test_the_observation_probes_are_answered_from_the_index_alone(stage_plans):
-    scans = set(plans.scans_of(stage_plans["apparitions"], "obs_sbn"))
-    assert ("Index Only Scan", "neo_export_obs_provid_obstime") in scans
-    assert ("Index Only Scan", "neo_export_obs_permid_obstime") in scans
+def test_the_small_table_stages_never_touch_obs_sbn(tier_plans):
+    for stage in ("neos", "designations", "stations"):
+        assert plans.scans_of(tier_plans["default"][stage], "obs_sbn") == []
+
+
+def test_the_default_tier_answers_the_discovery_step_from_its_two_small_indexes(tier_plans):
+    scans = set(plans.scans_of(tier_plans["default"]["discovery"], "obs_sbn"))
+    assert scans == {("Index Only Scan", name) for name in index_names("default")}
+
+
+def test_the_optional_tier_answers_the_apparition_probes_from_the_index_alone(tier_plans):
+    scans = set(plans.scans_of(tier_plans["optional"]["apparitions"], "obs_sbn"))
+    assert scans == {("Index Only Scan", "neo_export_obs_provid"), ("Index Only Scan", "neo_export_obs_permid")}
+
+
+def test_without_setup_indexes_the_probes_use_the_replica_indexes(tier_plans):
+    used = {index for stage in PROBED for _, index in plans.scans_of(tier_plans["none"][stage], "obs_sbn")}
+    assert used and not any(name and name.startswith("neo_export") for name in used)
 
 
 def test_explain_prints_a_plan_per_stage_and_publishes_nothing(mpc_sbn, tmp_path):
@@ -43,7 +71,7 @@ def test_explain_prints_a_plan_per_stage_and_publishes_nothing(mpc_sbn, tmp_path
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    for stage in queries.stage_queries():
+    for stage in ("neos", "designations", *PROBED, "stations"):
         assert f"-- stage {stage}\n" in result.stdout
-    assert "neo_export_obs_provid_obstime" in result.stdout
+    assert "neo_export_disc_provid" in result.stdout
     assert not data_dir.exists()

@@ -242,8 +242,16 @@ def _copy_frame(cur, table: str, frame) -> None:
         del view
 
 
-def load_sky(server: PostgresServer, dbname: str, sky, *, setup_sql: bool = True) -> dict[str, float]:
-    """Create ``dbname`` with the source tables, COPY ``sky.source`` into it, add indexes; seconds per step."""
+def load_sky(
+    server: PostgresServer, dbname: str, sky, *, tier: str = "default", background: float = 0.0
+) -> dict[str, float]:
+    """Create ``dbname`` with the source tables, COPY ``sky.source`` into it, add indexes; seconds per step.
+
+    ``tier``: the setup tier the operator ran ("none", "default" or "optional"; see ``setup_sql``).
+    ``background``: other objects and their observations at that factor of the real replica's
+    proportions (:mod:`dashboard_app.sky.background`), interleaved with the sky's observations.
+    """
+    from dashboard_app.sky import background as bg
     from dashboard_app.sky.source_schema import SOURCE_TABLES, ddl, index_ddl
 
     timings: dict[str, float] = {}
@@ -253,9 +261,12 @@ def load_sky(server: PostgresServer, dbname: str, sky, *, setup_sql: bool = True
             cur.execute(stmt)
         t0 = time.perf_counter()
         for table in SOURCE_TABLES:
-            _copy_frame(cur, table.name, sky.source[table.name][list(table.column_names)])
+            if table.name != "obs_sbn" or not background:
+                _copy_frame(cur, table.name, sky.source[table.name][list(table.column_names)])
         con.commit()
         timings["copy_s"] = time.perf_counter() - t0
+        if background:
+            timings |= _load_with_background(con, sky, bg.plan(background, sky))
         t0 = time.perf_counter()
         for stmt in index_ddl():
             cur.execute(stmt)
@@ -263,16 +274,66 @@ def load_sky(server: PostgresServer, dbname: str, sky, *, setup_sql: bool = True
         timings["index_s"] = time.perf_counter() - t0
     with server.connect(dbname) as con:
         t0 = time.perf_counter()
-        if setup_sql:  # as the operator runs it: one statement at a time, CONCURRENTLY
-            from dashboard_app.exporter.setup_sql import setup_statements
+        from dashboard_app.exporter.setup_sql import setup_statements
 
-            for stmt in setup_statements():
-                con.execute(stmt)
+        for stmt in setup_statements(tier):  # as the operator runs it: one statement at a time, CONCURRENTLY
+            con.execute(stmt)
         timings["setup_sql_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         con.execute("VACUUM ANALYZE")
         timings["analyze_s"] = time.perf_counter() - t0
     return timings
+
+
+def _load_with_background(con, sky, plan) -> dict[str, float]:
+    """Background objects into the small tables; sky + background observations into obs_sbn in ingest order.
+
+    Month by month of ingestion time, so the only extra disk is the sky's rows and one row per
+    background tracklet (never a second copy of the whole table).
+    """
+    from dashboard_app.sky import background as bg
+    from dashboard_app.sky.source_schema import SOURCE_TABLES_BY_NAME
+
+    cols = list(SOURCE_TABLES_BY_NAME["obs_sbn"].column_names)
+    timings = {}
+    with con.cursor() as cur:
+        cur.execute("SET work_mem = '256MB'")
+        cur.execute("SET maintenance_work_mem = '1GB'")
+        cur.execute("SET jit = off")  # compiling each chunk's statement costs seconds and saves nothing
+        cur.execute("CREATE UNLOGGED TABLE sky_stage (LIKE obs_sbn, ingest_us bigint)")
+        obs = sky.source["obs_sbn"]
+        _copy_frame(cur, "sky_stage", obs.assign(ingest_us=ingest_order(obs))[[*cols, "ingest_us"]])
+        cur.execute("CREATE INDEX ON sky_stage (ingest_us)")
+        t0 = time.perf_counter()
+        for stmt in [*bg.object_statements(plan), *bg.tracklet_statements(plan)]:
+            cur.execute(stmt)
+        con.commit()
+        timings["background_plan_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lo, hi = cur.execute(
+            "SELECT least((SELECT min(ingest_us) FROM sky_stage), (SELECT min(ingest_us) FROM bg_trk)), "
+            "greatest((SELECT max(ingest_us) FROM sky_stage), (SELECT max(ingest_us) FROM bg_trk)) + 100"
+        ).fetchone()
+        # About a million rows per statement (the recent years are denser), at least a month of time.
+        step = max((hi - lo) * 1_000_000 // max(plan.observations + len(obs), 1), 30 * 86_400_000_000)
+        chunk = bg.chunk_statement(plan, "sky_stage", cols)
+        for start in range(lo, hi, step):
+            cur.execute(chunk, {"lo": start, "hi": min(start + step, hi)})
+        cur.execute("DROP TABLE sky_stage")
+        cur.execute("DROP TABLE bg_trk")
+        con.commit()
+        timings["background_rows_s"] = time.perf_counter() - t0
+    return timings
+
+
+def ingest_order(obs):
+    """A key that orders the sky's observations as ingestion would: by tracklet (first time + 1 day), then id."""
+    import numpy as np
+
+    t = obs["obstime"].to_numpy().astype("datetime64[us]").astype("int64")
+    trkid = obs["trkid"].where(obs["trkid"].notna() & (obs["trkid"] != ""), None)
+    first = obs.assign(t=t, key=trkid.fillna("id:" + obs["id"].astype(str))).groupby("key")["t"].transform("min")
+    return first.to_numpy("int64") + 86_400_000_000 + np.arange(len(obs)) % 8
 
 
 @dataclass
@@ -333,16 +394,20 @@ def sky_factory() -> Callable[[int, float], object]:
 
 
 @pytest.fixture(scope="session")
-def mpc_sbn_factory(postgres_server, sky_factory) -> Callable[[int, float], SourceDatabase]:
-    """``mpc_sbn_factory(seed, scale)``: a loaded ``mpc_sbn`` database on the session server (cached)."""
-    cache: dict[tuple[int, float], SourceDatabase] = {}
+def mpc_sbn_factory(postgres_server, sky_factory) -> Callable[..., SourceDatabase]:
+    """``mpc_sbn_factory(seed, scale, tier="default", background=0.0)``: a loaded database (cached).
 
-    def make(seed: int, scale: float) -> SourceDatabase:
-        key = (seed, scale)
+    ``tier`` is the setup tier; ``background`` adds other objects and their observations
+    (:mod:`dashboard_app.sky.background`; 1.0 = the real replica's proportions).
+    """
+    cache: dict[tuple, SourceDatabase] = {}
+
+    def make(seed: int, scale: float, *, tier: str = "default", background: float = 0.0) -> SourceDatabase:
+        key = (seed, scale, tier, background)
         if key not in cache:
             sky = sky_factory(seed, scale)
-            dbname = f"mpc_sbn_s{seed}_{str(scale).replace('.', '_')}"
-            load_sky(postgres_server, dbname, sky)
+            dbname = f"mpc_sbn_s{seed}_{str(scale).replace('.', '_')}_{tier}_b{str(background).replace('.', '_')}"
+            load_sky(postgres_server, dbname, sky, tier=tier, background=background)
             cache[key] = SourceDatabase(postgres_server, dbname, seed, scale, sky)
         return cache[key]
 
