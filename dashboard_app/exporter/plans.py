@@ -35,6 +35,17 @@ def scans_of(plan: dict, table: str) -> list[tuple[str, str | None]]:
     return [(n["Node Type"], n.get("Index Name")) for n in plan_nodes(plan) if n.get("Relation Name") == table]
 
 
+def indexes_used(plan: dict, table: str) -> set[str]:
+    """Names of the indexes the plan reads ``table`` through (index, index-only and bitmap scans)."""
+    used = set()
+    for node in plan_nodes(plan):
+        if node.get("Relation Name") == table and node.get("Index Name"):
+            used.add(node["Index Name"])
+        if node["Node Type"] == "Bitmap Heap Scan" and node.get("Relation Name") == table:
+            used |= {n["Index Name"] for n in plan_nodes({"Plan": node}) if n["Node Type"] == "Bitmap Index Scan"}
+    return used
+
+
 def explain_text(conn: psycopg.Connection, query: sql.Composable) -> str:
     """PostgreSQL's text plan of ``query`` (not run)."""
     rows = conn.execute(sql.SQL("EXPLAIN ") + query).fetchall()

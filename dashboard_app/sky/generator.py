@@ -1,6 +1,6 @@
 """``generate(seed, scale) -> Sky``: the deterministic synthetic sky, source and truth together.
 
-Scale 1.0 is about 44,000 NEOs and 5 million observations; tests use
+Scale 1.0 is the real catalogue's 41,516 NEOs and about 5 million observations; tests use
 0.005–0.02. The same seed and scale give byte-identical tables.
 """
 
@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dashboard_app.sky import designations, planted, population, source, truth
+from dashboard_app.sky import designations, history, planted, population, source, truth
 from dashboard_app.sky import tracklets as tk
 from dashboard_app.sky.observations import expand
 from dashboard_app.sky.roster import roster as station_roster
 from dashboard_app.sky.source_schema import SOURCE_TABLES
 
-NEOS_AT_SCALE_1 = 44_000
+NEOS_AT_SCALE_1 = history.DATABASE_TOTAL  # 41,516: the q ≤ 1.30 count of 2026-03-29
 OTHER_OBJECTS_PER_NEO = 0.12
 UNLINKED_TRACKLETS_PER_NEO = 0.25
 SECONDARY_A_FRACTION = 0.05
@@ -151,7 +151,7 @@ def _obs_ids(rng: np.random.Generator, obs, trk: pd.DataFrame) -> tuple[np.ndarr
 
 
 def generate(seed: int, scale: float) -> Sky:
-    """Generate the synthetic sky for ``seed`` at ``scale`` (1.0 ≈ 44,000 NEOs, 5 million observations)."""
+    """Generate the synthetic sky for ``seed`` at ``scale`` (1.0 ≈ 41,500 NEOs, 5 million observations)."""
     if not scale > 0:
         raise ValueError("scale must be positive")
     rng = np.random.default_rng(seed)

@@ -3,36 +3,37 @@
 Every object gets an orbit, an absolute magnitude, a discovery station and
 time, and a uniform great-circle motion on the sky (position, rate, position
 angle and brightness at discovery) from which all its observations follow.
-Shapes follow the published history: discoveries per station and survey era
-(``roster``), H from the model population times a completeness whose 50 % point
-grows fainter with the years, discovery positions near opposition and the
-ecliptic (some in the twilight "sweet spots"), few discoveries near full Moon.
+Shapes follow the published history: a NEO's discovery year and H come from the
+completeness model of :mod:`~dashboard_app.sky.history` (the model population
+times the completeness gained that year, fitted to the yearly discovery counts),
+its station from the stations active that year in proportion to their
+2026-03-29 discovery counts (:func:`station_year_weights`); discovery positions
+near opposition and the ecliptic (some in the twilight "sweet spots"), few
+discoveries near full Moon.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 
-from dashboard_app import reference
 from dashboard_app.circumstances import equatorial_from_ecliptic, julian_date, moon_illuminated_fraction, sun_position
+from dashboard_app.sky import history
 from dashboard_app.sky.roster import FIRST_YEAR, YEARS, Roster
+from dashboard_app.sky.roster import roster as roster_of
 
 DAY_US = 86_400_000_000
 HOUR_US = 3_600_000_000
 MS_US = 1_000
 
-# Year → H at which the catalogue is half complete; discoveries in a year are the model population times
-# the completeness gained that year (plus a small share of chance close approaches of smaller objects).
-COMPLETENESS_H50 = ((1950, 14.5), (1990, 17.0), (1998, 18.5), (2005, 19.8), (2012, 21.0), (2018, 22.0), (2026, 22.8))
-COMPLETENESS_WIDTH = 0.7
-CHANCE_SHARE = 0.02
 # Year → typical limiting V of a discovery survey; offsets per station.
 LIMITING_V = ((1950, 16.0), (1990, 19.0), (2000, 19.8), (2010, 21.0), (2020, 21.7), (2026, 22.0))
 LIMIT_OFFSET = {"F51": 0.7, "F52": 0.7, "W84": 1.6, "X05": 2.5, "I41": 0.3, "T05": -2.2, "T08": -2.2, "W68": -2.2}
 LIMIT_OFFSET.update({"M22": -2.2, "R17": -2.2, "704": -0.5})
 SWEET_SPOT_FRACTION = 0.18
-FULL_MOON_AVOIDANCE = 0.85  # chance that a discovery night with the Moon > 90 % lit is moved
+FULL_MOON_AVOIDANCE = 0.9  # chance that a discovery night with the Moon > 90 % lit is moved (each of 3 rounds)
 
 
 def _year_start_us(years: np.ndarray) -> np.ndarray:
@@ -54,29 +55,67 @@ def _sample_rows(rng: np.random.Generator, weights: np.ndarray, rows: np.ndarray
     return np.minimum((u[:, None] > cdf[rows]).sum(axis=1), weights.shape[1] - 1)
 
 
-def h_bins() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(low edges, high edges, model counts) of the H bins, with N(H < 15.25) ≈ 69 as one bin from 13."""
-    model = reference.population_model()
-    lo = np.concatenate([[13.0], model["h_low"].to_numpy("float64")])
-    hi = np.concatenate([[model["h_low"].iloc[0]], model["h_high"].to_numpy("float64")])
-    n = np.concatenate([[69.0], model["n_model_in_bin"].to_numpy("float64")])
-    return lo, hi, n
+def _year_edges(now_us: int) -> np.ndarray:
+    """Decimal-year edges of the roster's years, the last one ending at ``now_us``."""
+    edges = np.concatenate([YEARS, [YEARS[-1] + 1]]).astype("float64")
+    edges[-1] = min(edges[-1], float(history.decimal_year(now_us)))
+    return edges
 
 
-def completeness(h: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Model catalogue completeness (0..1) at absolute magnitudes ``h`` (columns) by the end of ``years`` (rows)."""
-    h50 = np.interp(years, *zip(*COMPLETENESS_H50, strict=True))
-    return 1.0 / (1.0 + np.exp((np.asarray(h)[None, :] - h50[:, None]) / COMPLETENESS_WIDTH))
+@cache
+def station_year_weights(now_us: int) -> np.ndarray:
+    """Expected NEO discoveries per (station, year): each station's 2026-03-29 total spread over its era.
+
+    Iterative proportional fitting of the roster's activity profiles so that the rows sum to
+    each station's discovery count and the columns to the model's discoveries per year: a
+    station keeps its era's shape, scaled by how busy the whole field was that year.
+    """
+    r = roster_of()
+    years = history.expected_discoveries(_year_edges(now_us)).sum(axis=1)
+    weights = r.discovery_weight[:, None] * r.activity
+    active = weights.sum(axis=1) > 0
+    weights *= years.sum() / weights.sum()
+    for _ in range(200):
+        col = weights.sum(axis=0)
+        weights *= np.divide(years, col, out=np.ones_like(col), where=col > 0)[None, :]
+        row = weights.sum(axis=1)
+        target = r.discovery_weight * years.sum() / r.discovery_weight.sum()
+        weights[active] *= (target[active] / row[active])[:, None]
+    return weights
 
 
-def sample_h(rng: np.random.Generator, years: np.ndarray) -> np.ndarray:
-    """Absolute magnitudes (2 decimals): model population × completeness gained in the discovery year."""
-    lo, hi, n = h_bins()
-    centre = (lo + hi) / 2
-    now, before = completeness(centre, years), completeness(centre, years - 1)
-    weights = n[None, :] * (np.maximum(now - before, 0.0) + CHANCE_SHARE * now)
-    b = _sample_rows(rng, weights, np.arange(len(years)))
-    return np.round(lo[b] + rng.random(len(years)) * (hi[b] - lo[b]), 2)
+def _allocate(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
+    """Integer counts summing to ``n`` in proportion to ``weights``: each its share rounded down, the
+    remainder to entries drawn (without replacement) by their fractional parts."""
+    share = weights / weights.sum() * n
+    counts = np.floor(share).astype("int64")
+    rest = n - int(counts.sum())
+    if rest:
+        frac = share - counts
+        counts[rng.choice(len(share), size=rest, replace=False, p=frac / frac.sum())] += 1
+    return counts
+
+
+def sample_neo_years_and_h(rng: np.random.Generator, n: int, now_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """(discovery year, H with 2 decimals) of ``n`` NEOs, H uniform within its bin.
+
+    Stratified: every H bin gets its expected share of ``n`` and each bin's count is spread over
+    the years by the completeness gained in each, so even the few large objects follow the model,
+    not a random draw's luck.
+    """
+    expected = history.expected_discoveries(_year_edges(now_us))  # (year, bin)
+    per_bin = _allocate(rng, expected.sum(axis=0), n)
+    years, bins = [], []
+    for b, count in enumerate(per_bin):
+        if count:
+            per_year = _allocate(rng, expected[:, b], int(count))
+            years.append(np.repeat(np.arange(len(per_year)), per_year))
+            bins.append(np.full(count, b))
+    order = rng.permutation(n)
+    year_idx, b = np.concatenate(years)[order], np.concatenate(bins)[order]
+    lo, hi, _ = history.h_bins()
+    h = np.minimum(np.round(lo[b] + rng.random(n) * (hi[b] - lo[b]), 2), np.round(hi[b] - 0.01, 2))
+    return YEARS[year_idx], h
 
 
 def sample_orbits(rng: np.random.Generator, n: int, neo: bool) -> pd.DataFrame:
@@ -118,14 +157,33 @@ def night_time(
     return np.where(roster.ground[stn], snapped, t_us)
 
 
+def _stations_for_years(rng: np.random.Generator, weights: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """A station per discovery year, drawn with that year's column of ``weights`` (station × year)."""
+    stn = np.zeros(len(years), dtype="int64")
+    for y in np.unique(years):
+        rows = np.flatnonzero(years == y)
+        column = weights[:, y - YEARS[0]]
+        stn[rows] = rng.choice(len(column), size=len(rows), p=column / column.sum())
+    return stn
+
+
 def discovery_objects(rng: np.random.Generator, roster: Roster, n: int, now_us: int, neo: bool = True) -> pd.DataFrame:
-    """``n`` discovered objects: station, time, orbit, H, number-to-be and motion at discovery."""
-    stn = rng.choice(len(roster.codes), size=n, p=roster.discovery_weight / roster.discovery_weight.sum())
-    year = YEARS[_sample_rows(rng, roster.activity * _year_coverage(now_us)[None, :], stn)]
+    """``n`` discovered objects: station, time, orbit, H, number-to-be and motion at discovery.
+
+    NEOs follow the discovery history (year and H from the completeness model, then a station
+    active that year); other objects take a station by its discovery count and a year of its era.
+    """
+    if neo:
+        year, h_catalogue = sample_neo_years_and_h(rng, n, now_us)
+        stn = _stations_for_years(rng, station_year_weights(now_us), year)
+    else:
+        stn = rng.choice(len(roster.codes), size=n, p=roster.discovery_weight / roster.discovery_weight.sum())
+        year = YEARS[_sample_rows(rng, roster.activity * _year_coverage(now_us)[None, :], stn)]
+        h_catalogue = np.round(rng.uniform(14.0, 19.5, n), 2)
     start = _year_start_us(year)
     end = np.minimum(_year_start_us(year + 1), now_us - 3 * DAY_US)
     day = start + (rng.random(n) * (end - start)).astype("int64")
-    for _ in range(2):  # surveys pause around full Moon
+    for _ in range(3):  # surveys pause around full Moon
         lit = moon_illuminated_fraction(julian_date(day.astype("datetime64[us]"))) > 0.9
         move = lit & (rng.random(n) < FULL_MOON_AVOIDANCE)
         day = np.where(move, start + (rng.random(n) * (end - start)).astype("int64"), day)
@@ -138,7 +196,7 @@ def discovery_objects(rng: np.random.Generator, roster: Roster, n: int, now_us: 
     dlon = np.where(sweet, np.where(evening, sweet_elong, -sweet_elong), 180.0 + opp_offset)
     dlon = np.where(space, np.where(evening, 1, -1) * rng.normal(90, 4, n), dlon)  # NEOWISE-like quadrature
     t = night_time(rng, roster, stn, day, 1.3)
-    dusk_dawn = np.where(evening, -1, 1) * rng.uniform(2.2, 3.8, n) * HOUR_US
+    dusk_dawn = np.where(evening, -1, 1) * rng.uniform(2.2, 3.5, n) * HOUR_US
     t = np.where(sweet & ~space, night_time(rng, roster, stn, day, 0.01) + dusk_dawn.astype("int64"), t)
     t = np.minimum(t, now_us - 2 * DAY_US)
     t = (t // MS_US) * MS_US
@@ -147,7 +205,7 @@ def discovery_objects(rng: np.random.Generator, roster: Roster, n: int, now_us: 
     lat = rng.normal(0, 11, n)
     lat = np.clip(np.where(rng.random(n) < 0.1, rng.normal(0, 35, n), lat), -80, 80)
     ra, dec = equatorial_from_ecliptic(np.mod(sun_lon + dlon, 360.0), lat)
-    h = sample_h(rng, year) if neo else np.round(rng.uniform(14.0, 19.5, n), 2)
+    h = h_catalogue
     log_rate = -0.15 + 0.13 * (h - 22.0) + rng.normal(0, 0.3, n)
     rate = np.clip(10**log_rate, 0.05, 40.0) if neo else rng.uniform(0.15, 0.35, n)
     limit = np.interp(year, *zip(*LIMITING_V, strict=True))
