@@ -62,12 +62,12 @@ def _children_cpu_s() -> float:
 
 def _plan_lines(server, dbname: str) -> tuple[list[str], list[str]]:
     """Per stage: the scans of the source tables in the plan; and any problem (a Seq Scan of obs_sbn)."""
-    from dashboard_app.exporter import plans, queries
+    from dashboard_app.exporter import plans
 
     lines, problems = [], []
     with server.connect(dbname, autocommit=False) as con:
         con.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        for stage, query in queries.stage_queries().items():
+        for stage, query in plans.stage_queries(con).items():
             plan = plans.explain(con, query)
             scans = []
             for table in ("obs_sbn", "mpc_orbits", "numbered_identifications", "current_identifications", "obscodes"):

@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale",
         type=bounded_float(0, 1000),
         default=DEFAULT_SCALE,
-        help=f"sky size; 1.0 = the real catalogue's 41,516 NEOs, ~5 million observations and {estimated_peak_memory(1) / 1e9:.1f} GB "
+        help=f"sky size; 1.0 = the real catalogue's 41,516 NEOs, ~5 million observations and "
+        f"{estimated_peak_memory(1) / 1e9:.1f} GB "
         f"of memory while generating (default {DEFAULT_SCALE})",
     )
     parser.add_argument(
