@@ -60,6 +60,10 @@ _LIVE = "(o.deprecated IS NULL OR o.deprecated <> {deprecated})"
 _UNNUMBERED = "(o.permid IS NULL OR o.permid = '')"
 """An observation filed without a number (the optional tier's partial index has exactly this predicate)."""
 _NUMBERED = "o.permid <> ''"
+_OBS_TIME = "(o.obstime + interval '0 s')"
+"""``o.obstime`` in window conditions, written so that no plan can probe the replica's obstime index with the
+window (a ±200-day range of every object's observations, intersected per NEO, reads millions of index entries on
+the real table); the window stays a filter on the rows a designation, number or trkid probe found."""
 """Written beside ``o.permid = n.permid`` so the planner can use an index WHERE permid <> ''."""
 
 NEOS = """
@@ -152,7 +156,7 @@ FROM unnest({keys}::bigint[], {trkids}::text[], {times}::timestamp[]) AS a(neo_k
 CROSS JOIN LATERAL (
     SELECT o.id, o.obstime, o.stn, o.ra, o.dec, o.mag, o.band, o.obs80_bit FROM obs_sbn AS o
     WHERE o.trkid = a.trkid
-      AND o.obstime BETWEEN a.obstime - {trk_half} AND a.obstime + {trk_half}
+      AND {obs_time} BETWEEN a.obstime - {trk_half} AND a.obstime + {trk_half}
       AND {live}
     OFFSET 0
 ) AS o
@@ -165,7 +169,7 @@ SELECT neo_key, id, stn, NULLIF(trkid, '') AS trkid, {dt_us} AS dt_us
 FROM ("""
     + _probes(
         "o.id, o.stn, o.trkid, o.obstime",
-        " AND o.obstime BETWEEN d.disc_time - {app_half} AND d.disc_time + {app_half}",
+        " AND {obs_time} BETWEEN d.disc_time - {app_half} AND d.disc_time + {app_half}",
         with_time=True,
     )
     + """) AS o
@@ -208,6 +212,7 @@ def _constants() -> dict[str, sql.Composable]:
         "obs_t_us": sql.SQL(_USEC.format(t="o.obstime")),
         "dt_us": sql.SQL(_USEC.format(t="obstime - disc_time")),
         "newest_us": sql.SQL(_USEC.format(t="max(obstime)")),
+        "obs_time": sql.SQL(_OBS_TIME),
     }
 
 

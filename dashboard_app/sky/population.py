@@ -105,7 +105,7 @@ def sample_neo_years_and_h(rng: np.random.Generator, n: int, now_us: int) -> tup
     """
     expected = history.expected_discoveries(_year_edges(now_us))  # (year, bin)
     per_bin = _allocate(rng, expected.sum(axis=0), n)
-    years, bins = [], []
+    years, bins = [np.zeros(0, "int64")], [np.zeros(0, "int64")]
     for b, count in enumerate(per_bin):
         if count:
             per_year = _allocate(rng, expected[:, b], int(count))

@@ -4,6 +4,7 @@ with the read-only role, its password from a mounted secret file, and publishes 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,42 @@ def test_export_without_a_reachable_database_exits_3_and_publishes_nothing(
     )
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert current_snapshot_path(data_dir) is None
+
+
+def test_a_one_shot_export_container_publishes_into_the_volume_a_running_web_container_serves(
+    engine: Engine, image: str, mpc_sbn, tmp_path: Path, writable_data_dir: Path
+) -> None:
+    """The export outside the public container (DEPLOYMENT.md): the web container has no database settings and
+    mounts the volume read-only; a one-shot container of the same image writes into it; the web one switches."""
+    from tests.container.test_image import READ_ONLY, publish_demo, served_snapshot_id, snapshot_id, start
+
+    data_dir = writable_data_dir
+    first = publish_demo(data_dir, seed=1)
+    secret = tmp_path / "db-password"
+    secret.write_text(READER_PASSWORD, encoding="utf-8")
+    secret.chmod(0o644)
+    name = "neo-test-web-beside-export"
+    url = start(engine, image, name, *READ_ONLY, "-e", "SNAPSHOT_POLL_SECONDS=1", "-v", f"{data_dir}:/data:ro")
+    try:
+        engine.wait_healthy(name, timeout=180)
+        assert served_snapshot_id(url) == first
+        env = engine.command("exec", name, "env").stdout
+        assert "DATABASE_" not in env and "PGPASSWORD" not in env
+        proc = engine.run(
+            ["--network", "host", "--read-only", "--tmpfs", "/tmp", "--memory", "1g",
+             "-v", f"{data_dir}:/data", "-v", f"{secret}:/run/secrets/db-password:ro",
+             "-e", f"DATABASE_URL={mpc_sbn.reader_url(with_password=False)}",
+             "-e", "DATABASE_PASSWORD_FILE=/run/secrets/db-password"],
+            image,
+            ["export"],
+            timeout=900,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        exported = snapshot_id(data_dir)
+        assert exported != first
+        deadline = time.monotonic() + 60
+        while served_snapshot_id(url) == first and time.monotonic() < deadline:
+            time.sleep(1)
+        assert served_snapshot_id(url) == exported
+    finally:
+        engine.remove(name)

@@ -80,3 +80,10 @@ def test_explain_prints_a_plan_per_stage_and_publishes_nothing(mpc_sbn, tmp_path
         assert f"-- stage {stage}\n" in result.stdout
     assert "neo_export_disc_provid" in result.stdout
     assert not data_dir.exists()
+
+
+@pytest.mark.parametrize("tier", ["none", "default", "optional"])
+def test_no_probe_reads_the_obstime_index_for_its_window(tier_plans, tier):
+    """A ±200-day obstime range covers every object's observations: only ``newest`` may use that index."""
+    for stage in ("discovery", "missing", "tracklets", "apparitions", "duplicates"):
+        assert "obs_sbn_obstime_idx" not in plans.indexes_used(tier_plans[tier][stage], "obs_sbn"), stage

@@ -84,6 +84,7 @@ class PostgresServer:
     port: int
     os_user: str | None
     host: str = "127.0.0.1"
+    options: str = ""  # extra server options (``-c name=value …``), e.g. for a benchmark
     _databases: set[str] = field(default_factory=set)
 
     @property
@@ -128,7 +129,7 @@ class PostgresServer:
         opts = (
             f"-c listen_addresses={self.host} -p {self.port} -k {self.socket_dir} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=40 -c shared_buffers=128MB"
+            "-c max_connections=40 -c shared_buffers=128MB " + self.options
         )
         self._run(
             "pg_ctl",
@@ -173,8 +174,11 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_server() -> PostgresServer:
-    """initdb + start a fresh server in a new temp dir; the caller must call ``destroy()``."""
+def start_server(options: str = "") -> PostgresServer:
+    """initdb + start a fresh server in a new temp dir; the caller must call ``destroy()``.
+
+    ``options``: extra ``-c name=value`` server options (later ones win over the defaults).
+    """
     user = _ensure_os_user()
     # Not under pytest's tmp dirs: those are private to root and the server user must reach its files.
     root = Path(tempfile.mkdtemp(prefix="neo-pg-"))
@@ -184,7 +188,7 @@ def start_server() -> PostgresServer:
         pw = pwd.getpwnam(user)
         for p in (root, root / "sock"):
             os.chown(p, pw.pw_uid, pw.pw_gid)
-    server = PostgresServer(bin_dir=postgres_bin_dir(), root=root, port=_free_port(), os_user=user)
+    server = PostgresServer(bin_dir=postgres_bin_dir(), root=root, port=_free_port(), os_user=user, options=options)
     server._run(
         "initdb",
         "-D",
@@ -243,13 +247,21 @@ def _copy_frame(cur, table: str, frame) -> None:
 
 
 def load_sky(
-    server: PostgresServer, dbname: str, sky, *, tier: str = "default", background: float = 0.0
+    server: PostgresServer,
+    dbname: str,
+    sky,
+    *,
+    tier: str = "default",
+    background: float = 0.0,
+    replica_indexes: bool = True,
 ) -> dict[str, float]:
     """Create ``dbname`` with the source tables, COPY ``sky.source`` into it, add indexes; seconds per step.
 
     ``tier``: the setup tier the operator ran ("none", "default" or "optional"; see ``setup_sql``).
     ``background``: other objects and their observations at that factor of the real replica's
     proportions (:mod:`dashboard_app.sky.background`), interleaved with the sky's observations.
+    ``replica_indexes=False``: only the tables and their rows (a benchmark builds and times the
+    indexes itself, then runs VACUUM ANALYZE).
     """
     from dashboard_app.sky import background as bg
     from dashboard_app.sky.source_schema import SOURCE_TABLES, ddl, index_ddl
@@ -267,6 +279,8 @@ def load_sky(
         timings["copy_s"] = time.perf_counter() - t0
         if background:
             timings |= _load_with_background(con, sky, bg.plan(background, sky))
+        if not replica_indexes:
+            return timings
         t0 = time.perf_counter()
         for stmt in index_ddl():
             cur.execute(stmt)
