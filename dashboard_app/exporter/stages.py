@@ -105,7 +105,8 @@ class Extraction:
                 f"mpc_orbits or numbered_identifications list the designation {frame['provid'][dup].iloc[0]!r} "
                 "more than once; the export needs one row per object"
             )
-        order = sorted(range(len(frame)), key=lambda i: str(frame["provid"].iat[i]).encode())
+        encoded = [str(p).encode() for p in frame["provid"].tolist()]  # binary (C collation) order
+        order = sorted(range(len(frame)), key=encoded.__getitem__)
         frame = frame.iloc[order].reset_index(drop=True)
         frame.insert(0, "neo_key", np.arange(1, len(frame) + 1, dtype="int64"))
         key_of = pd.Series(frame["neo_key"].to_numpy(), index=frame["provid"].astype(object))
