@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dashboard_app.definitions import DEPRECATED_FLAG, DISCOVERY_FLAG
+
 OBJECTS_PER_NEO = 35.0
 """Other objects per NEO in the real replica (~1.5 M orbits for ~44,000 NEOs)."""
 OBSERVATIONS_PER_NEO_OBSERVATION = 100.0
@@ -236,8 +238,9 @@ SELECT {cols} FROM (
            round((t.mag0 + 0.1 * m)::numeric, 2) AS mag,
            ({bands})[1 + floor(t.r_band * {len(BANDS)})::int] AS band,
            'Gaia2' AS astcat,
-           CASE WHEN t.j <= {p.objects} AND m = 0 THEN '*' END AS disc,
-           CASE WHEN pg_temp.u(t.j * 8 + m, 31) < 0.003 AND NOT (t.j <= {p.objects} AND m = 0) THEN 'X' END
+           CASE WHEN t.j <= {p.objects} AND m = 0 THEN '{DISCOVERY_FLAG}' END AS disc,
+           CASE WHEN pg_temp.u(t.j * 8 + m, 31) < 0.003 AND NOT (t.j <= {p.objects} AND m = 0)
+                THEN '{DEPRECATED_FLAG}' END
                AS deprecated,
            CASE WHEN t.itf THEN 'I' WHEN t.t0 > timestamp '{p.now}' - interval '10 days' THEN 'p' ELSE 'P' END
                AS status,
