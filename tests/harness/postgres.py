@@ -328,6 +328,9 @@ def _load_with_background(con, sky, plan) -> dict[str, float]:
             "SELECT least((SELECT min(ingest_us) FROM sky_stage), (SELECT min(ingest_us) FROM bg_trk)), "
             "greatest((SELECT max(ingest_us) FROM sky_stage), (SELECT max(ingest_us) FROM bg_trk)) + 100"
         ).fetchone()
+        # The primary key is built once at the end: maintained row by row in ingestion order (not id order)
+        # it would cost a random index page per row.
+        cur.execute("ALTER TABLE obs_sbn DROP CONSTRAINT obs_sbn_pkey")
         # About a million rows per statement (the recent years are denser), at least a month of time.
         step = max((hi - lo) * 1_000_000 // max(plan.observations + len(obs), 1), 30 * 86_400_000_000)
         chunk = bg.chunk_statement(plan, "sky_stage", cols)
@@ -335,6 +338,7 @@ def _load_with_background(con, sky, plan) -> dict[str, float]:
             cur.execute(chunk, {"lo": start, "hi": min(start + step, hi)})
         cur.execute("DROP TABLE sky_stage")
         cur.execute("DROP TABLE bg_trk")
+        cur.execute("ALTER TABLE obs_sbn ADD PRIMARY KEY (id)")
         con.commit()
         timings["background_rows_s"] = time.perf_counter() - t0
     return timings
