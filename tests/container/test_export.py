@@ -89,8 +89,8 @@ def test_a_one_shot_export_container_publishes_into_the_volume_a_running_web_con
 
     data_dir = writable_data_dir
     first = publish_demo(data_dir, seed=1)
-    for path in data_dir.iterdir():  # published by root on the host: let the image's user (10001) write too
-        path.chmod(0o666)
+    for path in data_dir.rglob("*"):  # published by root on the host: let the image's user (10001) write too
+        path.chmod(0o777 if path.is_dir() else 0o666)
     secret = tmp_path / "db-password"
     secret.write_text(READER_PASSWORD, encoding="utf-8")
     secret.chmod(0o644)
