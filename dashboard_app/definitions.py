@@ -115,6 +115,17 @@ FOLLOWUP_BY_STATION = FollowupRule(
     ),
 )
 
+FOLLOWUP_CENSORING = FollowupRule(
+    key="censoring",
+    summary=(
+        "Censoring-aware shares (Kaplan–Meier) follow each NEO from its discovery until its follow-up, "
+        "censoring it at the data time (the newest observation in the snapshot) or at the apparition's "
+        f"end (+{APPARITION_HALF_WINDOW_DAYS} days), whichever comes first: a NEO discovered 10 days before "
+        "the data time counts for 10 days instead of as never followed up."
+    ),
+)
+"""How the Follow-up Timing tab's Kaplan–Meier estimate treats NEOs that have not had the time."""
+
 OTHER_FOLLOWUP_PROJECT: str = "Other Follow-up"
 """Catch-all survey project for stations not in the station → project table."""
 
@@ -186,4 +197,5 @@ DEFINITIONS: tuple[Definition, ...] = (
     ),
     Definition("Follow-up (survey project)", FOLLOWUP_BY_PROJECT.summary),
     Definition("Follow-up (station)", FOLLOWUP_BY_STATION.summary),
+    Definition("Follow-up censoring", FOLLOWUP_CENSORING.summary),
 )

@@ -17,6 +17,7 @@ import pandas as pd
 from dashboard_app import reference
 from dashboard_app.analysis.comparison import label_codes, max_neo_id, neo_id_lookup
 from dashboard_app.analysis.filters import select_discoveries
+from dashboard_app.analysis.survival import followup_km
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS
 
 NO_FOLLOWUP = "No follow-up"
@@ -102,6 +103,23 @@ def response_curves(delays: pd.DataFrame, n_eligible: int, max_days: float) -> p
         pct = 100.0 * within / n_eligible if n_eligible else np.full(days.shape, np.nan)
         parts.append(pd.DataFrame({"rank": rank, "days": days, "neos": within, "pct_of_eligible": pct}))
     return pd.concat(parts, ignore_index=True)
+
+
+def response_curves_km(
+    eligible: pd.DataFrame, delays: pd.DataFrame, censor_by_id: np.ndarray, max_days: float
+) -> pd.DataFrame:
+    """:func:`response_curves` beside the censoring-aware (Kaplan–Meier) share of each rank.
+
+    ``censor_by_id[neo_id]``: days each NEO could be followed up (``survival.censor_by_neo_id``:
+    data time − discovery, at most the apparition). Adds columns at_risk, km_pct, km_low95, km_high95
+    (pointwise 95 % band) to every row.
+    """
+    plain = response_curves(delays, len(eligible), max_days)  # rank by rank, each over curve_days()
+    days = curve_days(max_days)
+    km = [followup_km(eligible, delays, censor_by_id, days, rank) for rank in RANKS]
+    for column in ("at_risk", "km_pct", "km_low95", "km_high95"):
+        plain[column] = np.concatenate([part[column].to_numpy() for part in km])
+    return plain
 
 
 def project_response_boxes(delays: pd.DataFrame, min_values: int = MIN_BOX_VALUES) -> pd.DataFrame:

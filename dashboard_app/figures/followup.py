@@ -19,8 +19,16 @@ BAND_COLOUR = "rgba(31,119,180,0.2)"
 
 
 def response_curves_figure(curves: pd.DataFrame, max_days: float, theme: object) -> Figure:
-    """Step curves: % of all eligible NEOs followed up within t days by the 1st, 2nd, 3rd project."""
-    data = [
+    """Step curves: % of all eligible NEOs followed up within t days by the 1st, 2nd, 3rd project.
+
+    With Kaplan–Meier columns (``analysis.followup.response_curves_km``) each rank also gets its
+    censoring-aware curve (dashed), and the 1st project its 95 % band.
+    """
+    groups = list(curves.groupby("rank", sort=True))
+    data: list[dict] = []
+    if "km_pct" in curves:
+        data += _km_band(groups[0][1]) if groups else []
+    data += [
         {
             "type": "scatter",
             "mode": "lines",
@@ -28,17 +36,54 @@ def response_curves_figure(curves: pd.DataFrame, max_days: float, theme: object)
             "y": rows["pct_of_eligible"].tolist(),
             "line": {"shape": "hv", "color": RANK_COLOURS.get(int(rank))},
             "name": RANK_NAMES.get(int(rank), f"{rank}th different project"),
+            "legendgroup": "plain",
+            "legendgrouptitle": {"text": "Share of all eligible NEOs"},
             "customdata": rows["neos"].tolist(),
             "hovertemplate": "within %{x:.2f} d: %{y:.1f}% (%{customdata:,} NEOs)<extra>%{fullData.name}</extra>",
         }
-        for rank, rows in curves.groupby("rank", sort=True)
+        for rank, rows in groups
     ]
+    if "km_pct" in curves:
+        data += [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": rows["days"].tolist(),
+                "y": rows["km_pct"].tolist(),
+                "line": {"shape": "hv", "color": RANK_COLOURS.get(int(rank)), "dash": "dash"},
+                "name": RANK_NAMES.get(int(rank), f"{rank}th different project"),
+                "legendgroup": "km",
+                "legendgrouptitle": {"text": "Kaplan–Meier (censored at the data time)"},
+                "customdata": rows[["km_low95", "km_high95", "at_risk"]].to_numpy().tolist(),
+                "hovertemplate": "within %{x:.2f} d: %{y:.1f}% (95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f}%)"
+                "<br>%{customdata[2]:,} NEOs still at risk<extra>KM, %{fullData.name}</extra>",
+            }
+            for rank, rows in groups
+        ]
     layout = themed_layout(
         theme,
         xaxis={"title": {"text": "Days after discovery"}, "range": [0, max_days]},
         yaxis={"title": {"text": "% of eligible NEOs followed up"}, "range": [0, 100], "ticksuffix": "%"},
     )
     return {"data": data, "layout": layout}
+
+
+def _km_band(rows: pd.DataFrame) -> list[dict]:
+    """The 95 % band of the first project's Kaplan–Meier curve: upper edge, then lower edge filled to it."""
+    edge = {"type": "scatter", "mode": "lines", "x": rows["days"].tolist(), "hoverinfo": "skip"}
+    line = {"shape": "hv", "width": 0}
+    return [
+        {**edge, "y": rows["km_high95"].tolist(), "line": line, "showlegend": False, "legendgroup": "band"},
+        {
+            **edge,
+            "y": rows["km_low95"].tolist(),
+            "line": line,
+            "fill": "tonexty",
+            "fillcolor": BAND_COLOUR,
+            "name": "95% band (1st project, Kaplan–Meier)",
+            "legendgroup": "band",
+        },
+    ]
 
 
 def project_boxes_figure(boxes: pd.DataFrame, max_days: float, theme: object) -> Figure:

@@ -13,8 +13,14 @@ from dash import html
 
 from dashboard_app import views
 from dashboard_app.analysis import followup as analysis
+from dashboard_app.analysis import survival
 from dashboard_app.analysis.filters import SIZE_SPLIT, size_options, size_orders, year_bounds
-from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, FOLLOWUP_BY_PROJECT, OTHER_FOLLOWUP_PROJECT
+from dashboard_app.definitions import (
+    APPARITION_HALF_WINDOW_DAYS,
+    FOLLOWUP_BY_PROJECT,
+    FOLLOWUP_CENSORING,
+    OTHER_FOLLOWUP_PROJECT,
+)
 from dashboard_app.figures import followup as figures
 from dashboard_app.snapshot.model import Snapshot
 
@@ -28,6 +34,8 @@ RULE = (
     f"station's first observation at or after discovery; stations outside the named projects form "
     f"“{OTHER_FOLLOWUP_PROJECT}”, so they do not follow up a NEO that one of them discovered."
 )
+
+CENSORING_TEXT = FOLLOWUP_CENSORING.summary
 
 VIEW = views.View(
     "followup",
@@ -84,8 +92,19 @@ def _derived(name: str, v: dict[str, Any], snap: Snapshot, extra: tuple, compute
     return snap.memo(f"followup.{name}", key, lambda: compute(eligible, delays))
 
 
+def _censoring(snap: Snapshot) -> Any:
+    """Days each NEO could be followed up (data time − discovery, at most the apparition), by neo_id."""
+    return snap.memo("followup.censoring", (), lambda: survival.censor_by_neo_id(snap.discoveries, snap.data_time))
+
+
 def _curves(v: dict[str, Any], snap: Snapshot) -> Any:
-    return _derived("curves", v, snap, (v["days"],), lambda e, d: analysis.response_curves(d, len(e), v["days"]))
+    censor = _censoring(snap)
+    return _derived("curves", v, snap, (v["days"],), lambda e, d: analysis.response_curves_km(e, d, censor, v["days"]))
+
+
+def _not_yet_due(v: dict[str, Any], snap: Snapshot) -> int:
+    censor = _censoring(snap)
+    return _derived("not_yet_due", v, snap, (v["days"],), lambda e, d: survival.not_yet_due(e, d, censor, v["days"]))
 
 
 def _boxes(v: dict[str, Any], snap: Snapshot) -> Any:
@@ -126,18 +145,24 @@ def _nothing_to_draw(v: dict[str, Any], snap: Snapshot, thin: str, theme: Any) -
 
 
 def draw_curves(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
-    """Response curves of the 1st, 2nd and 3rd different project."""
+    """Response curves of the 1st, 2nd and 3rd different project, plain and Kaplan–Meier."""
     if _n_eligible(v, snap) == 0:
         return views.empty_figure(_empty_sentence(v), theme), ""
     summary = dict(_summary(v, snap).to_numpy().tolist())
     n, first = summary["Eligible NEOs"], summary["Followed up by at least 1 other project"]
     median = summary["Median days to first follow-up"]
+    curves = _curves(v, snap)
+    end = curves.loc[curves["rank"] == 1].iloc[-1]  # the 1st project at the last day shown
+    pending = _not_yet_due(v, snap)
     note = (
         f"{_filters_text(v)}: {n:,}. Followed up by another project within the apparition: {first:,} "
         f"({100 * first / n:.1f}%), median {median if median is not None else '–'} days. "
-        "Shares are of all eligible NEOs, so NEOs never followed up keep the curves below 100%."
+        "Solid: shares of all eligible NEOs, so NEOs never followed up keep the curves below 100%. "
+        f"Dashed: Kaplan–Meier. {CENSORING_TEXT} Within {v['days']} days: {end['pct_of_eligible']:.1f}% plain, "
+        f"{end['km_pct']:.1f}% Kaplan–Meier (95% CI {end['km_low95']:.1f}–{end['km_high95']:.1f}%); "
+        f"{pending:,} NEO{'s' if pending != 1 else ''} without follow-up had not had {v['days']} days yet."
     )
-    return figures.response_curves_figure(_curves(v, snap), v["days"], theme), note
+    return figures.response_curves_figure(curves, v["days"], theme), note
 
 
 def draw_boxes(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
@@ -191,7 +216,10 @@ TAB = views.register_tab(
                 _curves,
                 "Follow-up response curves up to {days} days",
                 "rank (1st, 2nd, 3rd different project); days (after discovery); neos (followed up by at least "
-                "`rank` other projects within `days`); pct_of_eligible (of all eligible NEOs).",
+                "`rank` other projects within `days`); pct_of_eligible (of all eligible NEOs); at_risk (NEOs still "
+                "followed at `days`: neither followed up by `rank` projects before it nor censored); km_pct "
+                "(Kaplan–Meier share followed up, %); km_low95, km_high95 (pointwise 95% band, log(-log)). "
+                + CENSORING_TEXT,
             ),
         ),
         views.chart(

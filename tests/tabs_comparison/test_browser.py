@@ -96,9 +96,12 @@ def test_followup_tab_draws_reacts_to_controls_resets_and_passes_axe(server, wat
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.goto(f"{server.url}/followup")
-    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(3)
+    # 3 plain curves, 3 Kaplan–Meier curves and the two edges of the first one's 95% band
+    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(8)
+    expect(chart(page, "curves").locator(".legendtext", has_text="95% band")).to_have_count(1)
     expect(chart(page, "matrix").locator(".hm")).to_have_count(1)
     expect(note(page, "curves")).to_contain_text("Followed up by another project within the apparition: 4")
+    expect(note(page, "curves")).to_contain_text("Kaplan–Meier (95% CI")
     expect(page.get_by_text("Follow-up rule (by survey project)")).to_be_visible()
 
     page.fill("#followup-days", "200")
@@ -119,7 +122,7 @@ def test_followup_tab_draws_reacts_to_controls_resets_and_passes_axe(server, wat
     watched.screenshot("followup-1280")
     page.set_viewport_size(PHONE)
     page.reload()
-    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(3)
+    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(8)
     watched.screenshot("followup-360")
     assert_clean(watched, server)
 

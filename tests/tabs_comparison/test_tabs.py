@@ -113,11 +113,17 @@ def test_followup_charts_show_exactly_the_numbers_of_their_csv(serving_fresh, va
     figs = {k: as_figure(out[0]) for k, out in draw(followup, values).items()}
 
     curves = csv_frame(followup, "curves", values)
-    assert len(figs["curves"].data) == 3
-    for rank, trace in zip((1, 2, 3), figs["curves"].data, strict=True):
+    traces = {group: [t for t in figs["curves"].data if t.legendgroup == group] for group in ("plain", "km", "band")}
+    assert [len(traces[g]) for g in ("plain", "km", "band")] == [3, 3, 2]
+    for rank, plain, km in zip((1, 2, 3), traces["plain"], traces["km"], strict=True):
         rows = curves.loc[curves["rank"] == rank]
-        np.testing.assert_allclose(list(trace.x), rows["days"])
-        np.testing.assert_allclose(list(trace.y), rows["pct_of_eligible"])
+        np.testing.assert_allclose(list(plain.x), rows["days"])
+        np.testing.assert_allclose(list(plain.y), rows["pct_of_eligible"])
+        np.testing.assert_allclose(list(km.x), rows["days"])
+        np.testing.assert_allclose(list(km.y), rows["km_pct"])
+    first = curves.loc[curves["rank"] == 1]
+    np.testing.assert_allclose(list(traces["band"][0].y), first["km_high95"])
+    np.testing.assert_allclose(list(traces["band"][1].y), first["km_low95"])
     assert curves["days"].max() == values.get("days", 30)
 
     boxes = csv_frame(followup, "boxes", values)
