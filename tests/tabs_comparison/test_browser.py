@@ -164,7 +164,7 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
     expect(page.locator("#comparison-venn1 option[value='ATLAS']")).to_have_count(1)
 
     page.goto(f"{server.url}/followup")
-    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(3)
+    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(8)
     page.wait_for_load_state("networkidle")
     changes = {
         "size": lambda: page.select_option("#followup-size", "2"),
