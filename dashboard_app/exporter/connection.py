@@ -85,6 +85,21 @@ class ConnectionSettings:
                 found.append(self.password_file.read_text(encoding="utf-8").rstrip("\r\n"))
         return tuple(s for s in found if s)
 
+    def public_source(self) -> str:
+        """What a snapshot may say about where its data came from: the database's name only.
+
+        Snapshot files are public; the role, host and port of the database are not. A database name
+        libpq would default to the user's name is not given: ``mpc_sbn`` stands in for it.
+        """
+        try:
+            params = pg_conninfo.conninfo_to_dict(self.database_url) if self.database_url.strip() else {}
+        except psycopg.ProgrammingError:
+            params = {}
+        import os
+
+        dbname = (params.get("dbname") or os.environ.get("PGDATABASE") or "").strip()
+        return f"PostgreSQL database {dbname or 'mpc_sbn'}"
+
     def describe(self) -> str:
         """``user@host:port/dbname`` of the target, without the password (libpq defaults filled in)."""
         try:

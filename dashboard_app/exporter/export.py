@@ -113,7 +113,7 @@ def export_snapshot(
     progress: Progress,
 ) -> ExportResult:
     """Extract, build and publish one snapshot into ``data_dir``; raises an export or publish error."""
-    source = f"PostgreSQL mpc_sbn at {settings.describe()}"
+    source = settings.public_source()  # snapshots are public: no role, host or port (see describe())
 
     def build(con: sqlite3.Connection) -> dict[str, str]:
         return {"source": source, "synthetic": "0", **extract_into(con, settings, progress)}

@@ -190,7 +190,8 @@ META_KEYS: dict[str, str] = {
     "schema_version": "integer; the SCHEMA_VERSION the file was written with",
     "snapshot_id": "unique id of this snapshot (UTC timestamp + short hash), also in its file name",
     "created_utc": "when the snapshot was built (ISO 8601 UTC)",
-    "source": "human description of the source (database host/name, or 'synthetic sky seed=… scale=…')",
+    "source": "human description of the source (the database's name only, never its role, host or port: "
+    "snapshots are public; or 'synthetic sky seed=… scale=…')",
     "synthetic": "'1' when the data come from the synthetic sky generator, '0' for real data",
     "newest_observation_utc": "newest obs_sbn.obstime seen by the export (ISO 8601 UTC): the data time",
     "neo_predicate": "the NEO predicate used, e.g. 'q <= 1.30'",

@@ -24,8 +24,8 @@ ID_PREFIX = "about"
 
 PUBLIC_SOURCE = "MPC/SBN database"
 """What the public is told about where real data come from. The snapshot's own ``source`` meta names
-the database user, host, port and database: operators read it in ``neo-explorer status`` and in the
-operator view of ``/health``, never on a page."""
+only the database (``PostgreSQL database mpc_sbn``; snapshot files are public, so never its role, host or
+port): operators read it in ``neo-explorer status`` and in the operator view of ``/health``."""
 
 
 def public_source(snapshot: Snapshot) -> str:

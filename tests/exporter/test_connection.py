@@ -30,6 +30,23 @@ def test_describe_names_the_target_without_the_password():
     assert "pw123" in settings.secrets()
 
 
+def test_the_public_source_names_only_the_database(monkeypatch):
+    for name in ("PGDATABASE", "PGUSER", "PGHOST", "PGPORT"):
+        monkeypatch.delenv(name, raising=False)
+    for url in (
+        "postgresql://reader:pw@db.example:6432/mpc_sbn",
+        "host=db.example port=6432 user=reader dbname=mpc_sbn",
+    ):
+        source = ConnectionSettings(database_url=url).public_source()
+        assert source == "PostgreSQL database mpc_sbn"
+    monkeypatch.setenv("PGUSER", "reader")
+    monkeypatch.setenv("PGHOST", "db.example")
+    monkeypatch.setenv("PGDATABASE", "replica")
+    assert ConnectionSettings().public_source() == "PostgreSQL database replica"
+    monkeypatch.delenv("PGDATABASE")  # libpq would use the role's name as the database's: not said
+    assert ConnectionSettings(database_url="postgresql://reader@db.example/").public_source().endswith(" mpc_sbn")
+
+
 def test_an_unparsable_database_url_is_a_settings_error_without_the_value():
     with pytest.raises(ExportSettingsError, match="DATABASE_URL is not a valid") as info:
         ConnectionSettings(database_url="host=db password=topsecret bogus").conninfo()

@@ -40,27 +40,28 @@ def _read(path: Path) -> dict[str, pd.DataFrame]:
 def exported(request, mpc_sbn_factory, tmp_path_factory):
     source = mpc_sbn_factory(request.param, SCALE)
     data_dir = tmp_path_factory.mktemp(f"truth{request.param}") / "data"
-    run = run_export(data_dir, clean_env(**source.reader_env()))
+    env = source.reader_env()
+    run = run_export(data_dir, clean_env(**env))
     assert run.returncode == 0, run.stderr
-    return source.sky.truth, _read(Path(run.summary["path"])), run
+    return source.sky.truth, _read(Path(run.summary["path"])), run, env
 
 
 @pytest.mark.parametrize("table", list(TABLES))
 def test_the_exported_table_has_the_rows_of_the_truth(exported, table):
-    truth, snapshot, _run = exported
+    truth, snapshot, _run, _env = exported
     assert len(truth[table]) > 0
     assert len(snapshot[table]) == len(truth[table])
     assert list(snapshot[table].columns) == list(TABLES_BY_NAME[table].column_names)
 
 
 def test_every_table_and_column_equals_the_truth(exported):
-    truth, snapshot, _run = exported
+    truth, snapshot, _run, _env = exported
     assert FLOAT_TOLERANCE == 1e-6  # REAL columns: degrees, days, magnitudes, au
     assert differences(snapshot, truth, limit=50) == []
 
 
 def test_neo_ids_number_discovered_neos_in_binary_provid_order(exported):
-    truth, snapshot, _run = exported
+    truth, snapshot, _run, _env = exported
     got = snapshot["discoveries"].sort_values("neo_id")
     assert got["neo_id"].tolist() == list(range(1, len(got) + 1))
     assert got["provid"].tolist() == sorted(got["provid"].tolist())
@@ -69,10 +70,22 @@ def test_neo_ids_number_discovered_neos_in_binary_provid_order(exported):
 
 
 def test_the_summary_reports_the_row_counts_it_published(exported):
-    truth, _snapshot, run = exported
+    truth, _snapshot, run, _env = exported
     summary = run.summary
     assert summary["status"] == "ok" and summary["exit_code"] == 0
     assert summary["row_counts"] == {name: len(truth[name]) for name in TABLES}
     stages = [s["name"] for s in summary["stages"]]
     assert stages[:2] == ["connect", "neos"] and stages[-1] == "publish"
     assert "apparitions:" in run.stderr and "rows in" in run.stderr
+
+
+def test_the_published_snapshot_names_the_database_but_not_its_role_host_or_port(exported):
+    # Snapshot files are public downloads: the meta may name the database, never where or as whom to log in.
+    _truth, _snapshot, run, env = exported
+    with sqlite3.connect(f"file:{run.summary['path']}?mode=ro", uri=True) as con:
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+    assert meta["source"] == f"PostgreSQL database {env['PGDATABASE']}"
+    assert run.summary["source"] == meta["source"]
+    for value in meta.values():
+        assert env["PGUSER"] not in value and f"{env['PGHOST']}:{env['PGPORT']}" not in value, value
+        assert env["PGHOST"] not in value and "@" not in value, value
