@@ -9,8 +9,8 @@ Order matters and is kept in one place:
    the shell declared (:mod:`dashboard_app.callbacks`) registered on this app with
    Dash's public ``app.callback`` / ``app.clientside_callback``;
 4. the web layer: forwarded headers from the trusted proxies only, request ids, the callback guard and rate
-   limit, ``/health``, CSP reports, 404 for unknown pages, the security-header hook, compression,
-   ``/metrics``, Sentry (when configured);
+   limit, the data API (``/api/v1``), ``/health``, CSP reports, 404 for unknown pages, the security-header
+   hook, compression, ``/metrics``, Sentry (when configured);
 5. one internal warm-up request (Dash finishes its set-up, every layout is
    validated), then the callback shapes the guard checks bodies against (from
    ``/_dash-dependencies``) and the CSP from ``app.csp_hashes()``, now that every
@@ -29,7 +29,8 @@ from dash.exceptions import DependencyException
 from flask import Flask, Response, g, jsonify, redirect, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from dashboard_app import callbacks
+from dashboard_app import api, callbacks
+from dashboard_app.objects import page as object_page
 from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
@@ -88,6 +89,20 @@ def _register_pages(modules: list[ModuleType]) -> None:
             title=f"{module.NAME} · {shell.TITLE}",
             layout=module.layout,
         )
+
+
+def _register_object_page() -> None:
+    """The object page ``/neo/<designation>``: not in the tab bar; unknown designations answer 404."""
+    dash.register_page(
+        object_page.__name__,
+        path_template=object_page.PATH_TEMPLATE,
+        name=object_page.NAME,
+        title=object_page.title,
+        layout=object_page.layout,
+        order=10_000,
+        in_tab_bar=False,
+        exists=object_page.exists,
+    )
 
 
 def _redirect_home_to_first_tab(server: Flask, modules: list[ModuleType]) -> None:
@@ -202,6 +217,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
 
     modules = tab_modules()
     _register_pages(modules)
+    _register_object_page()
     callbacks.attach(app)  # every callback declared by the tabs and the shell, on this app
     with server.app_context():  # Dash calls the layout function once now to validate it
         app.layout = shell.page_shell
@@ -218,6 +234,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     report_endpoint = csp_reports.install_csp_reports(server)
     limiter = limits.install_rate_limits(server, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage_uri)
     server.view_functions[report_endpoint] = limiter.limit(CSP_REPORT_LIMIT)(server.view_functions[report_endpoint])
+    api.install_api(server, modules, limiter=limiter, limit=settings.rate_limit)
     server.register_blueprint(health.blueprint)
     security.install_security_headers(server)
     compression.install_compression(server)

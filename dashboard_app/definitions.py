@@ -6,6 +6,7 @@ About tab all import from here, so a definition cannot be restated five ways.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 # --- NEO predicate -----------------------------------------------------------
@@ -94,10 +95,12 @@ def twilight_class(sun_altitude_deg: float) -> str:
 
 @dataclass(frozen=True)
 class FollowupRule:
-    """How a follow-up observation is recognised."""
+    """How a follow-up observation is recognised: ``differs_by`` names what the observer must not share
+    with the discoverer (``"project"``: survey project; ``"stn"``: station code)."""
 
     key: str
     summary: str
+    differs_by: str = "project"
 
 
 FOLLOWUP_BY_PROJECT = FollowupRule(
@@ -113,7 +116,23 @@ FOLLOWUP_BY_STATION = FollowupRule(
         "An observation of the NEO by a different station than the discovering station, at or "
         "after the discovery time, inside the ±200-day apparition."
     ),
+    differs_by="stn",
 )
+FOLLOWUP_RULES: tuple[FollowupRule, ...] = (FOLLOWUP_BY_PROJECT, FOLLOWUP_BY_STATION)
+"""Both follow-up rules, project rule first."""
+
+
+def is_followup(
+    rule: FollowupRule, discoverer: Mapping[str, str], observer: Mapping[str, str], dt_days: float | None
+) -> bool:
+    """True when ``observer`` (``{"stn": ..., "project": ...}``) first observed the NEO ``dt_days`` after its
+    discovery by ``discoverer``, and that is a follow-up under ``rule``: at or after discovery, inside the
+    apparition, by another project (or station)."""
+    if dt_days is None or dt_days != dt_days:  # None or NaN: no observation at or after discovery
+        return False
+    inside = 0 <= dt_days <= APPARITION_HALF_WINDOW_DAYS
+    return inside and observer[rule.differs_by] != discoverer[rule.differs_by]
+
 
 FOLLOWUP_CENSORING = FollowupRule(
     key="censoring",

@@ -10,13 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# One home for the packed format's alphabets: the app's designation parser (user input) reads what this writes.
+from dashboard_app.designations import BASE62 as _CYCLE_LETTERS
+from dashboard_app.designations import CENTURY_LETTERS, HALF_MONTH_LETTERS, ORDER_LETTERS
+
 DAY_US = 86_400_000_000
 NUMBER_SPAN = 1_600_000  # numbers spread over about this range, as minor planets interleave with NEOs
-
-HALF_MONTH_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXY"
-ORDER_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
-CENTURY_LETTERS = {18: "I", 19: "J", 20: "K"}
-_CYCLE_LETTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 MAX_ORDER = 25 * 620  # packed cycle count runs 0..619
 
 

@@ -182,6 +182,26 @@ def _slug(text: str) -> str:
 
 
 # --- parsers -----------------------------------------------------------------------
+# Each factory's parser carries ``accepts(snapshot) -> dict``: the accepted values, for the data API's
+# 400 answers and its documentation (:func:`accepted_values`).
+
+
+def _accepting(parse: Parser, accepts: Callable[[Snapshot | None], dict[str, Any]]) -> Parser:
+    parse.accepts = accepts  # type: ignore[attr-defined]
+    return parse
+
+
+def accepted_values(control: Control, snapshot: Snapshot | None) -> dict[str, Any]:
+    """What ``control`` accepts in a URL, as JSON-ready facts (``values``; ``min``/``max``; ``form``; ``text``).
+
+    Bounds that come from the data are given for ``snapshot``, or described when it is None. A custom
+    parser without ``accepts`` is described by its docstring's first line.
+    """
+    accepts = getattr(control.parse, "accepts", None)
+    if accepts is not None:
+        return dict(accepts(snapshot))
+    doc = (control.parse.__doc__ or "").strip()
+    return {"text": doc.splitlines()[0] if doc else "see the page's control"}
 
 
 def choice(*allowed: str) -> Parser:
@@ -192,7 +212,7 @@ def choice(*allowed: str) -> Parser:
             return raw
         raise ControlValueError(f"expected one of {allowed}, got {raw!r}")
 
-    return parse
+    return _accepting(parse, lambda _snapshot: {"text": f"one of {', '.join(allowed)}", "values": list(allowed)})
 
 
 def _number(raw: Any) -> float:
@@ -213,7 +233,7 @@ def integer(lo: int, hi: int) -> Parser:
             raise ControlValueError(f"expected an integer in [{lo}, {hi}], got {raw!r}")
         return int(value)
 
-    return parse
+    return _accepting(parse, lambda _snapshot: {"text": f"an integer from {lo} to {hi}", "min": lo, "max": hi})
 
 
 _RANGE_TEXT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|,|~)\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -250,7 +270,14 @@ def number_range(
             b = lo_b + round((b - lo_b) / step) * step
         return (round(a, 6), round(b, 6))
 
-    return parse
+    def accepts(snapshot: Snapshot | None) -> dict[str, Any]:
+        facts: dict[str, Any] = {"form": "lo-hi", "step": step}
+        if callable(bounds) and snapshot is None:
+            return {**facts, "text": "a range lo-hi within the snapshot's data (clamped to it)"}
+        lo_b, hi_b = bounds(snapshot) if callable(bounds) else bounds
+        return {**facts, "text": f"a range lo-hi within {lo_b:g}-{hi_b:g} (clamped to it)", "min": lo_b, "max": hi_b}
+
+    return _accepting(parse, accepts)
 
 
 def year_range(bounds: Callable[[Snapshot | None], tuple[int, int]]) -> Parser:
@@ -261,7 +288,13 @@ def year_range(bounds: Callable[[Snapshot | None], tuple[int, int]]) -> Parser:
         a, b = inner(raw, snapshot)
         return (int(a), int(b))
 
-    return parse
+    def accepts(snapshot: Snapshot | None) -> dict[str, Any]:
+        if snapshot is None:
+            return {"form": "first-last", "text": "years first-last within the snapshot's discovery years"}
+        lo, hi = bounds(snapshot)
+        return {"form": "first-last", "text": f"years first-last within {lo}-{hi}", "min": lo, "max": hi}
+
+    return _accepting(parse, accepts)
 
 
 def encode_range(value: tuple[float, float]) -> str:

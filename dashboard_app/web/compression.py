@@ -79,6 +79,7 @@ def install_compression(server: Flask) -> Compress:
     )
     server.extensions.setdefault(IMMUTABLE_ENDPOINTS_KEY, set())
     compress = Compress(server)
+    compress.compress_mimetypes_set.add("text/csv")  # the data API's CSV answers (``/api/v1/…/<chart>.csv``)
     server.extensions["neo_compress"] = compress
     return compress
 

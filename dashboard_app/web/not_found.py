@@ -19,23 +19,33 @@ PAGE_RULE_SUFFIX = "/<path:path>"
 
 
 def page_matcher(pages: Iterable[Mapping[str, Any]]) -> Callable[[str], bool]:
-    """A test ``path -> bool`` for the registered pages (trailing slashes ignored, as Dash's router does)."""
+    """A test ``path -> bool`` for the registered pages (trailing slashes ignored, as Dash's router does).
+
+    A page with a ``path_template`` may register ``exists=callable(**path_variables) -> bool`` (an extra
+    ``dash.register_page`` argument): a path that fits the template but names nothing (an unknown NEO
+    designation) is then a 404 too.
+    """
     exact: set[str] = set()
-    templates: list[re.Pattern[str]] = []
+    templates: list[tuple[re.Pattern[str], Callable[..., bool] | None]] = []
     for page in pages:
         template = page.get("path_template")
         if template:
             parts = [
-                r"[^/]+" if re.fullmatch(r"<[^<>/]+>", seg) else re.escape(seg)
+                f"(?P<{seg[1:-1]}>[^/]+)" if re.fullmatch(r"<[^<>/]+>", seg) else re.escape(seg)
                 for seg in template.strip("/").split("/")
             ]
-            templates.append(re.compile("/".join(parts)))
+            templates.append((re.compile("/".join(parts)), page.get("exists")))
         else:
             exact.add(page["path"].strip("/"))
 
     def is_page(path: str) -> bool:
         path = path.strip("/")
-        return path in exact or any(t.fullmatch(path) for t in templates)
+        if path in exact:
+            return True
+        for pattern, exists in templates:
+            if m := pattern.fullmatch(path):
+                return exists is None or bool(exists(**m.groupdict()))
+        return False
 
     return is_page
 

@@ -1,4 +1,4 @@
-"""The page shell around every tab: title, data time and source, banners, tab bar, theme toggle, footer.
+"""The page shell around every tab: title, NEO search, data time and source, banners, tab bar, theme toggle, footer.
 
 The shell is rendered on each page load (``app.layout`` is a function) and its
 status line and banners are refreshed once a minute, so a hot-swapped snapshot
@@ -19,6 +19,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from flask import current_app
 
 from dashboard_app import __version__, callbacks
+from dashboard_app.objects import search
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.tabs import about
@@ -121,6 +122,7 @@ def _tab_bar() -> dbc.Nav:
             dbc.NavLink(page["name"], href=page["relative_path"], id={"type": TAB_LINK_TYPE, "index": page["path"]})
         )
         for page in dash.page_registry.values()
+        if page.get("in_tab_bar", True)  # object pages (/neo/<designation>) are reached by search and links
     ]
     return dbc.Nav(links, pills=True, className="shell-tabs mb-3", id="shell-tabs")
 
@@ -139,6 +141,7 @@ def page_shell() -> html.Div:
                     html.Div(
                         [
                             html.H1(TITLE, className="h3 mb-0"),
+                            search.search_box(),
                             dbc.Button(
                                 "Dark theme",
                                 id=ID_THEME_TOGGLE,
