@@ -138,8 +138,8 @@ def _number(number: int) -> Designation:
     return Designation("number", str(number), packed_number(number), number)
 
 
-_NUMBER = re.compile(r"\(?(\d{1,8})\)?")
-_NUMBER_NAMED = re.compile(r"\((\d{1,8})\) ?(.*)")
+_NUMBER = re.compile(r"\(? ?(\d{1,8}) ?\)?")
+_NUMBER_NAMED = re.compile(r"\( ?(\d{1,8}) ?\) ?(.*)")
 _NUMBER_NAME = re.compile(r"(\d{1,8}) ([^\W\d_][^\d]*)")
 _PACKED_NUMBER = re.compile(r"([A-Za-z])(\d{4})|~([0-9A-Za-z]{4})")
 
