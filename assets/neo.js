@@ -43,7 +43,9 @@
 
       /* Enter: the best suggestion when it answers this very text, else the page of the text as typed. */
       submit: function (nSubmit, value, best) {
-        var text = trimmed(value);
+        /* The box's own text: with a debounce, Enter can come before the value prop has caught up. */
+        var box = document.getElementById("neo-search-input");
+        var text = trimmed(box ? box.value : value);
         if (!nSubmit || !text) {
           return noUpdate();
         }

@@ -30,6 +30,7 @@ from flask import Flask, Response, g, jsonify, redirect, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashboard_app import api, callbacks
+from dashboard_app.api import page as open_data_page
 from dashboard_app.objects import page as object_page
 from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
@@ -91,8 +92,18 @@ def _register_pages(modules: list[ModuleType]) -> None:
         )
 
 
-def _register_object_page() -> None:
-    """The object page ``/neo/<designation>``: not in the tab bar; unknown designations answer 404."""
+def _register_object_pages() -> None:
+    """The object page ``/neo/<designation>`` (unknown designations answer 404) and the open-data page
+    ``/data``: neither is in the tab bar."""
+    dash.register_page(
+        open_data_page.__name__,
+        path=open_data_page.PATH,
+        name=open_data_page.NAME,
+        title=f"{open_data_page.NAME} · {shell.TITLE}",
+        layout=open_data_page.layout,
+        order=10_001,
+        in_tab_bar=False,
+    )
     dash.register_page(
         object_page.__name__,
         path_template=object_page.PATH_TEMPLATE,
@@ -217,7 +228,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
 
     modules = tab_modules()
     _register_pages(modules)
-    _register_object_page()
+    _register_object_pages()
     callbacks.attach(app)  # every callback declared by the tabs and the shell, on this app
     with server.app_context():  # Dash calls the layout function once now to validate it
         app.layout = shell.page_shell

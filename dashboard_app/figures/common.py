@@ -15,6 +15,10 @@ from dashboard_app.theme import THEMES, figure_template, normalise_theme
 
 Figure = dict[str, Any]
 
+NEO_POINTS_META: dict[str, str] = {"neo_points": "text"}
+"""``layout.meta`` of a figure whose points are single NEOs, each point's ``text`` starting with the NEO's
+designation (up to ``": "``): a click on a point opens the NEO's page (``assets/neo.js``)."""
+
 
 @cache
 def _template(theme: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dashboard_app.analysis.sky_map import (
     graticule,
     hammer,
 )
-from dashboard_app.figures.common import Figure, template_json, themed_layout
+from dashboard_app.figures.common import NEO_POINTS_META, Figure, template_json, themed_layout
 
 ECLIPTIC_COLOUR = "#e6a100"
 GRID_COLOUR = "rgba(128, 128, 128, 0.35)"
@@ -125,6 +125,7 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
         **extra,
     )
     layout["legend"] = {**layout["legend"], "itemsizing": "constant"}  # legible swatches for 3 px points
+    layout["meta"] = NEO_POINTS_META  # a click on a point opens that NEO's page
     return {"data": data, "layout": layout}
 
 
@@ -146,4 +147,5 @@ def rate_figure(result: RateVsH, theme: object) -> Figure:
         yaxis={"title": {"text": "Rate of motion at discovery (deg/day)"}, "type": "log", "dtick": 1},
         hovermode="closest",
     )
+    layout["meta"] = NEO_POINTS_META  # a click on a point opens that NEO's page
     return {"data": data, "layout": layout}

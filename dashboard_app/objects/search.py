@@ -7,7 +7,7 @@ resolves any form of a designation), and choosing a suggestion follows its link:
 the page itself. Suggestions come from the snapshot's designation index (:mod:`dashboard_app.objects`).
 
 Charts whose points are single NEOs open a NEO's page on click: a figure opts in with
-``layout.meta = NEO_POINTS_META`` and points whose ``text`` begins with the designation (up to ``": "``).
+``layout.meta = figures.common.NEO_POINTS_META`` and points whose ``text`` begins with the designation (up to ``": "``).
 ``assets/neo.js`` listens to plotly's click event on such charts and navigates through this box's
 ``dcc.Location`` (the page's one request; no callback of its own, so other charts and tables are untouched).
 """
@@ -31,8 +31,6 @@ ID_NAV = "neo-search-nav"
 DEBOUNCE_MS = 300
 """Milliseconds of no typing before suggestions are asked for: a fast typist's whole designation is one request."""
 JS = "neo_objects"  # the namespace of assets/neo.js
-NEO_POINTS_META = {"neo_points": "text"}
-"""``layout.meta`` of a figure whose points are single NEOs named at the start of their ``text``."""
 
 
 def search_box() -> html.Div:

@@ -19,6 +19,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from flask import current_app
 
 from dashboard_app import __version__, callbacks
+from dashboard_app.api import page as open_data
 from dashboard_app.objects import search
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
@@ -163,6 +164,8 @@ def page_shell() -> html.Div:
                     html.Span(f"{TITLE} {__version__}"),
                     " · ",
                     html.A("Definitions and sources", href=dash.get_relative_path(about.PATH)),
+                    " · ",
+                    html.A("Open data", href=dash.get_relative_path(open_data.PATH), id="shell-open-data"),
                 ],
                 className="shell-footer small text-body-secondary border-top mt-4 py-3",
             ),
