@@ -103,19 +103,47 @@ def missing_reason(n_obs: int | None) -> str:
     )
 
 
-def apparition_stations(disc: Mapping[str, Any], rows: pd.DataFrame, stations: StationInfo) -> list[dict[str, Any]]:
+def _values(series: pd.Series, lo: int, hi: int) -> list[Any]:
+    """``series[lo:hi]`` as Python values, touching only those rows: categorical codes and NumPy buffers are
+    sliced as views, Arrow-backed text is sliced before conversion (converting a whole column per request
+    would cost milliseconds on a full-scale snapshot)."""
+    array = series.array
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = series.cat.categories
+        return [None if c < 0 else cats[c] for c in array.codes[lo:hi].tolist()]
+    if isinstance(series.dtype, np.dtype):
+        return series.to_numpy()[lo:hi].tolist()
+    return list(array[lo:hi].to_numpy(dtype=object, na_value=None))
+
+
+def table_row(frame: pd.DataFrame, i: int) -> dict[str, Any]:
+    """Row position ``i`` of ``frame`` as ``{column: value}`` (no row Series is built)."""
+    return {c: _values(frame[c], i, i + 1)[0] for c in frame.columns}
+
+
+def _rows(frame: pd.DataFrame, lo: int, hi: int) -> list[dict[str, Any]]:
+    """Rows ``lo:hi`` of ``frame`` as dicts, column by column."""
+    columns = {name: _values(frame[name], lo, hi) for name in frame.columns}
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def apparition_stations(
+    disc: Mapping[str, Any], rows: list[dict[str, Any]], stations: StationInfo
+) -> list[dict[str, Any]]:
     """One entry per station that observed the NEO in its discovery apparition, earliest first.
 
-    Each: station, first observation Δt (days, negative = precovery), first at or after discovery,
-    observation and tracklet counts per window (post-discovery and either side), and whether it is a
-    follow-up under each rule of :data:`~dashboard_app.definitions.FOLLOWUP_RULES`.
+    ``rows`` are the NEO's ``apparitions`` rows as dicts. Each entry: station, first observation Δt
+    (days, negative = precovery), first at or after discovery, observation and tracklet counts per window
+    (post-discovery and either side), and whether it is a follow-up under each rule of
+    :data:`~dashboard_app.definitions.FOLLOWUP_RULES`.
     """
     discoverer = {"stn": str(disc["disc_stn"]), "project": str(disc["project"])}
     out = []
-    for rec in rows.sort_values(["first_dt", "stn"], kind="stable").to_dict("records"):
+    for rec in sorted(rows, key=lambda r: (float(r["first_dt"]), str(r["stn"]))):
         stn = str(rec["stn"])
         station = _station(stn, stations)
-        first_post = None if pd.isna(rec.get("first_post_dt")) else float(rec["first_post_dt"])
+        post = rec.get("first_post_dt")
+        first_post = None if post is None or post != post else float(post)
         observer = {"stn": stn, "project": station["project"]}
         counts = {
             side: {
@@ -156,11 +184,11 @@ def followup_summary(timeline: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def apparition_rows(apparitions: pd.DataFrame, neo_id: int) -> pd.DataFrame:
-    """The apparition rows of ``neo_id`` (the table is sorted by ``neo_id``: a binary search, no scan)."""
+def apparition_rows(apparitions: pd.DataFrame, neo_id: int) -> list[dict[str, Any]]:
+    """The apparition rows of ``neo_id`` as dicts (the table is sorted by ``neo_id``: a binary search, no scan)."""
     ids = apparitions["neo_id"].to_numpy()
     lo, hi = np.searchsorted(ids, neo_id, side="left"), np.searchsorted(ids, neo_id, side="right")
-    return apparitions.iloc[int(lo) : int(hi)]
+    return _rows(apparitions, int(lo), int(hi))
 
 
 def object_record(
@@ -173,7 +201,7 @@ def object_record(
     """Everything the snapshot says about one NEO, JSON-ready (see the module docstring)."""
     lacking: list[str] = []
     if not hit.discovered:
-        row = missing.iloc[hit.row].to_dict()
+        row = table_row(missing, hit.row)
         record = _head(hit, row, lacking)
         n_obs = _value(row, "n_obs", lacking)
         reason = _value(row, "reason", []) or missing_reason(n_obs)  # a later schema may record the reason
@@ -184,7 +212,7 @@ def object_record(
         }
         record["not_in_snapshot"] = sorted(set(lacking))
         return record
-    row = discoveries.iloc[hit.row].to_dict()
+    row = table_row(discoveries, hit.row)
     record = _head(hit, row, lacking)
     station = _station(str(row["disc_stn"]), stations)
     elong = _value(row, "sun_elong", lacking)
