@@ -199,9 +199,13 @@ def parse(text: str) -> Designation:
     )
 
 
+SEARCH_IGNORED = r"[\s()_+]"
+"""Characters a search key leaves out (spacing, brackets, the URL's stand-ins for a space)."""
+
+
 def search_key(text: str) -> str:
     """The text a suggestion index compares: no spaces, brackets, ``_``/``+`` or case (``2024yr`` → ``2024YR``)."""
-    return re.sub(r"[\s()_+]", "", unquote(str(text))).upper()
+    return re.sub(SEARCH_IGNORED, "", unquote(str(text))).upper()
 
 
 def url_slug(designation: str) -> str:

@@ -217,8 +217,9 @@ SETTINGS: tuple[Setting, ...] = (
         "180 per minute",
         _rate_limit,
         'a limit like "180 per minute" or "10/second;500/hour"',
-        "Chart updates (POST /_dash-update-component) allowed per client address, all workers together; the "
-        "most active recorded visitor sends 44 a minute (bench/results.md, Load).",
+        "Requests allowed per client address, all workers together: chart updates (POST /_dash-update-component) "
+        "and, counted apart, the data API (/api/v1); the most active recorded visitor sends 44 chart updates a "
+        "minute (bench/results.md, Load).",
     ),
     Setting(
         "RATE_LIMIT_STORAGE_URI",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dashboard_app.designations import DesignationError, clean, parse, search_key, url_slug
+from dashboard_app.designations import SEARCH_IGNORED, DesignationError, clean, parse, search_key, url_slug
 
 SUGGESTIONS_MAX = 8
 """Suggestions returned by default: what fits under a search box on a phone."""
@@ -88,16 +88,15 @@ def build_index(discoveries: pd.DataFrame, missing: pd.DataFrame) -> Designation
     exact: list[str] = []
     exact_pos: list[int] = []
     search: list[str] = []
-    search_pos: list[int] = []
-    for pos, (p, k, n) in enumerate(zip(provid, packed, permid, strict=True)):
-        for prefix, value in (("P:", p), ("K:", k), ("N:", n)):
-            if value:
-                exact.append(prefix + value)
-                exact_pos.append(pos)
-                search.append(search_key(value))
-                search_pos.append(pos)
+    positions = np.arange(len(owners))
+    for prefix, values in (("P:", provid), ("K:", packed), ("N:", permid)):
+        present = np.array([v is not None for v in values], dtype=bool)
+        texts = values[present].tolist()
+        exact += [prefix + t for t in texts]
+        exact_pos += positions[present].tolist()
+        search += pd.Series(texts, dtype=object).str.replace(SEARCH_IGNORED, "", regex=True).str.upper().tolist()
     exact_keys, exact_positions = _sorted(exact, exact_pos)
-    search_keys, search_positions = _sorted(search, search_pos)
+    search_keys, search_positions = _sorted(search, exact_pos)
     return DesignationIndex(provid, permid, owners, exact_keys, exact_positions, search_keys, search_positions)
 
 
