@@ -151,9 +151,9 @@ def _check_id(found: Any, declared: str | Mapping[str, Any], where: str) -> None
 
 def _check_location_value(item: Mapping[str, Any], where: str) -> None:
     prefix = _LOCATION_TEXT.get(item["property"])
-    if prefix is None or "value" not in item:
+    if prefix is None or ("value" not in item and prefix != "/"):
         return
-    value = item["value"]
+    value = item.get("value")  # a pathname sent without a value reaches the router as None: refused like null
     if prefix == "/":
         if not (isinstance(value, str) and value.startswith("/")):
             raise BodyError(f"{where}: pathname is not text starting with '/'")

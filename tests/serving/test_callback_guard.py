@@ -159,6 +159,8 @@ def _mutations(app):
     for value in (None, 5, ["/about"], "about", "", "javascript:alert(1)"):
         location = [dict(pages["inputs"][0], value=value), pages["inputs"][1]]
         yield f"page router pathname {value!r}", changed(pages, inputs=location)
+    without_value = {k: v for k, v in pages["inputs"][0].items() if k != "value"}
+    yield "page router pathname without a value", changed(pages, inputs=[without_value, pages["inputs"][1]])
     yield "page router search a list", changed(pages, inputs=[pages["inputs"][0], dict(pages["inputs"][1], value=[1])])
 
 
