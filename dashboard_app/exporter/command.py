@@ -1,6 +1,9 @@
 """``neo-explorer export``: build a snapshot from PostgreSQL ``mpc_sbn`` and publish it into DATA_DIR.
 
-Progress goes to stderr, one JSON summary line to stdout at the end, and the
+Log lines go to stdout through the app's logging set-up (JSON by default: ``stage``, ``rows``,
+``seconds``, ``snapshot_id`` fields; passwords redacted), progress lines to stderr when it is a
+terminal, one JSON summary line to stdout at the end; the run's exit code, stages and row counts
+are added to ``status.json`` (read by /metrics); with ``SENTRY_DSN`` failures are reported. The
 exit code says what happened (see :data:`dashboard_app.exporter.errors.EXIT_CODES`).
 Connection settings come from the environment only (``DATABASE_URL`` or libpq's
 ``PG*`` variables, ``DATABASE_PASSWORD_FILE``), never from arguments, so a
@@ -11,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dashboard_app.exporter import errors
@@ -22,6 +27,9 @@ from dashboard_app.exporter.connection import ConnectionSettings, redact
 from dashboard_app.exporter.errors import ExportError, ExportSettingsError
 from dashboard_app.exporter.progress import Progress
 from dashboard_app.exporter.settings import ExportSettings, load_export_settings
+
+log = logging.getLogger("dashboard_app.exporter")
+outcome_log = logging.getLogger("dashboard_app.exporter.outcome")  # Sentry gets the exception, not this line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,8 +105,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         print(setup_script(args.tier), end="")
         return errors.EXIT_OK
     started = time.perf_counter()
+    started_utc = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     progress = Progress(quiet=args.quiet)
     connection: ConnectionSettings | None = None
+    settings: ExportSettings | None = None
     try:
         settings = _settings(args, environ)
         connection = settings.connection
@@ -111,6 +121,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
             return errors.EXIT_OK
         from dashboard_app.exporter.export import export_snapshot
 
+        _report_to_logs_and_sentry(environ, connection)  # not before --explain: its plans go to stdout
         progress.say(f"exporting from {connection.describe()} into {settings.data_dir}")
         result = export_snapshot(
             settings.data_dir,
@@ -122,6 +133,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     except Exception as exc:  # every failure ends as one line + a documented exit code
         code, message = _failure(exc, connection)
         print(f"neo-explorer export: error: {message}", file=sys.stderr, flush=True)
+        _record_failure(exc, code, message, settings, progress, started_utc)
         _summary(
             {
                 "status": "error",
@@ -132,6 +144,15 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         )
         return code
     published = result.published
+    elapsed = round(time.perf_counter() - started, 3)
+    outcome_log.info(
+        "export finished: snapshot %s published in %.1f s",
+        published.snapshot_id,
+        elapsed,
+        extra={"fields": {"snapshot_id": published.snapshot_id, "seconds": elapsed, "exit_code": errors.EXIT_OK}},
+    )
+    outcome = {"exit_code": errors.EXIT_OK, "stages": result.stages, "row_counts": published.row_counts}
+    _record_outcome(settings.data_dir, outcome, started_utc)
     _summary(
         {
             "status": "ok",
@@ -160,6 +181,50 @@ def _check(connection: ConnectionSettings) -> int:
     print(f"verdict: {verdict}", flush=True)
     _summary({**report.summary(), "exit_code": code})
     return code
+
+
+def _report_to_logs_and_sentry(environ: Mapping[str, str], connection: ConnectionSettings) -> None:
+    """The app's logging set-up (LOG_LEVEL, LOG_FORMAT) with passwords redacted; Sentry when SENTRY_DSN is set."""
+    from dashboard_app.observability import errors as error_reports
+    from dashboard_app.settings import load_settings
+    from dashboard_app.web.logs import configure_logging
+
+    app_settings = load_settings(environ)  # already validated by _settings: cannot fail here
+    secrets = tuple(s for s in (*connection.secrets(), environ.get("PGPASSWORD", "")) if s)
+    configure_logging(app_settings.log_level, app_settings.log_format, redact=lambda text: redact(text, secrets))
+    error_reports.init_sentry(app_settings, component="exporter", secrets=secrets)
+
+
+def _record_outcome(data_dir: Path, outcome: dict, started_utc: str) -> None:
+    from dashboard_app.snapshot.publish import record_run
+
+    try:
+        record_run(data_dir, outcome, started_utc=started_utc)
+    except OSError as exc:  # a full disk: the failure itself is already reported
+        log.error("cannot record the export's outcome in %s: %s", data_dir, exc)
+
+
+def _record_failure(
+    exc: Exception, code: int, message: str, settings: ExportSettings | None, progress: Progress, started_utc: str
+) -> None:
+    """Log the failure, add it to ``status.json`` and report it to Sentry (not for bad settings or a held lock)."""
+    from dashboard_app.observability import errors as error_reports
+
+    if settings is None:  # bad settings: logging is not set up; the line on stderr says it all
+        return
+    stage = progress.stages[-1].name if progress.stages else "connect"
+    outcome_log.error(
+        "export failed at %s (exit code %d): %s",
+        stage,
+        code,
+        message,
+        extra={"fields": {"exit_code": code, "stage": stage}},
+    )
+    if code in (errors.EXIT_SETTINGS, errors.EXIT_LOCKED):
+        return
+    outcome = {"exit_code": code, "error": message, "stage": stage, "stages": [s.as_dict() for s in progress.stages]}
+    _record_outcome(settings.data_dir, outcome, started_utc)
+    error_reports.capture_exception(exc)
 
 
 def _failure(exc: Exception, connection: ConnectionSettings | None) -> tuple[int, str]:

@@ -1,4 +1,8 @@
-"""Progress of an export on stderr (stage, rows, elapsed) and the per-stage figures for the summary.
+"""Progress of an export: log lines (stage, rows, seconds), lines on a terminal, per-stage figures.
+
+Every progress message is a log record of ``dashboard_app.exporter`` (JSON lines on stdout with
+``stage``/``rows``/``seconds`` fields, through the app's logging set-up); when stderr is a terminal,
+the same messages are also printed there as ``export [  12.3s] …`` lines for the person watching.
 
 ``NEO_EXPORT_PAUSE_AT=<stage>`` (tests only) makes the exporter announce the
 stage on stderr and wait there until the file named by ``NEO_EXPORT_RESUME_FILE``
@@ -8,6 +12,7 @@ can stop the database or kill the process at a known point.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -16,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
+
+log = logging.getLogger("dashboard_app.exporter")
 
 PAUSE_ENV = "NEO_EXPORT_PAUSE_AT"
 RESUME_FILE_ENV = "NEO_EXPORT_RESUME_FILE"
@@ -38,21 +45,30 @@ class StageRecord:
         return out
 
 
-class Progress:
-    """Writes one line per finished stage to ``stream`` and keeps the records."""
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False):
+
+class Progress:
+    """Logs one line per finished stage (and prints it when ``stream`` is a terminal); keeps the records."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False, terminal: bool | None = None):
         self.stream = stream if stream is not None else sys.stderr
         self.quiet = quiet
+        self.terminal = _is_terminal(self.stream) if terminal is None else terminal
         self.started = time.perf_counter()
         self.stages: list[StageRecord] = []
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def say(self, message: str) -> None:
-        """One progress line (``export [  12.3s] message``)."""
-        if not self.quiet:
+    def say(self, message: str, **fields: object) -> None:
+        """One progress message: a log record with ``fields``; ``export [  12.3s] message`` on a terminal."""
+        log.info("%s", message, extra={"fields": fields} if fields else None)
+        if self.terminal and not self.quiet:
             print(f"export [{self.elapsed():7.1f}s] {message}", file=self.stream, flush=True)
 
     @contextmanager
@@ -67,7 +83,13 @@ class Progress:
             record.seconds = time.perf_counter() - start
             self.stages.append(record)
         db = f", {record.db_seconds:.1f}s waiting for PostgreSQL" if record.db_seconds else ""
-        self.say(f"{name}: {record.rows:,} rows in {record.seconds:.1f}s{db}")
+        self.say(
+            f"{name}: {record.rows:,} rows in {record.seconds:.1f}s{db}",
+            stage=name,
+            rows=record.rows,
+            seconds=round(record.seconds, 3),
+            db_seconds=round(record.db_seconds, 3),
+        )
 
 
 def pause_here(stage: str, stream: TextIO | None = None) -> None:

@@ -17,8 +17,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from dashboard_app import __version__
 
 KEPT_HEADERS = frozenset({"accept", "accept-encoding", "content-length", "content-type", "x-request-id"})
-IGNORED_LOGGERS = ("gunicorn.access",)
-"""Loggers whose records never become breadcrumbs or events (access lines hold client addresses)."""
+IGNORED_LOGGERS = ("gunicorn.access", "dashboard_app.exporter.outcome")
+"""Loggers whose records never become Sentry breadcrumbs or events: access lines hold client addresses;
+the exporter's failure line is reported as its exception instead (one event, with the stack)."""
 REDACTED = "[redacted]"
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b", re.IGNORECASE)
 

@@ -36,7 +36,7 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,6 +219,56 @@ def row_drop_problems(old: dict[str, int], new: dict[str, int], max_row_drop: fl
     return problems
 
 
+def _last_success(previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``last_success_utc`` / ``last_success_snapshot_id`` carried over from the previous status record."""
+    previous = previous or {}
+    if previous.get("state") == "succeeded":
+        return {
+            "last_success_utc": previous.get("finished_utc"),
+            "last_success_snapshot_id": previous.get("snapshot_id"),
+        }
+    return {k: previous.get(k) for k in ("last_success_utc", "last_success_snapshot_id")}
+
+
+def record_run(data_dir: Path | str, outcome: Mapping[str, Any], *, started_utc: str, lock_wait_s: float = 1.0) -> bool:
+    """Add an exporter run's own account (``exit_code``, ``stages``, ``row_counts``, ``error``) to ``status.json``.
+
+    When this process's publish wrote the current record, ``outcome`` is merged into it; when the run
+    failed before publishing (database unreachable, bad query), a ``failed`` record is written, so the
+    status (and the metrics and ``/health``) never keep saying the last run succeeded. Returns False,
+    writing nothing, when another publisher holds the lock (the status is its own) or there is no
+    directory.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return False
+    try:
+        with _exclusive_lock(data_dir, lock_wait_s):
+            status = read_status(data_dir) or {}
+            ours = (
+                status.get("pid") == os.getpid()
+                and status.get("host") == socket.gethostname()
+                and str(status.get("started_utc") or "") >= started_utc
+            )
+            if not ours:
+                status = {
+                    "state": "failed",
+                    "stage": outcome.get("stage") or "export",
+                    "started_utc": started_utc,
+                    "finished_utc": format_utc(_utcnow()),
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "snapshot_id": None,
+                    "error": outcome.get("error") or "the export failed before publishing",
+                    **_last_success(status),
+                }
+            status.update(outcome)  # a failure's "stage" is the exporter's (connect, apparitions …)
+            write_atomically(data_dir / STATUS_FILE, json.dumps(status, indent=2) + "\n", STATUS_TMP_PREFIX)
+    except PublishLockedError:
+        return False
+    return True
+
+
 class _Publisher:
     """One publish run; holds the status record it keeps writing."""
 
@@ -238,6 +288,7 @@ class _Publisher:
             "host": socket.gethostname(),
             "snapshot_id": None,
             "error": None,
+            **_last_success(read_status(data_dir)),
         }
 
     def stage(self, name: str) -> None:
@@ -294,7 +345,10 @@ class _Publisher:
         removed = self._retain(final, previous)
         _pause("retention")
 
-        self.status.update(state="succeeded", finished_utc=format_utc(self.clock()))
+        finished = format_utc(self.clock())
+        self.status.update(
+            state="succeeded", finished_utc=finished, last_success_utc=finished, last_success_snapshot_id=snapshot_id
+        )
         self.stage("finished")
         _pause("finished")
         log.info("published snapshot %s (%s)", snapshot_id, counts)
