@@ -80,7 +80,8 @@ def per_call(data_dir: Path, n: int) -> dict[str, float]:
 # --- 2. per request through Flask, in process ------------------------------------------------------------------
 
 
-def per_flask_request(data_dir: Path, n: int, rounds: int) -> dict[str, float]:
+def per_flask_request(data_dir: Path, n: int) -> dict[str, float]:
+    """``GET /health`` alternately on an app without and with metrics, ``n`` pairs; medians and paired difference."""
     import logging
 
     from dashboard_app.app import create_app
@@ -91,17 +92,24 @@ def per_flask_request(data_dir: Path, n: int, rounds: int) -> dict[str, float]:
         env = {"DATA_DIR": str(data_dir), "LOG_LEVEL": "warning", **extra}
         apps[name] = create_app(load_settings(env, env_file=None))
     logging.getLogger("dashboard_app").setLevel(logging.WARNING)
-    best = {"off": float("inf"), "on": float("inf")}
-    for _ in range(rounds):
-        for name, app in apps.items():
-            client = app.server.test_client()
+    clients = {name: app.server.test_client() for name, app in apps.items()}
+    for client in clients.values():  # warm both
+        for _ in range(50):
+            client.get("/health")
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for i in range(n):  # pairs in alternating order: drift on a shared machine hits both alike
+        for name in ("off", "on") if i % 2 else ("on", "off"):
             t = time.perf_counter()
-            for _ in range(n):
-                client.get("/health")
-            best[name] = min(best[name], (time.perf_counter() - t) / n * 1e6)
+            clients[name].get("/health")
+            times[name].append((time.perf_counter() - t) * 1e6)
     for app in apps.values():
         app.server.extensions["neo_store"].stop()
-    return {"off_us": best["off"], "on_us": best["on"]}
+    diffs = [on - off for on, off in zip(times["on"], times["off"], strict=True)]
+    return {
+        "off_us": statistics.median(times["off"]),
+        "on_us": statistics.median(times["on"]),
+        "diff_us": statistics.median(diffs),
+    }
 
 
 # --- 3. real gunicorn under load ------------------------------------------------------------------------------
@@ -198,7 +206,7 @@ def main() -> None:
     try:
         load_1 = load_average()
         calls = per_call(data_dir, 20000)
-        flask = per_flask_request(data_dir, 500, 10)
+        flask = per_flask_request(data_dir, 3000)
         load_2 = load_average()
         runs, scrape = under_load(data_dir, args.requests, args.clients, args.rounds)
         load_3 = load_average()
@@ -222,9 +230,9 @@ one histogram for the route, the same for the callback) {calls["record_us"]:.1f}
 (store and memo counters, snapshot gauges) {calls["sync_us"]:.1f} µs: **{calls["record_us"] + calls["sync_us"]:.1f} µs
 per request** in all.
 
-**Per request through Flask, in process** (test client, `GET /health`, best of 10 × 500, alternating): metrics off
-{flask["off_us"]:.0f} µs, on {flask["on_us"]:.0f} µs: **{flask["on_us"] - flask["off_us"]:+.0f} µs per request**
-({100 * (flask["on_us"] / flask["off_us"] - 1):+.1f} %; {load_2}).
+**Per request through Flask, in process** (test client, `GET /health`, 3000 pairs alternating between an
+app without and one with metrics; {load_2}): median off {flask["off_us"]:.0f} µs, on {flask["on_us"]:.0f} µs;
+median paired difference **{flask["diff_us"]:+.0f} µs per request**.
 
 **Real gunicorn** (2 workers × 4 threads, {args.clients} concurrent clients, {args.requests} requests a run:
 80 % chart callbacks with warm memo caches, 10 % pages, 10 % `/health`; {load_3} after the runs):
