@@ -17,6 +17,9 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
   from recycling all at once, and a recycled worker serves the current snapshot at once.
 - Non-root with a read-only home: no control socket (gunicorn 27 puts it in ~/.gunicorn), worker
   heartbeat files in /dev/shm (or the temp dir), no pid file, logs to stdout.
+- The ``Server`` header: gunicorn always sends ``Server: gunicorn`` (the product, never its version)
+  and has no setting to change it; we leave it (patching gunicorn's private ``Response`` breaks on
+  upgrade). A proxy in front can drop it (DEPLOYMENT.md, step 6).
 - Metrics (when OPERATOR_TOKEN or METRICS_PORT is set): prometheus_client's multiprocess mode in
   METRICS_DIR (on the tmpfs), emptied at start; hooks count worker starts and exits and fold a dead
   worker's files (``dashboard_app/observability/multiprocess.py``); METRICS_PORT is a second bind.
@@ -28,8 +31,6 @@ import gc
 import os
 import sys
 import tempfile
-
-from gunicorn.http import wsgi as _gunicorn_wsgi
 
 from dashboard_app.settings import SettingsError, load_settings
 from dashboard_app.web.logs import gunicorn_logconfig
@@ -60,16 +61,6 @@ control_socket_disable = True
 loglevel = _settings.log_level
 logconfig_dict = gunicorn_logconfig(_settings.log_level, _settings.log_format)
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
-
-# No server banner: gunicorn always writes "Server: gunicorn"; drop that one header line.
-_default_headers = _gunicorn_wsgi.Response.default_headers
-
-
-def _default_headers_without_server(self):
-    return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
-
-
-_gunicorn_wsgi.Response.default_headers = _default_headers_without_server
 
 
 def pre_fork(server, worker):

@@ -200,7 +200,7 @@ def test_page_and_health_carry_the_security_headers(demo_app) -> None:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"]
         assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
-        assert "Server" not in response.headers
+        assert response.headers.get("Server") == "gunicorn"  # the product, no version (DEPLOYMENT.md step 6)
         assert "Strict-Transport-Security" not in response.headers  # SERVE_TLS is off by default
     assert "<html" in get(url + "/").text
 
