@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import dash
@@ -48,8 +47,11 @@ class Banner:
     colour: str
 
 
-def banners(snapshot: Snapshot | None, facts: Mapping[str, Any], *, stale_after_hours: float) -> list[Banner]:
-    """The banners for a page, from the current snapshot and the store's health facts."""
+def banners(snapshot: Snapshot | None, facts: Mapping[str, Any]) -> list[Banner]:
+    """The banners for a page, from the current snapshot and the store's health facts.
+
+    Staleness is the store's ``stale`` fact (one rule, the store's clock: :meth:`SnapshotStore.health`).
+    """
     out: list[Banner] = []
     if snapshot is None:
         out.append(
@@ -66,8 +68,8 @@ def banners(snapshot: Snapshot | None, facts: Mapping[str, Any], *, stale_after_
                     "warning",
                 )
             )
-        age_h = (datetime.now(UTC) - snapshot.created).total_seconds() / 3600
-        if age_h > stale_after_hours:
+        if facts.get("stale"):
+            age_h = facts.get("age_hours") or 0.0
             out.append(
                 Banner(
                     "stale",
@@ -91,7 +93,6 @@ def _data_line(snapshot: Snapshot | None) -> str:
 def status_children() -> list[Any]:
     """The data line and banners for the current snapshot (call inside a request)."""
     store = current_app.extensions["neo_store"]
-    settings = current_app.extensions["neo_settings"]
     try:
         snapshot: Snapshot | None = current_snapshot()
     except NoSnapshotError:
@@ -103,7 +104,7 @@ def status_children() -> list[Any]:
         **{"data-snapshot": snapshot.id if snapshot is not None else ""},
     )
     items: list[Any] = [data_line]
-    for banner in banners(snapshot, store.health(), stale_after_hours=settings.stale_after_hours):
+    for banner in banners(snapshot, store.health()):
         items.append(
             dbc.Alert(banner.text, color=banner.colour, className=f"shell-banner shell-banner-{banner.kind} py-2 mb-2")
         )

@@ -86,3 +86,26 @@ def test_the_about_tab_ignores_junk_query_values(build_app, snapshot_dir):
         from dashboard_app.tabs import about
 
         assert about.layout(year="';drop", x="<script>").id == about.layout().id
+
+
+def test_stale_is_the_stores_one_rule_on_its_clock_for_banner_and_health(build_app, tmp_path):
+    """The banner and /health both follow the store's ``stale`` fact (its clock), never the wall clock."""
+    from datetime import timedelta
+
+    from dashboard_app.web.health import health_report
+    from dashboard_app.web.shell import banners
+
+    publish_tiny(tmp_path)  # a fresh snapshot by the wall clock
+    store = build_app(tmp_path, STALE_AFTER_HOURS="24").server.extensions["neo_store"]
+    snapshot = store.current()
+    store._clock = lambda: snapshot.created + timedelta(hours=72)  # the store's clock says three days later
+    facts = store.health()
+    assert (facts["stale"], facts["age_hours"]) == (True, 72.0)
+    stale = [b.text for b in banners(snapshot, facts) if b.kind == "stale"]
+    assert stale == ["Stale data: this snapshot was built 3.0 days ago and has not been refreshed since."]
+    report = health_report(facts, stale_after_hours=24, release_id="", uptime_s=1.0)
+    assert report["status"] == "warn"
+    store._clock = lambda: snapshot.created + timedelta(hours=1)
+    facts = store.health()
+    assert not [b for b in banners(snapshot, facts) if b.kind == "stale"]
+    assert health_report(facts, stale_after_hours=24, release_id="", uptime_s=1.0)["status"] == "pass"
