@@ -14,13 +14,8 @@ from dataclasses import dataclass
 NEO_Q_MAX_AU: float = 1.30
 """An object is a NEO when its ``mpc_orbits.q`` is at most this (inclusive)."""
 
-NEO_PREDICATE_SQL: str = "q <= 1.30"
-"""The predicate as recorded in the snapshot's ``meta`` table."""
-
-
-def is_neo(q: float | None) -> bool:
-    """True when perihelion distance ``q`` (au) makes the object a NEO."""
-    return q is not None and q <= NEO_Q_MAX_AU
+NEO_PREDICATE_SQL: str = f"q <= {NEO_Q_MAX_AU:.2f}"
+"""The predicate as recorded in the snapshot's ``meta`` table (derived from :data:`NEO_Q_MAX_AU`)."""
 
 
 # --- Discovery, tracklet and apparition rules -----------------------------------
@@ -82,14 +77,6 @@ ALMANAC_ACCURACY_DEG: float = 0.05
 """Stated accuracy of the Sun and Moon positions used for circumstances (degrees)."""
 
 
-def twilight_class(sun_altitude_deg: float) -> str:
-    """Name the twilight class of a Sun altitude (night < −18° … day ≥ 0°)."""
-    for label, upper in TWILIGHT_CLASSES:
-        if sun_altitude_deg < upper:
-            return label
-    return "day"
-
-
 # --- Follow-up -----------------------------------------------------------------
 
 
@@ -107,14 +94,14 @@ FOLLOWUP_BY_PROJECT = FollowupRule(
     key="project",
     summary=(
         "An observation of the NEO by a station of a different survey project than the "
-        "discoverer's, at or after the discovery time, inside the ±200-day apparition."
+        f"discoverer's, at or after the discovery time, inside the ±{APPARITION_HALF_WINDOW_DAYS}-day apparition."
     ),
 )
 FOLLOWUP_BY_STATION = FollowupRule(
     key="station",
     summary=(
         "An observation of the NEO by a different station than the discovering station, at or "
-        "after the discovery time, inside the ±200-day apparition."
+        f"after the discovery time, inside the ±{APPARITION_HALF_WINDOW_DAYS}-day apparition."
     ),
     differs_by="stn",
 )

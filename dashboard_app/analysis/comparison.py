@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app import reference
-from dashboard_app.analysis.filters import OTHERS, select_discoveries, station_label
+from dashboard_app.analysis.filters import OTHERS, select_discoveries
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS, OTHER_FOLLOWUP_PROJECT
 
 GroupBy = Literal["project", "station"]
@@ -190,13 +190,6 @@ def _with_discoverers(stations: pd.DataFrame, eligible: pd.DataFrame) -> pd.Data
     out = pd.concat([stations.astype({"stn": str, "project": str}), extra], ignore_index=True)
     out = out.sort_values(["neo_id", "stn"], kind="stable", ignore_index=True)
     return out.astype({"stn": "category", "project": "category"})
-
-
-def group_label(group: str, group_by: str, names: dict[str, str]) -> str:
-    """Display label of a group: a project name, or ``code name`` for a station."""
-    if group_by != "station" or group == OTHERS:
-        return group
-    return station_label(group, names)
 
 
 def _ranked(values: pd.Series) -> list[str]:
