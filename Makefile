@@ -39,6 +39,8 @@ test: venv
 	bash scripts/system-deps.sh
 	bash scripts/container-engine.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	bash scripts/run-tests.sh
 
 # Run every benchmark in bench/ (each writes its own section of bench/results.md); full scale, minutes each.

@@ -27,6 +27,7 @@ from types import ModuleType
 import dash
 from dash.exceptions import DependencyException
 from flask import Flask, Response, g, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashboard_app import api, callbacks
@@ -123,7 +124,7 @@ def _redirect_home_to_first_tab(server: Flask, modules: list[ModuleType]) -> Non
     first = min(modules, key=lambda m: m.ORDER)
 
     @server.before_request
-    def _home() -> Response | None:
+    def _home() -> ResponseReturnValue | None:
         if request.path == "/":
             query = request.query_string.decode("latin-1")
             return redirect(dash.get_relative_path(first.PATH) + (f"?{query}" if query else ""), code=302)
@@ -211,7 +212,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
         serve_locally=True,
         compress=False,  # compression is set up below, with a cache for the immutable bundles
         title=shell.TITLE,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # documented by Dash (no "Updating..." title); hinted str
         index_string=INDEX_STRING,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         suppress_callback_exceptions=False,
@@ -233,7 +234,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     with server.app_context():  # Dash calls the layout function once now to validate it
         app.layout = shell.page_shell
 
-    server.wsgi_app = proxies.TrustedProxies(  # type: ignore[method-assign]
+    server.wsgi_app = proxies.TrustedProxies(
         server.wsgi_app, count=settings.trusted_proxy_count, allowed=settings.forwarded_allow_ips
     )
     logs.install_request_ids(server)

@@ -1,8 +1,9 @@
 """Settings from the environment and an optional ``.env`` file, validated once at start-up.
 
 :data:`SETTINGS` is the one declarative table (variable, default, parser, what is
-accepted, meaning). :class:`Settings` is a frozen dataclass generated from it, so
-adding a setting is adding one row. ``.env.example`` and the README's settings
+accepted, meaning). :class:`Settings` is the frozen, statically typed dataclass of the
+parsed values: adding a setting is adding one row and its typed field (an import-time
+check fails when they differ). ``.env.example`` and the README's settings
 table are checked against this table by the tests
 (``python -m dashboard_app.settings`` prints both).
 
@@ -419,15 +420,56 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-def _settings_class() -> type:
-    fields = [(s.field, Any) for s in SETTINGS]
-    cls = dataclasses.make_dataclass("Settings", fields, frozen=True)
-    cls.__module__ = __name__
-    cls.__doc__ = "Validated settings, one attribute per row of SETTINGS (lower-case variable name)."
-    return cls
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings, one attribute per row of :data:`SETTINGS` (lower-case variable name).
+
+    Typed by hand so a type checker catches a misspelt or misused setting; the check below (and
+    ``tests/serving/test_settings.py``) keeps the fields and the table in step.
+    """
+
+    data_dir: Path
+    demo_if_empty: bool
+    host: str
+    port: int
+    workers: int
+    threads: int
+    timeout: int
+    graceful_timeout: int
+    log_level: str
+    log_format: str
+    rate_limit: str
+    rate_limit_storage_uri: str
+    trusted_proxy_count: int
+    forwarded_allow_ips: str
+    serve_tls: bool
+    callback_max_bytes: int
+    snapshot_poll_seconds: float
+    memo_max_mb: int
+    frames_cache_dir: Path | None
+    stale_after_hours: float
+    assets_dir: Path | None
+    git_commit: str
+    operator_token: str
+    metrics_port: int
+    metrics_dir: Path | None
+    max_requests: int
+    sentry_dsn: str
+    sentry_environment: str
+    sentry_sample_rate: float
+    sentry_traces_sample_rate: float
+    database_url: str
+    database_password_file: Path | None
+    export_connect_timeout_s: int
+    export_statement_timeout_s: float
+    export_application_name: str
+    snapshot_keep: int
+    max_row_drop: float
 
 
-Settings = _settings_class()
+_FIELDS = [f.name for f in dataclasses.fields(Settings)]
+if [s.field for s in SETTINGS] != _FIELDS:  # adding a row to SETTINGS means adding its typed field here
+    raise RuntimeError(f"Settings fields {_FIELDS} differ from the SETTINGS table {[s.field for s in SETTINGS]}")
 
 
 def parse_setting(setting: Setting, text: str) -> Any:

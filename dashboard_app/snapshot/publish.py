@@ -400,7 +400,7 @@ class _Publisher:
                 exc.problems,
             ) from exc
         old = _previous_counts(previous)
-        if old is not None and self.max_row_drop is not None:
+        if old is not None and previous is not None and self.max_row_drop is not None:
             problems = row_drop_problems(old, counts, self.max_row_drop)
             if problems:
                 raise SnapshotRefusedError(

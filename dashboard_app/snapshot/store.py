@@ -356,7 +356,7 @@ class SnapshotStore:
                 "data_age_hours": _hours(now, snapshot.data_time),
                 "row_counts": snapshot.row_counts,
                 "synthetic": snapshot.synthetic,
-                "stale": None if self.stale_after_hours is None else age > self.stale_after_hours,
+                "stale": None if self.stale_after_hours is None or age is None else age > self.stale_after_hours,
             }
         return facts
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app
+from flask.typing import ResponseReturnValue
 
 from dashboard_app import __version__
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
@@ -148,7 +149,7 @@ def _snapshot_source() -> str | None:
 
 
 @blueprint.route("/health", methods=["GET", "HEAD"])
-def health() -> Response:
+def health() -> ResponseReturnValue:
     """Answer the health document with 200 (pass/warn) or 503 (fail); details for operators."""
     settings = current_app.extensions["neo_settings"]
     store = current_app.extensions["neo_store"]

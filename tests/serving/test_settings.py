@@ -117,3 +117,45 @@ def test_gunicorn_refuses_to_start_on_a_bad_setting_with_the_same_line(tmp_path)
     assert result.returncode != 0
     assert "neo-explorer: SERVE_TLS='perhaps' is not accepted: expected true or false" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+PATHS_SET = {"FRAMES_CACHE_DIR": "/f", "ASSETS_DIR": "/a", "METRICS_DIR": "/m", "DATABASE_PASSWORD_FILE": "/p"}
+
+
+@pytest.mark.parametrize("environ", [{}, PATHS_SET], ids=["defaults", "paths set"])
+def test_every_setting_has_a_typed_field_that_its_parsed_value_fits(environ):
+    """Settings is a static dataclass (checked by mypy); each parsed value has its field's declared type."""
+    import dataclasses
+    import types
+    import typing
+
+    from dashboard_app.settings import Settings
+
+    assert [f.name for f in dataclasses.fields(Settings)] == [s.field for s in SETTINGS]
+    hints = typing.get_type_hints(Settings)
+    settings = load_settings(environ, env_file=None)
+    for name, hint in hints.items():
+        allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        value = getattr(settings, name)
+        assert isinstance(value, allowed) and not (hint is int and isinstance(value, bool)), (name, hint, value)
+
+
+def test_the_type_checker_catches_a_misspelt_or_misused_setting(tmp_path):
+    """``make test`` runs mypy: a typo in a setting's name, or a setting used as the wrong type, fails it."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from dashboard_app.settings import load_settings\n"
+        "settings = load_settings()\n"
+        "settings.stale_after_hour\n"
+        "settings.port.upper()\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--follow-imports=silent", "--cache-dir", str(tmp_path / "cache"), str(probe)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode == 1, result.stdout
+    assert '"Settings" has no attribute "stale_after_hour"' in result.stdout
+    assert '"int" has no attribute "upper"' in result.stdout
