@@ -55,6 +55,40 @@ def served_snapshot_id(base_url: str) -> str | None:
     return get(f"{base_url}/health").json()["checks"]["snapshot:age"][0]["componentId"]
 
 
+def served_by(base_url: str) -> tuple[int, str | None]:
+    """(worker pid, snapshot id) of one /health answer, on a new connection (so any worker may answer)."""
+    checks = get(f"{base_url}/health").json()["checks"]
+    return checks["uptime"][0]["pid"], checks["snapshot:age"][0]["componentId"]
+
+
+def wait_until_every_worker_serves(
+    engine: Engine, name: str, base_url: str, snapshot: str, workers: int, timeout_s: float
+) -> dict[int, float]:
+    """Poll /health until ``workers`` distinct workers have answered with ``snapshot`` and the last 10 answers all
+    did; return each worker's seconds until its first such answer. Workers poll the pointer independently, so one
+    may switch up to a poll interval after another: a single answer proves one worker, not the service."""
+    started = time.monotonic()
+    last: dict[int, str | None] = {}
+    switched: dict[int, float] = {}
+    streak = 0
+    while time.monotonic() - started < timeout_s:
+        pid, served = served_by(base_url)
+        last[pid] = served
+        if served == snapshot:
+            switched.setdefault(pid, time.monotonic() - started)
+            streak += 1
+            if len(switched) >= workers and streak >= 10:
+                return switched
+        else:
+            streak = 0
+        time.sleep(0.1)
+    store_lines = [line for line in engine.logs(name).splitlines() if "snapshot" in line]
+    raise AssertionError(
+        f"not every worker served {snapshot} within {timeout_s:.0f} s; last answer per worker {last}, first new "
+        f"answer per worker {switched}; the container's snapshot log lines:\n" + "\n".join(store_lines[-30:])
+    )
+
+
 def start(engine: Engine, image: str, name: str, *run_args: str) -> str:
     port = find_free_port()
     engine.run_detached(name, ["-p", f"127.0.0.1:{port}:8050", *run_args], image)
@@ -270,6 +304,8 @@ def test_arbitrary_uid_serves_a_read_only_mounted_directory_and_picks_up_a_new_s
         "12345:0",
         "-e",
         "SNAPSHOT_POLL_SECONDS=1",
+        "-e",
+        "WORKERS=2",
         "-v",
         f"{mounted_snapshots}:/data:ro",
     )
@@ -282,10 +318,8 @@ def test_arbitrary_uid_serves_a_read_only_mounted_directory_and_picks_up_a_new_s
 
         second = publish_demo(mounted_snapshots, seed=2)  # on the host, into the mounted directory
         assert second != first
-        deadline = time.monotonic() + 60
-        while served_snapshot_id(url) != second and time.monotonic() < deadline:
-            time.sleep(1)
-        assert served_snapshot_id(url) == second
+        switched = wait_until_every_worker_serves(engine, name, url, second, workers=2, timeout_s=60)
+        assert len(switched) == 2
         assert engine.inspect(name, "{{.State.StartedAt}}") == started_at  # no restart
         assert get(url + "/").status_code == 200
     finally:
