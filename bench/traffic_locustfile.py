@@ -84,6 +84,8 @@ class TrafficUser(FastHttpUser):
                 response.failure(error)
             else:
                 response.success()
+                if request.is_callback and status == 200:
+                    self.visitor.remember(response.text or "")
         if _WRITER:
             ms = (time.monotonic() - t0) * 1000
             _WRITER.writerow([f"{time.time():.3f}", self.number, tab, kind, f"{ms:.1f}", status, error or ""])

@@ -169,6 +169,7 @@ class Visitor:
         self.rng = rng
         self.think_s = think_s
         self.values: dict[str, Any] = {}
+        self.shown: dict[str, Any] = {}  # each tab's digest store, kept as the browser keeps it
         self.position = rng.choice(model.entry_points())
 
     def think(self) -> float:
@@ -182,6 +183,8 @@ class Visitor:
         key = step.changed_key() if step.kind == "change" else None
         if step.kind == "reset":
             self.values = {k: v for k, v in self.values.items() if not k.startswith(f"{step.tab.strip('/')}-")}
+        if step.kind in ("load", "switch"):
+            self.shown = {}  # a new page (or tab layout) shows nothing yet
         sweep = key is not None and len({json.dumps(v) for v in self._recorded_values(step, key)}) > 1
         if key is not None and not sweep and self.model.pools.get(key):
             self.values[key] = self.rng.choice(self.model.pools[key])
@@ -194,13 +197,26 @@ class Visitor:
     def _recorded_values(step: Step, key: str) -> list[Any]:
         return [e["value"] for r in step.requests for e in _entries(r.body or {}) if entry_key(e) == key]
 
+    def remember(self, text: str) -> None:
+        """Keep the digest stores a callback answer returned: the next request sends them, as the page does."""
+        try:
+            outputs = json.loads(text).get("response") or {}
+        except (ValueError, AttributeError):
+            return
+        for cid, props in outputs.items():
+            if f'"type":"{SHOWN_TYPE}"' in cid and isinstance(props, dict):
+                for prop, value in props.items():
+                    self.shown[f"{cid}.{prop}"] = value
+
     def _with_values(self, request: Request, keep: str | None) -> Request:
-        if not request.body or not self.values:
+        if not request.body:
             return request
         body = copy.deepcopy(request.body)
         for e in _entries(body):
             key = entry_key(e)
-            if key in self.values and key != keep:
+            if isinstance(e["id"], dict) and e["id"].get("type") == SHOWN_TYPE:
+                e["value"] = copy.deepcopy(self.shown.get(key))  # this visitor's page, not the recorded one
+            elif key in self.values and key != keep:
                 e["value"] = copy.deepcopy(self.values[key])
         return Request(
             request.method, request.path, request.at_s, body, request.status, request.figures, request.tables
@@ -230,10 +246,36 @@ def check_answer(request: Request, status: int, text: str) -> str | None:
     for key in request.figures:
         cid, prop = key.rsplit(".", 1)
         figure = outputs.get(cid, {}).get(prop)
+        if unchanged_chart(request, outputs, cid):
+            continue
         if not (isinstance(figure, dict) and isinstance(figure.get("data"), list) and "layout" in figure):
             return f"no figure data for {prop} of {cid[:60]}"
     for key in request.tables:
         cid, prop = key.rsplit(".", 1)
-        if not isinstance(outputs.get(cid, {}).get(prop), list):
+        if not isinstance(outputs.get(cid, {}).get(prop), list) and not unchanged_chart(request, outputs, cid):
             return f"no table rows for {prop} of {cid[:60]}"
     return None
+
+
+SHOWN_TYPE = "view-shown"
+"""``type`` of a tab's store of what each chart shows (a digest per chart, ``dashboard_app.views``): the
+server leaves out a chart whose digest the page already holds."""
+
+
+def unchanged_chart(request: Request, outputs: dict[str, Any], cid: str) -> bool:
+    """True when the answer left chart ``cid`` out because the page already shows it (same digest sent
+    in the request's shown store and returned in the answer's)."""
+    try:
+        chart = json.loads(cid)
+    except ValueError:
+        return False
+    if not isinstance(chart, dict) or "index" not in chart:
+        return False
+    shown_key = json.dumps({"tab": chart.get("tab"), "type": SHOWN_TYPE}, separators=(",", ":"), sort_keys=True)
+    returned = next(iter((outputs.get(shown_key) or {}).values()), None)
+    shown_id = {"tab": chart.get("tab"), "type": SHOWN_TYPE}
+    sent = next((e.get("value") for e in _entries(request.body or {}) if e["id"] == shown_id), None)
+    index = chart["index"]
+    if not (isinstance(returned, dict) and isinstance(sent, dict)):
+        return False
+    return index in sent and sent[index] == returned.get(index)

@@ -128,3 +128,25 @@ def test_every_recorded_request_still_gets_a_checked_answer_from_the_app(snapsho
         assert problems == []
     finally:
         app.server.extensions["neo_store"].stop()
+
+
+SHOWN = {"tab": "t", "type": "view-shown"}
+SHOWN_KEY = entry_key({"id": SHOWN, "property": "data"})
+
+
+def test_a_chart_left_out_because_the_page_shows_it_already_is_a_right_answer_and_the_visitor_keeps_digests():
+    body = {"output": "x", "inputs": [], "state": [{"id": SHOWN, "property": "data", "value": {"main": "d1"}}]}
+    request = Request("POST", "/_dash-update-component", 0.0, body, figures=(GRAPH_KEY,))
+    shown_key = SHOWN_KEY.rsplit(".", 1)[0]
+    same = json.dumps({"response": {shown_key: {"data": {"main": "d1"}}}})
+    changed = json.dumps({"response": {shown_key: {"data": {"main": "d2"}}}})
+    assert check_answer(request, 200, same) is None
+    assert check_answer(request, 200, changed) == f"no figure data for figure of {GRAPH_KEY.rsplit('.', 1)[0][:60]}"
+
+    fresh = Request("POST", "/_dash-update-component", 0.0, {**body, "state": [{**body["state"][0], "value": None}]})
+    m = model(Step("load", "open", "/t", 0, (fresh,)), Step("change", "again", "/t", 1, (fresh,)))
+    visitor = Visitor(m, random.Random(1))
+    visitor.position = 0
+    assert visitor.next_step()[1][0].body["state"][0]["value"] is None  # a new page shows nothing
+    visitor.remember(changed)
+    assert visitor.next_step()[1][0].body["state"][0]["value"] == {"main": "d2"}  # sends what its page shows
