@@ -87,11 +87,11 @@ def elongation_figure(result: GroupedBins, theme: object) -> Figure:
     labels = [f"{s}, {lo:.0f}–{hi:.0f}°" for s, lo, hi in zip(b["side"], b["elong_low"], b["elong_high"], strict=True)]
     data = _stacked_bars(result, centre, ELONGATION_BIN, labels, "elongation")
     tickvals, ticktext = elongation_ticks()
-    heading = {"xref": "x", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False}
+    heading = {"xref": "x", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 11}}
     layout = _layout(
         theme,
         xaxis={
-            "title": {"text": "Solar elongation (morning: west of the Sun; evening: east)"},
+            "title": {"text": "Solar elongation at discovery"},
             "range": [-180, 180],
             "tickvals": tickvals,
             "ticktext": ticktext,
@@ -100,9 +100,9 @@ def elongation_figure(result: GroupedBins, theme: object) -> Figure:
         yaxis={"title": {"text": "Discoveries per 5°"}},
         margin={"l": 60, "r": 20, "t": 36, "b": 40},
         annotations=[
-            {**heading, "x": -90, "text": "← Morning sky"},
+            {**heading, "x": -135, "text": "← Morning sky"},
             {**heading, "x": 0, "text": "Opposition"},
-            {**heading, "x": 90, "text": "Evening sky →"},
+            {**heading, "x": 135, "text": "Evening sky →"},
         ],
         shapes=[
             {
@@ -152,7 +152,7 @@ def pa_figure(result: GroupedBins, theme: object) -> Figure:
             },
             "radialaxis": {"angle": 45, "tickangle": 45, "tickfont": {"size": 9}},
         },
-        margin={"l": 40, "r": 40, "t": 30, "b": 40},
+        margin={"l": 60, "r": 60, "t": 30, "b": 30},  # room for "W 270°" on a phone
     )
     return {"data": data, "layout": layout}
 

@@ -66,7 +66,7 @@ def _line(
 
 def _hammer_labels(theme: object) -> list[dict[str, Any]]:
     labels = []
-    for hours in range(2, 24, 2):  # RA along the equator, just below it
+    for hours in range(3, 24, 3):  # RA along the equator, just below it (every 3 h: legible on a phone)
         x, y = hammer(np.array([hours * 15.0]), np.array([0.0]))
         labels.append({"x": float(x[0]), "y": float(y[0]) - 0.04, "text": f"{hours}h", "yanchor": "top"})
     for dec in (-60, -30, 0, 30, 60):  # declination at the left edge
