@@ -109,6 +109,21 @@ CASES: tuple[TabCase, ...] = (
             {"days": 7},
         ),
     ),
+    TabCase(
+        "dashboard_app.tabs.circumstances",
+        (
+            {"colour": "station"},
+            {"top": 20},
+            {"colour": "size"},
+            {"size": "2"},
+            {"light": "night"},
+            {"sky": "radec"},
+            {"colour": "year"},
+            {"years": _last_years(10)},
+            {"size": "unknown", "light": "all"},
+            {"colour": "project", "sky": "hammer", "size": "all"},
+        ),
+    ),
 )
 
 

@@ -33,13 +33,14 @@ MOON_ELONGATION_BIN = 10.0
 
 @dataclass(frozen=True)
 class GroupedBins:
-    """Counts per bin and colour group: ``counts[g, b]``; ``bins`` describes each bin (one row per bin).
+    """Counts per bin and colour group: ``counts[g, b]``; ``bins`` describes the bins (column name → one
+    value per bin: plain arrays, cheap to read; :meth:`table` makes the CSV frame).
 
     ``n_selected`` NEOs were selected; ``n_missing`` of them have no value and are in no bin.
     ``expected`` (optional): a reference count per bin, e.g. what no Moon effect would give.
     """
 
-    bins: pd.DataFrame
+    bins: dict[str, np.ndarray]
     counts: np.ndarray
     groups: tuple[str, ...]
     colours: Mapping[str, str]
@@ -53,12 +54,16 @@ class GroupedBins:
         return self.counts.sum(axis=0)
 
     @property
+    def n_bins(self) -> int:
+        return self.counts.shape[1]
+
+    @property
     def empty(self) -> bool:
         return self.n_selected == self.n_missing
 
     def table(self) -> pd.DataFrame:
         """One row per bin: the bin columns, one count column per group, ``total`` (and ``expected``)."""
-        out = self.bins.copy()
+        out = pd.DataFrame(self.bins)
         for g, label in enumerate(self.groups):
             out[label] = self.counts[g].astype("int64")
         out["total"] = self.totals.astype("int64")
@@ -84,10 +89,13 @@ def _values(circ_values: np.ndarray, sel: Selected) -> tuple[np.ndarray, np.ndar
     return values[known], sel.group[known], int((~known).sum())
 
 
-def _grouped(sel: Selected, bins: pd.DataFrame, group: np.ndarray, index: np.ndarray, missing: int) -> GroupedBins:
+def _grouped(
+    sel: Selected, bins: dict[str, np.ndarray], group: np.ndarray, index: np.ndarray, missing: int
+) -> GroupedBins:
+    n_bins = len(next(iter(bins.values())))
     return GroupedBins(
-        bins=bins.reset_index(drop=True),
-        counts=_count(group, len(sel.groups), index, len(bins)),
+        bins=bins,
+        counts=_count(group, len(sel.groups), index, n_bins),
         groups=sel.groups,
         colours=sel.colours,
         n_selected=len(sel),
@@ -99,12 +107,11 @@ def v_histogram(circ: CircumstanceColumns, sel: Selected) -> GroupedBins:
     """Apparent V at discovery in 0.5 mag bins (``v_low ≤ V < v_high``) from the brightest to the faintest."""
     v, group, missing = _values(circ.v, sel)
     if len(v) == 0:
-        return _grouped(sel, pd.DataFrame({"v_low": [], "v_high": []}), group, group, missing)
+        return _grouped(sel, {"v_low": np.zeros(0), "v_high": np.zeros(0)}, group, group, missing)
     k = np.floor(v / V_BIN).astype("int64")
     first = int(k.min())
     edges = np.arange(first, int(k.max()) + 2) * V_BIN
-    bins = pd.DataFrame({"v_low": edges[:-1], "v_high": edges[1:]})
-    return _grouped(sel, bins, group, k - first, missing)
+    return _grouped(sel, {"v_low": edges[:-1], "v_high": edges[1:]}, group, k - first, missing)
 
 
 ELONGATION_SIDES = ("morning", "evening")
@@ -128,15 +135,17 @@ def elongation_histogram(circ: CircumstanceColumns, sel: Selected) -> GroupedBin
     # morning bins first, from the Sun (−180 offset) to opposition; evening from opposition to the Sun
     index = np.where(e < 0, k, 2 * n_side - 1 - k)
     lows = np.arange(n_side) * ELONGATION_BIN
-    bins = pd.DataFrame(
-        {
-            "side": ["morning"] * n_side + ["evening"] * n_side,
-            "elong_low": np.concatenate([lows, lows[::-1]]),
-            "elong_high": np.concatenate([lows + ELONGATION_BIN, lows[::-1] + ELONGATION_BIN]),
-        }
-    )
-    bins["offset_low"] = np.where(bins["side"] == "morning", bins["elong_low"] - 180.0, 180.0 - bins["elong_high"])
-    bins["offset_high"] = bins["offset_low"] + ELONGATION_BIN
+    side = np.array(["morning"] * n_side + ["evening"] * n_side, dtype=object)
+    elong_low = np.concatenate([lows, lows[::-1]])
+    elong_high = elong_low + ELONGATION_BIN
+    offset_low = np.where(side == "morning", elong_low - 180.0, 180.0 - elong_high)
+    bins = {
+        "side": side,
+        "elong_low": elong_low,
+        "elong_high": elong_high,
+        "offset_low": offset_low,
+        "offset_high": offset_low + ELONGATION_BIN,
+    }
     return _grouped(sel, bins, group, index, missing)
 
 
@@ -146,7 +155,7 @@ def pa_histogram(circ: CircumstanceColumns, sel: Selected) -> GroupedBins:
     n = int(360 / PA_BIN)
     k = np.mod(np.floor(pa / PA_BIN).astype("int64"), n)
     lows = np.arange(n) * PA_BIN
-    return _grouped(sel, pd.DataFrame({"pa_low": lows, "pa_high": lows + PA_BIN}), group, k, missing)
+    return _grouped(sel, {"pa_low": lows, "pa_high": lows + PA_BIN}, group, k, missing)
 
 
 def illumination_expected_share(low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -167,7 +176,7 @@ def moon_illumination_histogram(circ: CircumstanceColumns, sel: Selected) -> Gro
     n = round(1 / ILLUMINATION_BIN)
     edges = np.round(np.arange(n + 1) * ILLUMINATION_BIN, 10)
     index = bin_index(k, edges)
-    bins = pd.DataFrame({"illum_low": edges[:-1], "illum_high": edges[1:]})
+    bins = {"illum_low": edges[:-1], "illum_high": edges[1:]}
     result = _grouped(sel, bins, group, index, missing)
     expected = illumination_expected_share(bins["illum_low"], bins["illum_high"]) * (len(sel) - missing)
     return replace(result, expected=expected, expected_name="expected_if_no_moon_effect")
@@ -179,26 +188,52 @@ def moon_elongation_histogram(circ: CircumstanceColumns, sel: Selected) -> Group
     n = int(180 / MOON_ELONGATION_BIN)
     index = np.clip(np.floor(e / MOON_ELONGATION_BIN).astype("int64"), 0, n - 1)
     lows = np.arange(n) * MOON_ELONGATION_BIN
-    bins = pd.DataFrame({"moon_elong_low": lows, "moon_elong_high": lows + MOON_ELONGATION_BIN})
+    bins = {"moon_elong_low": lows, "moon_elong_high": lows + MOON_ELONGATION_BIN}
     return _grouped(sel, bins, group, index, missing)
 
 
 def twilight_counts(circ: CircumstanceColumns, sel: Selected) -> GroupedBins:
     """Discoveries per twilight class (:data:`TWILIGHT_ORDER`, space-based and unknown sites included)."""
     codes = circ.twilight[sel.rows]
-    bins = pd.DataFrame({"twilight": list(TWILIGHT_ORDER), "label": [TWILIGHT_LABELS[t] for t in TWILIGHT_ORDER]})
+    bins = {
+        "twilight": np.array(TWILIGHT_ORDER, dtype=object),
+        "label": np.array([TWILIGHT_LABELS[t] for t in TWILIGHT_ORDER], dtype=object),
+    }
     return _grouped(sel, bins, sel.group, codes, 0)
 
 
-def twilight_shares(result: GroupedBins) -> pd.DataFrame:
-    """Long table of the twilight chart: one row per group (``All selected`` first) × class, count and share."""
-    rows = []
-    per_group = [("All selected", result.totals), *zip(result.groups, result.counts, strict=True)]
-    for label, counts in per_group:
-        total = int(counts.sum())
-        for t, n in zip(TWILIGHT_ORDER, counts, strict=True):
-            rows.append((label, t, int(n), total, round(n / total, 6) if total else 0.0))
-    return pd.DataFrame(rows, columns=["group", "twilight", "discoveries", "group_total", "share"])
+ALL_SELECTED = "All selected"
+
+
+@dataclass(frozen=True)
+class TwilightShares:
+    """The twilight chart's numbers: ``groups`` (``All selected`` first) × :data:`TWILIGHT_ORDER` classes."""
+
+    groups: tuple[str, ...]
+    counts: np.ndarray
+    totals: np.ndarray
+    shares: np.ndarray
+
+    def table(self) -> pd.DataFrame:
+        """Long CSV frame: one row per group × class: group, twilight, discoveries, group_total, share."""
+        n_groups, n_classes = self.counts.shape
+        return pd.DataFrame(
+            {
+                "group": np.repeat(np.array(self.groups, dtype=object), n_classes),
+                "twilight": np.tile(np.array(TWILIGHT_ORDER, dtype=object), n_groups),
+                "discoveries": self.counts.ravel(),
+                "group_total": np.repeat(self.totals, n_classes),
+                "share": self.shares.ravel(),
+            }
+        )
+
+
+def twilight_shares(result: GroupedBins) -> TwilightShares:
+    """Each group's discoveries per twilight class and their share of the group (6 decimals), all groups first."""
+    counts = np.vstack([result.totals[None, :], result.counts]).astype("int64")
+    totals = counts.sum(axis=1)
+    shares = np.round(counts / np.where(totals > 0, totals, 1)[:, None], 6)
+    return TwilightShares((ALL_SELECTED, *result.groups), counts, totals, shares)
 
 
 # --- one-line readings ----------------------------------------------------------------------------
@@ -233,7 +268,7 @@ def moon_illumination_reading(result: GroupedBins) -> str:
     total = int(result.totals.sum())
     if total == 0 or result.expected is None:
         return ""
-    full = result.bins["illum_low"].to_numpy() >= FULL_MOON_ILLUMINATION - 1e-9
+    full = result.bins["illum_low"] >= FULL_MOON_ILLUMINATION - 1e-9
     seen = int(result.totals[full].sum())
     expected = float(result.expected[full].sum())
     ratio = seen / expected if expected else 1.0
@@ -255,9 +290,9 @@ def moon_elongation_reading(result: GroupedBins) -> str:
     total = int(totals.sum())
     if total == 0:
         return ""
-    near = int(totals[result.bins["moon_elong_high"].to_numpy() <= MOON_NEAR_DEG].sum())
+    near = int(totals[result.bins["moon_elong_high"] <= MOON_NEAR_DEG].sum())
     median_bin = int(np.searchsorted(np.cumsum(totals), total / 2.0))
-    low, high = result.bins.iloc[median_bin][["moon_elong_low", "moon_elong_high"]]
+    low, high = result.bins["moon_elong_low"][median_bin], result.bins["moon_elong_high"][median_bin]
     random_share = (1.0 - np.cos(np.radians(MOON_NEAR_DEG))) / 2.0
     return (
         f"{_pct(near, total)} of discoveries were within {MOON_NEAR_DEG:.0f}° of the Moon "

@@ -329,7 +329,7 @@ class RateVsH:
 
 
 def rate_vs_h(circ: CircumstanceColumns, sel: Selected) -> RateVsH:
-    """Rate of motion (deg/day, rounded to 4 decimals) against H for the selected NEOs that have both.
+    """Rate of motion (deg/day, rounded to 4 decimals) against H (2 decimals) for the selected NEOs that have both.
 
     Without a rate: single-observation tracklets (``n_single``) and multi-observation ones with a
     zero time span (``n_zero_span``); with a rate but unknown H: ``n_unknown_h``.
@@ -342,7 +342,7 @@ def rate_vs_h(circ: CircumstanceColumns, sel: Selected) -> RateVsH:
     return RateVsH(
         designation=circ.sky.designation[rows],
         group=sel.group[keep][order],
-        h=h[keep][order],
+        h=np.round(h[keep][order], 2),
         rate=np.round(rate[keep][order], RATE_DECIMALS),
         groups=sel.groups,
         colours=sel.colours,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from dashboard_app.analysis.circumstance_bins import (
     ELONGATION_BIN,
@@ -18,6 +17,7 @@ from dashboard_app.analysis.circumstance_bins import (
     PA_BIN,
     V_BIN,
     GroupedBins,
+    TwilightShares,
 )
 from dashboard_app.analysis.circumstances import TWILIGHT_LABELS, TWILIGHT_ORDER
 from dashboard_app.figures.common import Figure, themed_layout
@@ -63,7 +63,7 @@ def _layout(theme: object, **layout: Any) -> dict[str, Any]:
 
 def v_figure(result: GroupedBins, theme: object) -> Figure:
     """Stacked histogram of apparent V at discovery, 0.5 mag bins."""
-    low = result.bins["v_low"].to_numpy()
+    low = result.bins["v_low"]
     labels = [f"{a:.1f}–{a + V_BIN:.1f}" for a in low]
     data = _stacked_bars(result, (low + V_BIN / 2).tolist(), V_BIN, labels, "V")
     layout = _layout(
@@ -122,17 +122,19 @@ def elongation_figure(result: GroupedBins, theme: object) -> Figure:
 
 def pa_figure(result: GroupedBins, theme: object) -> Figure:
     """Polar histogram of the position angle of motion: N up, angles clockwise (E right), 15° bins."""
-    low = result.bins["pa_low"].to_numpy()
+    low = result.bins["pa_low"]
+    labels = [f"{a:.0f}–{a + PA_BIN:.0f}°" for a in low]
+    theta = (low + PA_BIN / 2).tolist()
     data = []
     for g, name in enumerate(result.groups):
         data.append(
             {
                 "type": "barpolar",
-                "theta": (low + PA_BIN / 2).tolist(),
+                "theta": theta,
                 "r": result.counts[g].tolist(),
                 "width": PA_BIN,
                 "name": name,
-                "customdata": [f"{a:.0f}–{a + PA_BIN:.0f}°" for a in low],
+                "customdata": labels,
                 "marker": {"color": result.colours[name], "line": {"width": 0}},
                 "hovertemplate": f"{name}<br>PA %{{customdata}}: %{{r:,}}<extra></extra>",
             }
@@ -153,23 +155,34 @@ def pa_figure(result: GroupedBins, theme: object) -> Figure:
             "radialaxis": {"angle": 45, "tickangle": 45, "tickfont": {"size": 9}},
         },
         margin={"l": 60, "r": 60, "t": 30, "b": 30},  # room for "W 270°" on a phone
+        annotations=[
+            {
+                "text": "north up, angles clockwise",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1.06,
+                "xanchor": "left",
+                "showarrow": False,
+                "font": {"size": 10},
+            }
+        ],
     )
     return {"data": data, "layout": layout}
 
 
-def twilight_figure(shares: pd.DataFrame, theme: object) -> Figure:
+def twilight_figure(shares: TwilightShares, theme: object) -> Figure:
     """Share of each group's discoveries per twilight class (horizontal 100 % bars, ``All selected`` on top)."""
-    groups = list(dict.fromkeys(shares["group"]))
+    groups = list(shares.groups)
     data = []
-    for t in TWILIGHT_ORDER:
-        part = shares.loc[shares["twilight"] == t].set_index("group").loc[groups]
+    for k, t in enumerate(TWILIGHT_ORDER):
         data.append(
             {
                 "type": "bar",
                 "orientation": "h",
                 "y": groups,
-                "x": (part["share"] * 100).round(4).tolist(),
-                "customdata": part["discoveries"].tolist(),
+                "x": np.round(shares.shares[:, k] * 100, 4).tolist(),
+                "customdata": shares.counts[:, k].tolist(),
                 "name": TWILIGHT_LABELS[t],
                 "marker": {"color": TWILIGHT_COLOURS[t], "line": {"width": 0}},
                 "hovertemplate": f"%{{y}}<br>{TWILIGHT_LABELS[t]}: %{{x:.1f}}% (%{{customdata:,}})<extra></extra>",
@@ -188,7 +201,7 @@ def twilight_figure(shares: pd.DataFrame, theme: object) -> Figure:
 
 def moon_illumination_figure(result: GroupedBins, theme: object) -> Figure:
     """Discoveries per Moon illuminated fraction (stacked), with the count no Moon effect would give."""
-    low = result.bins["illum_low"].to_numpy()
+    low = result.bins["illum_low"]
     labels = [f"{a:.0%}–{a + ILLUMINATION_BIN:.0%}" for a in low]
     centre = np.round(low + ILLUMINATION_BIN / 2, 10).tolist()
     data = _stacked_bars(result, centre, ILLUMINATION_BIN, labels, "Moon lit")
@@ -218,7 +231,7 @@ def moon_illumination_figure(result: GroupedBins, theme: object) -> Figure:
 
 def moon_elongation_figure(result: GroupedBins, theme: object) -> Figure:
     """Discoveries per 10° of angular distance from the Moon (stacked)."""
-    low = result.bins["moon_elong_low"].to_numpy()
+    low = result.bins["moon_elong_low"]
     labels = [f"{a:.0f}–{a + MOON_ELONGATION_BIN:.0f}°" for a in low]
     data = _stacked_bars(result, (low + MOON_ELONGATION_BIN / 2).tolist(), MOON_ELONGATION_BIN, labels, "from Moon")
     layout = _layout(

@@ -9,6 +9,7 @@ graticule are SVG ``scatter`` lines drawn over the points.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,6 @@ from dashboard_app.analysis.sky_map import (
     HAMMER,
     HAMMER_X_MAX,
     HAMMER_Y_MAX,
-    MAP_DECIMALS,
     broken_line,
     ecliptic_curve,
     galactic_plane_curve,
@@ -40,8 +40,8 @@ def _points(x: np.ndarray, y: np.ndarray, hover: Any, name: str, colour: str, si
     return {
         "type": "scattergl",
         "mode": "markers",
-        "x": np.round(np.asarray(x, "float64"), MAP_DECIMALS).tolist(),
-        "y": np.round(np.asarray(y, "float64"), MAP_DECIMALS).tolist(),
+        "x": np.asarray(x, "float64").tolist(),  # already rounded by the analysis (so the CSV holds the same)
+        "y": np.asarray(y, "float64").tolist(),
         "text": np.asarray(hover, dtype=object).tolist(),
         "name": name,
         "marker": {"color": colour, "size": size, "opacity": 0.7, "line": {"width": 0}},
@@ -64,6 +64,18 @@ def _line(
     }
 
 
+@cache
+def _curves(projection: str) -> tuple[tuple[list, list], tuple[list, list], tuple[list, list] | None]:
+    """Ecliptic, galactic plane and (Hammer only) graticule in chart coordinates: constants, computed once.
+    Callers put these lists into figures that are serialised, never changed."""
+    grid = graticule(projection) if projection == HAMMER else None
+    return (
+        broken_line(*ecliptic_curve(), projection),
+        broken_line(*galactic_plane_curve(), projection),
+        grid,
+    )
+
+
 def _hammer_labels(theme: object) -> list[dict[str, Any]]:
     labels = []
     for hours in range(3, 24, 3):  # RA along the equator, just below it (every 3 h: legible on a phone)
@@ -81,18 +93,19 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
     """Every selected NEO at its tracklet mean position, RA increasing to the left, with the ecliptic and
     the galactic plane (broken where they wrap); equal-area Hammer or plain RA/Dec."""
     proj = points.projection
+    ecliptic, galactic, grid_xy = _curves(proj)
     data: list[dict[str, Any]] = []
-    if proj == HAMMER:
-        grid = _line(graticule(proj), "Grid", GRID_COLOUR, "solid", 0.8, trace="scatter")  # SVG: under the points
+    if grid_xy is not None:
+        grid = _line(grid_xy, "Grid", GRID_COLOUR, "solid", 0.8, trace="scatter")  # SVG: under the points
         data.append({**grid, "showlegend": False})
     size = marker_size(len(points))
     for g, name in enumerate(points.groups):
         idx = np.flatnonzero(points.group == g)
         if len(idx):
             data.append(_points(points.x[idx], points.y[idx], points.hover[idx], name, points.colours[name], size))
-    data.append(_line(broken_line(*ecliptic_curve(), proj), "Ecliptic", ECLIPTIC_COLOUR, "dash"))
+    data.append(_line(ecliptic, "Ecliptic", ECLIPTIC_COLOUR, "dash"))
     ink = template_json(theme)["layout"]["font"]["color"]  # black on light, light grey on dark: unlike any group
-    data.append(_line(broken_line(*galactic_plane_curve(), proj), "Galactic plane", ink, "dot"))
+    data.append(_line(galactic, "Galactic plane", ink, "dot"))
     if proj == HAMMER:
         pad = 0.08
         xaxis = {"visible": False, "range": [-HAMMER_X_MAX - 0.3, HAMMER_X_MAX + pad], "fixedrange": False}

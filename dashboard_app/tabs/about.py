@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard_app import definitions, reference
+from dashboard_app.analysis.sky_map import NGP_DEC, NGP_RA
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 
@@ -148,6 +149,29 @@ def layout(**_query: Any) -> html.Div:
                 "Twilight classes",
                 _table(["Class", "Sun altitude"], _twilight_rows(), "twilight"),
                 section_id="twilight",
+            ),
+            _section(
+                "Discovery circumstances charts",
+                html.Ul(
+                    [
+                        html.Li(
+                            "Sky map: the discovery tracklet's mean J2000 position, right ascension increasing to "
+                            "the left; the equal-area view is the Hammer projection centred on 12h. Reference "
+                            "lines: the J2000 ecliptic and the galactic equator (north galactic pole "
+                            f"RA {NGP_RA}°, Dec {NGP_DEC}°, Hipparcos catalogue)."
+                        ),
+                        html.Li(
+                            "Bins include their lower edge: V 0.5 mag, solar elongation 5°, position angle 15°, "
+                            "Moon illuminated fraction 0.1, Moon distance 10° (the top bin includes its upper edge)."
+                        ),
+                        html.Li(
+                            "“Expected if the Moon made no difference”: the selected discoveries times the share of "
+                            "time the Moon spends at each illuminated fraction k, P(k < x) = (2/π)·asin(√x) for a "
+                            "phase angle uniform in time."
+                        ),
+                    ]
+                ),
+                section_id="circumstances",
             ),
             _section(
                 "Follow-up rules",

@@ -69,7 +69,7 @@ def test_the_sky_has_something_to_count(case):
 def test_v_bins_equal_the_truth(case, circ):
     _, selected, rows = case
     r = cb.v_histogram(circ, selected)
-    edges = np.append(r.bins["v_low"].to_numpy(), r.bins["v_high"].iloc[-1])
+    edges = np.append(r.bins["v_low"], r.bins["v_high"][-1])
     assert r.totals.tolist() == cut_counts(rows["trk_v_mag"], edges, close_last=False)
     assert r.n_missing == rows["trk_v_mag"].isna().sum()
 

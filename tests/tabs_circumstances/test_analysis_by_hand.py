@@ -97,7 +97,7 @@ def test_opposition_offset_puts_morning_left_and_evening_right():
 
 def test_position_angle_bins_of_15_degrees_and_single_observation_tracklets_counted(circ):
     r = cb.pa_histogram(circ, selected(circ))
-    assert len(r.bins) == 24
+    assert r.n_bins == 24
     counts = r.totals.tolist()
     assert counts[0] == 2  # 0.0 and 14.999
     assert counts[6] == 1  # 90.0 exactly starts the 90–105 bin
@@ -117,7 +117,7 @@ def test_twilight_classes_include_space_based_and_unknown_sites(circ):
         "space": 1,
         "unknown": 1,
     }
-    shares = cb.twilight_shares(r)
+    shares = cb.twilight_shares(r).table()
     assert shares["group"].iloc[0] == "All selected"
     assert np.allclose(shares.groupby("group")["share"].sum(), 1.0, atol=1e-5)
     neowise = shares.loc[shares["group"] == "NEOWISE"].set_index("twilight")["discoveries"]
