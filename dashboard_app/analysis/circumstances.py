@@ -37,12 +37,13 @@ COLOUR_PROJECT = GROUP_PROJECT
 COLOUR_STATION = GROUP_STATION
 COLOUR_SIZE = "size"
 COLOUR_YEAR = "year"
-COLOURINGS: tuple[str, ...] = (COLOUR_PROJECT, COLOUR_STATION, COLOUR_SIZE, COLOUR_YEAR)
+COLOURINGS: tuple[str, ...] = (COLOUR_PROJECT, COLOUR_SIZE, COLOUR_YEAR, COLOUR_STATION)
+"""In control order: station last, next to the Top N box it enables."""
 COLOURING_LABELS: dict[str, str] = {
     COLOUR_PROJECT: "Survey project",
-    COLOUR_STATION: "Station (top N)",
     COLOUR_SIZE: "Size class",
     COLOUR_YEAR: "Discovery year",
+    COLOUR_STATION: "Station (top N)",
 }
 
 TWILIGHT_ORDER: tuple[str, ...] = (*(label for label, _ in TWILIGHT_CLASSES), TWILIGHT_SPACE, TWILIGHT_UNKNOWN)
