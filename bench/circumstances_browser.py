@@ -53,10 +53,8 @@ SKY_NOTE = 'p[id*=\'"index":"sky"\'][id*=\'"type":"view-note"\']'
 
 
 def _drawn_count(page: Any) -> int:
-    if page.locator(SKY_NOTE).count() == 0:
-        return -1
-    text = page.locator(SKY_NOTE).text_content() or ""
-    match = re.search(r"All ([\d,]+) ", text)
+    texts = page.locator(SKY_NOTE).all_text_contents()  # never waits: the note may be re-rendered meanwhile
+    match = re.search(r"All ([\d,]+) ", texts[0]) if texts else None
     return int(match.group(1).replace(",", "")) if match else -1
 
 

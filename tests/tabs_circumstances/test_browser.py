@@ -84,10 +84,9 @@ def chart(page, index: str):
 
 
 def noted_count(page) -> int:
-    """The number of NEOs the sky map's note says were drawn (-1 while the page has no such note yet)."""
-    if note(page, "sky").count() == 0:
-        return -1
-    match = re.search(r"All ([\d,]+) ", note(page, "sky").text_content() or "")
+    """The number of NEOs the sky map's note says were drawn (-1 while the page shows no such note)."""
+    texts = note(page, "sky").all_text_contents()  # never waits: the note may be re-rendered meanwhile
+    match = re.search(r"All ([\d,]+) ", texts[0]) if texts else None
     return int(match.group(1).replace(",", "")) if match else -1
 
 
