@@ -4,7 +4,7 @@
 #                          none (unless DEMO_IF_EMPTY=false), then exec gunicorn with gunicorn.conf.py
 #   export [ARGS]          exec the nightly exporter: neo-explorer export ARGS
 #   anything else          exec'd as given (e.g. `neo-explorer status`, `sh`)
-# A bad setting stops the container with one line naming it and exit code 78 (EX_CONFIG).
+# A bad setting stops the container with one line naming it and exit code 2 (dashboard_app/exit_codes.py).
 set -eu
 
 # The commit the image was built from (written at build time) unless the environment names one; /health shows it.

@@ -8,7 +8,7 @@ The argument types below (:func:`bounded_int`, :func:`bounded_float`, :func:`fra
 :func:`directory_path`) refuse junk at parse time with argparse's one-line usage error
 (exit code 2), so no argument of any subcommand ends in a traceback. An ``OSError`` a
 subcommand does not handle itself (the file system refusing a path) is printed as one
-line with exit code 74 (``EX_IOERR``).
+line with exit code 74 (``EX_IOERR``). Every command's codes: :mod:`dashboard_app.exit_codes`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dashboard_app import __version__
+from dashboard_app import __version__, exit_codes
 
-EXIT_IO_ERROR = 74
+EXIT_IO_ERROR = exit_codes.IO_ERROR
 NAME_MAX_BYTES = 255  # longest file name component on Linux file systems
 PATH_MAX_BYTES = 4095
 
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("neo-explorer: interrupted", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED
     except OSError as exc:  # the file system refused something the subcommand did not expect to fail
         where = f" {exc.filename!s:.120}" if exc.filename else ""
         print(f"neo-explorer {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """The container's start-up check (``entrypoint.sh serve`` runs ``python -m dashboard_app.startup`` first).
 
-1. Validate the settings: a bad one is one log line and exit code 78 (``EX_CONFIG``), so the
+1. Validate the settings: a bad one is one log line and exit code 2 (as for every command), so the
    container stops with the reason instead of crash-looping inside gunicorn.
 2. When ``DATA_DIR`` holds no snapshot and ``DEMO_IF_EMPTY`` is on, build the synthetic demo snapshot
    (``neo-explorer demo``). Another replica publishing into the same volume at that moment is fine:
@@ -19,10 +19,11 @@ import logging
 import os
 import sys
 
+from dashboard_app import exit_codes
 from dashboard_app.settings import SettingsError, load_settings
 from dashboard_app.web.logs import configure_logging
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 78
+EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = exit_codes.OK, exit_codes.FAILED, exit_codes.USAGE  # the one table
 
 log = logging.getLogger("dashboard_app.entrypoint")
 

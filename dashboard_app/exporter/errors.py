@@ -6,15 +6,18 @@ that never contains a password.
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_SETTINGS = 2
-EXIT_DB_UNREACHABLE = 3
-EXIT_QUERY_FAILED = 4
-EXIT_REFUSED = 5
-EXIT_LOCKED = 6
-EXIT_WRITE_FAILED = 7
-EXIT_CHECK_FAILED = 8
+from dashboard_app import exit_codes
+
+# The exporter's names for codes of the one table (dashboard_app/exit_codes.py).
+EXIT_OK = exit_codes.OK
+EXIT_INTERNAL = exit_codes.FAILED
+EXIT_SETTINGS = exit_codes.USAGE
+EXIT_DB_UNREACHABLE = exit_codes.DB_UNREACHABLE
+EXIT_QUERY_FAILED = exit_codes.QUERY_FAILED
+EXIT_REFUSED = exit_codes.REFUSED
+EXIT_LOCKED = exit_codes.LOCKED
+EXIT_WRITE_FAILED = exit_codes.WRITE_FAILED
+EXIT_CHECK_FAILED = exit_codes.CHECK_FAILED
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "the snapshot was exported and published",

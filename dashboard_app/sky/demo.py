@@ -5,7 +5,7 @@ The snapshot's meta says it is synthetic (``synthetic = 1``), so every page show
 ``DIR/synthetic-sky-<seed>-<scale>.sqlite`` for a person to open.
 
 Exit codes: 0 published; 1 refused or failed (bad option, unwritable directory, validation,
-not enough memory for ``--scale``); 2 bad usage; 75 another publisher holds the data directory's
+not enough memory for ``--scale``); 2 bad usage; 6 another publisher holds the data directory's
 lock (try again later).
 """
 
@@ -16,12 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard_app import exit_codes
 from dashboard_app.cli import bounded_float, bounded_int, directory_path, fraction
 
 DEFAULT_SEED = 1
 DEFAULT_SCALE = 0.1
 MAX_SEED = 2**31 - 1
-EXIT_OK, EXIT_FAILED, EXIT_LOCKED = 0, 1, 75
+EXIT_OK, EXIT_FAILED, EXIT_LOCKED = exit_codes.OK, exit_codes.FAILED, exit_codes.LOCKED  # the one table
 
 # Peak resident memory of `demo` (generation + publishing) ≈ BASE + PER_SCALE × scale, measured with
 # /usr/bin/time at scales 0.05, 0.2 and 0.4 (0.27, 0.64, 1.10 GB: 2.33 GB per unit of scale), rounded up.

@@ -6,7 +6,9 @@ Exit codes:
 - 1: no usable snapshot (none published, or the pointer names a missing or unreadable file,
   or ``--validate`` found it or its Arrow companion invalid);
 - 2: bad usage (e.g. DATA_DIR does not exist);
-- 3: a snapshot is current, but the last refresh failed or was interrupted.
+- 9: a snapshot is current, but the last refresh failed or was interrupted.
+
+(The codes of all commands: :mod:`dashboard_app.exit_codes`.)
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dashboard_app import exit_codes
 from dashboard_app.snapshot.datadir import current_snapshot_path, read_status, snapshot_files
 from dashboard_app.snapshot.frames import CompanionError, companion_path, open_companion, snapshot_id_of
 from dashboard_app.snapshot.model import SnapshotError, connect_readonly, parse_utc
 from dashboard_app.snapshot.validate import SnapshotInvalidError, validate_snapshot
 
-EXIT_OK = 0
-EXIT_NO_SNAPSHOT = 1
-EXIT_USAGE = 2
-EXIT_REFRESH_FAILED = 3
+EXIT_OK = exit_codes.OK
+EXIT_NO_SNAPSHOT = exit_codes.FAILED
+EXIT_USAGE = exit_codes.USAGE
+EXIT_REFRESH_FAILED = exit_codes.REFRESH_FAILED
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--validate", action="store_true", help="also run the full validator on the current snapshot (slower)"
     )
-    parser.epilog = "exit codes: 0 ok, 1 no usable snapshot, 2 bad usage, 3 last refresh failed or was interrupted"
+    parser.epilog = (
+        f"exit codes: {EXIT_OK} ok, {EXIT_NO_SNAPSHOT} no usable snapshot, {EXIT_USAGE} bad usage, "
+        f"{EXIT_REFRESH_FAILED} last refresh failed or was interrupted"
+    )
 
 
 def collect(data_dir: Path, *, validate: bool = False) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def test_status_exits_3_when_the_last_refresh_failed_but_a_snapshot_is_served(da
     with pytest.raises(SnapshotRefusedError):
         publish_tiny(n_neos=2, tag=1)
     out = _status(str(data_dir))
-    assert out.returncode == 3
+    assert out.returncode == 9  # exit_codes.REFRESH_FAILED
     assert "Refresh: failed" in out.stdout
     assert "would drop from 10 to 2 rows" in out.stdout
 
