@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs (PostgreSQL server, Chromium and its driver, the
-# shellcheck linter, and redis-server for the replicas' shared rate-limit store) when this machine allows
+# Install the system packages the test suite needs (PostgreSQL server, Chromium and its driver, the linter
+# for shell scripts, and redis-server for the replicas' shared rate-limit store) when this machine allows
 # it; otherwise say exactly what to install and fail.
 set -euo pipefail
 
