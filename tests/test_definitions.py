@@ -16,3 +16,11 @@ def test_follow_up_rule_texts_name_the_apparition_window_constant():
     for rule in (d.FOLLOWUP_BY_PROJECT, d.FOLLOWUP_BY_STATION):
         windows = re.findall(r"±(\d+)-day", rule.summary)
         assert windows == [str(d.APPARITION_HALF_WINDOW_DAYS)], rule.summary
+
+
+def test_the_unknown_size_class_is_its_reference_row():
+    from dashboard_app import reference
+
+    (unknown,) = [c for c in reference.size_classes() if c.is_unknown]
+    assert reference.UNKNOWN_SIZE_ORDER == unknown.order == max(c.order for c in reference.size_classes())
+    assert reference.size_class_of(None) == reference.size_class_of(-9.99) == unknown.order

@@ -2,7 +2,7 @@
 
 Pure functions over the snapshot's ``discoveries`` frame (columns as documented in
 ``dashboard_app/snapshot/model.py``): ``disc_year``, ``h``, ``size_class`` (order,
-6 = Unknown H), ``disc_stn``, ``project``.
+``reference.UNKNOWN_SIZE_ORDER`` = Unknown H), ``disc_stn``, ``project``.
 """
 
 from __future__ import annotations

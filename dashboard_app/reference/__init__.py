@@ -78,7 +78,8 @@ def size_classes() -> tuple[SizeClass, ...]:
     return tuple(sorted(out, key=lambda c: c.order))
 
 
-UNKNOWN_SIZE_ORDER = 6
+UNKNOWN_SIZE_ORDER: int = next(c.order for c in size_classes() if c.is_unknown)
+"""The ``order`` of the Unknown H class: its row of ``size_classes.csv`` is the one definition."""
 
 
 def size_class_of(h: float | None) -> int:
