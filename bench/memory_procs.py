@@ -1,0 +1,258 @@
+"""bench.memory's parts for one gunicorn: processes and their memory (PSS/USS from smaps_rollup) and CPU,
+the two published skies and their installation, spawning and cold start, /health polling, and the load."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.memory_load import UserLoad
+
+REPO = Path(__file__).resolve().parents[1]
+REALISTIC = {"TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+"""Production-like: the rate limit applies per locust user (each its own address through a trusted proxy)."""
+POLL_S = 5.0  # SNAPSHOT_POLL_SECONDS, the default
+MB = 2**20
+
+
+# --- processes and memory ----------------------------------------------------------------------
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """Rss, Pss, and Private (USS = Private_Clean + Private_Dirty) of one process in kB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            fields[key] = int(rest.split()[0])
+    return {"rss": fields["Rss"], "pss": fields["Pss"], "uss": fields["Private_Clean"] + fields["Private_Dirty"]}
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def tree_memory(master: int) -> dict[int, dict[str, int]]:
+    """Memory of the master and each of its workers (processes that vanish meanwhile are skipped)."""
+    out = {}
+    for pid in [master, *children(master)]:
+        try:
+            out[pid] = memory_kb(pid)
+        except (FileNotFoundError, ProcessLookupError, KeyError):
+            continue
+    return out
+
+
+def tree_cpu_s(master: int) -> float:
+    """CPU seconds (user + system) the master and its live workers used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in [master, *children(master)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def total_pss_mb(memory: dict[int, dict[str, int]]) -> float:
+    return sum(m["pss"] for m in memory.values()) / 1024
+
+
+def load_avg() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} / {five:.1f}"
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+
+def prepare_snapshots(scale: float, seed: int, stage: Path) -> tuple[Path, Path]:
+    """Publish the synthetic skies ``seed`` and ``seed + 1`` into ``stage/a`` and ``stage/b``.
+
+    Two skies, so the swap brings different data (as a nightly export does: nothing carries over).
+    In a subprocess, so the generator's memory (2.4 GB at scale 1) goes back to the system.
+    """
+    code = (
+        "import sys; from dashboard_app.sky import generate; from dashboard_app.snapshot.publish import publish; "
+        f"[print(publish(sys.argv[1] + '/' + d, generate(s, {scale}).build, max_row_drop=None).path) "
+        f"for d, s in (('a', {seed}), ('b', {seed + 1}))]"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(stage)], cwd=REPO, capture_output=True, text=True, check=True, timeout=1800
+    )
+    a, b = (Path(line) for line in out.stdout.split())
+    return a, b
+
+
+def install(snapshot: Path, data_dir: Path) -> float:
+    """Copy a published snapshot and its companion into ``data_dir``, then replace CURRENT; returns the wall time."""
+    companion = snapshot.with_suffix(".frames")
+    tmp_file, tmp_dir = data_dir / f".build-bench{snapshot.suffix}", data_dir / ".build-bench.frames"
+    shutil.copy2(snapshot, tmp_file)
+    if companion.is_dir():
+        shutil.copytree(companion, tmp_dir)
+        os.rename(tmp_dir, data_dir / companion.name)
+    os.rename(tmp_file, data_dir / snapshot.name)
+    pointer_tmp = data_dir / ".CURRENT.tmp-bench"
+    pointer_tmp.write_text(snapshot.name + "\n")
+    os.replace(pointer_tmp, data_dir / "CURRENT")
+    return time.time()
+
+
+def snapshot_id(path: Path) -> str:
+    return path.name.removeprefix("snapshot-").removesuffix(".sqlite")
+
+
+# --- one gunicorn --------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+    log_path: Path
+    spawned: float
+    startup_cpu_s: float = 0.0
+
+    def log_records(self) -> list[dict[str, Any]]:
+        records = []
+        for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("{"):
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue
+        return records
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def spawn(data_dir: Path, log_path: Path, **settings: str) -> Server:
+    from tests.harness.server import GUNICORN_CONF, find_free_port, server_env
+
+    port = find_free_port()
+    env = server_env(data_dir, port, {"THREADS": "4", **settings})
+    with log_path.open("w", encoding="utf-8") as log:
+        spawned = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)],
+            cwd=log_path.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Server(process, f"http://127.0.0.1:{port}", log_path, spawned)
+
+
+def cold_start(server: Server, timeout_s: float = 120) -> tuple[float, float]:
+    """Seconds from spawning to the first page (HTML), and to the first chart callback's answer."""
+    from importlib import import_module
+
+    from bench.memory_load import UserLoad, _post_checked
+    from bench.tabs import Client, _request_key, _values
+
+    module = import_module("dashboard_app.tabs.discoveries")
+    session = requests.Session()
+    session.trust_env = False
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn did not serve a page:\n{server.log_path.read_text()[-3000:]}")
+        try:
+            if session.get(server.url + module.PATH, timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.02)
+    page_s = time.monotonic() - server.spawned
+    server.startup_cpu_s = tree_cpu_s(server.process.pid)
+    client = Client(server.url, session=session)
+    client.get("/_dash-dependencies")
+    values = _values(module.VIEW, UserLoad._defaults(client, module))
+    key = _request_key(module.VIEW)
+    dep = next(d for d in client.triggered({key}, initial=True) if "figure" in d["output"])
+    status, ok, error = _post_checked(client, dep, values, [key])
+    if not ok:
+        raise RuntimeError(f"the first chart callback failed: {status} {error}")
+    return page_s, time.monotonic() - server.spawned
+
+
+class HealthPoller:
+    """GET /health on new connections (so every worker answers now and then): (time, pid, snapshot id)."""
+
+    def __init__(self, url: str, interval_s: float = 0.1):
+        self.url, self.interval_s = url, interval_s
+        self.seen: list[tuple[float, int, str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        session = requests.Session()
+        session.trust_env = False
+        while not self._stop.wait(self.interval_s):
+            try:
+                checks = session.get(self.url + "/health", headers={"Connection": "close"}, timeout=10).json()["checks"]
+                self.seen.append((time.time(), checks["uptime"][0]["pid"], checks["snapshot:age"][0]["componentId"]))
+            except (requests.RequestException, KeyError, ValueError):
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def window(answers: list[dict[str, Any]], since: float, until: float) -> dict[str, float]:
+    """n, failed (not counting 429), limited (429) and p95 (ms) of the callbacks answered in [since, until)."""
+    inside = sorted(a["ms"] for a in answers if since <= a["t"] < until)
+    failed = sum(1 for a in answers if since <= a["t"] < until and a["error"] and a["status"] != 429)
+    limited = sum(1 for a in answers if since <= a["t"] < until and a["status"] == 429)
+    p95 = inside[min(len(inside) - 1, int(0.95 * len(inside)))] if inside else float("nan")
+    return {"n": len(inside), "failed": failed, "limited": limited, "p95_ms": p95}
+
+
+def drive_load(url: str, users: int, seconds: float, kind: str, during: Any) -> list[dict[str, Any]]:
+    """Run ``users`` users of the chosen load until ``during()`` returns; every callback as a dict.
+
+    ``model``: the recorded traffic model replayed by locust (:func:`bench.load.run_users`);
+    ``random``: :mod:`bench.memory_load` (every control varied at random). Both give each user its
+    own address through the trusted proxy, so the default rate limit applies per person.
+    """
+    if kind == "model":
+        from bench.load import run_users
+
+        stats = run_users(url, users, seconds, during=lambda _stats: during(), after_during_s=1.0)
+        return [
+            {"t": r.t, "ms": r.ms, "status": r.status, "error": r.error} for r in stats.records if r.kind == "callback"
+        ]
+    load = UserLoad(url, users=users, max_seconds=seconds)
+    load.start()
+    try:
+        during()
+    finally:
+        load.stop()
+    return [
+        {"t": a.sent + a.seconds, "ms": 1000 * a.seconds, "status": a.status, "error": "" if a.ok else a.error or "?"}
+        for a in load.answers
+    ]

@@ -1,0 +1,141 @@
+"""bench.memory's report: the Markdown tables of bench/results.md (section written by bench.memory)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from bench.memory_procs import POLL_S
+
+if TYPE_CHECKING:
+    from bench.memory import Growth, Run
+    from bench.memory_container import ContainerRun
+
+
+def _runs_report(
+    runs: list[Run], one: Run | None, most: Run | None, cols: list[str], ratio_head: str, args: argparse.Namespace
+) -> list[str]:
+    lines = [
+        "",
+        f"Workers: `MEMO_MAX_MB` default; load: {args.users} users, "
+        + (
+            "locust replaying the recorded traffic model (`bench.load.run_users`)"
+            if args.load == "model"
+            else "`bench.memory_load` (every control varied at random)"
+        )
+        + "; each user its own address behind a trusted proxy, default `RATE_LIMIT`, 1–3 s think time, "
+        "every answer checked.",
+        "",
+        "Total PSS (master + workers, MB; load average 1 / 5 min in brackets):",
+        "",
+        "| Point | " + " | ".join(cols) + " |" + ratio_head,
+        "|---|" + "---|" * (len(cols) + (1 if ratio_head else 0)),
+    ]
+    labels = {
+        "start": "right after start",
+        "load": f"after {args.load_minutes:g} min of load",
+        "swap": f"after a swap under load (+{args.swap_seconds:g} s)",
+    }
+    for key, label in labels.items():
+        cells = [f"{r.pss[key]:.0f} ({r.pss_load[key]})" for r in runs]
+        ratio = f" {most.pss[key] / one.pss[key]:.2f} |" if ratio_head and one and most else ""
+        lines.append(f"| {label} | " + " | ".join(cells) + " |" + ratio)
+    lines += [
+        "",
+        f"The swap (a second snapshot installed and `CURRENT` replaced under load; poll interval {POLL_S:g} s):",
+        "",
+        "| Figure | " + " | ".join(cols) + " |",
+        "|---|" + "---|" * len(cols),
+        "| slowest worker serves it after (goal ≤ poll + 2 s) | "
+        + " | ".join(f"{max(r.switch_s.values(), default=float('nan')):.1f} s" for r in runs)
+        + " |",
+        "| watcher CPU per worker for the switch, max (goal ≤ 0.5 s) | "
+        + " | ".join(f"{max(r.switch_cpu_s.values(), default=float('nan')):.2f} s" for r in runs)
+        + " |",
+        "| workers that never logged the switch (recycled meanwhile) | "
+        + " | ".join(str(len(r.unswitched)) for r in runs)
+        + " |",
+        "| /health answers with the old snapshot after poll + 2 s | "
+        + " | ".join(str(r.late_answers) for r in runs)
+        + " |",
+        "| callbacks p95 before → during the swap (ratio; goal ≤ 1.2) | "
+        + " | ".join(
+            f"{r.before['p95_ms']:.0f} → {r.during['p95_ms']:.0f} ms ({r.during['p95_ms'] / r.before['p95_ms']:.2f})"
+            for r in runs
+        )
+        + " |",
+        "| callbacks in those windows (before / during) | "
+        + " | ".join(f"{r.before['n']:.0f} / {r.during['n']:.0f}" for r in runs)
+        + " |",
+        f"| p95 over the {args.swap_seconds:g} s after the swap (cold memo caches) | "
+        + " | ".join(f"{r.after['p95_ms']:.0f} ms" for r in runs)
+        + " |",
+        "| callbacks in the whole run / failed / 429 | "
+        + " | ".join(
+            f"{r.total['n']:.0f} / {r.total['failed']:.0f} / {r.total['limited']:.0f} {' '.join(r.errors)}"
+            for r in runs
+        )
+        + " |",
+        "| load average during the swap | " + " | ".join(r.load_during for r in runs) + " |",
+        "",
+        "Cold start (spawning gunicorn → first page HTML / → first chart callback answered; goal ≤ 2 s), and the "
+        "CPU time gunicorn used until the first page (master + workers; what a quiet machine would take):",
+        "",
+        "| " + " | ".join(cols) + " |",
+        "|" + "---|" * len(cols),
+        "| " + " | ".join(f"{r.page_s:.2f} s / {r.chart_s:.2f} s ({r.startup_cpu_s:.2f} CPU-s)" for r in runs) + " |",
+    ]
+    return lines
+
+
+def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None, args: argparse.Namespace) -> str:
+    cols = [f"{r.workers} worker{'s' if r.workers > 1 else ''}" for r in runs]
+    one = next((r for r in runs if r.workers == 1), None)
+    most = max(runs, key=lambda r: r.workers) if runs else None
+    ratio_head = f" {most.workers} ÷ 1 |" if one and most and most is not one else ""
+    lines = [f"Demo snapshot at scale {args.scale:g}; gunicorn with `gunicorn.conf.py`, 4 threads per worker."]
+    if runs:
+        lines += _runs_report(runs, one, most, cols, ratio_head, args)
+    for g in growth:
+        worst = max((g.uss_peak[p] - g.uss_start[p] for p in g.uss_start), default=float("nan"))
+        lines += [
+            "",
+            f"Growth: {g.workers} workers, `MEMO_MAX_MB={g.memo_mb}`, `MAX_REQUESTS=0` (no recycling), "
+            f"{g.minutes:g} min of {args.users} users "
+            "varying every control at random (`bench.memory_load`) "
+            f"({g.answers['n']:.0f} callbacks, {g.answers['failed']:.0f} failed {' '.join(g.errors)}, "
+            f"p95 {g.answers['p95_ms']:.0f} ms; "
+            f"load average {g.load}; workers recycled meanwhile: {g.recycled}). Private memory (USS) per worker:",
+            "",
+            "| Worker | USS after 20 s of load | peak | end | growth (peak − first) |",
+            "|---|---|---|---|---|",
+        ]
+        for pid in sorted(g.uss_start):
+            lines.append(
+                f"| {pid} | {g.uss_start[pid]:.0f} MB | {g.uss_peak[pid]:.0f} MB | {g.uss_end[pid]:.0f} MB | "
+                f"{g.uss_peak[pid] - g.uss_start[pid]:.0f} MB |"
+            )
+        lines.append(
+            f"\nLargest growth {worst:.0f} MB against `MEMO_MAX_MB={g.memo_mb}`. Largest worker USS at the end of "
+            "each minute: " + ", ".join(f"{v:.0f}" for v in g.by_minute) + " MB."
+        )
+    if container is not None:
+        lines += ["", f"Container at `--memory {container.memory_limit}` (image built from this checkout):", ""]
+        if container.skipped:
+            lines.append(f"Not run: {container.skipped}")
+        else:
+            c, n = container, container.answers
+            lines += [
+                "| Figure | Value |",
+                "|---|---|",
+                f"| memory idle → peak under load + export + swap | {c.idle_mb:.0f} → {c.peak_mb:.0f} MB |",
+                f"| export inside the container: exit code, time | {c.export_code}, {c.export_s:.0f} s |",
+                f"| OOM-killed / still running / worker SIGKILLs | {c.oom_killed} / {c.running_after} / "
+                f"{c.worker_kills} |",
+                f"| serves the exported snapshot afterwards | {c.served_new} |",
+                f"| callbacks / failed / 429 / p95 | {n.get('n', 0):.0f} / "
+                f"{n.get('failed', 0):.0f} / {n.get('limited', 0):.0f} {' '.join(c.errors)} / "
+                f"{n.get('p95_ms', float('nan')):.0f} ms |",
+                f"| load average at the end | {c.load} |",
+            ]
+    return "\n".join(lines)
