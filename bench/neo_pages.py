@@ -12,6 +12,11 @@ demo snapshot and measures, client-side over loopback, what each kind of request
   the snapshot file. NEOs are drawn at random from the snapshot (mostly first visits: cold per-NEO
   records), prefixes are 2–7 characters of real designations.
 
+- **server CPU per request**: the same kinds of request sent one at a time to the app in this process
+  (Flask's test client, no sockets), each timed by the CPU time of the thread that served it: what a
+  request costs the server, a figure a busy machine distorts far less than latency. A tab page's
+  ``GET`` is measured beside the object page's for comparison (Dash's page HTML is the same for both).
+
 Goal (issue #17): object page p95 ≤ 50 ms at full scale. ``python -m bench.neo_pages [--scale 1.0 |
 --data-dir DIR] [--clients 8] [--seconds 60]``; writes the "Object pages, search and data API"
 section of ``bench/results.md`` unless ``--no-write``.
@@ -20,6 +25,7 @@ section of ``bench/results.md`` unless ``--no-write``.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import tempfile
@@ -38,6 +44,7 @@ from bench.tabs import Client, build_demo
 
 SECTION = "Object pages, search and data API"
 GOAL_MS = 50.0
+CPU_ROUNDS = 100
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -93,6 +100,9 @@ class Mix:
         start = self.rng.randrange(0, max(1, SNAPSHOT_BYTES[0] - (1 << 20)))
         return self._get(SNAPSHOT_PATH[0], Range=f"bytes={start}-{start + (1 << 20) - 1}")
 
+    def tab_page(self) -> float:
+        return self._get("/discoveries")
+
 
 KINDS: dict[str, Callable[[Mix], float]] = {
     "object page: GET /neo/<designation>": Mix.page,
@@ -107,6 +117,57 @@ KINDS: dict[str, Callable[[Mix], float]] = {
 CHART_PATHS: list[str] = []
 SNAPSHOT_PATH: list[str] = []
 SNAPSHOT_BYTES: list[int] = [0]
+
+
+class _InProcessResponse:
+    def __init__(self, response: Any):
+        self.status_code = response.status_code
+        self.text = response.get_data().decode("utf-8", "replace")  # read only for errors and dependencies
+
+
+class _InProcessSession:
+    """What :class:`Mix` needs of a ``requests.Session``, answered by the app in this process."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def get(self, url: str, headers: dict[str, str] | None = None, timeout: float | None = None) -> Any:
+        return _InProcessResponse(self.client.get(url, headers=headers or {}))
+
+    def post(self, url: str, json: Any = None, timeout: float | None = None) -> Any:
+        return _InProcessResponse(self.client.post(url, json=json))
+
+
+def cpu_costs(data_dir: Path, slugs: list[str], prefixes: list[str], rounds: int) -> list[str]:
+    """Markdown rows: server CPU ms (median, p95) per kind of request, ``rounds`` of each, one at a time."""
+    from dashboard_app.app import create_app
+    from dashboard_app.settings import load_settings
+
+    settings = {"DATA_DIR": str(data_dir), "LOG_FORMAT": "text", "LOG_LEVEL": "warning", "RATE_LIMIT": "1000000/minute"}
+    app = create_app(load_settings(settings, env_file=None))
+    try:
+        client = Client("")
+        client.session = _InProcessSession(app.server.test_client())  # type: ignore[assignment]
+        client.deps = json.loads(client.session.get("/_dash-dependencies").text)
+        mix = Mix("", client.deps, slugs, prefixes, 7)
+        mix.client = client
+        kinds: dict[str, Callable[[Mix], float]] = {
+            **KINDS,
+            "tab page: GET /discoveries (for comparison)": Mix.tab_page,
+        }
+        for call in kinds.values():
+            call(mix)  # warm: the index, the charts' default views, the page's first render
+        rows = []
+        for name, call in kinds.items():
+            cpu: list[float] = []
+            for _ in range(rounds):
+                t0 = time.thread_time()
+                call(mix)
+                cpu.append(time.thread_time() - t0)
+            rows.append(f"| {name} | {rounds} | {1000 * statistics.median(cpu):.1f} | {1000 * _pct(cpu, 0.95):.1f} |")
+        return rows
+    finally:
+        app.server.extensions["neo_store"].stop()
 
 
 def run(data_dir: Path, clients: int, seconds: float, workers: int) -> tuple[str, dict[str, Any]]:
@@ -201,6 +262,20 @@ def run(data_dir: Path, clients: int, seconds: float, workers: int) -> tuple[str
     )
     if errors:
         body += "\n\nFirst errors: " + "; ".join(errors[:5])
+    load_cpu = load_average()
+    cpu_rows = cpu_costs(data_dir, slugs, prefixes, CPU_ROUNDS)
+    body += "\n".join(
+        [
+            "",
+            "",
+            f"Server CPU per request ({load_cpu}): each kind sent {CPU_ROUNDS} times, one at a time, to the app in "
+            "one process; CPU time of the serving thread (ms). Random NEOs: most object requests build a record.",
+            "",
+            "| Request | n | CPU median | CPU p95 |",
+            "|---|---:|---:|---:|",
+            *cpu_rows,
+        ]
+    )
     return body, {"samples": samples, "cold": cold, "errors": errors}
 
 
