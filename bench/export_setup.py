@@ -323,10 +323,13 @@ def _report(scale, background, seed, disk, n_neo, rows, heap, load, load_s, gen_
     ]
     for item in [*({**r, "tier": "replica"} for r in replica), *built]:
         size_real = item["bytes"] * k_rows
+        secs = item["seconds"]
+        known = secs == secs  # NaN: built during the load (the primary key), no time of its own
+        build = (f"{secs:.1f}", f"{secs / rows * 1e6:.2f}", _runtime(secs * k_rows)) if known else ("—",) * 3
         lines.append(
             f"| {item['name']} | {item['tier']} | {item['bytes'] / 2**20:,.1f} | {item['bytes'] / rows:.1f} | "
-            f"{item['bytes'] / heap:.2%} | {item['seconds']:.1f} | {item['seconds'] / rows * 1e6:.2f} | "
-            f"{size_real / 2**30:,.1f} GiB | {size_real / real_heap:.2%} | {_runtime(item['seconds'] * k_rows)} |"
+            f"{item['bytes'] / heap:.2%} | {build[0]} | {build[1]} | "
+            f"{size_real / 2**30:,.1f} GiB | {size_real / real_heap:.2%} | {build[2]} |"
         )
     lines += [
         "",
