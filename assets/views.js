@@ -5,6 +5,7 @@
      callback. Only a real change is sent; a change of a "settling" control (a slider's arrow keys)
      waits until the steps pause for config.settle_ms, so a sweep sends one request, not one per step.
    - reset: the Reset button → every control's default (the defaults are in the tab's config store).
+   - exportGrid: a table's CSV button → its grid's own CSV export (what the grid shows).
    - showQuery: the drawn view's query string → the address bar, replaced in place (no history entry,
      no navigation event), and kept in sessionStorage for the shell's tab links (assets/shell.js). */
 (function () {
@@ -51,6 +52,13 @@
     reset: function (nClicks, config) {
       if (!nClicks || !config || !config.names) { throw window.dash_clientside.PreventUpdate; }
       return config.names.map(function (name) { return config.defaults[name]; });
+    },
+
+    /* A table's CSV button → the grid exports the rows and columns it shows (file name and comment
+       lines come from the server with the rows, as csvExportParams). */
+    exportGrid: function (nClicks) {
+      if (!nClicks) { throw window.dash_clientside.PreventUpdate; }
+      return true;
     },
 
     showQuery: function (search) {

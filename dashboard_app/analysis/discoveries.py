@@ -127,12 +127,12 @@ def top_sites(
     years: tuple[int, int],
     size: str,
     names: Mapping[str, str] | None = None,
-    limit: int = 20,
+    limit: int | None = 20,
 ) -> pd.DataFrame:
     """The discovery sites of the selection with the most discoveries.
 
     Columns: ``rank``, ``code``, ``name``, ``project``, ``discoveries``; at most ``limit``
-    rows, by count (ties by code).
+    rows (None: all), by count (ties by code).
     """
     cols = columns(discoveries)
     ranked = ranked_stations(cols, selection_mask(cols, years, size_orders(size)))[:limit]

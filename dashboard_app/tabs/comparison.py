@@ -50,6 +50,8 @@ RULE = (
 
 STATION_CODE = re.compile(r"^[A-Z0-9]{3}$")
 VENN_SLOTS: tuple[str, ...] = ("venn1", "venn2", "venn3")
+SELECTION_CONTROLS: tuple[str, ...] = ("years", "size", "group", "side", "window")
+"""The controls every chart of the tab depends on (the NEOs and groups counted); CSV names state them."""
 AUTO = ""
 
 
@@ -105,7 +107,10 @@ def layout(**query: Any) -> Any:
             views.radio_control(VIEW, "annual", "Annual lines", list(ANNUAL_LABELS.items()), v["annual"]),
         ],
     )
-    summary_columns = [("measure", "Measure"), ("value", "Value")]
+    summary_columns = [
+        {**views.grid_column(("measure", "Measure")), "minWidth": 180},
+        {**views.grid_column(("value", "Value", "count")), "minWidth": 90, "maxWidth": 140},
+    ]
     return views.view_page(
         NAME,
         "Which surveys saw the NEOs discovered in these years during their discovery apparition, "
@@ -116,7 +121,7 @@ def layout(**query: Any) -> Any:
             dbc.Row(
                 [
                     dbc.Col(views.chart_card(VIEW, "venn", "Overlap of the chosen groups", height=440), lg=7),
-                    dbc.Col(views.table_card(VIEW, "summary", "Summary", summary_columns, page_size=10), lg=5),
+                    dbc.Col(views.table_card(VIEW, "summary", "Summary", summary_columns, rows=7), lg=5),
                 ]
             ),
             views.chart_card(VIEW, "reach", "Survey reach", height=520),
@@ -272,7 +277,7 @@ def draw_summary(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[Any, s
     """The summary table rows."""
     if _sightings(v, snap).n_eligible == 0:
         return [], _empty_sentence(v)
-    rows = [{"measure": m, "value": f"{x:,}" if isinstance(x, int) else x} for m, x in _summary(v, snap).to_numpy()]
+    rows = [{"measure": m, "value": x} for m, x in _summary(v, snap).to_numpy()]
     return rows, f"NEOs {_filters_text(v)}."
 
 
@@ -346,6 +351,7 @@ TAB = views.register_tab(
             "venn",
             draw_venn,
             file="comparison-venn",
+            uses=(*SELECTION_CONTROLS, *VENN_SLOTS),
             csv=_csv(
                 _venn,
                 "Venn regions of the chosen groups",
@@ -353,12 +359,17 @@ TAB = views.register_tab(
             ),
         ),
         views.table(
-            "summary", draw_summary, file="comparison-summary", csv=_csv(_summary, "Summary", "measure; value.")
+            "summary",
+            draw_summary,
+            file="comparison-summary",
+            csv=_csv(_summary, "Summary", "measure; value."),
+            uses=SELECTION_CONTROLS,
         ),
         views.chart(
             "reach",
             draw_reach,
             file="comparison-reach",
+            uses=(*SELECTION_CONTROLS, "metric"),
             csv=_csv(
                 _reach,
                 "Survey reach, bars = {metric}",
@@ -370,6 +381,7 @@ TAB = views.register_tab(
             "codetect",
             draw_codetect,
             file="comparison-codetection",
+            uses=SELECTION_CONTROLS,
             csv=_csv(
                 _codetect,
                 "Pairwise co-detection",
@@ -381,6 +393,7 @@ TAB = views.register_tab(
             "annual",
             draw_annual,
             file="comparison-annual",
+            uses=SELECTION_CONTROLS,
             csv=_csv(
                 _annual,
                 "NEOs seen per group per discovery year",
@@ -392,6 +405,7 @@ TAB = views.register_tab(
             "stations",
             draw_stations,
             file="comparison-stations",
+            uses=(*SELECTION_CONTROLS, *VENN_SLOTS, "metric"),
             csv=_csv(
                 _stations,
                 "Station detail, bars = {metric}",

@@ -37,7 +37,8 @@ NAME = "Discoveries by Year"
 ORDER = 10
 
 MODE_LABELS = {analysis.PER_YEAR: "Per year", analysis.CUMULATIVE: "Cumulative"}
-SITES_LIMIT = 20
+SITES_LIMIT = None
+"""Every discovery site of the selection is listed (the grid draws only the rows in view)."""
 
 VIEW = views.View(
     "discoveries",
@@ -80,15 +81,15 @@ def layout(**query: Any) -> Any:
                         views.table_card(
                             VIEW,
                             "sites",
-                            "Top discovery sites",
+                            "Discovery sites",
                             [
-                                ("rank", "#"),
-                                ("code", "Code"),
-                                ("name", "Name"),
-                                ("project", "Project"),
-                                ("discoveries", "Discoveries"),
+                                {**views.grid_column(("rank", "#", "count")), "minWidth": 64, "maxWidth": 80},
+                                {**views.grid_column(("code", "Code")), "minWidth": 80, "maxWidth": 100},
+                                {**views.grid_column(("name", "Name")), "minWidth": 160},
+                                {**views.grid_column(("project", "Project")), "minWidth": 140},
+                                {**views.grid_column(("discoveries", "Discoveries", "count")), "minWidth": 120},
                             ],
-                            page_size=SITES_LIMIT,  # one page: the pager buttons have no accessible names
+                            rows=9,
                         ),
                         lg=6,
                     ),
@@ -126,7 +127,7 @@ def _sites(v: dict[str, Any], snap: Snapshot) -> pd.DataFrame:
     return snap.memo(
         "discoveries.sites",
         (v["years"], v["size"]),
-        lambda: analysis.top_sites(snap.discoveries, v["years"], v["size"], station_names(snap), SITES_LIMIT),
+        lambda: analysis.top_sites(snap.discoveries, v["years"], v["size"], station_names(snap), limit=SITES_LIMIT),
     )
 
 
@@ -140,6 +141,15 @@ def _empty_sentence(v: dict[str, Any]) -> str:
     if v["size"] in (SIZE_ALL, SIZE_SPLIT):
         return years + "."
     return f"{years} in the size class “{dict(size_options())[v['size']]}”."
+
+
+def main_uses(v: dict[str, Any]) -> tuple[str, ...]:
+    """The controls that change the main chart: Group by not when split by size, Top N only for stations."""
+    if v["size"] == SIZE_SPLIT:
+        return ("years", "size", "mode")
+    return (
+        ("years", "size", "group", "top", "mode") if v["group"] == GROUP_STATION else ("years", "size", "group", "mode")
+    )
 
 
 def main_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
@@ -164,9 +174,9 @@ def sizes_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
 
 
 def sites_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
-    """CSV of the top-sites table."""
+    """CSV of the discovery-sites table."""
     comment = (
-        f"Top {SITES_LIMIT} discovery sites, {_filters_text(v)}.\n"
+        f"Discovery sites, most discoveries first, {_filters_text(v)}.\n"
         "Columns: rank; code (MPC observatory code); name; project (survey project); discoveries."
     )
     return _sites(v, snap), comment
@@ -198,7 +208,7 @@ def draw_sizes(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]
 
 
 def draw_sites(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[list[dict[str, Any]], str]:
-    """The top discovery sites of the selection, as table rows."""
+    """Every discovery site of the selection, as table rows."""
     frame = _sites(v, snap)
     if frame.empty:
         return [], _empty_sentence(v)
@@ -208,9 +218,9 @@ def draw_sites(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[list[dic
 TAB = views.register_tab(
     VIEW,
     [
-        views.chart("main", draw_main, csv=main_csv, file="discoveries-by-year"),
-        views.chart("sizes", draw_sizes, csv=sizes_csv, file="discoveries-size-classes"),
-        views.table("sites", draw_sites, csv=sites_csv, file="discoveries-top-sites"),
+        views.chart("main", draw_main, csv=main_csv, file="discoveries-by-year", uses=main_uses),
+        views.chart("sizes", draw_sizes, csv=sizes_csv, file="discoveries-size-classes", uses=("years", "size")),
+        views.table("sites", draw_sites, csv=sites_csv, file="discoveries-sites", uses=("years", "size")),
     ],
 )
 """One request per change draws all three; ``TAB.update`` and ``TAB.download`` are plain functions for tests."""

@@ -226,6 +226,7 @@ TAB = views.register_tab(
             "boxes",
             draw_boxes,
             file="followup-project-response",
+            uses=("years", "size"),
             csv=_csv(
                 _boxes,
                 f"Response time per follow-up project (at least {analysis.MIN_BOX_VALUES} NEOs)",
@@ -237,6 +238,7 @@ TAB = views.register_tab(
             "matrix",
             draw_matrix,
             file="followup-first-project",
+            uses=("years", "size"),
             csv=_csv(
                 _matrix,
                 "Discovering project x first follow-up project",
@@ -247,6 +249,7 @@ TAB = views.register_tab(
             "annual",
             draw_annual,
             file="followup-annual-median",
+            uses=("years", "size"),
             csv=_csv(
                 _annual,
                 f"Days to first follow-up per discovery year (years with at least {analysis.MIN_YEAR_NEOS} "

@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 from dash import Input, Output, html
-from dash.dash_table.Format import Format, Scheme
 
 from dashboard_app import reference, views
 from dashboard_app.analysis import sizes as analysis
@@ -56,32 +55,21 @@ VIEW = views.View(
     ),
 )
 
-_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("h_low", "H from"),
-    ("h_high", "H to"),
-    ("model_in_bin", "Model in bin"),
-    ("discovered_in_bin", "Discovered in bin"),
-    ("completeness_in_bin", "Complete in bin"),
-    ("model_cumulative", "Model N(<H)"),
-    ("model_cumulative_low", "Model N(<H) −1σ"),
-    ("model_cumulative_high", "Model N(<H) +1σ"),
-    ("discovered_cumulative", "Discovered N(<H)"),
-    ("completeness_cumulative", "Complete N(<H)"),
-    ("completeness_cumulative_low", "Complete −1σ"),
-    ("completeness_cumulative_high", "Complete +1σ"),
+TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("h_low", "H from", "number"),
+    ("h_high", "H to", "number"),
+    ("model_in_bin", "Model in bin", "count"),
+    ("discovered_in_bin", "Discovered in bin", "count"),
+    ("completeness_in_bin", "Complete in bin (%)", "number"),
+    ("model_cumulative", "Model N(<H)", "count"),
+    ("model_cumulative_low", "Model N(<H) −1σ", "count"),
+    ("model_cumulative_high", "Model N(<H) +1σ", "count"),
+    ("discovered_cumulative", "Discovered N(<H)", "count"),
+    ("completeness_cumulative", "Complete N(<H) (%)", "number"),
+    ("completeness_cumulative_low", "Complete −1σ (%)", "number"),
+    ("completeness_cumulative_high", "Complete +1σ (%)", "number"),
 )
-
-_PERCENT = Format(precision=1, scheme=Scheme.percentage)
-_COUNT = Format(precision=0, scheme=Scheme.fixed).group(True)
-TABLE_COLUMNS: tuple[dict[str, Any], ...] = tuple(
-    {
-        "id": cid,
-        "name": name,
-        "type": "numeric",
-        "format": _PERCENT if cid.startswith("completeness") else (_COUNT if not cid.startswith("h_") else Format()),
-    }
-    for cid, name in _TABLE_COLUMNS
-)
+"""The model table's columns: (field, header, kind); completeness is shown (and exported) in per cent."""
 
 
 def layout(**query: Any) -> Any:
@@ -125,7 +113,7 @@ def layout(**query: Any) -> Any:
                 height=480,
                 footer=citation,
             ),
-            views.table_card(VIEW, "model", "Model population table", TABLE_COLUMNS, page_size=25),
+            views.table_card(VIEW, "model", "Model population table", TABLE_COLUMNS, rows=12, min_width=110),
         ],
     )
 
@@ -150,6 +138,11 @@ def _model_table(v: dict[str, Any], snap: Snapshot) -> pd.DataFrame:
 
 def _filters_text(v: dict[str, Any]) -> str:
     return f"discovered {v['years'][0]}–{v['years'][1]}, H {v['hrange'][0]:g}–{v['hrange'][1]:g}"
+
+
+def main_uses(v: dict[str, Any]) -> tuple[str, ...]:
+    """The controls that change the chart's numbers (the count axis scale does not; Top N only for stations)."""
+    return ("years", "hrange", "mode", "group", *(("top",) if v["group"] == GROUP_STATION else ()))
 
 
 def main_csv(v: dict[str, Any], snap: Snapshot) -> tuple[pd.DataFrame, str]:
@@ -227,14 +220,27 @@ def draw_table(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[list[dic
     """The full model table with the discovered counts of the selected years (H range not applied)."""
     frame = _model_table(v, snap)
     note = f"All {len(frame)} model bins, discoveries {v['years'][0]}–{v['years'][1]} (the H range does not apply)."
-    return frame.to_dict("records"), note
+    return table_rows(frame), note
+
+
+def table_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The model table's rows as the grid shows them: counts whole, completeness in per cent to 0.1."""
+    shown = pd.DataFrame(index=frame.index)
+    for field, _header, kind in TABLE_COLUMNS:
+        column = frame[field].astype("float64")
+        if field.startswith("completeness"):
+            column = (100 * column).round(1)
+        elif kind == "count":
+            column = column.round(0)
+        shown[field] = column
+    return [{k: (None if v != v else v) for k, v in row.items()} for row in shown.to_dict("records")]
 
 
 TAB = views.register_tab(
     VIEW,
     [
-        views.chart("main", draw_main, csv=main_csv, file="size-distribution"),
-        views.table("model", draw_table, csv=model_csv, file="size-model-table"),
+        views.chart("main", draw_main, csv=main_csv, file="size-distribution", uses=main_uses),
+        views.table("model", draw_table, csv=model_csv, file="size-model-table", uses=("years",)),
     ],
 )
 """One request per change draws the chart and the table; ``TAB.update`` / ``TAB.download`` for tests."""

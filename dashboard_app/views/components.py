@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from dashboard_app.views.state import View
 
@@ -146,14 +147,16 @@ def controls_bar(view: View, values: Mapping[str, Any], snapshot: Snapshot | Non
     )
 
 
-def _card_header(view: View, index: str, title: str) -> dbc.CardHeader:
+def _card_header(view: View, index: str, title: str, *, grid: bool = False) -> dbc.CardHeader:
+    # A grid's CSV button exports in the browser (what the grid shows); a chart's asks the server.
+    button_id = view.grid_csv_button_id(index) if grid else view.csv_button_id(index)
     return dbc.CardHeader(
         html.Div(
             [
                 html.H2(title, className="h6 mb-0"),
                 dbc.Button(
                     "CSV",
-                    id=view.csv_button_id(index),
+                    id=button_id,
                     color="link",
                     size="sm",
                     className="p-0",
@@ -161,7 +164,7 @@ def _card_header(view: View, index: str, title: str) -> dbc.CardHeader:
                     style={"color": "var(--bs-link-hover-color)"},
                     title=f"Download the numbers of “{title}” as CSV",
                 ),
-                dcc.Download(id=view.download_id(index)),
+                *([] if grid else [dcc.Download(id=view.download_id(index))]),
             ],
             className="d-flex justify-content-between align-items-center gap-2",
         )
@@ -198,48 +201,81 @@ def chart_card(
     return dbc.Card([_card_header(view, index, title), dbc.CardBody(body)], className="mb-3 view-chart")
 
 
+GRID_ROW_PX = 34
+"""Height of one grid row (the grid's compact density in ``assets/02-shell.css``)."""
+
+GRID_MAX_ROWS = 12
+"""Tables with more rows than this scroll inside a fixed-height grid (only the visible rows are drawn)."""
+
+
+def grid_column(column: tuple[str, str] | tuple[str, str, str] | Mapping[str, Any]) -> dict[str, Any]:
+    """An AG Grid column from ``(field, header)`` or ``(field, header, kind)``; kind "text" | "count" | "number".
+
+    Numbers are sorted and filtered as numbers and shown by the ``NeoNumber`` cell renderer
+    (``assets/grid.js``): counts with thousands separators. No JavaScript-function strings, which
+    the grid would evaluate (the CSP has no ``'unsafe-eval'``).
+    """
+    if isinstance(column, Mapping):
+        return dict(column)
+    field, header, *rest = column
+    kind = rest[0] if rest else "text"
+    out: dict[str, Any] = {"field": field, "headerName": header, "headerTooltip": header}
+    if kind == "text":
+        return out | {"filter": "agTextColumnFilter", "cellDataType": "text"}
+    return out | {
+        "filter": "agNumberColumnFilter",
+        "cellDataType": "number",
+        "type": "rightAligned",
+        "cellRenderer": "NeoNumber",
+        "cellRendererParams": {"grouped": kind == "count"},
+    }
+
+
 def table_card(
     view: View,
     index: str,
     title: str,
-    columns: Sequence[tuple[str, str] | dict[str, Any]],
+    columns: Sequence[tuple[str, str] | tuple[str, str, str] | Mapping[str, Any]],
     *,
-    page_size: int = 25,
+    rows: int = GRID_MAX_ROWS,
+    min_width: int = 90,
 ) -> dbc.Card:
-    """A card with a title, a CSV button + download and a loading-wrapped ``DataTable``.
+    """A card with a title, a CSV button and a loading-wrapped AG Grid (sortable, filterable columns).
 
-    Keep every row on one page (``page_size`` ≥ rows): DataTable's pager buttons have no
-    accessible names, which axe reports as a critical violation.
+    ``columns`` are ``(field, header[, kind])`` (see :func:`grid_column`); the tab's callback fills
+    ``rowData``. The grid is ``rows`` rows high and scrolls beyond that, drawing only the visible rows;
+    columns share the width but never get narrower than ``min_width`` px (on a phone the grid scrolls
+    sideways, by keyboard too: every cell is focusable and the arrow keys move between cells).
 
-    ``columns`` are ``(column id, header)`` pairs; the tab's callback fills ``data``.
+    The CSV button exports what the grid shows (its filtered, sorted rows and its columns) under the
+    file name and comment lines the server sends with the rows (:func:`dashboard_app.views.tab.table`).
     """
-    table = dash_table.DataTable(
-        id=view.graph_id(index),
-        columns=[c if isinstance(c, dict) else {"id": c[0], "name": c[1]} for c in columns],
-        data=[],
-        page_size=page_size,
-        sort_action="native",
-        style_table={"overflowX": "auto"},
-        # Bootstrap's CSS variables make the table follow the light/dark theme without a callback.
-        style_cell={
-            "fontFamily": "var(--bs-body-font-family)",
-            "whiteSpace": "normal",
-            "height": "auto",
-            "fontSize": "0.85rem",
-            "padding": "4px 8px",
-            "textAlign": "left",
-            "backgroundColor": "var(--bs-body-bg)",
-            "color": "var(--bs-body-color)",
-            "border": "1px solid var(--bs-border-color)",
+    grid = dag.AgGrid(
+        id=view.grid_id(index),
+        columnDefs=[grid_column(c) for c in columns],
+        rowData=[],
+        # No flex columns: the grid hides flex-sized cells until they are measured, and off-screen grids
+        # stayed hidden to assistive technology (axe: aria-required-children). The grid's own responsive
+        # fit shares the width instead.
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": min_width},
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={
+            "rowHeight": GRID_ROW_PX,
+            "headerHeight": GRID_ROW_PX + 4,
+            "suppressCellFocus": False,
+            "enableCellTextSelection": True,
+            "ensureDomOrder": True,
+            "suppressColumnVirtualisation": True,
         },
-        style_header={"fontWeight": "600", "backgroundColor": "var(--bs-tertiary-bg)"},
-        cell_selectable=False,
+        csvExportParams={"fileName": f"{view.tab}-{index}.csv"},
+        className="neo-grid",
+        style={"height": f"{(rows + 1) * GRID_ROW_PX + 8}px", "width": "100%"},
     )
     body = [
-        dcc.Loading(table, delay_show=LOADING_DELAY_MS, type="circle", overlay_style=LOADING_OVERLAY),
+        dcc.Loading(grid, delay_show=LOADING_DELAY_MS, type="circle", overlay_style=LOADING_OVERLAY),
         html.P(id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **{"aria-live": "polite"}),
     ]
-    return dbc.Card([_card_header(view, index, title), dbc.CardBody(body)], className="mb-3 view-table")
+    return dbc.Card([_card_header(view, index, title, grid=True), dbc.CardBody(body)], className="mb-3 view-table")
 
 
 def view_page(title: str, intro: str, controls: dbc.Card, sections: Sequence[Any]) -> html.Div:

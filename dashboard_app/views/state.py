@@ -120,12 +120,20 @@ class View:
         return {"type": "view-reset", "tab": self.tab}
 
     def graph_id(self, index: str) -> dict[str, str]:
-        """Id of chart ``index``'s ``dcc.Graph`` (or ``DataTable`` in a table card)."""
+        """Id of chart ``index``'s ``dcc.Graph``."""
         return {"type": "view-graph", "tab": self.tab, "index": index}
 
     def csv_button_id(self, index: str) -> dict[str, str]:
         """Id of chart ``index``'s CSV button."""
         return {"type": "view-csv", "tab": self.tab, "index": index}
+
+    def grid_id(self, index: str) -> dict[str, str]:
+        """Id of table ``index``'s ``AgGrid``."""
+        return {"type": "view-grid", "tab": self.tab, "index": index}
+
+    def grid_csv_button_id(self, index: str) -> dict[str, str]:
+        """Id of table ``index``'s CSV button (the grid exports what it shows, in the browser)."""
+        return {"type": "view-grid-csv", "tab": self.tab, "index": index}
 
     def download_id(self, index: str) -> dict[str, str]:
         """Id of chart ``index``'s ``dcc.Download``."""
@@ -169,10 +177,20 @@ class View:
         pairs = [(c.name, c.encode(parsed[c.name])) for c in self.controls if parsed[c.name] != defaults[c.name]]
         return "?" + urlencode(pairs) if pairs else ""
 
-    def file_name(self, chart: str, values: Mapping[str, Any], snapshot: Snapshot | None, ext: str = "csv") -> str:
-        """A download file name stating every filter, e.g. ``discoveries-by-year_years-2000-2024_size-all.csv``."""
+    def file_name(
+        self,
+        chart: str,
+        values: Mapping[str, Any],
+        snapshot: Snapshot | None,
+        ext: str = "csv",
+        *,
+        uses: Sequence[str] | None = None,
+    ) -> str:
+        """A download file name stating the filters the chart depends on (``uses``; default every control),
+        e.g. ``discoveries-by-year_years-2000-2024_size-all.csv``."""
         parsed = self.parse(values, snapshot)
-        parts = [chart] + [f"{c.name}-{c.encode(parsed[c.name])}" for c in self.controls]
+        shown = [c for c in self.controls if uses is None or c.name in uses]
+        parts = [chart] + [f"{c.name}-{c.encode(parsed[c.name])}" for c in shown]
         stem = "_".join(_slug(p) for p in parts)
         return f"{stem}.{ext}"
 

@@ -41,6 +41,8 @@ TableBuilder = Callable[[dict[str, Any], Snapshot], "pd.DataFrame | tuple[pd.Dat
 ChartDrawer = Callable[[dict[str, Any], Snapshot, Any], tuple[Any, str]]
 """``draw(values, snapshot, theme) -> (figure or table rows, note)`` for parsed control values."""
 
+Uses = "tuple[str, ...] | Callable[[dict[str, Any]], tuple[str, ...]] | None"
+
 VIEWS_JS = "neo_views"  # the namespace of assets/views.js
 SNAPSHOT_STORE_ID = "shell-snapshot"  # the page shell's store of the snapshot id it shows (web/shell.py)
 
@@ -68,16 +70,51 @@ class Chart:
     csv: TableBuilder
     file: str
     prop: str = "figure"
+    uses: Uses = None
+    """The controls that change this chart (None: all; or ``uses(values)`` when that depends on the
+    values); only these name its CSV file."""
+
+    def component_id(self, view: View) -> dict[str, str]:
+        """The id of the chart's ``dcc.Graph`` or the table's ``AgGrid``."""
+        return view.grid_id(self.index) if self.prop == "rowData" else view.graph_id(self.index)
+
+    def used_controls(self, values: dict[str, Any]) -> tuple[str, ...] | None:
+        """The controls that change this chart for these parsed values (None: all)."""
+        return self.uses(values) if callable(self.uses) else self.uses
 
 
-def chart(index: str, draw: ChartDrawer, *, csv: TableBuilder, file: str) -> Chart:
-    """A ``dcc.Graph`` chart (``views.chart_card(VIEW, index, ...)`` in the layout)."""
-    return Chart(index, draw, csv, file, "figure")
+def _uses(uses: Any) -> Any:
+    return uses if uses is None or callable(uses) else tuple(uses)
 
 
-def table(index: str, draw: ChartDrawer, *, csv: TableBuilder, file: str) -> Chart:
-    """A ``DataTable`` whose ``data`` are the rows ``draw`` returns (``views.table_card`` in the layout)."""
-    return Chart(index, draw, csv, file, "data")
+def chart(index: str, draw: ChartDrawer, *, csv: TableBuilder, file: str, uses: Any = None) -> Chart:
+    """A ``dcc.Graph`` chart (``views.chart_card(VIEW, index, ...)`` in the layout).
+
+    ``uses`` names the controls that change it (default: all; or ``uses(values)``); its CSV file name
+    states only those.
+    """
+    return Chart(index, draw, csv, file, "figure", _uses(uses))
+
+
+def table(index: str, draw: ChartDrawer, *, csv: TableBuilder, file: str, uses: Any = None) -> Chart:
+    """An AG Grid whose ``rowData`` are the rows ``draw`` returns (``views.table_card`` in the layout).
+
+    Its CSV button exports what the grid shows; ``csv`` still gives the table's frame (for the API)
+    and the comment lines the export starts with.
+    """
+    return Chart(index, draw, csv, file, "rowData", _uses(uses))
+
+
+def grid_export_params(chart_: Chart, view: View, parsed: dict[str, Any], snapshot: Snapshot) -> dict[str, Any]:
+    """The grid's ``csvExportParams``: the file name of the drawn view and the comment lines of its CSV."""
+    out = chart_.csv(parsed, snapshot)
+    comment = out[1] if isinstance(out, tuple) else None
+    lines = [line for line in (comment or "").splitlines() if line and not line.startswith("Columns:")]
+    lines.append("Rows and columns as the table shows them (after any sorting and filtering on the page).")
+    return {
+        "fileName": view.file_name(chart_.file, parsed, snapshot, uses=chart_.used_controls(parsed)),
+        "prependContent": "".join(f"# {line}\n" for line in lines),
+    }
 
 
 def described_csv(
@@ -110,8 +147,9 @@ class TabCallbacks:
     view: View
     charts: tuple[Chart, ...]
     update: Callable[..., dict[str, Any]]
-    """``update(values, theme) -> {"charts": {index: (figure, note)}, "url": query, "drawn": values,
-    "props": {"name.prop": value}}`` (``props`` only when the tab has :class:`ControlProp`)."""
+    """``update(values, theme) -> {"charts": {index: (figure or rows, note)}, "exports": {table index:
+    csvExportParams}, "url": query, "drawn": values, "props": {"name.prop": value}}`` (``props`` only when
+    the tab has :class:`ControlProp`)."""
     download: Callable[..., dict[str, Any]]
     """``download(n_clicks, csv_button_id, drawn_values) -> dcc.Download data`` of that button's chart."""
 
@@ -129,12 +167,15 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
         raise ValueError(f"view {view.tab!r} has two charts with the same index")
     outputs: dict[str, Any] = {
         "charts": {
-            c.index: (Output(view.graph_id(c.index), c.prop), Output(view.note_id(c.index), "children")) for c in charts
+            c.index: (Output(c.component_id(view), c.prop), Output(view.note_id(c.index), "children")) for c in charts
         },
         "url": Output(view.url_id, "data"),
         "drawn": Output(view.drawn_id, "data"),
         "shown": Output(view.shown_id, "data"),
     }
+    tables = [c for c in charts if c.prop == "rowData"]
+    if tables:
+        outputs["exports"] = {c.index: Output(view.grid_id(c.index), "csvExportParams") for c in tables}
     if control_props:
         outputs["props"] = {f"{p.name}.{p.prop}": Output(view.control_id(p.name), p.prop) for p in control_props}
 
@@ -161,9 +202,13 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
             drawn = {
                 c.index: ((empty_figure(NO_SNAPSHOT, theme) if c.prop == "figure" else []), NO_SNAPSHOT) for c in charts
             }
+            if tables:
+                out["exports"] = {c.index: dash.no_update for c in tables}
             out["url"], out["drawn"] = dash.no_update, None
         else:
             drawn = {c.index: tuple(c.draw(parsed, snapshot, theme)) for c in charts}
+            if tables:
+                out["exports"] = {c.index: grid_export_params(c, view, parsed, snapshot) for c in tables}
             out["url"], out["drawn"] = view.query_string(parsed, snapshot), view.jsonable(parsed)
         props = {f"{p.name}.{p.prop}": p.compute(parsed, snapshot) for p in control_props}
         digests = {key: _digest(value) for key, value in (drawn | props).items()}
@@ -194,7 +239,18 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
         parsed = view.parse(drawn, snapshot)
         out = chart_.csv(parsed, snapshot)
         frame, comment = out if isinstance(out, tuple) else (out, None)
-        return csv_payload(frame, view.file_name(chart_.file, parsed, snapshot), comment)
+        return csv_payload(
+            frame, view.file_name(chart_.file, parsed, snapshot, uses=chart_.used_controls(parsed)), comment
+        )
+
+    if tables:
+        # A table's CSV: the grid exports its shown rows and columns (with the server's file name and comments).
+        callbacks.clientside_callback(
+            ClientsideFunction(VIEWS_JS, "exportGrid"),
+            Output({**view.grid_id("x"), "index": MATCH}, "exportDataAsCsv"),
+            Input({**view.grid_csv_button_id("x"), "index": MATCH}, "n_clicks"),
+            prevent_initial_call=True,
+        )
 
     controls = [Input(view.control_id(n), "value") for n in view.names]
     callbacks.clientside_callback(

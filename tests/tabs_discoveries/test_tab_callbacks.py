@@ -84,12 +84,17 @@ def test_discoveries_csv_holds_exactly_what_the_chart_shows(changes):
     assert payload["filename"].startswith("discoveries-by-year_years-")
 
 
-def test_csv_file_name_states_every_filter():
+def test_csv_file_name_states_the_filters_that_change_the_chart_and_no_others():
     payload = csv_of(discoveries, "main", {**D_DEFAULTS, "size": "split", "mode": "cumulative"})
-    assert (
-        payload["filename"] == "discoveries-by-year_years-2000-2004_size-split_group-project_top-10_mode-cumulative.csv"
-    )
+    # Split by size: Group by and Top N do not apply, so the name leaves them out.
+    assert payload["filename"] == "discoveries-by-year_years-2000-2004_size-split_mode-cumulative.csv"
     assert payload["content"].startswith("# Discoveries by year, years 2000–2004, Split by size")
+    stations = csv_of(discoveries, "main", {**D_DEFAULTS, "group": "station", "top": 5})
+    assert stations["filename"] == "discoveries-by-year_years-2000-2004_size-all_group-station_top-5_mode-per-year.csv"
+    projects = csv_of(discoveries, "main", {**D_DEFAULTS, "group": "project", "top": 5})
+    assert projects["filename"] == "discoveries-by-year_years-2000-2004_size-all_group-project_mode-per-year.csv"
+    sizes_chart = csv_of(discoveries, "sizes", {**D_DEFAULTS, "group": "station", "mode": "cumulative"})
+    assert sizes_chart["filename"] == "discoveries-size-classes_years-2000-2004_size-all.csv"
 
 
 def test_split_totals_equal_all_sizes_totals_in_the_chart():

@@ -22,12 +22,13 @@ def post(client, view, request, theme) -> dict:
 
 
 def charts(response: dict, view, index: str, prop: str):
-    return response[key(view.graph_id(index), prop).rsplit(".", 1)[0]][prop]
+    component = view.grid_id(index) if prop == "rowData" else view.graph_id(index)
+    return response[key(component, prop).rsplit(".", 1)[0]][prop]
 
 
 @pytest.mark.parametrize("junk", JUNK_VALUES)
 @pytest.mark.parametrize(
-    ("tab", "index", "prop"), [(discoveries, "main", "figure"), (sizes, "main", "figure"), (sizes, "model", "data")]
+    ("tab", "index", "prop"), [(discoveries, "main", "figure"), (sizes, "main", "figure"), (sizes, "model", "rowData")]
 )
 def test_junk_in_every_control_answers_with_the_default_view(small_app, tab, index, prop, junk):
     client = small_app.server.test_client()
