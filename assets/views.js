@@ -5,6 +5,7 @@
      callback. Only a real change is sent; a change of a "settling" control (a slider's arrow keys)
      waits until the steps pause for config.settle_ms, so a sweep sends one request, not one per step.
    - reset: the Reset button → every control's default (the defaults are in the tab's config store).
+   - checkNumber: a number box → a whole number within its range, with a message when it was corrected.
    - exportGrid: a table's CSV button → its grid's own CSV export (what the grid shows).
    - showQuery: the drawn view's query string → the address bar, replaced in place (no history entry,
      no navigation event), and kept in sessionStorage for the shell's tab links (assets/shell.js). */
@@ -24,6 +25,12 @@
     });
   }
 
+  /* The whole number a box may hold: [lo, hi] → value or null (not a usable number). */
+  function wholeIn(value, bounds) {
+    return typeof value === "number" && isFinite(value) && Math.round(value) === value &&
+      value >= bounds[0] && value <= bounds[1];
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.neo_views = {
     /* Arguments: each control's value (config.names order), then the config and the current request. */
@@ -34,6 +41,13 @@
       if (!config || !config.names) { return noUpdate(); }
       var values = {};
       config.names.forEach(function (name, i) { values[name] = args[i]; });
+      var numbers = config.numbers || {};
+      for (var n in numbers) {
+        /* A number outside its range is being corrected by checkNumber: wait for the corrected value. */
+        if (Object.prototype.hasOwnProperty.call(numbers, n) && !wholeIn(values[n], numbers[n])) {
+          return noUpdate();
+        }
+      }
       var tab = config.tab;
       var mine = (newest[tab] = (newest[tab] || 0) + 1);
       if (JSON.stringify(values) === JSON.stringify(current)) { return noUpdate(); }
@@ -52,6 +66,24 @@
     reset: function (nClicks, config) {
       if (!nClicks || !config || !config.names) { throw window.dash_clientside.PreventUpdate; }
       return config.names.map(function (name) { return config.defaults[name]; });
+    },
+
+    /* A number box's value → [corrected value, message, invalid]. A whole number in range passes;
+       otherwise the box gets the nearest whole number in range (or, when empty or not a number, the
+       value being drawn) and a message says what happened, so the box never disagrees with the chart. */
+    checkNumber: function (value, config, request) {
+      var triggered = triggeredIds()[0] || "";
+      var name = triggered.slice(String(config && config.tab).length + 1);
+      var bounds = config && config.numbers && config.numbers[name];
+      if (!bounds) { throw window.dash_clientside.PreventUpdate; }
+      if (wholeIn(value, bounds)) { return [noUpdate(), "", false]; }
+      var range = "a whole number from " + bounds[0] + " to " + bounds[1];
+      var drawn = request && wholeIn(request[name], bounds) ? request[name] : bounds[0];
+      if (typeof value !== "number" || !isFinite(value)) {
+        return [drawn, "Enter " + range + "; kept " + drawn + ".", false];
+      }
+      var corrected = Math.min(bounds[1], Math.max(bounds[0], Math.round(value)));
+      return [corrected, "Enter " + range + ": " + value + " became " + corrected + ".", false];
     },
 
     /* A table's CSV button → the grid exports the rows and columns it shows (file name and comment

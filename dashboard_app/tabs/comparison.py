@@ -52,12 +52,16 @@ STATION_CODE = re.compile(r"^[A-Z0-9]{3}$")
 VENN_SLOTS: tuple[str, ...] = ("venn1", "venn2", "venn3")
 SELECTION_CONTROLS: tuple[str, ...] = ("years", "size", "group", "side", "window")
 """The controls every chart of the tab depends on (the NEOs and groups counted); CSV names state them."""
-AUTO = ""
+AUTO = "largest"
+"""A Venn slot left to the data (the largest groups). Not "": a select shows its placeholder for "", not the
+"(largest)" option (older links with an empty slot still mean this)."""
 
 
 def _parse_group(raw: Any, _snapshot: Snapshot | None) -> str:
     """A Venn slot: empty (automatic), a survey project name or a station code."""
     name = raw.strip() if isinstance(raw, str) else None
+    if name == "":
+        return AUTO
     if name is None or not (name == AUTO or name in {p.name for p in reference.projects()} or STATION_CODE.match(name)):
         raise views.ControlValueError(f"not a project or station code: {raw!r}")
     return name

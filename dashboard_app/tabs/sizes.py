@@ -36,6 +36,9 @@ ORDER = 20
 MODE_LABELS = {analysis.DIFFERENTIAL: "Per bin", analysis.CUMULATIVE: "Cumulative N(<H)"}
 SCALES = {"linear": "Linear", "log": "Log"}
 H_STEP = 0.5
+H_EDGE_FORMAT = "neoHalfMagnitudeEdge"
+"""Tooltip of the H-range slider (``assets/sliders.js``): the bin edge the charts use (15.75, not the
+slider's own 15.8: the slider keeps only as many decimals as its step has)."""
 
 VIEW = views.View(
     "sizes",
@@ -84,7 +87,9 @@ def layout(**query: Any) -> Any:
         snap,
         [
             views.years_slider(VIEW, v["years"], snap),
-            views.range_control(VIEW, "hrange", "H range", h_lo, h_hi, v["hrange"], step=H_STEP, marks=h_marks),
+            views.range_control(
+                VIEW, "hrange", "H range", h_lo, h_hi, v["hrange"], step=H_STEP, marks=h_marks, shown=H_EDGE_FORMAT
+            ),
             views.radio_control(VIEW, "mode", "Count", list(MODE_LABELS.items()), v["mode"]),
             views.radio_control(VIEW, "group", "Group by", [(g, GROUPING_LABELS[g]) for g in GROUPINGS], v["group"]),
             views.number_control(VIEW, "top", "Top N stations", 1, TOP_N_MAX, v["top"]),

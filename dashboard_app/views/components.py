@@ -54,12 +54,23 @@ def select_control(view: View, name: str, label: str, options: Sequence[tuple[st
 
 
 def number_control(view: View, name: str, label: str, lo: int, hi: int, value: int) -> html.Div:
-    """A labelled integer input bounded to ``[lo, hi]``."""
+    """A labelled whole-number input for ``[lo, hi]`` that states its range.
+
+    A typed value outside the range, a fraction or an empty box is corrected in the browser (to the
+    nearest allowed number, or back to the drawn one) with a visible message, before any chart is asked
+    for, so the box and the chart always agree (``assets/views.js``, ``checkNumber``). The input has no
+    ``min``/``max``/``step`` attributes on purpose: with them the browser keeps an invalid value out of
+    reach of the page, which then could say nothing.
+    """
     cid = view.control_id(name)
     return html.Div(
         [
-            dbc.Label(label, html_for=cid, className="mb-1"),
-            dbc.Input(id=cid, type="number", min=lo, max=hi, step=1, value=value, size="sm", debounce=True),
+            # The range is part of the label, so it is read with the box.
+            dbc.Label(
+                [label, html.Span(f" ({lo}–{hi})", className="text-body-secondary")], html_for=cid, className="mb-1"
+            ),
+            dbc.Input(id=cid, type="number", inputMode="numeric", value=value, size="sm", debounce=True),
+            html.Div(id=view.message_id(name), className="view-number-message small", **{"aria-live": "polite"}),
         ],
         className="view-control mb-2",
     )
@@ -75,8 +86,13 @@ def range_control(
     *,
     step: float = 1,
     marks: Mapping[Any, Any] | None = None,
+    shown: str | None = None,
 ) -> html.Div:
-    """A labelled two-handle range slider (value is ``[lo, hi]``; plain-text marks get the theme colour)."""
+    """A labelled two-handle range slider (value is ``[lo, hi]``; plain-text marks get the theme colour).
+
+    ``shown`` names a function of ``window.dccFunctions`` (``assets/sliders.js``) that formats the
+    handles' tooltips, e.g. to show the value the server snaps to.
+    """
     if marks:
         marks = {k: v if isinstance(v, dict) else {"label": v, "style": MARK_STYLE} for k, v in marks.items()}
     cid = view.control_id(name)
@@ -94,10 +110,11 @@ def range_control(
                     marks=marks,
                     allowCross=False,
                     allow_direct_input=False,  # Dash 4's number boxes carry no label (axe: critical)
-                    tooltip={"placement": "bottom", "always_visible": False},
+                    tooltip={"placement": "bottom", "always_visible": False, **({"transform": shown} if shown else {})},
                 ),
                 role="group",
-                **{"aria-labelledby": label_id},
+                # The step lets assets/sliders.js give Home/End to the focused handle.
+                **{"aria-labelledby": label_id, "data-neo-step": str(step)},
             ),
         ],
         className="view-control mb-2",

@@ -127,6 +127,10 @@ class View:
         """Id of chart ``index``'s CSV button."""
         return {"type": "view-csv", "tab": self.tab, "index": index}
 
+    def message_id(self, name: str) -> str:
+        """Id of the line under control ``name`` that says how a typed value was corrected."""
+        return f"{self.control_id(name)}-message"
+
     def grid_id(self, index: str) -> dict[str, str]:
         """Id of table ``index``'s ``AgGrid``."""
         return {"type": "view-grid", "tab": self.tab, "index": index}
@@ -168,6 +172,7 @@ class View:
             "defaults": self.jsonable(self.defaults(snapshot)),
             "settle": [self.control_id(c.name) for c in self.controls if c.settle],
             "settle_ms": SETTLE_MS,
+            "numbers": {c.name: list(b) for c in self.controls if (b := integer_bounds(c)) is not None},
         }
 
     def query_string(self, values: Mapping[str, Any], snapshot: Snapshot | None) -> str:
@@ -243,7 +248,11 @@ def _number(raw: Any) -> float:
 
 
 def integer(lo: int, hi: int) -> Parser:
-    """Parser of an integer in ``[lo, hi]`` (URL text or number; floats must be whole)."""
+    """Parser of an integer in ``[lo, hi]`` (URL text or number; floats must be whole).
+
+    A control with this parser is drawn with :func:`~dashboard_app.views.components.number_control`:
+    the page corrects a typed value outside the range (with a message) before it asks for a chart.
+    """
 
     def parse(raw: Any, _snapshot: Snapshot | None) -> int:
         value = _number(raw)
@@ -251,7 +260,13 @@ def integer(lo: int, hi: int) -> Parser:
             raise ControlValueError(f"expected an integer in [{lo}, {hi}], got {raw!r}")
         return int(value)
 
+    parse.bounds = (lo, hi)  # type: ignore[attr-defined]
     return _accepting(parse, lambda _snapshot: {"text": f"an integer from {lo} to {hi}", "min": lo, "max": hi})
+
+
+def integer_bounds(control: Control) -> tuple[int, int] | None:
+    """The ``[lo, hi]`` of an integer control (one parsed by :func:`integer`), else None."""
+    return getattr(control.parse, "bounds", None)
 
 
 _RANGE_TEXT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|,|~)\s*(-?\d+(?:\.\d+)?)\s*$")

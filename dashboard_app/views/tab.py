@@ -33,7 +33,7 @@ from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.theme import THEME_STORE_ID
 from dashboard_app.views.csv import csv_payload
 from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
-from dashboard_app.views.state import View
+from dashboard_app.views.state import View, integer_bounds
 
 TableBuilder = Callable[[dict[str, Any], Snapshot], "pd.DataFrame | tuple[pd.DataFrame, str]"]
 """``build(values, snapshot) -> frame`` or ``(frame, comment)``: a chart's numbers for parsed control values."""
@@ -268,6 +268,18 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
         State(view.config_id, "data"),
         prevent_initial_call=True,
     )
+    for name in (c.name for c in view.controls if integer_bounds(c) is not None):
+        # A typed number outside its range is corrected in the box, with a message, before it is drawn.
+        callbacks.clientside_callback(
+            ClientsideFunction(VIEWS_JS, "checkNumber"),
+            Output(view.control_id(name), "value", allow_duplicate=True),
+            Output(view.message_id(name), "children"),
+            Output(view.control_id(name), "invalid"),
+            Input(view.control_id(name), "value"),
+            State(view.config_id, "data"),
+            State(view.request_id, "data"),
+            prevent_initial_call=True,
+        )
     callbacks.clientside_callback(
         ClientsideFunction(VIEWS_JS, "showQuery"), Input(view.url_id, "data"), prevent_initial_call=True
     )

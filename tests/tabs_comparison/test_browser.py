@@ -155,7 +155,7 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
         if name == "side":  # relabelled in the browser
             expect(page.locator("#comparison-window option[value='7']")).to_have_text("±7 days")
         if name == "group":  # slots emptied in the browser, station choices from the server with the charts
-            expect(page.locator("#comparison-venn1")).to_have_value("")
+            expect(page.locator("#comparison-venn1")).to_have_value("largest")
             expect(page.locator("#comparison-venn1 option[value='J95']")).to_have_count(1)
             expect(page.locator("#comparison-venn1 option[value='ATLAS']")).to_have_count(0)
     assert sent.pop("years slider sweep") in sweeps.pop()  # one, unless the machine stalled between steps

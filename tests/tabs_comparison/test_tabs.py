@@ -170,7 +170,7 @@ def test_a_comparison_view_round_trips_through_its_url(serving):
     query = comparison.VIEW.query_string(values, serving)
     reopened = comparison.VIEW.parse(dict(parse_qsl(urlsplit(query).query)), serving)
     assert reopened == comparison.VIEW.parse(values, serving)
-    assert (reopened["venn1"], reopened["venn2"], reopened["venn3"]) == ("703", "J95", "")
+    assert (reopened["venn1"], reopened["venn2"], reopened["venn3"]) == ("703", "J95", "largest")
     assert reopened["window"] == "29"
 
 
