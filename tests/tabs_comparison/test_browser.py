@@ -53,7 +53,7 @@ def test_comparison_tab_draws_reacts_to_controls_resets_and_passes_axe(server, w
     expect(chart(page, "venn").locator(".annotation-text").first).to_be_visible()
     expect(chart(page, "reach").locator(".bars path").first).to_be_visible()
     expect(chart(page, "codetect").locator(".hm")).to_have_count(1)
-    expect(page.locator("td", has_text="Eligible NEOs")).to_be_visible()
+    expect(page.locator("[role=gridcell]", has_text="Eligible NEOs")).to_be_visible()
     # Default: ±200 d after discovery, years 2019–2021: Catalina saw NEOs 1, 2, 3, 5 → bar 4.
     expect(note(page, "venn")).to_contain_text("Circle sizes are not proportional")
     reach_before = chart(page, "reach").locator(".bars path").count()

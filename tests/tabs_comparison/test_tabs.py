@@ -193,9 +193,9 @@ def test_reset_restores_every_control_with_the_data_year_range(serving):
         [2019, 2021],
         "all",
         "project",
-        "",
-        "",
-        "",
+        "largest",
+        "largest",
+        "largest",
         "post",
         "200",
         "neos",
@@ -242,7 +242,10 @@ def test_tampered_callback_payloads_draw_the_default_view(serving):
 def test_venn_slots_accept_projects_station_codes_or_blank():
     assert comparison._parse_group("ATLAS", None) == "ATLAS"
     assert comparison._parse_group(" J95 ", None) == "J95"
-    assert comparison._parse_group("", None) == ""
+    # The "(largest)" option has its own value (a select shows its placeholder, not the option, for "");
+    # an empty slot from an older link still means the same.
+    assert comparison._parse_group("largest", None) == comparison.AUTO == "largest"
+    assert comparison._parse_group("", None) == "largest"
     for junk in ("<script>", "Catalina Survey,ATLAS", "j95x", 703):
         with pytest.raises(ValueError):
             comparison._parse_group(junk, None)

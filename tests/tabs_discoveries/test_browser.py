@@ -94,7 +94,7 @@ def test_every_discoveries_control_changes_the_chart_and_the_url(server, watched
     page = watched.page
     page.goto(f"{server.url}/discoveries")
     expect(chart(page, "discoveries").locator(".xtick").first).to_be_visible()
-    expect(page.locator("td", has_text="Catalina").first).to_be_visible()
+    expect(page.locator("[role=gridcell]", has_text="Catalina").first).to_be_visible()
     watched.screenshot("discoveries-1280")
 
     thumb = page.locator("#discoveries-years [role=slider]").first
