@@ -42,6 +42,17 @@ NAME_POSITIONS: dict[int, tuple[tuple[float, float, str], ...]] = {
 LABEL_MODES: tuple[str, ...] = ("counts", "percent", "both")
 
 
+def none_y(k: int) -> float:
+    """Where "None of them" goes: below the lowest circle and, with three sets, below the third name."""
+    return min(c[1] for c in CENTRES[k]) - RADIUS - (0.75 if k == 3 else 0.3)
+
+
+def y_range(k: int) -> list[float]:
+    """The y range that holds every circle, name and label, "None of them" included (with room for a
+    two-line label: about 0.3 units at the chart's height)."""
+    return [none_y(k) - 0.35, 1.9]
+
+
 def region_text(neos: int, pct: float, mode: str) -> str:
     """A region's label: the count, the percentage of eligible NEOs, or both."""
     if mode == "counts":
@@ -78,7 +89,7 @@ def venn_figure(
     for row in regions.itertuples(index=False):
         label = region_text(int(row.neos), float(row.pct_of_eligible), label_mode)
         if row.mask == 0:
-            x, y = 0.0, min(c[1] for c in CENTRES[k]) - RADIUS - (0.75 if k == 3 else 0.3)
+            x, y = 0.0, none_y(k)
             label = f"None of them: {label.replace('<br>', ' · ')}"
         else:
             x, y = REGION_POSITIONS[k][row.mask]
@@ -105,7 +116,7 @@ def venn_figure(
         annotations=annotations,
         showlegend=False,
         xaxis={"visible": False, "range": [-2.3, 2.3], "fixedrange": True},
-        yaxis={"visible": False, "range": [-2.3, 1.9], "scaleanchor": "x", "fixedrange": True},
+        yaxis={"visible": False, "range": y_range(k), "scaleanchor": "x", "fixedrange": True},
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
     )
     return {"data": [hover_points], "layout": layout}

@@ -136,6 +136,14 @@ def layout(**query: Any) -> Any:
     )
 
 
+OTHERS_NOTE = {
+    "neos": "“Others” counts the distinct NEOs the other stations saw (an NEO seen by several counts once).",
+    "tracklets": "“Others” sums the tracklets of the other stations.",
+    "observations": "“Others” sums the observations of the other stations.",
+}
+"""How the station-mode reach bar "Others" is made, per metric (NEOs distinct; tracklets, observations summed)."""
+
+
 def _venn_slots(v: dict[str, Any], options: list[dict[str, str]]) -> html.Fieldset:
     """Three native selects (one per Venn circle) under one legend; blank slots pick the largest groups."""
     rows = []
@@ -294,7 +302,7 @@ def draw_reach(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]
         f"{analysis.METRIC_LABELS[v['metric']]} per group, NEOs {_filters_text(v)}. Catch-all groups are at the bottom."
     )
     if v["group"] == "station":
-        note += f" The top {analysis.REACH_TOP_STATIONS} stations are shown; the rest are summed as “Others”."
+        note += f" The top {analysis.REACH_TOP_STATIONS} stations are shown; " + OTHERS_NOTE[v["metric"]]
     return figures.reach_figure(frame, v["metric"], _labels(v, snap), theme), note
 
 

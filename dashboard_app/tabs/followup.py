@@ -144,6 +144,14 @@ def _nothing_to_draw(v: dict[str, Any], snap: Snapshot, thin: str, theme: Any) -
 # --- charts ---------------------------------------------------------------------------------------
 
 
+def days_text(days: float | None) -> str:
+    """A number of days for people: one decimal below ten days, whole days above ("1.1 days", "37 days")."""
+    if days is None or days != days:
+        return "– days"
+    value = f"{days:.1f}" if days < 10 else f"{days:,.0f}"
+    return f"{value} day" if value == "1.0" else f"{value} days"
+
+
 def draw_curves(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Response curves of the 1st, 2nd and 3rd different project, plain and Kaplan–Meier."""
     if _n_eligible(v, snap) == 0:
@@ -156,7 +164,7 @@ def draw_curves(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str
     pending = _not_yet_due(v, snap)
     note = (
         f"{_filters_text(v)}: {n:,}. Followed up by another project within the apparition: {first:,} "
-        f"({100 * first / n:.1f}%), median {median if median is not None else '–'} days. "
+        f"({100 * first / n:.1f}%), median {days_text(median)}. "
         "Solid: shares of all eligible NEOs, so NEOs never followed up keep the curves below 100%. "
         f"Dashed: Kaplan–Meier. {CENSORING_TEXT} Within {v['days']} days: {end['pct_of_eligible']:.1f}% plain, "
         f"{end['km_pct']:.1f}% Kaplan–Meier (95% CI {end['km_low95']:.1f}–{end['km_high95']:.1f}%); "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 from urllib.parse import parse_qsl, urlsplit
 
@@ -312,3 +313,51 @@ def test_a_chart_that_would_look_the_same_is_not_sent_again(serving):
     assert sent(dark) == {c.index for c in comparison.TAB.charts} - {"summary"}  # table rows have no theme
     station = comparison.TAB.update({"years": [2020, 2021], "group": "station"}, "dark", shown=dark["shown"])
     assert all(options is not dash.no_update for options in station["props"].values())  # station choices
+
+
+@pytest.mark.parametrize(
+    ("metric", "wording"), [("neos", "distinct NEOs"), ("tracklets", "sums the tracklets"), ("observations", "sums")]
+)
+def test_station_reach_note_says_how_others_is_counted(serving, metric, wording):
+    _fig, note = draw(comparison, {"years": [2019, 2021], "group": "station", "metric": metric})["reach"]
+    assert wording in note and "summed as" not in note
+    if metric == "neos":
+        assert "counts once" in note
+
+
+def test_followup_note_rounds_the_median_for_people(serving):
+    assert [followup.days_text(x) for x in (1.116, 0.04, 1.0, 9.96, 37.4, 1234.5, None)] == [
+        "1.1 days",
+        "0.0 days",
+        "1.0 day",
+        "10.0 days",
+        "37 days",
+        "1,234 days",
+        "– days",
+    ]
+    _fig, note = draw(followup, {"years": [2019, 2021]})["curves"]
+    median = dict(followup._summary(followup.VIEW.parse({"years": [2019, 2021]}, serving), serving).to_numpy())
+    assert f"median {followup.days_text(median['Median days to first follow-up'])}." in note
+    assert not re.search(r"median \d+\.\d{2,}", note)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_every_venn_label_none_of_them_included_lies_inside_the_plotted_range(k):
+    from dashboard_app.figures.venn import venn_figure
+
+    masks = range(2**k)
+    regions = pd.DataFrame(
+        {
+            "mask": list(masks),
+            "region": [f"r{m}" for m in masks],
+            "neos": [1234] * 2**k,
+            "pct_of_eligible": [12.5] * 2**k,
+        }
+    )
+    names = [f"Group {i}" for i in range(k)]
+    fig = go.Figure(venn_figure(regions, names, ["#000000"] * k, "both", "light"))
+    low, high = fig.layout.yaxis.range
+    ys = [a.y for a in fig.layout.annotations]
+    assert any(a.text.startswith("None of them") for a in fig.layout.annotations)
+    # A label is about 0.15 units high (a line of 13 px text at 440 px for ~4.6 units): centres keep clear.
+    assert all(low + 0.2 <= y <= high - 0.2 for y in ys), (low, high, sorted(ys))
