@@ -118,6 +118,8 @@ class Project:
     name: str
     order: int
     colour: str
+    meaning: str = ""
+    """What the project is, in plain words (catch-all groups: which stations they hold)."""
 
 
 @cache
@@ -126,7 +128,7 @@ def projects() -> tuple[Project, ...]:
     rows = _read_csv("project_order.csv")
     return tuple(
         sorted(
-            (Project(r["project"], int(r["display_order"]), r["colour_hex"]) for r in rows),
+            (Project(r["project"], int(r["display_order"]), r["colour_hex"], r.get("meaning") or "") for r in rows),
             key=lambda p: p.order,
         )
     )

@@ -7,6 +7,7 @@ from what the exporter and the analyses use.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -55,7 +56,7 @@ def _table(header: list[str], rows: list[list[Any]], table_id: str) -> dbc.Table
         striped=True,
         size="sm",
         className="w-auto",
-        id=f"{ID_PREFIX}-{table_id}",
+        id=f"{ID_PREFIX}-{table_id}-table",  # the section holding it has the id without "-table"
     )
 
 
@@ -88,6 +89,22 @@ def _snapshot_facts() -> list[Any]:
     return [_table(["Key", "Value"], [[k, shown[k]] for k in keep if k in shown], "snapshot-meta")]
 
 
+def _how_to_read() -> list[Any]:
+    """Each tab's ``HOW_TO_READ`` (plain words beside the precise definitions below), in tab order."""
+    from dashboard_app.tabs import TAB_MODULES  # the tab modules import views, which About does not need
+
+    parts: list[Any] = []
+    for module in sorted((importlib.import_module(m) for m in TAB_MODULES), key=lambda m: m.ORDER):
+        text = getattr(module, "HOW_TO_READ", None)
+        if text:
+            parts += [html.Dt(module.NAME), html.Dd(text, className="mb-2")]
+    return [html.Dl(parts, id=f"{ID_PREFIX}-how-to-read-list")]
+
+
+def _meaning(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def layout(**_query: Any) -> html.Div:
     """The About page (query-string values are ignored)."""
     return html.Div(
@@ -97,6 +114,7 @@ def layout(**_query: Any) -> html.Div:
                 "Near-Earth-object discovery statistics from the Minor Planet Center's observation and orbit "
                 "tables. These are the definitions every tab uses."
             ),
+            _section("How to read each tab", *_how_to_read(), section_id="how-to-read"),
             _section(
                 "Definitions",
                 html.Dl(
@@ -136,11 +154,12 @@ def layout(**_query: Any) -> html.Div:
                 "Survey projects",
                 html.P(
                     "Stations map to survey projects; charts stack projects in this order. Unmapped stations "
-                    f"count as {definitions.OTHER_FOLLOWUP_PROJECT}."
+                    f"count as {definitions.OTHER_FOLLOWUP_PROJECT}. The last groups are catch-alls, defined by "
+                    "which stations they hold."
                 ),
                 _table(
-                    ["Order", "Colour", "Project"],
-                    [[p.order, _swatch(p.colour), p.name] for p in reference.projects()],
+                    ["Order", "Colour", "Project", "What it is"],
+                    [[p.order, _swatch(p.colour), p.name, _meaning(p.meaning)] for p in reference.projects()],
                     "projects",
                 ),
                 section_id="projects",

@@ -34,6 +34,12 @@ from dashboard_app.snapshot.model import Snapshot
 PATH = "/comparison"
 NAME = "Multi-survey Comparison"
 ORDER = 30
+HOW_TO_READ = (
+    "For the NEOs discovered in the chosen years, which surveys also observed them in their discovery apparition. "
+    "The Venn shows how many were seen by one, two or three chosen groups; the bars show how many NEOs (or "
+    "tracklets, observations) each group reached; the heatmap shows which pairs of groups saw the same NEOs."
+)
+"""What the tab shows, in plain words (About's "How to read each tab")."""
 
 SIZE_CHOICES = [(v, label) for v, label in size_options() if v != SIZE_SPLIT]
 GROUP_LABELS = {"project": "Survey project", "station": "Station"}

@@ -35,6 +35,12 @@ from dashboard_app.snapshot.model import Snapshot
 PATH = "/discoveries"
 NAME = "Discoveries by Year"
 ORDER = 10
+HOW_TO_READ = (
+    "Each bar is one year's NEO discoveries, coloured by who made them (a survey project, a station, or a size "
+    "class). Cumulative adds the years up. The current year is only counted up to the data time, so its bar is "
+    "partial. Below: how big the discovered NEOs are, and every discovery site with its count."
+)
+"""What the tab shows, in plain words (About's "How to read each tab")."""
 
 MODE_LABELS = {analysis.PER_YEAR: "Per year", analysis.CUMULATIVE: "Cumulative"}
 SITES_LIMIT = None

@@ -27,6 +27,12 @@ from dashboard_app.snapshot.model import Snapshot
 PATH = "/followup"
 NAME = "Follow-up Timing"
 ORDER = 40
+HOW_TO_READ = (
+    "After a discovery, other observers must measure the NEO again to pin down its orbit. The curves show how "
+    "fast that happened (share of NEOs followed up by 1, 2 or 3 other projects within so many days); the boxes "
+    "show each follow-up project's response time; the heatmap shows who followed up whose discoveries first."
+)
+"""What the tab shows, in plain words (About's "How to read each tab")."""
 
 SIZE_CHOICES = [(v, label) for v, label in size_options() if v != SIZE_SPLIT]
 RULE = (

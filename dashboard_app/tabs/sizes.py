@@ -32,6 +32,12 @@ from dashboard_app.snapshot.model import Snapshot
 PATH = "/sizes"
 NAME = "Size Distribution"
 ORDER = 20
+HOW_TO_READ = (
+    "Each bar is the number of NEOs the population model expects in a half-magnitude step of absolute "
+    "magnitude H (smaller H = bigger object): the coloured part has been discovered, the rest has not. The line "
+    "is the discovered share (completeness, right-hand axis); the vertical lines mark diameters in metres."
+)
+"""What the tab shows, in plain words (About's "How to read each tab")."""
 
 MODE_LABELS = {analysis.DIFFERENTIAL: "Per bin", analysis.CUMULATIVE: "Cumulative N(<H)"}
 SCALES = {"linear": "Linear", "log": "Log"}
