@@ -112,13 +112,14 @@ class RequestLog:
 
 def answer_outputs(answer: Any) -> dict[str, list[str]]:
     """Outputs of a Dash callback answer that carry what the user came for: ``figures`` (a dict with a
-    ``data`` list and a ``layout``) and ``tables`` (a ``data`` property holding a list of rows)."""
+    ``data`` list and a ``layout``) and ``tables`` (a grid's ``rowData``, or a ``data`` property, holding
+    a list of rows)."""
     figures, tables = [], []
     for cid, props in (answer or {}).get("response", {}).items():
         for prop, value in props.items():
             if isinstance(value, dict) and isinstance(value.get("data"), list) and "layout" in value:
                 figures.append(f"{cid}.{prop}")
-            elif prop == "data" and isinstance(value, list):
+            elif prop in ("data", "rowData") and isinstance(value, list):
                 tables.append(f"{cid}.{prop}")
     return {"figures": sorted(figures), "tables": sorted(tables)}
 
