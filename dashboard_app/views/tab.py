@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import dash
 import flask
@@ -41,7 +41,8 @@ TableBuilder = Callable[[dict[str, Any], Snapshot], "pd.DataFrame | tuple[pd.Dat
 ChartDrawer = Callable[[dict[str, Any], Snapshot, Any], tuple[Any, str]]
 """``draw(values, snapshot, theme) -> (figure or table rows, note)`` for parsed control values."""
 
-Uses = "tuple[str, ...] | Callable[[dict[str, Any]], tuple[str, ...]] | None"
+Uses: TypeAlias = "tuple[str, ...] | Callable[[dict[str, Any]], tuple[str, ...]] | None"
+"""The controls a chart depends on: a tuple, a function of the parsed values, or None (all)."""
 
 VIEWS_JS = "neo_views"  # the namespace of assets/views.js
 SNAPSHOT_STORE_ID = "shell-snapshot"  # the page shell's store of the snapshot id it shows (web/shell.py)
