@@ -123,7 +123,8 @@ def chart_frame(chart: Chart, values: dict[str, Any], snapshot: Snapshot) -> tup
 def chart_csv(tab: DataTab, chart: Chart, values: dict[str, Any], snapshot: Snapshot) -> tuple[str, str]:
     """``(csv text, file name)``: exactly what the chart's CSV button downloads for these values."""
     frame, comment = chart_frame(chart, values, snapshot)
-    payload = views.csv_payload(frame, tab.view.file_name(chart.file, values, snapshot), comment)
+    uses = chart.used_controls(tab.view.parse(values, snapshot))  # the file names only the filters that matter
+    payload = views.csv_payload(frame, tab.view.file_name(chart.file, values, snapshot, uses=uses), comment)
     return payload["content"], payload["filename"]
 
 
