@@ -86,6 +86,14 @@
       return [corrected, "Enter " + range + ": " + value + " became " + corrected + ".", false];
     },
 
+    /* "All years" under a year slider → the slider's whole range. */
+    allYears: function (nClicks, min, max) {
+      if (!nClicks || typeof min !== "number" || typeof max !== "number") {
+        throw window.dash_clientside.PreventUpdate;
+      }
+      return [min, max];
+    },
+
     /* A table's CSV button → the grid exports the rows and columns it shows (file name and comment
        lines come from the server with the rows, as csvExportParams). */
     exportGrid: function (nClicks) {

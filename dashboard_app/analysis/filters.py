@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from plotly.colors import qualitative
 
 from dashboard_app import reference
 
@@ -42,7 +41,8 @@ OTHERS_COLOUR = "#a9a9a9"
 COMBINED_COLOUR = "#4363d8"
 TOP_N_DEFAULT = 10
 TOP_N_MAX = 30
-_STATION_PALETTE: tuple[str, ...] = tuple(qualitative.Dark24) + tuple(qualitative.Light24)
+STATION_PALETTE: tuple[str, ...] = reference.station_palette()
+"""Top N station colours, distinguishable also with a colour-vision deficiency (reference data)."""
 
 
 def discovery_year_bounds(discoveries: pd.DataFrame) -> tuple[int, int]:
@@ -60,6 +60,14 @@ def year_bounds(snapshot: Snapshot | None) -> tuple[int, int]:
         year = datetime.now(UTC).year
         return (year, year)
     return snapshot.memo("filters.year_bounds", (), lambda: discovery_year_bounds(snapshot.discoveries))
+
+
+def default_years(snapshot: Snapshot | None) -> tuple[int, int]:
+    """The default year range: from the reference data's first default year (or the data's first year,
+    if later) to the data's last year; the slider still reaches every year of the data."""
+    lo, hi = year_bounds(snapshot)
+    first = max(lo, reference.first_default_year())
+    return (first if first <= hi else lo, hi)
 
 
 def size_options() -> list[tuple[str, str]]:
@@ -196,7 +204,7 @@ def stacks(
         labels = [station_label(code, names) for code in top]
         index_of = {code: i for i, code in enumerate(top)}
         lookup = np.array([index_of.get(code, len(top)) for code in cols.station_codes], dtype="int64")
-        colours = {label: _STATION_PALETTE[i % len(_STATION_PALETTE)] for i, label in enumerate(labels)}
+        colours = {label: STATION_PALETTE[i % len(STATION_PALETTE)] for i, label in enumerate(labels)}
         colours[OTHERS] = OTHERS_COLOUR
         return Stacks(lookup[cols.station[mask]], (*labels, OTHERS), colours)
     if group != GROUP_COMBINED:

@@ -36,20 +36,27 @@ for _theme in THEMES:
     _template(_theme)
 
 
+LEGEND_ABOVE = {
+    "orientation": "h",
+    "yanchor": "bottom",
+    "y": 1.02,
+    "xanchor": "left",
+    "x": 0,
+    "traceorder": "normal",
+    # A wrapped legend may take most of the height before it scrolls (its entries then stay visible).
+    "maxheight": 0.8,
+}
+"""Horizontal legends sit above the plot: the plot's top margin grows with the legend as it wraps
+(on a phone, or with 30 stations), so it never runs into the x-axis title below the plot, which a
+legend at a fixed distance below the axis did."""
+
+
 def themed_layout(theme: object, *, legend_title: str | None = None, **layout: Any) -> dict[str, Any]:
-    """A layout with the theme template, compact margins, a horizontal legend below the plot, then ``layout``."""
+    """A layout with the theme template, compact margins, a horizontal legend above the plot, then ``layout``."""
     base: dict[str, Any] = {
         "template": template_json(theme),
         "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
-        "legend": {
-            "orientation": "h",
-            "yanchor": "top",
-            "y": -0.18,
-            "xanchor": "left",
-            "x": 0,
-            "traceorder": "normal",
-            "title": {"text": legend_title or ""},
-        },
+        "legend": {**LEGEND_ABOVE, "title": {"text": legend_title or "", "side": "top left"}},
         "hoverlabel": {"namelength": -1},
         "uirevision": "keep",
     }

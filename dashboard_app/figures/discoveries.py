@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from dashboard_app import reference
@@ -11,21 +13,37 @@ from dashboard_app.figures.common import Figure, themed_layout
 STACK_TITLES = {"size": "Size class", "project": "Survey project", "station": "Station", "combined": ""}
 
 
-def yearly_figure(result: YearlyCounts, theme: object) -> Figure:
-    """Stacked bars of discoveries per year (or cumulative), one trace per stack, bottom first."""
+PARTIAL_PATTERN = "/"
+"""The hatching of the current, partial year's bars (counted only up to the data time)."""
+
+
+def yearly_figure(result: YearlyCounts, theme: object, partial: tuple[int, str] | None = None) -> Figure:
+    """Stacked bars of discoveries per year (or cumulative), one trace per stack, bottom first.
+
+    ``partial`` = (year, "to 28 Mar"): that year is counted only up to the data time; its bars are
+    hatched and their hover says so, so a short year does not read as a collapse.
+    """
     value = result.value_column
     data = []
     for series, part in result.table.groupby("series", sort=False):
-        data.append(
-            {
-                "type": "bar",
-                "x": part["year"].tolist(),
-                "y": part[value].tolist(),
-                "name": series,
-                "marker": {"color": result.colours[series], "line": {"width": 0}},
-                "hovertemplate": f"{series}<br>%{{x}}: %{{y:,}}<extra></extra>",
+        years = part["year"].tolist()
+        trace: dict[str, Any] = {
+            "type": "bar",
+            "x": years,
+            "y": part[value].tolist(),
+            "name": series,
+            "marker": {"color": result.colours[series], "line": {"width": 0}},
+            "hovertemplate": f"{series}<br>%{{x}}%{{customdata}}: %{{y:,}}<extra></extra>",
+            "customdata": [""] * len(years),
+        }
+        if partial is not None and partial[0] in years:
+            trace["customdata"] = [f" ({partial[1]}, partial)" if y == partial[0] else "" for y in years]
+            trace["marker"]["pattern"] = {
+                "shape": [PARTIAL_PATTERN if y == partial[0] else "" for y in years],
+                "fgopacity": 0.6,
+                "solidity": 0.4,
             }
-        )
+        data.append(trace)
     cumulative = value.startswith("cumulative")
     layout = themed_layout(
         theme,

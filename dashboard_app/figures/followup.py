@@ -14,7 +14,8 @@ from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.comparison import colour_scale, nullable, project_colour, year_axis
 
 RANK_NAMES = {1: "1st different project", 2: "2nd different project", 3: "3rd different project"}
-RANK_COLOURS = {1: "#1f77b4", 2: "#ff7f0e", 3: "#2ca02c"}
+RANK_COLOURS = {1: "#0072b2", 2: "#e69f00", 3: "#009e73"}
+"""Okabe–Ito blue, orange, bluish green: told apart also with a colour-vision deficiency (test_palettes)."""
 BAND_COLOUR = "rgba(31,119,180,0.2)"
 
 
@@ -115,6 +116,14 @@ def project_boxes_figure(boxes: pd.DataFrame, max_days: float, theme: object) ->
     return {"data": data, "layout": layout}
 
 
+def days_text(days: float | None) -> str:
+    """A number of days for people: one decimal below ten days, whole days above ("1.1 days", "37 days")."""
+    if days is None or days != days:
+        return "– days"
+    value = f"{days:.1f}" if days < 10 else f"{days:,.0f}"
+    return f"{value} day" if value == "1.0" else f"{value} days"
+
+
 def first_followup_heatmap(matrix: pd.DataFrame, theme: object) -> Figure:
     """Heatmap of discovering project × first follow-up project: counts, median delay on hover."""
     order = [p.name for p in reference.projects()]
@@ -129,19 +138,31 @@ def first_followup_heatmap(matrix: pd.DataFrame, theme: object) -> Figure:
     counts[at] = matrix["neos"].to_numpy(dtype="float64")
     medians[at] = matrix["median_delay"].to_numpy(dtype="float64")
     text = np.where(np.isnan(counts), "", np.nan_to_num(counts).astype(int).astype(str))
-    median_text = np.where(np.isnan(medians), "–", np.char.mod("%.2f", np.nan_to_num(medians)))
+    median_text = [[days_text(None if np.isnan(m) else float(m)) for m in row] for row in medians]
+    # Colour by log10(count): one cell with most of the NEOs must not wash out the rest; the bar is labelled
+    # in counts (1, 10, 100, …) and the cells show the counts themselves.
+    with np.errstate(divide="ignore"):
+        z = np.where(counts > 0, np.log10(counts), np.nan)
+    top = int(np.ceil(np.nanmax(z))) if np.isfinite(z).any() else 1
+    ticks = list(range(0, max(top, 1) + 1))
     heat = {
         "type": "heatmap",
-        "z": nullable(counts),
+        "z": nullable(z),
         "x": cols,
         "y": rows,
         "text": text.tolist(),
         "texttemplate": "%{text}",
-        "customdata": median_text.tolist(),
+        "customdata": median_text,
         "colorscale": colour_scale("Viridis"),
-        "colorbar": {"title": {"text": "NEOs"}},
+        "zmin": 0,
+        "zmax": max(top, 1),
+        "colorbar": {
+            "title": {"text": "NEOs (log)"},
+            "tickvals": ticks,
+            "ticktext": [f"{10**t:,}" for t in ticks],
+        },
         "hovertemplate": "Discovered by <b>%{y}</b>, first followed up by <b>%{x}</b>"
-        "<br>%{z:,} NEOs, median delay %{customdata} d<extra></extra>",
+        "<br>%{text} NEOs, median delay %{customdata}<extra></extra>",
         "xgap": 1,
         "ygap": 1,
     }

@@ -123,6 +123,17 @@ class Project:
 
 
 @cache
+def view_defaults() -> dict[str, str]:
+    """Settings of the views' defaults (``view_defaults.csv``: setting → value)."""
+    return {r["setting"]: r["value"] for r in _read_csv("view_defaults.csv")}
+
+
+def first_default_year() -> int:
+    """The first year of the default discovery-year range (when the data reach back that far)."""
+    return int(view_defaults()["first_default_year"])
+
+
+@cache
 def projects() -> tuple[Project, ...]:
     """Survey projects in display order."""
     rows = _read_csv("project_order.csv")
@@ -132,6 +143,13 @@ def projects() -> tuple[Project, ...]:
             key=lambda p: p.order,
         )
     )
+
+
+@cache
+def station_palette() -> tuple[str, ...]:
+    """Colours of the Top N stations, most distinct first (``station_palette.csv``)."""
+    rows = sorted(_read_csv("station_palette.csv"), key=lambda r: int(r["order"]))
+    return tuple(r["colour_hex"] for r in rows)
 
 
 @cache

@@ -106,7 +106,14 @@ def layout(**query: Any) -> Any:
         v,
         snap,
         [
-            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}),
+            html.Div(
+                [
+                    views.range_control(
+                        VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}
+                    ),
+                    views.all_years_button(VIEW, lo, hi),
+                ]
+            ),
             views.select_control(VIEW, "size", "Size class", SIZE_CHOICES, v["size"]),
             views.radio_control(VIEW, "group", "Group by", list(GROUP_LABELS.items()), v["group"]),
             _venn_slots(v, group_options(snap, v["group"])),

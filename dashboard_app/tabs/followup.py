@@ -63,7 +63,14 @@ def layout(**query: Any) -> Any:
         v,
         snap,
         [
-            views.range_control(VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}),
+            html.Div(
+                [
+                    views.range_control(
+                        VIEW, "years", "Discovery years", lo, hi, v["years"], marks={lo: str(lo), hi: str(hi)}
+                    ),
+                    views.all_years_button(VIEW, lo, hi),
+                ]
+            ),
             views.select_control(VIEW, "size", "Size class", SIZE_CHOICES, v["size"]),
             views.number_control(VIEW, "days", "Max days shown", 1, APPARITION_HALF_WINDOW_DAYS, v["days"]),
         ],
@@ -150,12 +157,8 @@ def _nothing_to_draw(v: dict[str, Any], snap: Snapshot, thin: str, theme: Any) -
 # --- charts ---------------------------------------------------------------------------------------
 
 
-def days_text(days: float | None) -> str:
-    """A number of days for people: one decimal below ten days, whole days above ("1.1 days", "37 days")."""
-    if days is None or days != days:
-        return "– days"
-    value = f"{days:.1f}" if days < 10 else f"{days:,.0f}"
-    return f"{value} day" if value == "1.0" else f"{value} days"
+days_text = figures.days_text
+"""Days for people (shared with the heatmap's hover)."""
 
 
 def draw_curves(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:

@@ -145,7 +145,7 @@ from dashboard_app.views.tab import (
     request_snapshot,
     table,
 )
-from dashboard_app.views.years import years_control, years_slider
+from dashboard_app.views.years import all_years_button, all_years_id, is_years_control, years_control, years_slider
 
 __all__ = [
     "NO_SNAPSHOT",
@@ -159,6 +159,8 @@ __all__ = [
     "TableBuilder",
     "View",
     "accepted_values",
+    "all_years_button",
+    "all_years_id",
     "callback",
     "chart",
     "chart_card",
@@ -172,6 +174,7 @@ __all__ = [
     "graph_config",
     "grid_column",
     "integer",
+    "is_years_control",
     "number_control",
     "number_range",
     "radio_control",

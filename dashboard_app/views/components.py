@@ -206,7 +206,7 @@ def chart_card(
         id=view.graph_id(index),
         config=graph_config(file_stem or f"{view.tab}-{index}"),
         # Taller on narrow screens, where the legend wraps onto more lines and eats plot height.
-        style={"height": f"calc({height}px + max(0px, (720px - 100vw) * 0.5))"},
+        style={"height": f"calc({height}px + max(0px, 720px - 100vw))"},
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
     )
     body = [

@@ -34,6 +34,7 @@ from dashboard_app.theme import THEME_STORE_ID
 from dashboard_app.views.csv import csv_payload
 from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
 from dashboard_app.views.state import View, integer_bounds
+from dashboard_app.views.years import all_years_id, is_years_control
 
 TableBuilder = Callable[[dict[str, Any], Snapshot], "pd.DataFrame | tuple[pd.DataFrame, str]"]
 """``build(values, snapshot) -> frame`` or ``(frame, comment)``: a chart's numbers for parsed control values."""
@@ -269,6 +270,16 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
         State(view.config_id, "data"),
         prevent_initial_call=True,
     )
+    for name in (c.name for c in view.controls if is_years_control(c)):
+        # "All years": the slider's whole range (its min and max are the data's first and last year).
+        callbacks.clientside_callback(
+            ClientsideFunction(VIEWS_JS, "allYears"),
+            Output(view.control_id(name), "value", allow_duplicate=True),
+            Input(all_years_id(view, name), "n_clicks"),
+            State(view.control_id(name), "min"),
+            State(view.control_id(name), "max"),
+            prevent_initial_call=True,
+        )
     for name in (c.name for c in view.controls if integer_bounds(c) is not None):
         # A typed number outside its range is corrected in the box, with a message, before it is drawn.
         callbacks.clientside_callback(

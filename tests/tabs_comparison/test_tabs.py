@@ -135,12 +135,17 @@ def test_followup_charts_show_exactly_the_numbers_of_their_csv(serving_fresh, va
     matrix = csv_frame(followup, "matrix", values)
     heat = figs["matrix"].data[0]
     shown = {
-        (y, x): int(z)
-        for y, row in zip(heat.y, heat.z, strict=True)
-        for x, z in zip(heat.x, row, strict=True)
-        if z == z and z is not None
+        (y, x): int(text)
+        for y, row in zip(heat.y, heat.text, strict=True)
+        for x, text in zip(heat.x, row, strict=True)
+        if text
     }
     assert shown == {(d, f): n for d, f, n in matrix[["disc_project", "followup_project", "neos"]].values}
+    # The colour is log10 of the count (one big cell does not wash out the rest); the bar reads in counts.
+    for y, zs, texts in zip(heat.y, heat.z, heat.text, strict=True):
+        for z, text in zip(zs, texts, strict=True):
+            assert (z is None and not text) or abs(z - np.log10(int(text))) < 1e-9, (y, z, text)
+    assert heat.colorbar.ticktext[:2] == ("1", "10") and heat.colorbar.tickvals[:2] == (0, 1)
 
     annual = csv_frame(followup, "annual", values)
     median_trace = figs["annual"].data[2]

@@ -53,6 +53,10 @@ def test_a_number_outside_its_range_is_corrected_in_the_box_with_a_message(serve
     expect(page.get_by_label("Top N stations (1–30)")).to_have_value("5")  # the range is part of the label
     message = page.locator("#discoveries-top-message")
     expect(message).to_be_empty()
+    # The data end in March of their last year: that year is marked partial (note and hatched bars).
+    main_note = page.locator('p[id*=\'"index":"main"\'][id*=\'"type":"view-note"\']')
+    expect(main_note).to_contain_text(re.compile(r"\d{4} is counted to \d+ \w{3} \(the data time\)"))
+    expect(graph(page, "discoveries", "main").locator("pattern").first).to_be_attached()
 
     cases = [  # typed → (box, message, URL's top)
         ("31", "30", "31 became 30", "top=30"),
@@ -152,4 +156,55 @@ def test_a_table_csv_is_what_the_grid_shows_after_sorting(server, watched_page, 
         page.keyboard.press("ArrowRight")
     focused = page.evaluate("document.activeElement.getAttribute('col-id')")
     assert focused == "discoveries"
+    assert watched.problems() == [], server.log()[-4000:]
+
+
+def graph(page, tab: str, index: str):
+    return page.locator(f'div[id*=\'"index":"{index}"\'][id*=\'"tab":"{tab}"\'][id*=\'"type":"view-graph"\']')
+
+
+@pytest.mark.parametrize(
+    ("path", "tab", "index", "width"),
+    [
+        ("/discoveries", "discoveries", "main", 360),
+        ("/discoveries?group=station&top=30", "discoveries", "main", 1280),
+        ("/comparison", "comparison", "annual", 360),
+    ],
+)
+def test_a_wrapped_legend_keeps_clear_of_the_axis_title_and_shows_every_entry(
+    server, watched_page, path, tab, index, width
+):
+    watched = watched_page(viewport={"width": width, "height": 800})
+    page = watched.page
+    page.goto(f"{server.url}{path}")
+    chart = graph(page, tab, index)
+    expect(chart.locator(".legend .traces").first).to_be_visible()
+    expect(chart.locator(".xtitle")).to_be_visible()
+    legend = chart.locator(".legend .bg").first.bounding_box()
+    title = chart.locator(".xtitle").bounding_box()
+    plot = chart.locator(".nsewdrag").first.bounding_box()
+    assert legend and title and plot
+    below_legend = legend["y"] + legend["height"]
+    assert below_legend <= title["y"] or legend["y"] >= title["y"] + title["height"], (legend, title)  # no overlap
+    assert plot["height"] >= 180, f"the plot keeps {plot['height']} px beside its legend"
+    for entry in chart.locator(".legend .traces").all():  # none hidden behind the legend's scroll box
+        box = entry.bounding_box()
+        assert box and legend["y"] - 1 <= box["y"] and box["y"] + box["height"] <= below_legend + 1, (box, legend)
+    watched.screenshot(f"legend-{tab}-{index}-{width}")
+    assert watched.problems() == [], server.log()[-4000:]
+
+
+def test_default_years_start_at_the_reference_year_and_all_years_is_one_click_away(server, watched_page):
+    from dashboard_app import reference
+
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    page.goto(f"{server.url}/discoveries")
+    thumbs = page.locator("#discoveries-years [role=slider]")
+    expect(thumbs.first).to_have_attribute("aria-valuenow", str(reference.first_default_year()))
+    lowest = thumbs.first.get_attribute("aria-valuemin")
+    assert int(lowest) < reference.first_default_year()  # the shared sky reaches further back
+    page.get_by_role("button", name=re.compile(r"^All years \(\d{4}–\d{4}\)$")).click()
+    expect(thumbs.first).to_have_attribute("aria-valuenow", lowest)
+    expect(page).to_have_url(re.compile(rf"years={lowest}-\d{{4}}"))
     assert watched.problems() == [], server.log()[-4000:]
