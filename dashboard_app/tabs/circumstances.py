@@ -30,6 +30,13 @@ from dashboard_app.snapshot.model import Snapshot
 PATH = "/circumstances"
 NAME = "Discovery Circumstances"
 ORDER = 50
+HOW_TO_READ = (
+    "Where and how each NEO was found. The sky map puts every discovery at its place on the sky; the charts "
+    "below count discoveries by brightness (V), "
+    "distance from the Sun in the sky (elongation), speed against size (rate vs H), direction of motion, "
+    "the light at the site (night or twilight) and the Moon."
+)
+"""What the tab shows, in plain words (About's "How to read each tab")."""
 
 LIGHT_LABELS: dict[str, str] = {analysis.TWILIGHT_ALL: "Any light", **analysis.TWILIGHT_LABELS}
 LIGHT_LABELS["night"] = "Night only (Sun < −18°)"
