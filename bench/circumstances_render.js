@@ -16,7 +16,7 @@
     let gl = 0;
     let cells = 0;
     for (const t of el._fullData || []) {
-      if (t.type === "scattergl" && t.visible === true) gl += t._length || 0;
+      if (t.type === "scattergl" && t.mode === "markers" && t.visible === true) gl += t._length || 0;  // not the reference lines
       if (t.type === "heatmap") cells += 1;
     }
     return {svg: svg, gl: gl, heatmaps: cells};

@@ -161,8 +161,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 def _page(bundle: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>render</title>'
-        f'<script src="/{bundle}.js"></script><script src="/page.js"></script></head>'
-        '<body><div id="plot" style="width:1100px;height:620px"></div><pre id="out"></pre></body></html>'
+        "</head><body>"
+        '<div id="plot" style="width:1100px;height:620px"></div><pre id="out"></pre>'
+        # At the end of the body, as Dash loads it: the app's partial bundle adds its styles to the page on load.
+        f'<script src="/{bundle}.js"></script><script src="/page.js"></script></body></html>'
     )
 
 
