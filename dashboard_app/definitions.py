@@ -54,6 +54,17 @@ APPARITION_HALF_WINDOW_DAYS: int = 200
 APPARITION_WINDOWS_DAYS: tuple[int, ...] = (1, 7, 29, 50, 100, 150, 200)
 """Windows W (days) for the per-NEO × station counts in the snapshot."""
 
+SITE_DEPTH_RECENT_YEARS: int = 5
+"""Site depth uses a station's observations of the last this-many years before the data time …"""
+SITE_DEPTH_RECENT_MIN_OBS: int = 1_000
+"""… when it has at least this many there; otherwise all its observations."""
+SITE_DEPTH_MIN_OBS: int = 50
+"""Stations with fewer usable observations get no depth statistics."""
+SITE_DEPTH_V_RANGE: tuple[float, float] = (5.0, 30.0)
+"""Band-corrected V magnitudes outside this range (inclusive) are ignored for site depth."""
+SITE_DEPTH_MAD_SCALE: float = 1.4826
+"""Median + this × MAD: the robust depth (the MAD scaled to a normal σ)."""
+
 H_UNKNOWN_AT_OR_BELOW: float = 0.0
 """``mpc_orbits.h`` values at or below this are sentinels (0, −9.99): H unknown."""
 
@@ -202,6 +213,6 @@ DEFINITIONS: tuple[Definition, ...] = (
         "shown and never dropped.",
     ),
     Definition("Follow-up (survey project)", FOLLOWUP_BY_PROJECT.summary),
-    Definition("Follow-up (station)", FOLLOWUP_BY_STATION.summary),
+    # "Follow-up (station)" (FOLLOWUP_BY_STATION) is listed once a tab implements it (Follow-up Comparison).
     Definition("Follow-up censoring", FOLLOWUP_CENSORING.summary),
 )

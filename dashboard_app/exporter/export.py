@@ -61,9 +61,12 @@ def extract_into(con: sqlite3.Connection, settings: ConnectionSettings, progress
         ids = tables.neo_ids(found)
         missing = x.missing_counts(neos, found.loc[found["disc_obs_id"].isna(), "neo_key"].to_numpy("int64"))
         tracklet_obs = x.tracklets(neos, disc)
-        seen = x.apparitions(neos, disc, ids, lambda rows: write("apparitions", rows))
+        seen, depth = x.apparitions(neos, disc, ids, write)
         pause_here("write:apparitions", progress.stream)
         obscodes, newest = x.small_tail()
+    values = newest["newest_us"]
+    if values.empty or pd.isna(values.iloc[0]):
+        raise SourceDataError("obs_sbn holds no observations: nothing to export")
     with progress.stage("assemble") as record:
         trk = tables.tracklet_summary(tracklet_obs)
         del tracklet_obs
@@ -72,6 +75,7 @@ def extract_into(con: sqlite3.Connection, settings: ConnectionSettings, progress
             "discoveries": tables.discoveries_table(found, trk, stations, ids),
             "stations": stations,
             "missing_discoveries": tables.missing_table(found, missing),
+            "site_depth": depth.table(int(values.iloc[0])),
         }
         record.rows = sum(len(f) for f in data.values())
     with progress.stage("write") as record:
@@ -79,9 +83,6 @@ def extract_into(con: sqlite3.Connection, settings: ConnectionSettings, progress
             write(name, frame)
             pause_here(f"write:{name}", progress.stream)
         record.rows = sum(written.values())
-    values = newest["newest_us"]
-    if values.empty or pd.isna(values.iloc[0]):
-        raise SourceDataError("obs_sbn holds no observations: nothing to export")
     return {"newest_observation_utc": tables.iso_utc(values.astype("int64")).iloc[0]}
 
 

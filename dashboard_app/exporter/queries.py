@@ -12,7 +12,7 @@ per number or per ``trkid``, bounded in ``obstime`` where a window applies:
   observation) one of its provisional designations;
 - :data:`MISSING_OBSERVATIONS` — the observations of NEOs without one (counted client-side);
 - :data:`TRACKLETS` — observations with the discovery's ``trkid`` within ±12 h;
-- :data:`APPARITIONS` — every observation within ±200 days of the discovery;
+- :data:`OBSERVATIONS` — every observation of each NEO, all time (apparitions, lifetime, site depth);
 - :data:`OBS80_BITS` — ``obs80_bit`` of the few rows that may be duplicates.
 
 Each probe is a ``LATERAL`` subquery with ``OFFSET 0``, so PostgreSQL executes it
@@ -32,7 +32,6 @@ import numpy as np
 from psycopg import sql
 
 from dashboard_app.definitions import (
-    APPARITION_HALF_WINDOW_DAYS,
     DEPRECATED_FLAG,
     DISCOVERY_FLAG,
     NEO_Q_MAX_AU,
@@ -51,7 +50,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "trkid", "obs80_bit", "permid", "provid", "stn", "obstime", "ra", "dec", "mag", "band", "disc",
         "deprecated",
     ),
-    "obscodes": ("obscode", "name", "longitude", "rhocosphi", "rhosinphi"),
+    "obscodes": ("obscode", "name", "longitude", "rhocosphi", "rhosinphi", "observations_type"),
 }  # fmt: skip
 """Table → the columns the export's queries read (checked by ``export --check``)."""
 
@@ -163,23 +162,20 @@ CROSS JOIN LATERAL (
 """
 """Observations of each discovery tracklet (same non-empty ``trkid``, ±12 h of the discovery)."""
 
-APPARITIONS = (
+OBSERVATIONS = (
     """
-SELECT neo_key, id, stn, NULLIF(trkid, '') AS trkid, {dt_us} AS dt_us
+SELECT neo_key, id, stn, NULLIF(trkid, '') AS trkid, {dt_us} AS dt_us, mag, NULLIF(band, '') AS band
 FROM ("""
-    + _probes(
-        "o.id, o.stn, o.trkid, o.obstime",
-        " AND {obs_time} BETWEEN d.disc_time - {app_half} AND d.disc_time + {app_half}",
-        with_time=True,
-    )
+    + _probes("o.id, o.stn, o.trkid, o.obstime, o.mag, o.band", with_time=True)
     + """) AS o
 """
 )
-"""Every live observation of each NEO within ±200 days of its discovery: station, trkid, Δt (µs).
+"""Every live observation of each NEO, all time: station, trkid, Δt (µs) from its discovery, mag, band.
 
-The exporter counts tracklets and observations per window in NumPy
-(``tables.window_counts``): PostgreSQL's FILTER aggregates over millions of rows
-cost more than sending the rows.
+One read serves three tables: the rows within ±200 days give ``apparitions``, all of them
+``lifetime``, and their band-corrected magnitudes ``site_depth``. The exporter counts
+tracklets and observations per window in NumPy (``tables.window_counts``): PostgreSQL's
+FILTER aggregates over millions of rows cost more than sending the rows.
 """
 
 OBS80_BITS = """
@@ -190,7 +186,7 @@ CROSS JOIN LATERAL (SELECT o.id, o.obs80_bit FROM obs_sbn AS o WHERE o.id = r.id
 """``obs80_bit`` of chosen rows by primary key (the possible duplicates among the apparition rows)."""
 
 STATIONS = """
-SELECT obscode AS stn, name, longitude, rhocosphi, rhosinphi
+SELECT obscode AS stn, name, longitude, rhocosphi, rhosinphi, NULLIF(btrim(observations_type), '') AS obs_type
 FROM obscodes
 """
 """The observatory codes (a small table)."""
@@ -207,7 +203,6 @@ def _constants() -> dict[str, sql.Composable]:
         "disc": sql.Literal(DISCOVERY_FLAG),
         "live": sql.SQL(_LIVE).format(deprecated=sql.Literal(DEPRECATED_FLAG)),
         "trk_half": sql.SQL("make_interval(secs => {})").format(sql.Literal(round(TRACKLET_HALF_WINDOW_HOURS * 3600))),
-        "app_half": sql.SQL("make_interval(days => {})").format(sql.Literal(APPARITION_HALF_WINDOW_DAYS)),
         "t_us": sql.SQL(_USEC.format(t="obstime")),
         "obs_t_us": sql.SQL(_USEC.format(t="o.obstime")),
         "dt_us": sql.SQL(_USEC.format(t="obstime - disc_time")),
@@ -271,6 +266,6 @@ def probe_queries(sample: dict[str, Sequence]) -> dict[str, sql.Composed]:
         "tracklets": compose(
             TRACKLETS, keys=array(keys), trkids=array([f"trk{k}" for k in keys]), times=timestamps(times)
         ),
-        "apparitions": compose(APPARITIONS, **timed),
+        "apparitions": compose(OBSERVATIONS, **timed),
         "duplicates": compose(OBS80_BITS, ids=array(keys)),
     }

@@ -69,7 +69,8 @@ RECOMMENDED_REPLICA_INDEXES: tuple[IndexSpec, ...] = (
 """Replica indexes that help but are not required (their absence costs one scan of a small table)."""
 
 _DISCOVERY_COLUMNS = ("obstime", "id", "stn", "trkid", "ra", "dec", "mag", "band", "deprecated")
-_PROBE_COLUMNS = ("id", "stn", "trkid", "deprecated")
+_PROBE_COLUMNS = ("id", "stn", "trkid", "deprecated", "mag", "band")
+"""What the observation probes read besides the key (mag and band: site depth, schema v2)."""
 _DISC = f"disc = '{DISCOVERY_FLAG}'"
 
 DEFAULT_TIER: tuple[IndexSpec, ...] = (

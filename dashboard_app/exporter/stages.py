@@ -19,7 +19,7 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql
 
-from dashboard_app.exporter import queries, tables
+from dashboard_app.exporter import all_time, queries, tables
 from dashboard_app.exporter.connection import ConnectionSettings, classify
 from dashboard_app.exporter.errors import SourceDataError
 from dashboard_app.exporter.fetch import copy_frame
@@ -41,9 +41,9 @@ COLUMNS: dict[str, dict[str, pa.DataType]] = {
     "tracklets": {
         "neo_key": _I, "id": _I, "t_us": _I, "stn": _T, "ra": _F, "dec": _F, "mag": _F, "band": _T, "obs80_bit": _T,
     },
-    "apparitions": {"neo_key": _I, "id": _I, "stn": _T, "trkid": _T, "dt_us": _I},
+    "apparitions": {"neo_key": _I, "id": _I, "stn": _T, "trkid": _T, "dt_us": _I, "mag": _F, "band": _T},
     "duplicates": {"id": _I, "obs80_bit": _T},
-    "stations": {"stn": _T, "name": _T, "longitude": _F, "rhocosphi": _F, "rhosinphi": _F},
+    "stations": {"stn": _T, "name": _T, "longitude": _F, "rhocosphi": _F, "rhosinphi": _F, "obs_type": _T},
     "newest": {"newest_us": _I},
 }  # fmt: skip
 """Each query's output columns with their Arrow types."""
@@ -165,20 +165,31 @@ class Extraction:
         return obs.assign(disc_ra=ra.reindex(obs["neo_key"]).to_numpy("float64"))
 
     def apparitions(
-        self, neos: Neos, disc: pd.DataFrame, ids: pd.Series, write: Callable[[pd.DataFrame], None]
-    ) -> set[str]:
-        """Stage ``apparitions``: count and ``write`` each batch's apparition rows; returns the stations seen."""
+        self, neos: Neos, disc: pd.DataFrame, ids: pd.Series, write: Callable[[str, pd.DataFrame], None]
+    ) -> tuple[set[str], all_time.DepthSample]:
+        """Stage ``apparitions``: every observation of each batch of NEOs, all time.
+
+        Each batch's ``apparitions`` rows (within ±200 days) and ``lifetime`` rows (all time) are
+        counted and ``write``-n (table name, rows) before the next batch is read; the observations'
+        band-corrected magnitudes are kept compactly for ``site_depth``. Returns the stations seen.
+        """
         times = disc.set_index("neo_key")["t_us"]
         stations: set[str] = set()
+        depth = all_time.DepthSample()
         with self.progress.stage("apparitions") as record:
             for keys in neos.batches(disc["neo_key"].to_numpy("int64")):
-                query = queries.compose(queries.APPARITIONS, **neos.probe_arrays(keys, times))
+                query = queries.compose(queries.OBSERVATIONS, **neos.probe_arrays(keys, times))
                 obs = self._without_duplicates(record, self.fetch(record, "apparitions", query), times)
-                rows = tables.apparitions_table(obs, ids)
-                write(rows)
-                stations.update(rows["stn"].tolist())
-                del obs, rows
-        return stations
+                inside = obs["dt_us"].abs().to_numpy() <= tables.APPARITION_HALF_WINDOW_US
+                rows = tables.apparitions_table(obs[inside], ids)
+                write("apparitions", rows)
+                life = all_time.lifetime_table(obs, ids)
+                write("lifetime", life)
+                t_us = obs["dt_us"].to_numpy("int64") + times.reindex(obs["neo_key"]).to_numpy("int64")
+                depth.add(obs["stn"], t_us, tables.v_magnitudes(obs["mag"], obs["band"]).to_numpy())
+                stations.update(life["stn"].tolist())
+                del obs, rows, life
+        return stations, depth
 
     def _without_duplicates(self, record: StageRecord, obs: pd.DataFrame, times: pd.Series) -> pd.DataFrame:
         t_us = obs["dt_us"].to_numpy("int64") + times.reindex(obs["neo_key"]).to_numpy("int64")

@@ -13,11 +13,16 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app import circumstances
-from dashboard_app.definitions import APPARITION_WINDOWS_DAYS, H_UNKNOWN_AT_OR_BELOW
+from dashboard_app.definitions import (
+    APPARITION_HALF_WINDOW_DAYS,
+    APPARITION_WINDOWS_DAYS,
+    H_UNKNOWN_AT_OR_BELOW,
+)
 from dashboard_app.reference import v_offset as reference_v_offset
 from dashboard_app.snapshot.schema import TABLES_BY_NAME
 
 US_PER_DAY = 86_400_000_000
+APPARITION_HALF_WINDOW_US = APPARITION_HALF_WINDOW_DAYS * US_PER_DAY
 
 
 def _columns(table: str) -> list[str]:
@@ -37,11 +42,13 @@ def known_h(h: pd.Series) -> pd.Series:
 
 
 def v_magnitudes(mag: pd.Series, band: pd.Series) -> pd.Series:
-    """Band-corrected V magnitudes (``reference.v_offset`` per band; unknown codes as V)."""
-    codes = [None if pd.isna(c) else c for c in band.astype(object).tolist()]
-    table = {code: reference_v_offset(code) for code in set(codes)}
-    offsets = np.array([table[c] for c in codes], dtype="float64")
-    return pd.to_numeric(mag, errors="coerce").astype("float64") + offsets
+    """Band-corrected V magnitudes (``reference.v_offset`` per band; unknown codes as V).
+
+    The offset is looked up once per distinct band code, not per row.
+    """
+    codes, uniques = pd.factorize(pd.Series(band, dtype=object), use_na_sentinel=True)
+    offsets = np.array([reference_v_offset(c) for c in uniques] + [reference_v_offset(None)], dtype="float64")
+    return pd.to_numeric(mag, errors="coerce").astype("float64") + offsets[codes]  # code −1: no band (the last)
 
 
 def tracklet_summary(obs: pd.DataFrame) -> pd.DataFrame:
@@ -95,6 +102,7 @@ def stations_table(obscodes: pd.DataFrame, referenced: Iterable[str]) -> pd.Data
             "longitude": np.nan,
             "rhocosphi": np.nan,
             "rhosinphi": np.nan,
+            "obs_type": None,
             "in_obscodes": 0,
         }
     )
@@ -103,6 +111,9 @@ def stations_table(obscodes: pd.DataFrame, referenced: Iterable[str]) -> pd.Data
         circumstances.has_ground_site(out["longitude"], out["rhocosphi"], out["rhosinphi"]) & (out["in_obscodes"] == 1)
     ).astype("int64")
     out["in_obscodes"] = out["in_obscodes"].astype("int64")
+    kind = out["obs_type"].astype(object)
+    out["obs_type"] = kind.where(kind.notna() & (kind != ""), None)
+    out["latitude"] = geocentric_latitude(out["rhocosphi"], out["rhosinphi"], out["ground"])
     return out.sort_values("stn", kind="stable").reset_index(drop=True)[_columns("stations")]
 
 
@@ -179,6 +190,8 @@ def missing_table(neos: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
             "q": missing["q"].astype(float).to_numpy(),
             "h": known_h(missing["h"]).to_numpy(),
             "n_obs": n_obs.to_numpy(),
+            "e": missing["e"].astype(float).to_numpy(),
+            "i": missing["i"].astype(float).to_numpy(),
         }
     )
     return out[_columns("missing_discoveries")]
@@ -283,3 +296,9 @@ def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
     change = np.ones(n, dtype=bool)
     change[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
     return np.flatnonzero(change)
+
+
+def geocentric_latitude(rhocosphi: pd.Series, rhosinphi: pd.Series, ground: pd.Series) -> np.ndarray:
+    """Geocentric latitude φ′ (deg) from the parallax constants; NaN for sites without ground coordinates."""
+    lat = np.degrees(np.arctan2(np.asarray(rhosinphi, "float64"), np.asarray(rhocosphi, "float64")))
+    return np.where(np.asarray(ground, bool), lat, np.nan)

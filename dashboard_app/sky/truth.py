@@ -30,16 +30,17 @@ from dashboard_app.definitions import (
     H_UNKNOWN_AT_OR_BELOW,
     NEO_Q_MAX_AU,
 )
-from dashboard_app.exporter.tables import window_counts
+from dashboard_app.exporter.all_time import lifetime_counts, site_depth_stats
+from dashboard_app.exporter.tables import geocentric_latitude, window_counts
 from dashboard_app.sky.observations import Observations, band_codes
 from dashboard_app.sky.population import DAY_US
-from dashboard_app.sky.roster import Roster
+from dashboard_app.sky.roster import Roster, observations_type
 from dashboard_app.sky.source import STR, str_series, take_or_null
 from dashboard_app.snapshot.schema import TABLES_BY_NAME
 
 FLOAT_TOLERANCE = 1e-6
 """Absolute tolerance for REAL columns (degrees, days, magnitudes) when comparing with an export."""
-TRUTH_TABLES = ("discoveries", "apparitions", "stations", "missing_discoveries")
+TRUTH_TABLES = ("discoveries", "apparitions", "stations", "missing_discoveries", "lifetime", "site_depth")
 
 
 @dataclass(frozen=True)
@@ -176,15 +177,39 @@ def discoveries(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFram
     return _conform("discoveries", frame)
 
 
-def counted_rows(d: Decisions, neo_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Observation rows that count in apparitions, and their Δt in µs from their NEO's discovery."""
+def counted_rows(d: Decisions, neo_id: np.ndarray, *, all_time: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Observation rows that count in apparitions (or, ``all_time``, in lifetime), and their Δt in µs."""
     obs = d.obs
     ok = d.live()
     ok[ok] &= neo_id[d.owner[ok]] > 0
     rows = np.flatnonzero(ok)
     dt = obs.t[rows] - obs.t[d.disc_row[d.owner[rows]]]
+    if all_time:
+        return rows, dt
     inside = np.abs(dt) <= APPARITION_HALF_WINDOW_DAYS * DAY_US
     return rows[inside], dt[inside]
+
+
+def lifetime(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFrame:
+    """The ``lifetime`` table: per NEO × station, all time (the exporter's own counting, as apparitions)."""
+    rows, dt = counted_rows(d, neo_id, all_time=True)
+    codes = roster.codes.astype(str)
+    frame = lifetime_counts(neo_id[d.owner[rows]], codes[d.obs.stn[rows]], d.trk_key[rows], dt)
+    return _conform("lifetime", frame)
+
+
+def site_depth(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFrame:
+    """The ``site_depth`` table over the counted observations of discovered NEOs, all time.
+
+    V is each stored magnitude plus its band's offset; the statistics are the exporter's own
+    :func:`~dashboard_app.exporter.tables.site_depth_stats`, recounted naively in the tests.
+    """
+    rows, _ = counted_rows(d, neo_id, all_time=True)
+    offsets = np.array([reference.v_offset(code) for code in band_codes()])
+    v = d.obs.mag[rows] + offsets[d.obs.band[rows]]
+    codes = roster.codes.astype(str)
+    frame = site_depth_stats(codes[d.obs.stn[rows]], d.obs.t[rows], v, int(d.obs.t.max()))
+    return _conform("site_depth", frame)
 
 
 def apparitions(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFrame:
@@ -216,8 +241,15 @@ def stations(roster: Roster, referenced: set[str]) -> pd.DataFrame:
             "rhosinphi": roster.rhosinphi[idx],
             "ground": (roster.ground[idx] & known).astype("int64"),
             "in_obscodes": known.astype("int64"),
+            "obs_type": str_series(
+                [
+                    observations_type(c, lon) if k else None
+                    for c, lon, k in zip(roster.codes[idx], roster.longitude[idx], known, strict=True)
+                ]
+            ),
         }
     )
+    frame["latitude"] = geocentric_latitude(frame["rhocosphi"], frame["rhosinphi"], frame["ground"])
     return _conform("stations", frame)
 
 
@@ -235,6 +267,8 @@ def missing_discoveries(d: Decisions, missing: np.ndarray) -> pd.DataFrame:
             "q": o["q"].to_numpy(),
             "h": known_h(o["h"].to_numpy()),
             "n_obs": n_obs.astype("int64"),
+            "e": o["e"].to_numpy(),
+            "i": o["i"].to_numpy(),
         }
     )
     frame = frame.sort_values("provid", kind="stable").reset_index(drop=True)
@@ -265,12 +299,15 @@ def assemble(d: Decisions, roster: Roster) -> dict[str, pd.DataFrame]:
     neo_id = _neo_ids(d.objects, neo & has_disc)
     disc = discoveries(d, roster, neo_id)
     app = apparitions(d, roster, neo_id)
-    referenced = set(disc["disc_stn"].tolist()) | set(app["stn"].tolist())
+    life = lifetime(d, roster, neo_id)
+    referenced = set(disc["disc_stn"].tolist()) | set(life["stn"].tolist())
     return {
         "discoveries": disc,
         "apparitions": app,
         "stations": stations(roster, referenced),
         "missing_discoveries": missing_discoveries(d, neo & ~has_disc),
+        "lifetime": life,
+        "site_depth": site_depth(d, roster, neo_id),
     }
 
 
@@ -296,7 +333,7 @@ def differences(actual: dict[str, pd.DataFrame], expected: dict[str, pd.DataFram
     which both sides number the same way); an empty list means the export equals the truth.
     """
     keys = {"discoveries": ["provid"], "apparitions": ["neo_id", "stn"], "stations": ["stn"]}
-    keys["missing_discoveries"] = ["provid"]
+    keys |= {"missing_discoveries": ["provid"], "lifetime": ["neo_id", "stn"], "site_depth": ["stn"]}
     out: list[str] = []
     for name in TRUTH_TABLES:
         if name not in actual:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app import __version__
+from dashboard_app.snapshot import schema
 from dashboard_app.snapshot.datadir import BUILD_PREFIX, fsync_path
 from dashboard_app.snapshot.model import SnapshotError, format_utc, read_tables
 
@@ -40,7 +41,18 @@ COMPANION_SUFFIX = ".frames"
 MANIFEST_FILE = "manifest.json"
 FORMAT = "neo-explorer-frames"
 FORMAT_VERSION = 1
-TABLE_NAMES: tuple[str, ...] = ("discoveries", "apparitions", "stations", "missing_discoveries")
+TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in schema.TABLES if t.name != "meta")
+"""Every data table of the current schema; a companion holds those of its snapshot's version."""
+
+
+def table_names(meta: dict[str, str]) -> tuple[str, ...]:
+    """The data tables a snapshot with this ``meta`` has (a version-1 file has fewer)."""
+    try:
+        return tuple(t.name for t in schema.tables_of(schema.version_of(meta)) if t.name != "meta")
+    except ValueError as exc:
+        raise CompanionError(str(exc)) from None
+
+
 MAX_MANIFEST_BYTES = 1 << 20
 _CHUNK = 1 << 20
 
@@ -124,7 +136,8 @@ def write_companion(
     try:
         os.chmod(tmp, 0o775)  # group-writable from the start: another UID of the group may clean it up
         files = {}
-        for name in TABLE_NAMES:
+        names = table_names(meta)
+        for name in names:
             path = tmp / f"{name}.arrow"
             _write_table(frames[name], path)
             files[name] = {
@@ -153,7 +166,7 @@ def write_companion(
             fh.flush()
             os.fsync(fh.fileno())
         _, mapped = open_companion(tmp, snapshot_id=snapshot_id)
-        for name in TABLE_NAMES:
+        for name in names:
             try:
                 pd.testing.assert_frame_equal(mapped[name], frames[name], check_exact=True)
             except AssertionError as exc:
@@ -238,7 +251,7 @@ def open_companion(
     except (ValueError, TypeError, AttributeError):
         raise CompanionError(f"{directory.name}: meta row_counts is not a JSON object of integers") from None
     frames = {}
-    for name in TABLE_NAMES:
+    for name in table_names(meta):
         entry = manifest["tables"].get(name)
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or "/" in entry["file"]:
             raise CompanionError(f"{directory.name}: the manifest lists no file for {name}")

@@ -22,7 +22,7 @@ import pandas as pd
 
 from dashboard_app import reference
 from dashboard_app.snapshot.memo import MemoCache
-from dashboard_app.snapshot.schema import TABLES_BY_NAME
+from dashboard_app.snapshot.schema import SUPPORTED_VERSIONS, tables_of, version_of
 
 T = TypeVar("T")
 
@@ -41,6 +41,8 @@ class Snapshot:
     - ``apparitions``: + ``project`` (survey project of ``stn``).
     - ``stations``: + ``project``.
     - ``missing``: the ``missing_discoveries`` table.
+    - ``lifetime``, ``site_depth`` (schema v2): None while a version-1 file is served; tabs that
+      need them say so in their empty state.
     """
 
     id: str
@@ -50,7 +52,14 @@ class Snapshot:
     apparitions: pd.DataFrame
     stations: pd.DataFrame
     missing: pd.DataFrame
+    lifetime: pd.DataFrame | None = None
+    site_depth: pd.DataFrame | None = None
     memo_cache: MemoCache = field(default_factory=MemoCache, repr=False)
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the file (1 when ``meta`` does not say)."""
+        return version_of(self.meta)
 
     @property
     def synthetic(self) -> bool:
@@ -115,8 +124,20 @@ _QUERIES: dict[str, str] = {
     "apparitions": "SELECT * FROM apparitions ORDER BY neo_id, stn",
     "stations": "SELECT * FROM stations ORDER BY stn",
     "missing_discoveries": "SELECT * FROM missing_discoveries ORDER BY provid",
+    "lifetime": "SELECT * FROM lifetime ORDER BY neo_id, stn",
+    "site_depth": "SELECT * FROM site_depth ORDER BY stn",
 }
 _PANDAS_TYPES = {"INTEGER": "int64", "REAL": "float64", "TEXT": "str"}
+
+
+def _queries(meta_rows: list[tuple[str, str]], path: Path) -> dict[str, str]:
+    """The data tables to read for the schema version ``meta`` records (a version-1 file has fewer)."""
+    version = version_of(dict(meta_rows))
+    if version not in SUPPORTED_VERSIONS:
+        raise SnapshotError(f"snapshot {path} has schema version {version}; this code reads {SUPPORTED_VERSIONS}")
+    return {t.name: _QUERIES[t.name] for t in tables_of(version) if t.name != "meta"}
+
+
 READERS: tuple[str, ...] = ("adbc", "sqlite3")
 """Ways to read the tables: Arrow ADBC (default: fast, Arrow-backed strings) or ``pandas.read_sql``."""
 
@@ -124,7 +145,9 @@ READERS: tuple[str, ...] = ("adbc", "sqlite3")
 def _read_sqlite3(path: Path) -> dict[str, pd.DataFrame]:
     con = connect_readonly(path)
     try:
-        return {name: pd.read_sql(sql, con) for name, sql in _QUERIES.items()}
+        meta = pd.read_sql(_QUERIES["meta"], con)
+        queries = _queries(list(zip(meta["key"], meta["value"], strict=True)), path)
+        return {"meta": meta} | {name: pd.read_sql(sql, con) for name, sql in queries.items()}
     except (sqlite3.Error, pd.errors.DatabaseError) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
     finally:
@@ -139,9 +162,11 @@ def _read_adbc(path: Path) -> dict[str, pd.DataFrame]:
     if not Path(path).is_file():
         raise SnapshotError(f"cannot open snapshot {path}: no such file")
     frames = {}
+    meta_schema = pa.schema([pa.field("key", pa.string()), pa.field("value", pa.string())])
     try:
         with adbc.connect(f"file:{Path(path).resolve()}?mode=ro&immutable=1") as con, con.cursor() as cur:
-            for name, sql in _QUERIES.items():
+
+            def read(name: str, sql: str, wanted: pa.Schema) -> pd.DataFrame:
                 # One batch per table: the driver infers column types from the first batch and fails
                 # when a nullable column is NULL throughout it. Sized to the table, not "huge": the
                 # driver reserves batch-sized buffers, and terabytes of reserved address space make
@@ -151,16 +176,18 @@ def _read_adbc(path: Path) -> dict[str, pd.DataFrame]:
                 cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(rows, 1))})
                 cur.execute(sql)
                 table = cur.fetch_arrow_table()
-                # Declared types, also for columns that are NULL throughout (inferred as int64).
-                wanted = pa.schema(
-                    [pa.field(c.name, arrow_types[c.sql_type]) for c in TABLES_BY_NAME[name].columns]
-                    if name != "meta"
-                    else [pa.field("key", pa.string()), pa.field("value", pa.string())]
-                )
                 # The system allocator: mimalloc (pyarrow's default) keeps ~100 MB of freed
                 # intermediate buffers resident in every process that loaded (measured in bench/).
                 pool = pa.system_memory_pool()
-                frames[name] = table.select(wanted.names).cast(wanted).to_pandas(memory_pool=pool)
+                # Declared types, also for columns that are NULL throughout (inferred as int64).
+                return table.select(wanted.names).cast(wanted).to_pandas(memory_pool=pool)
+
+            frames["meta"] = read("meta", _QUERIES["meta"], meta_schema)
+            meta_rows = list(zip(frames["meta"]["key"], frames["meta"]["value"], strict=True))
+            declared = {t.name: t for t in tables_of(version_of(dict(meta_rows)))} if meta_rows else {}
+            for name, sql in _queries(meta_rows, path).items():
+                columns = declared[name].columns
+                frames[name] = read(name, sql, pa.schema([pa.field(c.name, arrow_types[c.sql_type]) for c in columns]))
     except (adbc.Error, OSError, KeyError, pa.ArrowException) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
     return frames
@@ -186,9 +213,9 @@ def read_tables(path: Path, *, reader: str = "adbc") -> tuple[dict[str, str], di
     meta = dict(zip(meta_frame["key"], meta_frame["value"], strict=True))
     if "snapshot_id" not in meta:
         raise SnapshotError(f"snapshot {path} has no snapshot_id in meta")
-    for name, table in TABLES_BY_NAME.items():
-        if name != "meta":  # declared dtypes, also for columns NULL throughout, whichever reader ran
-            frames[name] = frames[name].astype({c.name: _PANDAS_TYPES[c.sql_type] for c in table.columns})
+    for table in tables_of(version_of(meta)):
+        if table.name != "meta":  # declared dtypes, also for columns NULL throughout, whichever reader ran
+            frames[table.name] = frames[table.name].astype({c.name: _PANDAS_TYPES[c.sql_type] for c in table.columns})
     disc, app = frames["discoveries"], frames["apparitions"]
     disc["disc_time"] = pd.to_datetime(disc["disc_time"], utc=True, format="ISO8601").astype("datetime64[us, UTC]")
     disc["disc_year"] = disc["disc_year"].astype("int16")
@@ -201,6 +228,12 @@ def read_tables(path: Path, *, reader: str = "adbc") -> tuple[dict[str, str], di
         if col.startswith("n_"):
             app[col] = app[col].astype(_count_dtype(app[col]))
     app["stn"] = app["stn"].astype("category")
+    if "lifetime" in frames:  # schema v2
+        life = frames["lifetime"]
+        life["neo_id"] = life["neo_id"].astype("int32")
+        for col in ("n_obs", "n_trk"):
+            life[col] = life[col].astype(_count_dtype(life[col]))
+        life["stn"] = life["stn"].astype("category")
     return meta, frames
 
 
@@ -239,6 +272,8 @@ def snapshot_from_tables(
         apparitions=app,
         stations=stations,
         missing=tables["missing_discoveries"],
+        lifetime=tables.get("lifetime"),
+        site_depth=tables.get("site_depth"),
         memo_cache=memo if memo is not None else MemoCache(),
     )
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SUPPORTED_VERSIONS: tuple[int, ...] = (1, 2)
+"""Schema versions this code serves: the previous one stays readable until the next export (no downtime)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Column:
     meaning: str
     unit: str = ""
     nullable: bool = False
+    since: int = 1  # the schema version that added the column
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,22 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
+    since: int = 1  # the schema version that added the table
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def at(self, version: int) -> Table:
+        """This table as schema ``version`` defines it (the columns it had then)."""
+        return Table(
+            self.name,
+            self.meaning,
+            tuple(c for c in self.columns if c.since <= version),
+            self.primary_key,
+            self.indexes,
+            self.since,
+        )
 
 
 def window_count_columns() -> tuple[Column, ...]:
@@ -167,8 +182,58 @@ STATIONS = Table(
         Column("rhosinphi", "REAL", "ρ sin φ′ parallax constant", "Earth radii", nullable=True),
         Column("ground", "INTEGER", "1 when the code has usable ground coordinates, else 0 (space, roving, 500…)"),
         Column("in_obscodes", "INTEGER", "1 when the code was in the source obscodes table"),
+        Column(
+            "obs_type",
+            "TEXT",
+            "obscodes.observations_type: optical | satellite | radar | occultation | roving; NULL when unknown",
+            nullable=True,
+            since=2,
+        ),
+        Column(
+            "latitude",
+            "REAL",
+            "geocentric latitude φ′ = atan2(ρ sin φ′, ρ cos φ′); NULL when ground = 0",
+            "deg",
+            nullable=True,
+            since=2,
+        ),
     ),
     primary_key=("stn",),
+)
+
+LIFETIME = Table(
+    "lifetime",
+    "One row per NEO × station with at least one observation at any time (not only the apparition). "
+    "Same designation rules as `apparitions`; Δt = observation time − discovery time.",
+    (
+        Column("neo_id", "INTEGER", "discoveries.neo_id"),
+        Column("stn", "TEXT", "station code"),
+        Column("first_dt", "REAL", "Δt of the station's first observation of the NEO (negative = precovery)", "days"),
+        Column("last_dt", "REAL", "Δt of the station's last observation of the NEO", "days"),
+        Column("n_obs", "INTEGER", "observations of the NEO by the station, all time", "count"),
+        Column("n_trk", "INTEGER", "distinct tracklets (an observation without trkid is one of its own)", "count"),
+    ),
+    primary_key=("neo_id", "stn"),
+    indexes=(("stn",),),
+    since=2,
+)
+
+SITE_DEPTH = Table(
+    "site_depth",
+    "Per station, limiting-magnitude statistics of band-corrected V over its observations of the NEOs in "
+    "`discoveries` (no other objects): the last 5 years before the data time when the station has at least "
+    "1,000 of them there, else all time; magnitudes outside 5–30 ignored; stations with fewer than 50 left out.",
+    (
+        Column("stn", "TEXT", "station code"),
+        Column("period", "TEXT", "'last_5_years' or 'all_time': the observations used"),
+        Column("n", "INTEGER", "observations used", "count"),
+        Column("v_median", "REAL", "median V", "mag"),
+        Column("v_robust", "REAL", "median + 1.4826 · MAD (median absolute deviation)", "mag"),
+        Column("v_mean_1sd", "REAL", "mean + 1 standard deviation (population, ddof = 0)", "mag"),
+        Column("v_p95", "REAL", "95th percentile (linear interpolation)", "mag"),
+    ),
+    primary_key=("stn",),
+    since=2,
 )
 
 MISSING_DISCOVERIES = Table(
@@ -179,12 +244,34 @@ MISSING_DISCOVERIES = Table(
         Q_COLUMN,
         H_COLUMN,
         Column("n_obs", "INTEGER", "non-deprecated observations found for the object", "count"),
+        Column("e", "REAL", "eccentricity", "", nullable=True, since=2),
+        Column("i", "REAL", "inclination", "deg", nullable=True, since=2),
     ),
     primary_key=("provid",),
 )
 
-TABLES: tuple[Table, ...] = (META, DISCOVERIES, APPARITIONS, STATIONS, MISSING_DISCOVERIES)
+TABLES: tuple[Table, ...] = (META, DISCOVERIES, APPARITIONS, STATIONS, MISSING_DISCOVERIES, LIFETIME, SITE_DEPTH)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def tables_of(version: int) -> tuple[Table, ...]:
+    """The tables (with their columns) of schema ``version``; the current one by default elsewhere."""
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError(f"schema version {version} is not one of {SUPPORTED_VERSIONS}")
+    return tuple(t.at(version) for t in TABLES if t.since <= version)
+
+
+def version_of(meta: dict[str, str] | None) -> int:
+    """The schema version a snapshot's ``meta`` records (−1 when unreadable).
+
+    Every published file records it; a file without one is read as the current version (and the
+    validator reports the missing key).
+    """
+    try:
+        return int((meta or {}).get("schema_version") or SCHEMA_VERSION)
+    except ValueError:
+        return -1
+
 
 META_KEYS: dict[str, str] = {
     "schema_version": "integer; the SCHEMA_VERSION the file was written with",
@@ -232,10 +319,10 @@ DATA_DIRECTORY_FILES: tuple[tuple[str, str], ...] = (
 """Files in the data directory (``DATA_DIR``) as ``publish.py`` writes them."""
 
 
-def create_statements() -> list[str]:
-    """``CREATE TABLE`` and ``CREATE INDEX`` statements for an empty snapshot."""
+def create_statements(version: int = SCHEMA_VERSION) -> list[str]:
+    """``CREATE TABLE`` and ``CREATE INDEX`` statements for an empty snapshot of schema ``version``."""
     out = []
-    for t in TABLES:
+    for t in tables_of(version):
         cols = [f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in t.columns]
         if t.primary_key:
             cols.append(f"PRIMARY KEY ({', '.join(t.primary_key)})")
@@ -254,20 +341,26 @@ def markdown() -> str:
         "`python -m dashboard_app.snapshot.schema > docs/snapshot-schema.md`;",
         "a test fails when this file and the code disagree.",
         "",
-        f"Schema version: **{SCHEMA_VERSION}**.",
+        f"Schema version: **{SCHEMA_VERSION}**. This code also serves version "
+        + ", ".join(str(v) for v in SUPPORTED_VERSIONS if v != SCHEMA_VERSION)
+        + " files (tables and columns marked *since v2* are absent there; tabs that need them say so), "
+        "so a new app version keeps serving the snapshot already in the volume until the next export.",
         "",
         (__doc__ or "").split("\n\n", 2)[2].strip(),
         "",
     ]
     for t in TABLES:
-        lines += [f"## `{t.name}`", "", t.meaning, ""]
+        lines += [f"## `{t.name}`" + (f" (since v{t.since})" if t.since > 1 else ""), "", t.meaning, ""]
         if t.primary_key:
             lines += [f"Primary key: `({', '.join(t.primary_key)})`.", ""]
         if t.indexes:
             lines += ["Indexes: " + ", ".join(f"`({', '.join(i)})`" for i in t.indexes) + ".", ""]
         lines += ["| Column | Type | Null | Unit | Meaning |", "|---|---|---|---|---|"]
         for c in t.columns:
-            lines.append(f"| `{c.name}` | {c.sql_type} | {'yes' if c.nullable else 'no'} | {c.unit} | {c.meaning} |")
+            since = f" *since v{c.since}*" if c.since > t.since else ""
+            lines.append(
+                f"| `{c.name}` | {c.sql_type} | {'yes' if c.nullable else 'no'} | {c.unit} | {c.meaning}{since} |"
+            )
         lines.append("")
     lines += ["## `meta` keys", "", "| Key | Meaning |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in META_KEYS.items()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,10 @@ TWILIGHT_LABELS: tuple[str, ...] = (*(label for label, _ in d.TWILIGHT_CLASSES),
 
 DATA_TABLES: tuple[str, ...] = tuple(t.name for t in schema.TABLES if t.name != "meta")
 """Tables whose row counts are recorded in ``meta.row_counts`` and compared between snapshots."""
+
+OBS_TYPES: tuple[str, ...] = ("optical", "satellite", "radar", "occultation", "roving")
+"""Values of ``obscodes.observations_type`` (``stations.obs_type``)."""
+DEPTH_PERIODS: tuple[str, ...] = ("last_5_years", "all_time")
 
 
 class SnapshotInvalidError(SnapshotError):
@@ -129,6 +134,35 @@ def _value_checks(max_year: int) -> list[Check]:
             Check(table, f"q > 0 AND q <= {d.NEO_Q_MAX_AU!r}", f"q outside (0, {d.NEO_Q_MAX_AU}] au"),
             Check(table, f"h IS NULL OR h > {d.H_UNKNOWN_AT_OR_BELOW!r}", "H sentinel stored instead of NULL"),
         ]
+    obs_types = ", ".join(f"'{t}'" for t in OBS_TYPES)
+    periods = ", ".join(f"'{p}'" for p in DEPTH_PERIODS)
+    checks += [  # schema v2
+        Check("stations", f"obs_type IS NULL OR obs_type IN ({obs_types})", "unknown obs_type"),
+        Check("stations", "latitude IS NULL OR latitude BETWEEN -90 AND 90", "latitude outside [-90, 90]"),
+        Check("stations", "(latitude IS NULL) = (ground = 0)", "latitude without ground coordinates, or missing"),
+        Check("missing_discoveries", "e IS NULL OR e >= 0", "negative e"),
+        Check("missing_discoveries", "i IS NULL OR i BETWEEN 0 AND 180", "i outside [0, 180]"),
+        Check("lifetime", "neo_id IN (SELECT neo_id FROM discoveries)", "neo_id missing from discoveries"),
+        Check("lifetime", "stn IN (SELECT stn FROM stations)", "stn missing from stations"),
+        Check("lifetime", "n_trk >= 1 AND n_obs >= n_trk", "counts below 1 or more tracklets than observations"),
+        Check("lifetime", "first_dt <= last_dt", "first_dt after last_dt"),
+        Check(
+            "lifetime",
+            "NOT EXISTS (SELECT 1 FROM apparitions a WHERE a.neo_id = lifetime.neo_id AND a.stn = lifetime.stn "
+            f"AND (a.first_dt < lifetime.first_dt OR a.n_obs_any_{half} > lifetime.n_obs))",
+            "fewer observations or a later first one than the apparition row",
+        ),
+        Check("site_depth", "stn IN (SELECT stn FROM stations)", "stn missing from stations"),
+        Check("site_depth", f"period IN ({periods})", "unknown period"),
+        Check("site_depth", f"n >= {d.SITE_DEPTH_MIN_OBS}", f"fewer than {d.SITE_DEPTH_MIN_OBS} observations"),
+        Check(
+            "site_depth",
+            f"v_median BETWEEN {d.SITE_DEPTH_V_RANGE[0]} AND {d.SITE_DEPTH_V_RANGE[1]} "
+            f"AND v_p95 BETWEEN v_median AND {d.SITE_DEPTH_V_RANGE[1]} AND v_robust >= v_median "
+            "AND v_mean_1sd IS NOT NULL",
+            "depth statistics out of range or order",
+        ),
+    ]
     windows = d.APPARITION_WINDOWS_DAYS
     for kind in ("trk", "obs"):
         for side in ("post", "any"):
@@ -151,23 +185,34 @@ def _value_checks(max_year: int) -> list[Check]:
     return checks
 
 
-def _schema_problems(con: sqlite3.Connection) -> list[str]:
+def _present_tables(con: sqlite3.Connection) -> set[str]:
+    query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    return {name for (name,) in con.execute(query)}
+
+
+def file_version(con: sqlite3.Connection) -> int:
+    """The schema version recorded in the file's ``meta`` (the current one without; −1 when unreadable)."""
+    if "meta" not in _present_tables(con):
+        return schema.SCHEMA_VERSION  # the schema check reports the missing table
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return schema.version_of({"schema_version": row[0]} if row else None)
+
+
+def _schema_problems(con: sqlite3.Connection, version: int) -> list[str]:
     problems = []
-    present = {
-        name
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    }
-    expected = set(schema.TABLES_BY_NAME)
+    present = _present_tables(con)
+    tables = schema.tables_of(version)
+    expected = {t.name for t in tables}
     problems += [f"table {name} is missing" for name in sorted(expected - present)]
     problems += [f"unexpected table {name}" for name in sorted(present - expected)]
-    for table in schema.TABLES:
+    for table in tables:
         if table.name not in present:
             continue
         actual = [(r[1], r[2].upper(), bool(r[3])) for r in con.execute(f"PRAGMA table_info({table.name})")]
         wanted = [(c.name, c.sql_type, not c.nullable) for c in table.columns]
         if actual != wanted:
             diff = sorted(set(actual) ^ set(wanted))
-            problems.append(f"table {table.name} columns differ from schema v{schema.SCHEMA_VERSION}: {diff[:6]}")
+            problems.append(f"table {table.name} columns differ from schema v{version}: {diff[:6]}")
         indexed = {
             tuple(r[2] for r in con.execute(f"PRAGMA index_info({name!r})"))
             for (name,) in con.execute(
@@ -180,10 +225,9 @@ def _schema_problems(con: sqlite3.Connection) -> list[str]:
 
 def _meta_problems(meta: dict[str, str], counts: dict[str, int], max_year: int) -> list[str]:
     problems = [f"meta key {k} is missing or empty" for k in schema.META_KEYS if not meta.get(k)]
-    if meta.get("schema_version") and meta["schema_version"] != str(schema.SCHEMA_VERSION):
-        problems.append(
-            f"schema_version is {meta['schema_version']}, this code reads {schema.SCHEMA_VERSION}: re-export"
-        )
+    if meta.get("schema_version") and schema.version_of(meta) not in schema.SUPPORTED_VERSIONS:
+        readable = ", ".join(str(v) for v in schema.SUPPORTED_VERSIONS)
+        problems.append(f"schema_version is {meta['schema_version']}, this code reads {readable}: re-export")
     if meta.get("synthetic") not in (None, "", "0", "1"):
         problems.append(f"meta synthetic must be '0' or '1', not {meta['synthetic']!r}")
     for key, value in definition_meta().items():
@@ -209,11 +253,14 @@ def _meta_problems(meta: dict[str, str], counts: dict[str, int], max_year: int) 
     return problems
 
 
-def _value_problems(con: sqlite3.Connection, max_year: int) -> list[str]:
+def _value_problems(con: sqlite3.Connection, max_year: int, version: int) -> list[str]:
     problems = []
     by_table: dict[str, list[Check]] = {}
-    for check in _value_checks(max_year):
-        by_table.setdefault(check.table, []).append(check)
+    tables = schema.tables_of(version)
+    columns = {t.name: set(t.column_names) | {t.name for t in tables} for t in tables}
+    for check in _value_checks(max_year):  # only the rules whose table and columns this version has
+        if check.table in columns and _names_in(check.condition) & _V2_NAMES <= columns[check.table]:
+            by_table.setdefault(check.table, []).append(check)
     for table, checks in by_table.items():
         # One scan per table: count the rows breaking each rule.
         sums = ", ".join(f"SUM(CASE WHEN ({c.condition}) IS NOT 1 THEN 1 ELSE 0 END)" for c in checks)
@@ -233,9 +280,20 @@ def _value_problems(con: sqlite3.Connection, max_year: int) -> list[str]:
     return problems
 
 
+_V2_NAMES = {c.name for t in schema.TABLES for c in t.columns if c.since > t.since} | {
+    t.name for t in schema.TABLES if t.since > 1
+}
+"""Column and table names a version-1 file lacks: value rules naming them run on version 2 files only."""
+
+
+def _names_in(condition: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", condition))
+
+
 def table_counts(con: sqlite3.Connection) -> dict[str, int]:
-    """Row count of every data table (not ``meta``)."""
-    return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}
+    """Row count of every data table the file has (not ``meta``; a version-1 file has fewer)."""
+    present = _present_tables(con)
+    return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in DATA_TABLES if t in present}
 
 
 def check_snapshot(con: sqlite3.Connection, *, quick: bool = False, now: datetime | None = None) -> list[str]:
@@ -250,12 +308,16 @@ def check_snapshot(con: sqlite3.Connection, *, quick: bool = False, now: datetim
         result = [r[0] for r in con.execute(f"PRAGMA {pragma}(20)")]
         if result != ["ok"]:
             return [f"SQLite {pragma} failed: {'; '.join(result)}"]
-        problems = _schema_problems(con)
+        version = file_version(con)
+        if version not in schema.SUPPORTED_VERSIONS:
+            readable = ", ".join(str(v) for v in schema.SUPPORTED_VERSIONS)
+            return [f"schema_version is {version}, this code reads {readable}: re-export"]
+        problems = _schema_problems(con, version)
         if problems:
             return problems
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         counts = table_counts(con)
-        return _meta_problems(meta, counts, max_year) + _value_problems(con, max_year)
+        return _meta_problems(meta, counts, max_year) + _value_problems(con, max_year, version)
     except sqlite3.DatabaseError as exc:
         return [f"SQLite cannot read the file: {exc}"]
 

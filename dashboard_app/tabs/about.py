@@ -196,8 +196,14 @@ def layout(**_query: Any) -> html.Div:
                 "Follow-up rules",
                 html.Ul(
                     [
-                        html.Li([html.Strong(f"By {rule.key}: "), rule.summary])
-                        for rule in (definitions.FOLLOWUP_BY_PROJECT, definitions.FOLLOWUP_BY_STATION)
+                        # Only the rules a tab implements: the station rule joins with the Follow-up
+                        # Comparison tab (issue #16), which is not built yet.
+                        html.Li(
+                            [html.Strong("By project (Follow-up Timing): "), definitions.FOLLOWUP_BY_PROJECT.summary]
+                        ),
+                        html.Li(
+                            [html.Strong("Censoring (Follow-up Timing): "), definitions.FOLLOWUP_CENSORING.summary]
+                        ),
                     ]
                 ),
                 section_id="followup",

@@ -59,9 +59,10 @@ def load_hand_rows(postgres_server: PostgresServer, name: str, *, analyze: bool 
             OBS,
         )
         con.execute(
-            "INSERT INTO obscodes (id, obscode, name, longitude, rhocosphi, rhosinphi) VALUES "
-            "(1, 'G96', 'Mt. Lemmon', 249.21, 0.845, 0.533), (2, 'F51', 'Pan-STARRS 1', 203.74, 0.936, 0.351), "
-            "(3, '703', 'Catalina', 249.26, 0.845, 0.533), (4, '500', 'Geocentric', 0, 0, 0)"
+            "INSERT INTO obscodes (id, obscode, name, longitude, rhocosphi, rhosinphi, observations_type) VALUES "
+            "(1, 'G96', 'Mt. Lemmon', 249.21, 0.845, 0.533, 'optical'), "
+            "(2, 'F51', 'Pan-STARRS 1', 203.74, 0.936, 0.351, 'optical'), "
+            "(3, '703', 'Catalina', 249.26, 0.845, 0.533, 'optical'), (4, '500', 'Geocentric', 0, 0, 0, 'satellite')"
         )
         con.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER_ROLE}")
         if analyze:

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from dashboard_app.sky import background
-from dashboard_app.sky.truth import differences
+from dashboard_app.sky.truth import TRUTH_TABLES, differences
 from tests.exporter.conftest import clean_env, run_export
 
 pytestmark = pytest.mark.postgres
 
 BACKGROUND = 0.05
 """A small factor of the real proportions keeps the test quick (the benchmark uses 1.0)."""
-TABLES = ("discoveries", "apparitions", "stations", "missing_discoveries")
+TABLES = TRUTH_TABLES  # every data table of the schema
 
 
 def _rows(path: Path) -> dict[str, list[tuple]]:

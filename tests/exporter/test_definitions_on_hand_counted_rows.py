@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tests.exporter.conftest import clean_env, read_table, run_export
@@ -36,7 +38,8 @@ def test_discovery_is_the_earliest_live_flagged_observation_under_any_designatio
 
 def test_h_sentinels_are_stored_as_unknown(hand_snapshot):
     assert {r[1]: r[7] for r in read_table(hand_snapshot, "discoveries")} == {"2020 AC": None, "2024 AA": 22.5}
-    assert read_table(hand_snapshot, "missing_discoveries") == [("2024 AB", "K24A00B", None, 1.3, None, 1)]
+    # e and i (schema v2) from the orbit, as for discovered NEOs
+    assert read_table(hand_snapshot, "missing_discoveries") == [("2024 AB", "K24A00B", None, 1.3, None, 1, 0.4, 5.0)]
 
 
 def test_tracklet_takes_the_same_trkid_within_12_hours_including_secondary_designations(hand_snapshot):
@@ -70,9 +73,11 @@ def test_apparition_windows_are_inclusive_at_both_ends(hand_snapshot):
 
 def test_stations_include_codes_missing_from_obscodes(hand_snapshot):
     stations = {r[0]: r for r in read_table(hand_snapshot, "stations")}
-    assert stations["E30"] == ("E30", "E30", None, None, None, 0, 0)
-    assert stations["500"][5:] == (0, 1)  # in obscodes, but no ground site
-    assert stations["G96"][5:] == (1, 1)
+    assert stations["E30"] == ("E30", "E30", None, None, None, 0, 0, None, None)
+    assert stations["500"][5:] == (0, 1, "satellite", None)  # in obscodes, but no ground site: no latitude
+    assert stations["G96"][7] == "optical"
+    assert stations["G96"][5:7] == (1, 1)
+    assert stations["G96"][8] == pytest.approx(math.degrees(math.atan2(0.533, 0.845)))  # geocentric latitude
 
 
 def test_circumstances_use_the_discovery_station(hand_snapshot):
@@ -91,3 +96,17 @@ def _v_offset(band: str) -> float:
     from dashboard_app.reference import v_offset
 
     return v_offset(band)
+
+
+def test_lifetime_counts_every_live_observation_at_any_time(hand_snapshot):
+    # 2024 AA (neo_id 2), discovered by G96 at 2024-01-01 10:00: G96 obs 1, 2, 3 (secondary designation)
+    # and 9, one trkid, the last 12 h + 1 µs later (obs 12 deprecated); F51 the precovery at −12 d (t9)
+    # and three without trkid at +1 d, +200 d and +200 d + 1 µs (outside the apparition, inside lifetime).
+    rows = {(r[0], r[1]): r[2:] for r in read_table(hand_snapshot, "lifetime")}
+    micro = 1e-6 / 86400
+    assert rows[(2, "G96")] == pytest.approx((0.0, 0.5 + micro, 4, 1), abs=1e-9)
+    assert rows[(2, "F51")] == pytest.approx((-12.0, 200.0 + micro, 4, 4), abs=1e-9)
+    # 2020 AC (neo_id 1): the pre-numbering discovery at 703 and the numbered E30 observation a day later
+    assert rows[(1, "703")] == (0.0, 0.0, 1, 1) and rows[(1, "E30")] == (1.0, 1.0, 1, 1)
+    assert len(rows) == 4
+    assert read_table(hand_snapshot, "site_depth") == []  # no station has 50 observations

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard_app.sky.truth import FLOAT_TOLERANCE, differences
+from dashboard_app.sky.truth import FLOAT_TOLERANCE, TRUTH_TABLES, differences
 from dashboard_app.snapshot.schema import TABLES_BY_NAME
 from tests.exporter.conftest import clean_env, run_export
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.postgres
 
 SEEDS = (1, 2)
 SCALE = 0.01
-TABLES = ("discoveries", "apparitions", "stations", "missing_discoveries")
+TABLES = TRUTH_TABLES  # every data table of the schema
 
 
 def _read(path: Path) -> dict[str, pd.DataFrame]:

@@ -9,6 +9,7 @@ Python loops, so a slip in the generator's bookkeeping shows up as a mismatch.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import defaultdict
 from datetime import timedelta
 
@@ -21,6 +22,10 @@ from dashboard_app.definitions import (
     APPARITION_HALF_WINDOW_DAYS,
     APPARITION_WINDOWS_DAYS,
     NEO_Q_MAX_AU,
+    SITE_DEPTH_MIN_OBS,
+    SITE_DEPTH_RECENT_MIN_OBS,
+    SITE_DEPTH_RECENT_YEARS,
+    SITE_DEPTH_V_RANGE,
     TRACKLET_HALF_WINDOW_HOURS,
 )
 from dashboard_app.sky import generate
@@ -390,3 +395,96 @@ def test_a_number_decides_the_owner_and_padded_or_resembling_names_do_not_match(
     assert padded in disc.index and padded not in set(orbits) and f" {padded}" in set(orbits)
     neo, look = _planted(sky, "resembling_designation").query("level == 'object'")["provid"]
     assert look.startswith(neo) and look != neo and look not in disc.index
+
+
+def _observations_of_discovered_neos(sky, owned, naive_discoveries):
+    """(neo_id, provid, row, Δt days) of every counted observation of a discovered NEO, all time."""
+    neo_id = dict(zip(sky.truth["discoveries"]["provid"], sky.truth["discoveries"]["neo_id"], strict=True))
+    for provid, obs in _live(owned).groupby("owner"):
+        if provid not in naive_discoveries:
+            continue
+        t0 = naive_discoveries[provid]["obstime"]
+        for r in obs.itertuples():
+            yield neo_id[provid], provid, r, (r.obstime - t0).total_seconds() / 86400.0
+
+
+def test_lifetime_counts_equal_a_naive_recount_of_obs_sbn(sky, owned, naive_discoveries):
+    items: dict[tuple[int, str], list[tuple[float, object]]] = defaultdict(list)
+    for neo, _, r, dt in _observations_of_discovered_neos(sky, owned, naive_discoveries):
+        items[(neo, r.stn)].append((dt, _trkid(r.trkid) or ("obs", r.id)))
+    rows = {
+        key: {
+            "first_dt": min(dt for dt, _ in seen),
+            "last_dt": max(dt for dt, _ in seen),
+            "n_obs": len(seen),
+            "n_trk": len({k for _, k in seen}),
+        }
+        for key, seen in items.items()
+    }
+    truth = sky.truth["lifetime"].set_index(["neo_id", "stn"])
+    assert set(truth.index) == set(rows)
+    expected = pd.DataFrame.from_dict(rows, orient="index").loc[truth.index]
+    np.testing.assert_allclose(truth[["first_dt", "last_dt"]], expected[["first_dt", "last_dt"]], atol=1e-9)
+    assert (truth[["n_obs", "n_trk"]].to_numpy() == expected[["n_obs", "n_trk"]].to_numpy()).all()
+    # All time reaches beyond the apparition: some station saw some NEO again later.
+    assert (truth["last_dt"] > APPARITION_HALF_WINDOW_DAYS).any()
+    apparitions = sky.truth["apparitions"].set_index(["neo_id", "stn"])
+    assert set(apparitions.index) <= set(truth.index)
+
+
+def test_site_depth_equals_a_naive_computation_from_obs_sbn(sky, owned, naive_discoveries):
+    newest = sky.source["obs_sbn"]["obstime"].max()
+    recent_since = newest - timedelta(days=SITE_DEPTH_RECENT_YEARS * 365.25)
+    per_station: dict[str, list[tuple[object, float]]] = defaultdict(list)
+    for _, _, r, _ in _observations_of_discovered_neos(sky, owned, naive_discoveries):
+        if r.mag is None or (isinstance(r.mag, float) and math.isnan(r.mag)):
+            continue
+        v = float(r.mag) + reference.v_offset(r.band if isinstance(r.band, str) and r.band != "" else None)
+        if SITE_DEPTH_V_RANGE[0] <= v <= SITE_DEPTH_V_RANGE[1]:
+            per_station[r.stn].append((r.obstime, v))
+    expected = {}
+    for stn, seen in per_station.items():
+        recent = [v for t, v in seen if t >= recent_since]
+        use_recent = len(recent) >= SITE_DEPTH_RECENT_MIN_OBS
+        values = recent if use_recent else [v for _, v in seen]
+        if len(values) < SITE_DEPTH_MIN_OBS:
+            continue
+        median = statistics.median(values)
+        mad = statistics.median(abs(v - median) for v in values)
+        expected[stn] = {
+            "period": "last_5_years" if use_recent else "all_time",
+            "n": len(values),
+            "v_median": median,
+            "v_robust": median + 1.4826 * mad,
+            "v_mean_1sd": statistics.fmean(values) + statistics.pstdev(values),
+            "v_p95": statistics.quantiles(values, n=20, method="inclusive")[18],
+        }
+    truth = sky.truth["site_depth"].set_index("stn")
+    assert set(truth.index) == set(expected)
+    want = pd.DataFrame.from_dict(expected, orient="index").loc[truth.index]
+    assert truth["period"].tolist() == want["period"].tolist() and truth["n"].tolist() == want["n"].tolist()
+    for col in ("v_median", "v_robust", "v_mean_1sd", "v_p95"):
+        np.testing.assert_allclose(truth[col].to_numpy(), want[col].to_numpy(), atol=1e-9, err_msg=col)
+    assert (
+        len(truth) >= 3
+    )  # the last-5-years branch needs ≥ 1,000 recent observations: see tests/exporter/test_v2_tables.py
+
+
+def test_stations_carry_the_obscodes_type_and_the_latitude_of_their_parallax_constants(sky):
+    obscodes = sky.source["obscodes"].set_index("obscode")
+    stations = sky.truth["stations"].set_index("stn")
+    listed = stations[stations["in_obscodes"] == 1]
+    assert (listed["obs_type"] == obscodes.loc[listed.index, "observations_type"]).all()
+    assert stations.loc[stations["in_obscodes"] == 0, "obs_type"].isna().all()
+    ground = stations[stations["ground"] == 1]
+    want = [math.degrees(math.atan2(s, c)) for c, s in zip(ground["rhocosphi"], ground["rhosinphi"], strict=True)]
+    np.testing.assert_allclose(ground["latitude"].to_numpy(), want, atol=1e-9)
+    assert stations.loc[stations["ground"] == 0, "latitude"].isna().all()
+    assert {"optical", "satellite"} <= set(stations["obs_type"].dropna())
+
+
+def test_missing_discoveries_carry_the_orbit_s_e_and_i(sky, neos):
+    missing = sky.truth["missing_discoveries"].set_index("provid")
+    assert len(missing)
+    np.testing.assert_allclose(missing["e"].to_numpy(), neos.loc[missing.index, "e"].to_numpy(dtype=float))
+    np.testing.assert_allclose(missing["i"].to_numpy(), neos.loc[missing.index, "i"].to_numpy(dtype=float))

@@ -8,6 +8,7 @@ and in one H value, so two tags give two different snapshots.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -43,7 +44,7 @@ def _counts(post: list[tuple[float, int]], pre: list[tuple[float, int]]) -> dict
 
 def tiny_rows(n_neos: int = 4, tag: int = 0) -> dict[str, list[dict]]:
     """Rows of every data table (see the module docstring)."""
-    discoveries, apparitions = [], []
+    discoveries, apparitions, lifetime = [], [], []
     for i in range(1, n_neos + 1):
         discoveries.append(
             {
@@ -80,20 +81,33 @@ def tiny_rows(n_neos: int = 4, tag: int = 0) -> dict[str, list[dict]]:
         apparitions.append(
             {"neo_id": i, "stn": "F51", "first_dt": -3.0, "first_post_dt": 2.5} | _counts(follow, precovery)
         )
+        # All time: G96 saw the NEO once more a year later, F51 nothing beyond the apparition.
+        lifetime.append({"neo_id": i, "stn": "G96", "first_dt": 0.0, "last_dt": 400.0, "n_obs": 8, "n_trk": 3})
+        lifetime.append({"neo_id": i, "stn": "F51", "first_dt": -3.0, "last_dt": 120.0, "n_obs": 5, "n_trk": 3})
     stations = [
         {"stn": "F51", "name": "Pan-STARRS 1, Haleakala", "longitude": 203.744, "rhocosphi": 0.93624,
-         "rhosinphi": 0.35154, "ground": 1, "in_obscodes": 1},
+         "rhosinphi": 0.35154, "ground": 1, "in_obscodes": 1, "obs_type": "optical",
+         "latitude": math.degrees(math.atan2(0.35154, 0.93624))},
         {"stn": "G96", "name": "Mt. Lemmon Survey", "longitude": 249.211, "rhocosphi": 0.845, "rhosinphi": 0.5336,
-         "ground": 1, "in_obscodes": 1},
+         "ground": 1, "in_obscodes": 1, "obs_type": "optical", "latitude": math.degrees(math.atan2(0.5336, 0.845))},
         {"stn": "X99", "name": "X99", "longitude": None, "rhocosphi": None, "rhosinphi": None, "ground": 0,
-         "in_obscodes": 0},
+         "in_obscodes": 0, "obs_type": None, "latitude": None},
     ]  # fmt: skip
-    missing = [{"provid": "2023 ZZ9", "packed_provid": "K23Z09Z", "permid": None, "q": 1.1, "h": None, "n_obs": 2}]
+    missing = [
+        {"provid": "2023 ZZ9", "packed_provid": "K23Z09Z", "permid": None, "q": 1.1, "h": None, "n_obs": 2,
+         "e": 0.5, "i": 12.0}
+    ]  # fmt: skip
+    depth = [
+        {"stn": "G96", "period": "all_time", "n": 8 * n_neos + 50, "v_median": 20.5, "v_robust": 21.2,
+         "v_mean_1sd": 21.0, "v_p95": 21.6}
+    ]  # fmt: skip
     return {
         "discoveries": discoveries,
         "apparitions": apparitions,
         "stations": stations,
         "missing_discoveries": missing,
+        "lifetime": lifetime,
+        "site_depth": depth,
     }
 
 
@@ -120,6 +134,7 @@ def table_contents(path: Path) -> dict[str, list[tuple]]:
     """Every data table's rows of the snapshot at ``path``, in a stable order."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in DATA_TABLES}
+        present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in DATA_TABLES if t in present}
     finally:
         con.close()

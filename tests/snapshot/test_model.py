@@ -44,10 +44,12 @@ def test_frames_use_compact_dtypes(publish_tiny):
 def test_counts_too_large_for_int16_load_as_int32(data_dir):
     def big(con):
         con.execute("UPDATE apparitions SET n_obs_post_200 = 40000, n_obs_any_200 = 40000")
+        con.execute("UPDATE lifetime SET n_obs = 40001")
 
     snapshot = load_snapshot(publish(data_dir, tiny_build(2, tamper=big)).path)
     assert str(snapshot.apparitions["n_obs_post_200"].dtype) == "int32"
     assert snapshot.apparitions["n_obs_post_200"].max() == 40000
+    assert str(snapshot.lifetime["n_obs"].dtype) == "int32" and str(snapshot.lifetime["n_trk"].dtype) == "int16"
 
 
 @pytest.mark.parametrize("reader", ["adbc", "sqlite3"])

@@ -36,7 +36,7 @@ def _problems_after(path: Path, *statements: str) -> list[str]:
 def test_a_published_snapshot_is_valid_and_its_meta_is_returned(valid_copy):
     meta = validate_snapshot(valid_copy)
     assert json.loads(meta["row_counts"]) == {"discoveries": 5, "apparitions": 10, "stations": 3,
-                                              "missing_discoveries": 1}  # fmt: skip
+                                              "missing_discoveries": 1, "lifetime": 10, "site_depth": 1}  # fmt: skip
     assert meta["synthetic"] == "1"
 
 
@@ -71,7 +71,7 @@ def test_a_column_with_another_type_is_a_schema_difference(valid_copy):
     problems = _problems_after(
         valid_copy,
         "CREATE TABLE s2 (stn TEXT NOT NULL, name TEXT NOT NULL, longitude TEXT, rhocosphi REAL, rhosinphi REAL, "
-        "ground INTEGER NOT NULL, in_obscodes INTEGER NOT NULL, PRIMARY KEY (stn))",
+        "ground INTEGER NOT NULL, in_obscodes INTEGER NOT NULL, obs_type TEXT, latitude REAL, PRIMARY KEY (stn))",
         "INSERT INTO s2 SELECT * FROM stations",
         "DROP TABLE stations",
         "ALTER TABLE s2 RENAME TO stations",
