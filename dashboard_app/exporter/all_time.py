@@ -62,26 +62,33 @@ def lifetime_table(obs: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
 
 
 class DepthSample:
-    """The observations ``site_depth`` needs, kept compactly across batches (usable V only)."""
+    """The observations ``site_depth`` needs, kept compactly across batches (usable V only).
+
+    Stations become small integer codes as they arrive (one dictionary for the whole export): per
+    observation 4 + 8 + 8 bytes, and no per-row Python strings at the end.
+    """
 
     def __init__(self) -> None:
-        self.parts: list[tuple[pd.Categorical, np.ndarray, np.ndarray]] = []
+        self.names: dict[str, int] = {}
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(self, stn: pd.Series, t_us: np.ndarray, v: np.ndarray) -> None:
         """Keep the rows whose V is inside the depth range."""
         lo, hi = SITE_DEPTH_V_RANGE
+        v = np.asarray(v, "float64")
         ok = np.isfinite(v) & (v >= lo) & (v <= hi)
-        stations = pd.Categorical(np.asarray(stn, dtype=object)[ok])
-        self.parts.append((stations, np.asarray(t_us, "int64")[ok], np.asarray(v, "float64")[ok]))
+        local, uniques = pd.factorize(pd.Series(stn)[ok], use_na_sentinel=True)
+        to_global = np.array([self.names.setdefault(str(u), len(self.names)) for u in uniques], dtype="int32")
+        self.parts.append((to_global[local], np.asarray(t_us, "int64")[ok], v[ok]))
 
     def table(self, newest_us: int) -> pd.DataFrame:
         """The ``site_depth`` table over everything added, with ``newest_us`` as the data time."""
-        if not self.parts:
-            return site_depth_stats(np.array([], dtype=object), np.array([], "int64"), np.array([]), newest_us)
-        stn = pd.api.types.union_categoricals([p[0] for p in self.parts], ignore_order=True)
-        t_us = np.concatenate([p[1] for p in self.parts])
-        v = np.concatenate([p[2] for p in self.parts])
-        return site_depth_stats(np.asarray(stn, dtype=object), t_us, v, newest_us)
+        names = np.array(list(self.names), dtype=object)
+        code = np.concatenate([p[0] for p in self.parts]) if self.parts else np.zeros(0, "int32")
+        t_us = np.concatenate([p[1] for p in self.parts]) if self.parts else np.zeros(0, "int64")
+        v = np.concatenate([p[2] for p in self.parts]) if self.parts else np.zeros(0)
+        self.parts = []  # the arrays above are the only copy from here on
+        return _depth_by_code(code, names, t_us, v, newest_us)
 
 
 def site_depth_stats(stn: pd.Series | np.ndarray, t_us: np.ndarray, v: np.ndarray, newest_us: int) -> pd.DataFrame:
@@ -92,18 +99,25 @@ def site_depth_stats(stn: pd.Series | np.ndarray, t_us: np.ndarray, v: np.ndarra
     missing ones) are ignored; a station uses its last 5 years when it has ≥ 1,000 observations there,
     else all time; stations with < 50 observations are left out. Shared with the synthetic sky's truth.
     """
+    code, names = pd.factorize(pd.Series(np.asarray(stn, dtype=object)), use_na_sentinel=True)
+    return _depth_by_code(code, np.asarray(names, dtype=object), np.asarray(t_us, "int64"), v, newest_us)
+
+
+def _depth_by_code(code: np.ndarray, names: np.ndarray, t: np.ndarray, v: np.ndarray, newest_us: int) -> pd.DataFrame:
+    """:func:`site_depth_stats` over integer station codes (``names[code]``), rows in station order."""
     v = np.asarray(v, "float64")
     lo, hi = SITE_DEPTH_V_RANGE
-    ok = np.isfinite(v) & (v >= lo) & (v <= hi)
-    stn_code, stn_names = pd.factorize(pd.Series(np.asarray(stn, dtype=object)[ok]), sort=True)
-    v, t = v[ok], np.asarray(t_us, "int64")[ok]
+    ok = np.isfinite(v) & (v >= lo) & (v <= hi) & (code >= 0)
+    code, v, t = code[ok], v[ok], t[ok]
     recent = t >= newest_us - round(SITE_DEPTH_RECENT_YEARS * 365.25 * US_PER_DAY)
-    n_recent = np.bincount(stn_code[recent], minlength=len(stn_names))
+    n_recent = np.bincount(code[recent], minlength=len(names))
     use_recent = n_recent >= SITE_DEPTH_RECENT_MIN_OBS
-    used = np.where(use_recent[stn_code], recent, True)
-    code, v = stn_code[used], v[used]
+    used = np.where(use_recent[code], recent, True)
+    code, v = code[used], v[used]
+    del t, recent, used
     order = np.lexsort((v, code))
     code, v = code[order], v[order]
+    del order
     starts = _run_starts(code)
     rows = []
     ends = np.append(starts[1:], len(code)) if len(starts) else starts
@@ -115,7 +129,7 @@ def site_depth_stats(stn: pd.Series | np.ndarray, t_us: np.ndarray, v: np.ndarra
         mad = float(np.median(np.abs(values - median)))
         rows.append(
             (
-                stn_names[code[start]],
+                str(names[code[start]]),
                 "last_5_years" if use_recent[code[start]] else "all_time",
                 len(values),
                 median,
@@ -124,4 +138,5 @@ def site_depth_stats(stn: pd.Series | np.ndarray, t_us: np.ndarray, v: np.ndarra
                 float(np.percentile(values, 95)),
             )
         )
-    return pd.DataFrame(rows, columns=_columns("site_depth")).astype({"n": "int64"})
+    out = pd.DataFrame(rows, columns=_columns("site_depth")).astype({"n": "int64"})
+    return out.sort_values("stn", kind="stable", ignore_index=True)

@@ -124,12 +124,23 @@ def fill(con: sqlite3.Connection, neos: tuple[Neo, ...] = TINY_NEOS) -> dict[str
                 "rhosinphi": None,
                 "ground": 1,
                 "in_obscodes": 1,
+                "obs_type": "optical",
+                "latitude": 20.0,
             }
             for s, name in STATION_NAMES.items()
         ],
         # One NEO without a discovery observation: listed, never counted by the tabs.
         "missing_discoveries": [
-            {"provid": "2021 ZZ9", "packed_provid": "K21Z09Z", "permid": None, "q": 1.1, "h": 21.0, "n_obs": 3}
+            {
+                "provid": "2021 ZZ9",
+                "packed_provid": "K21Z09Z",
+                "permid": None,
+                "q": 1.1,
+                "h": 21.0,
+                "n_obs": 3,
+                "e": 0.5,
+                "i": 10.0,
+            }
         ],
     }
     for name, rows in tables.items():
