@@ -79,7 +79,7 @@ def layout(**query: Any) -> Any:
         "NEOs by the UTC year of their discovery observation, stacked by who found them or by size.",
         controls,
         [
-            views.chart_card(VIEW, "main", "Discoveries per year", file_stem="discoveries-by-year"),
+            views.chart_card(VIEW, "main", "Discoveries per year", file_stem="discoveries-by-year", height=500),
             dbc.Row(
                 [
                     dbc.Col(views.chart_card(VIEW, "sizes", "Size classes of the selection", height=340), lg=6),
