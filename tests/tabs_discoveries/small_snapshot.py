@@ -31,7 +31,7 @@ def publish_small(data_dir: Path, rows: list[tuple[int, float | None, str]]) -> 
     def build(con: sqlite3.Connection) -> dict[str, str]:
         for stn, name in STATIONS.items():
             con.execute(
-                "INSERT INTO stations VALUES (?, ?, 200.0, 0.85, 0.5, 1, 1)",
+                "INSERT INTO stations VALUES (?, ?, 200.0, 0.85, 0.5, 1, 1, 'optical', 30.4655)",  # v2: type, latitude
                 (stn, name),
             )
         ordered = sorted(enumerate(rows), key=lambda ir: _provid(ir[0], ir[1][0]))
