@@ -19,11 +19,17 @@ pytestmark = pytest.mark.postgres
 PROBED = ("discovery", "missing", "tracklets", "apparitions", "duplicates", "newest")
 
 
-def _plans(db, *, bitmaps: bool = True) -> dict[str, dict]:
+def _plans(db, *, bitmaps: bool = True, hide: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Plans of every stage; ``hide`` drops replica indexes inside the transaction (rolled back)."""
     with db.server.connect(db.dbname, autocommit=False) as con:
         if not bitmaps:  # on a tiny table the planner may prefer bitmaps; without them, coverage shows
             con.execute("SET enable_bitmapscan = off")
-        return {stage: plans.explain(con, query) for stage, query in plans.stage_queries(con).items()}
+        for name in hide:
+            con.execute(f"DROP INDEX {name}")
+        try:
+            return {stage: plans.explain(con, query) for stage, query in plans.stage_queries(con).items()}
+        finally:
+            con.rollback()
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +61,17 @@ def test_the_default_tier_answers_the_discovery_step_from_its_two_small_indexes(
 
 
 def test_the_optional_tier_answers_the_apparition_probes_from_the_index_alone(tier_plans, mpc_sbn_factory):
+    """The optional indexes cover the probes (index-only scans).
+
+    Which index the planner picks on this 1 % table is a cost call: since schema v2 widened the covering
+    indexes (mag, band), it picks the replica's narrow ``provid`` index for the few unnumbered rows here.
+    So the plan is checked twice: the numbered probe uses its optional index as planned, and with the
+    replica's two designation indexes hidden both probes are index-only scans of the optional indexes.
+    """
     optional = {"neo_export_obs_provid", "neo_export_obs_permid"}
-    assert plans.indexes_used(tier_plans["optional"]["apparitions"], "obs_sbn") == optional
-    covered = _plans(mpc_sbn_factory(1, 0.01, tier="optional"), bitmaps=False)["apparitions"]
+    assert "neo_export_obs_permid" in plans.indexes_used(tier_plans["optional"]["apparitions"], "obs_sbn")
+    db = mpc_sbn_factory(1, 0.01, tier="optional")
+    covered = _plans(db, bitmaps=False, hide=("obs_sbn_provid_idx", "obs_sbn_permid_idx"))["apparitions"]
     assert set(plans.scans_of(covered, "obs_sbn")) == {("Index Only Scan", name) for name in optional}
 
 

@@ -41,7 +41,11 @@ def test_request_callback_and_rejection_counts_equal_the_traffic_sent_to_two_wor
     charts = chart_callbacks(server.url)
     assert {c.tab for c in charts} >= {"discoveries", "sizes", "comparison", "followup"}
     downloads = download_callbacks(server.url)
-    assert {(d.tab, d.chart) for d in downloads} >= {("sizes", "main"), ("sizes", "model"), ("comparison", "venn")}
+    assert {(d.tab, d.chart) for d in downloads} >= {
+        ("sizes", "main"),
+        ("comparison", "venn"),
+        ("circumstances", "rate"),
+    }
     sent: Counter = Counter()
     for download in downloads:  # one CSV download per chart: labelled with that chart
         sent[(download.tab, download.chart, f"{post_callback(server.url, download.body) // 100}xx")] += 1

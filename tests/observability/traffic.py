@@ -72,7 +72,8 @@ def chart_callbacks(base: str) -> list[ChartCallback]:
         tabs = {g.get("tab") for g in graphs}
         if len(tabs) != 1 or wildcard:
             continue
-        indexes = {g.get("index") for g in graphs}  # a tab's one update draws all its charts: "all"
+        # a tab's one update draws all its charts (graphs and grids alike): "all"
+        indexes = {o["id"]["index"] for o in outputs if isinstance(o["id"], dict) and "index" in o["id"]}
         body = {
             "output": dep["output"],
             "outputs": outputs if dep["output"].startswith("..") else outputs[0],
