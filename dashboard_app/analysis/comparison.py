@@ -19,6 +19,7 @@ import pandas as pd
 from dashboard_app import reference
 from dashboard_app.analysis.filters import OTHERS, select_discoveries
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS, OTHER_FOLLOWUP_PROJECT
+from dashboard_app.snapshot.schema import CountSide, count_column
 
 GroupBy = Literal["project", "station"]
 Metric = Literal["neos", "tracklets", "observations"]
@@ -86,8 +87,8 @@ class Sightings:
 
 def window_columns(window: int, precovery: bool) -> tuple[str, str]:
     """The apparition count columns (tracklets, observations) a window and side refer to."""
-    side = "any" if precovery else "post"
-    return f"n_trk_{side}_{window}", f"n_obs_{side}_{window}"
+    side: CountSide = "any" if precovery else "post"
+    return count_column("trk", side, window), count_column("obs", side, window)
 
 
 def max_neo_id(*frames: pd.DataFrame) -> int:

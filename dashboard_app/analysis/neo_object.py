@@ -22,6 +22,7 @@ from dashboard_app.definitions import (
     FOLLOWUP_RULES,
     is_followup,
 )
+from dashboard_app.snapshot.schema import COUNT_SIDES, count_column
 
 StationInfo = Mapping[str, tuple[str, str]]
 """Station code → (name, survey project)."""
@@ -147,11 +148,14 @@ def apparition_stations(
         observer = {"stn": stn, "project": station["project"]}
         counts = {
             side: {
-                str(w): {"obs": int(rec[f"n_obs_{side}_{w}"]), "tracklets": int(rec[f"n_trk_{side}_{w}"])}
+                str(w): {
+                    "obs": int(rec[count_column("obs", side, w)]),
+                    "tracklets": int(rec[count_column("trk", side, w)]),
+                }
                 for w in APPARITION_WINDOWS_DAYS
-                if f"n_obs_{side}_{w}" in rec
+                if count_column("obs", side, w) in rec
             }
-            for side in ("post", "any")
+            for side in COUNT_SIDES
         }
         out.append(
             {

@@ -19,7 +19,7 @@ from dashboard_app.definitions import (
     H_UNKNOWN_AT_OR_BELOW,
 )
 from dashboard_app.reference import v_offset as reference_v_offset
-from dashboard_app.snapshot.schema import TABLES_BY_NAME
+from dashboard_app.snapshot.schema import TABLES_BY_NAME, count_column
 
 US_PER_DAY = 86_400_000_000
 APPARITION_HALF_WINDOW_US = APPARITION_HALF_WINDOW_DAYS * US_PER_DAY
@@ -280,10 +280,10 @@ def window_counts(neo_id: np.ndarray, stn: pd.Series | np.ndarray, trk: np.ndarr
     )
     for w in APPARITION_WINDOWS_DAYS:
         limit = w * US_PER_DAY
-        out[f"n_trk_post_{w}"] = np.bincount(tg[trk_post <= limit], minlength=n_groups)
-        out[f"n_obs_post_{w}"] = np.bincount(gcode[post & (dt <= limit)], minlength=n_groups)
-        out[f"n_trk_any_{w}"] = np.bincount(tg[trk_abs <= limit], minlength=n_groups)
-        out[f"n_obs_any_{w}"] = np.bincount(gcode[absdt <= limit], minlength=n_groups)
+        out[count_column("trk", "post", w)] = np.bincount(tg[trk_post <= limit], minlength=n_groups)
+        out[count_column("obs", "post", w)] = np.bincount(gcode[post & (dt <= limit)], minlength=n_groups)
+        out[count_column("trk", "any", w)] = np.bincount(tg[trk_abs <= limit], minlength=n_groups)
+        out[count_column("obs", "any", w)] = np.bincount(gcode[absdt <= limit], minlength=n_groups)
     return out[_columns("apparitions")]
 
 

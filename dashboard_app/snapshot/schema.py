@@ -14,6 +14,7 @@ what the analyses need and keeps the apparition table numeric.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
 
@@ -61,17 +62,40 @@ class Table:
         )
 
 
+CountKind = Literal["trk", "obs"]
+CountSide = Literal["post", "any"]
+COUNT_KINDS: tuple[CountKind, ...] = ("trk", "obs")
+"""What an ``apparitions`` count column counts: distinct tracklets or observations."""
+COUNT_SIDES: tuple[CountSide, ...] = ("post", "any")
+"""Which side of the discovery it counts: after it only (0 ≤ Δt ≤ W) or either side (|Δt| ≤ W)."""
+
+_COUNT_MEANING = {
+    ("trk", "post"): "distinct tracklets with 0 ≤ Δt ≤ {w} d",
+    ("obs", "post"): "observations with 0 ≤ Δt ≤ {w} d",
+    ("trk", "any"): "distinct tracklets with |Δt| ≤ {w} d",
+    ("obs", "any"): "observations with |Δt| ≤ {w} d",
+}
+
+
+def count_column(kind: CountKind, side: CountSide, window: int) -> str:
+    """The name of an ``apparitions`` window-count column, e.g. ``count_column("obs", "post", 7)`` → ``n_obs_post_7``.
+
+    The one place that spells the pattern: the schema, the exporter, the validator, the
+    analyses and the tests build every count column name with it.
+    """
+    if kind not in COUNT_KINDS or side not in COUNT_SIDES:
+        raise ValueError(f"no count column for kind={kind!r}, side={side!r}")
+    return f"n_{kind}_{side}_{window}"
+
+
 def window_count_columns() -> tuple[Column, ...]:
     """The 4 × len(W) integer count columns of ``apparitions`` (e.g. ``n_obs_post_7``)."""
-    cols = []
-    for w in APPARITION_WINDOWS_DAYS:
-        cols += [
-            Column(f"n_trk_post_{w}", "INTEGER", f"distinct tracklets with 0 ≤ Δt ≤ {w} d", "count"),
-            Column(f"n_obs_post_{w}", "INTEGER", f"observations with 0 ≤ Δt ≤ {w} d", "count"),
-            Column(f"n_trk_any_{w}", "INTEGER", f"distinct tracklets with |Δt| ≤ {w} d", "count"),
-            Column(f"n_obs_any_{w}", "INTEGER", f"observations with |Δt| ≤ {w} d", "count"),
-        ]
-    return tuple(cols)
+    return tuple(
+        Column(count_column(kind, side, w), "INTEGER", _COUNT_MEANING[kind, side].format(w=w), "count")
+        for w in APPARITION_WINDOWS_DAYS
+        for side in COUNT_SIDES
+        for kind in COUNT_KINDS
+    )
 
 
 META = Table(

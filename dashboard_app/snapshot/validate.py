@@ -20,6 +20,7 @@ from pathlib import Path
 from dashboard_app import definitions as d
 from dashboard_app.snapshot import schema
 from dashboard_app.snapshot.model import SnapshotError, parse_utc
+from dashboard_app.snapshot.schema import count_column
 
 EARLIEST_DISCOVERY_YEAR = 1800
 """No NEO discovery observation predates this year (433 Eros: 1898)."""
@@ -108,12 +109,12 @@ def _value_checks(max_year: int) -> list[Check]:
         ),
         Check(
             "apparitions",
-            f"n_obs_any_{half} >= 1",
+            f"{count_column('obs', 'any', half)} >= 1",
             f"row without any observation within ±{half} d",
         ),
         Check(
             "apparitions",
-            f"(first_post_dt IS NULL) = (n_obs_post_{half} = 0)",
+            f"(first_post_dt IS NULL) = ({count_column('obs', 'post', half)} = 0)",
             "first_post_dt disagrees with the post-discovery count",
         ),
         Check("stations", "ground IN (0, 1) AND in_obscodes IN (0, 1)", "ground/in_obscodes not 0 or 1"),
@@ -149,7 +150,7 @@ def _value_checks(max_year: int) -> list[Check]:
         Check(
             "lifetime",
             "NOT EXISTS (SELECT 1 FROM apparitions a WHERE a.neo_id = lifetime.neo_id AND a.stn = lifetime.stn "
-            f"AND (a.first_dt < lifetime.first_dt OR a.n_obs_any_{half} > lifetime.n_obs))",
+            f"AND (a.first_dt < lifetime.first_dt OR a.{count_column('obs', 'any', half)} > lifetime.n_obs))",
             "fewer observations or a later first one than the apparition row",
         ),
         Check("site_depth", "stn IN (SELECT stn FROM stations)", "stn missing from stations"),
@@ -163,24 +164,31 @@ def _value_checks(max_year: int) -> list[Check]:
             "depth statistics out of range or order",
         ),
     ]
-    windows = d.APPARITION_WINDOWS_DAYS
-    for kind in ("trk", "obs"):
-        for side in ("post", "any"):
-            checks.append(Check("apparitions", f"n_{kind}_{side}_{windows[0]} >= 0", f"negative n_{kind}_{side}"))
+    return checks + _count_checks(d.APPARITION_WINDOWS_DAYS)
+
+
+def _count_checks(windows: tuple[int, ...]) -> list[Check]:
+    """Window counts are ≥ 0, grow with W, either side ≥ after discovery, tracklets ≤ observations."""
+    col = schema.count_column
+    checks = []
+    for kind in schema.COUNT_KINDS:
+        for side in schema.COUNT_SIDES:
+            first = col(kind, side, windows[0])
+            checks.append(Check("apparitions", f"{first} >= 0", f"negative {first}"))
             for w1, w2 in itertools.pairwise(windows):
-                checks.append(
-                    Check(
-                        "apparitions",
-                        f"n_{kind}_{side}_{w1} <= n_{kind}_{side}_{w2}",
-                        f"n_{kind}_{side} not monotone in W ({w1} > {w2})",
-                    )
-                )
+                c1, c2 = col(kind, side, w1), col(kind, side, w2)
+                checks.append(Check("apparitions", f"{c1} <= {c2}", f"not monotone in W: {c1} > {c2}"))
     for w in windows:
-        for kind in ("trk", "obs"):
-            checks.append(Check("apparitions", f"n_{kind}_any_{w} >= n_{kind}_post_{w}", f"n_{kind}_any_{w} < post"))
-        for side in ("post", "any"):
+        for kind in schema.COUNT_KINDS:
+            any_w, post_w = col(kind, "any", w), col(kind, "post", w)
+            checks.append(Check("apparitions", f"{any_w} >= {post_w}", f"{any_w} < post"))
+        for side in schema.COUNT_SIDES:
             checks.append(
-                Check("apparitions", f"n_trk_{side}_{w} <= n_obs_{side}_{w}", f"more tracklets than obs ({side}_{w})")
+                Check(
+                    "apparitions",
+                    f"{col('trk', side, w)} <= {col('obs', side, w)}",
+                    f"more tracklets than obs ({side}_{w})",
+                )
             )
     return checks
 

@@ -29,6 +29,7 @@ from dashboard_app.definitions import (
     TRACKLET_HALF_WINDOW_HOURS,
 )
 from dashboard_app.sky import generate
+from dashboard_app.snapshot.schema import count_column
 
 SEED, SCALE = 424242, 0.005
 
@@ -205,10 +206,10 @@ def test_apparition_counts_equal_a_naive_recount_of_obs_sbn(sky, owned, naive_di
         dts = [dt for dt, _ in items]
         row = {"first_dt": min(dts), "first_post_dt": min((x for x in dts if x >= 0), default=math.nan)}
         for w in APPARITION_WINDOWS_DAYS:
-            row[f"n_trk_post_{w}"] = len({k for dt, k in items if 0 <= dt <= w})
-            row[f"n_obs_post_{w}"] = sum(1 for dt, _ in items if 0 <= dt <= w)
-            row[f"n_trk_any_{w}"] = len({k for dt, k in items if abs(dt) <= w})
-            row[f"n_obs_any_{w}"] = sum(1 for dt, _ in items if abs(dt) <= w)
+            row[count_column("trk", "post", w)] = len({k for dt, k in items if 0 <= dt <= w})
+            row[count_column("obs", "post", w)] = sum(1 for dt, _ in items if 0 <= dt <= w)
+            row[count_column("trk", "any", w)] = len({k for dt, k in items if abs(dt) <= w})
+            row[count_column("obs", "any", w)] = sum(1 for dt, _ in items if abs(dt) <= w)
         rows[key] = row
     truth = sky.truth["apparitions"].set_index(["neo_id", "stn"])
     assert set(truth.index) == set(rows)
@@ -248,13 +249,13 @@ def test_observations_exactly_at_a_window_edge_count_and_one_second_beyond_do_no
                     continue
                 row = row.iloc[0]
                 mode = "post" if side == "post" else "any"
-                assert row[f"n_obs_{mode}_{w}"] == (1 if exact else 0), rec.note
+                assert row[count_column("obs", mode, w)] == (1 if exact else 0), rec.note
                 if i + 1 < len(windows):
-                    assert row[f"n_obs_{mode}_{windows[i + 1]}"] == 1, rec.note
+                    assert row[count_column("obs", mode, windows[i + 1])] == 1, rec.note
                 if i > 0:
-                    assert row[f"n_obs_{mode}_{windows[i - 1]}"] == 0, rec.note
+                    assert row[count_column("obs", mode, windows[i - 1])] == 0, rec.note
                 if side == "pre":
-                    assert row[f"n_obs_post_{windows[-1]}"] == 0
+                    assert row[count_column("obs", "post", windows[-1])] == 0
                     assert math.isnan(row["first_post_dt"])
                     if exact and w == APPARITION_HALF_WINDOW_DAYS:
                         assert row["first_dt"] == -APPARITION_HALF_WINDOW_DAYS

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
 from dashboard_app.snapshot import schema
+from dashboard_app.snapshot.schema import count_column
 from dashboard_app.snapshot.validate import DATA_TABLES
 
 
@@ -34,10 +35,10 @@ def _counts(post: list[tuple[float, int]], pre: list[tuple[float, int]]) -> dict
         p = [(dt, trk) for dt, trk in post if 0 <= dt <= w]
         a = p + [(dt, trk) for dt, trk in pre if abs(dt) <= w]
         out |= {
-            f"n_trk_post_{w}": len({t for _, t in p}),
-            f"n_obs_post_{w}": len(p),
-            f"n_trk_any_{w}": len({t for _, t in a}),
-            f"n_obs_any_{w}": len(a),
+            count_column("trk", "post", w): len({t for _, t in p}),
+            count_column("obs", "post", w): len(p),
+            count_column("trk", "any", w): len({t for _, t in a}),
+            count_column("obs", "any", w): len(a),
         }
     return out
 

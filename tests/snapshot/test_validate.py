@@ -118,8 +118,11 @@ def test_a_definition_other_than_the_codes_is_refused(valid_copy):
         ("UPDATE discoveries SET h = -9.99 WHERE neo_id = 2", "H sentinel"),
         ("UPDATE discoveries SET q = 1.31 WHERE neo_id = 2", "q outside"),
         ("UPDATE discoveries SET moon_illum = 1.5", "moon_illum outside"),
-        ("UPDATE apparitions SET n_obs_post_7 = 99 WHERE stn = 'F51'", "n_obs_post not monotone in W (7 > 29)"),
-        ("UPDATE apparitions SET n_trk_any_1 = -1", "negative n_trk_any"),
+        (
+            "UPDATE apparitions SET n_obs_post_7 = 99 WHERE stn = 'F51'",
+            "not monotone in W: n_obs_post_7 > n_obs_post_29",
+        ),
+        ("UPDATE apparitions SET n_trk_any_1 = -1", "negative n_trk_any_1"),
         ("UPDATE apparitions SET n_obs_post_200 = 50 WHERE stn = 'G96'", "n_obs_any_200 < post"),
         ("UPDATE apparitions SET neo_id = 77 WHERE neo_id = 5 AND stn = 'F51'", "neo_id missing from discoveries"),
         ("UPDATE apparitions SET first_dt = -250 WHERE stn = 'F51'", "first_dt outside ±200 d"),

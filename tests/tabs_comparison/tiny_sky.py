@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, APPARITION_WINDOWS_DAYS
 from dashboard_app.snapshot.model import Snapshot, load_snapshot
-from dashboard_app.snapshot.schema import TABLES_BY_NAME, create_statements
+from dashboard_app.snapshot.schema import TABLES_BY_NAME, count_column, create_statements
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,10 @@ def apparition_rows(neo: Neo) -> list[dict]:
         for w in APPARITION_WINDOWS_DAYS:
             in_post = [(dt, t) for dt, t in obs if 0 <= dt <= w]
             in_any = [(dt, t) for dt, t in obs if abs(dt) <= w]
-            row[f"n_trk_post_{w}"] = len({t for _, t in in_post})
-            row[f"n_obs_post_{w}"] = len(in_post)
-            row[f"n_trk_any_{w}"] = len({t for _, t in in_any})
-            row[f"n_obs_any_{w}"] = len(in_any)
+            row[count_column("trk", "post", w)] = len({t for _, t in in_post})
+            row[count_column("obs", "post", w)] = len(in_post)
+            row[count_column("trk", "any", w)] = len({t for _, t in in_any})
+            row[count_column("obs", "any", w)] = len(in_any)
         rows.append(row)
     return rows
 
