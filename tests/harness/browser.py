@@ -118,16 +118,22 @@ def watched_page(chromium: Any) -> Iterator[Callable[..., WatchedPage]]:
         context.close()
 
 
-def serious_axe_violations(page: Any) -> list[str]:
-    """axe-core's serious and critical findings on the page, one line each (id, impact, first targets)."""
+def axe_violations(page: Any, impacts: tuple[str, ...] | None = None) -> list[str]:
+    """axe-core's findings on the page (of ``impacts`` only, or every impact), one line each
+    (id, impact, help, first targets)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        f"{v['id']} ({v['impact']}, {v['help']}): {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
+        if impacts is None or v["impact"] in impacts
     ]
+
+
+def serious_axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page, one line each (id, impact, first targets)."""
+    return axe_violations(page, ("serious", "critical"))
 
 
 class CallbackCounter:
