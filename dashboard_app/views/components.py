@@ -262,7 +262,8 @@ def table_card(
     ``columns`` are ``(field, header[, kind])`` (see :func:`grid_column`); the tab's callback fills
     ``rowData``. The grid is ``rows`` rows high and scrolls beyond that, drawing only the visible rows;
     columns share the width but never get narrower than ``min_width`` px (on a phone the grid scrolls
-    sideways, by keyboard too: every cell is focusable and the arrow keys move between cells).
+    sideways, by keyboard too: every cell is focusable and the arrow keys move between cells). Text
+    columns sort case-insensitively (the browser's collation).
 
     The CSV button exports what the grid shows (its filtered, sorted rows and its columns) under the
     file name and comment lines the server sends with the rows (:func:`dashboard_app.views.tab.table`).
@@ -283,6 +284,9 @@ def table_card(
             "enableCellTextSelection": True,
             "ensureDomOrder": True,
             "suppressColumnVirtualisation": True,
+            # Text sorts as people read it ("Geocentric" before "GINOP-KHK"): the grid then compares strings
+            # with localeCompare instead of by code point (capitals first); numbers are unaffected.
+            "accentedSort": True,
         },
         csvExportParams={"fileName": f"{view.tab}-{index}.csv"},
         className="neo-grid",

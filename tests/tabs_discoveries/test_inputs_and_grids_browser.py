@@ -136,7 +136,7 @@ def test_a_table_csv_is_what_the_grid_shows_after_sorting(server, watched_page, 
     sites.locator("[role=columnheader][col-id=name] .ag-header-cell-label").click()  # sort by name, A → Z
     expect(sites.locator("[role=columnheader][col-id=name]")).to_have_attribute("aria-sort", "ascending")
     shown = sites.locator("[role=row][row-index] [col-id=name]").all_inner_texts()
-    assert shown == sorted(shown) and len(shown) > 3
+    assert shown == sorted(shown, key=str.casefold) and len(shown) > 3  # as people read: case does not count
 
     with page.expect_download() as download:
         page.get_by_title("Download the numbers of “Discovery sites” as CSV").click()
@@ -148,6 +148,10 @@ def test_a_table_csv_is_what_the_grid_shows_after_sorting(server, watched_page, 
     assert rows[0] == ["#", "Code", "Name", "Project", "Discoveries"]
     names = [r[2] for r in rows[1:]]
     assert names[: len(shown)] == shown  # the export's order is the grid's
+    # Every site, sorted case-insensitively: "Geocentric" before "GINOP-KHK", "Jarnac" before "JPL"
+    # (a code-point sort puts every capital first).
+    assert names == sorted(names, key=str.casefold) and names != sorted(names)
+    assert names.index("Geocentric") < names.index("GINOP-KHK, Piszkesteto")
     assert all(re.fullmatch(r"\d+", r[4]) for r in rows[1:])  # numbers, not the shown "1,234" text
 
     # Keyboard: Tab reaches the grid, the arrow keys reach its last column (axe: scrollable-region-focusable).
