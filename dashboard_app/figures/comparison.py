@@ -15,6 +15,7 @@ from plotly.colors import get_colorscale
 
 from dashboard_app import reference
 from dashboard_app.analysis.comparison import METRIC_LABELS
+from dashboard_app.figures import partial_year
 from dashboard_app.figures.common import Figure, themed_layout
 
 
@@ -117,10 +118,17 @@ def codetection_figure(matrix: pd.DataFrame, groups: list[str], labels: Mapping[
     return {"data": [heat], "layout": layout}
 
 
-def annual_figure(annual: pd.DataFrame, mode: str, labels: Mapping[str, str], theme: object) -> Figure:
+def annual_figure(
+    annual: pd.DataFrame,
+    mode: str,
+    labels: Mapping[str, str],
+    theme: object,
+    partial: partial_year.Partial | None = None,
+) -> Figure:
     """Lines of NEOs seen per group per discovery year (count, or % of that year's eligible NEOs).
 
-    Projects wear their reference colours; stations take the template's colour cycle.
+    Projects wear their reference colours; stations take the template's colour cycle. ``partial``: the
+    year counted only to the data time has open points and says so in the hover.
     """
     column = "pct_of_eligible" if mode == "pct" else "neos"
     # annual_reach gives every year × group, years outer: reshape instead of grouping (no per-group frames).
@@ -132,6 +140,8 @@ def annual_figure(annual: pd.DataFrame, mode: str, labels: Mapping[str, str], th
         [annual[c].to_numpy(dtype="float64").reshape(shape) for c in ("neos", "eligible", "pct_of_eligible")], axis=-1
     )
     colours = reference.project_colours()
+    marker = partial_year.line_marker(years, partial)
+    suffixes = partial_year.hover_suffixes(years, partial)
     data = [
         {
             "type": "scatter",
@@ -140,8 +150,10 @@ def annual_figure(annual: pd.DataFrame, mode: str, labels: Mapping[str, str], th
             "y": values[:, i].tolist(),
             "name": labels.get(group, group),
             "line": {"color": colours[group]} if group in colours else {},
+            "marker": marker,
+            "text": suffixes,
             "customdata": custom[:, i, :].tolist(),
-            "hovertemplate": "<b>%{fullData.name}</b> %{x}<br>%{customdata[0]:,} of %{customdata[1]:,} "
+            "hovertemplate": "<b>%{fullData.name}</b> %{x}%{text}<br>%{customdata[0]:,} of %{customdata[1]:,} "
             "eligible NEOs (%{customdata[2]:.1f}%)<extra></extra>",
         }
         for i, group in enumerate(groups)

@@ -8,20 +8,18 @@ import pandas as pd
 
 from dashboard_app import reference
 from dashboard_app.analysis.discoveries import YearlyCounts
+from dashboard_app.figures import partial_year
 from dashboard_app.figures.common import Figure, themed_layout
 
 STACK_TITLES = {"size": "Size class", "project": "Survey project", "station": "Station", "combined": ""}
 
 
-PARTIAL_PATTERN = "/"
-"""The hatching of the current, partial year's bars (counted only up to the data time)."""
-
-
-def yearly_figure(result: YearlyCounts, theme: object, partial: tuple[int, str] | None = None) -> Figure:
+def yearly_figure(result: YearlyCounts, theme: object, partial: partial_year.Partial | None = None) -> Figure:
     """Stacked bars of discoveries per year (or cumulative), one trace per stack, bottom first.
 
     ``partial`` = (year, "to 28 Mar"): that year is counted only up to the data time; its bars are
-    hatched and their hover says so, so a short year does not read as a collapse.
+    hatched and their hover says so (:mod:`dashboard_app.figures.partial_year`), so a short year does not
+    read as a collapse.
     """
     value = result.value_column
     data = []
@@ -34,15 +32,11 @@ def yearly_figure(result: YearlyCounts, theme: object, partial: tuple[int, str] 
             "name": series,
             "marker": {"color": result.colours[series], "line": {"width": 0}},
             "hovertemplate": f"{series}<br>%{{x}}%{{customdata}}: %{{y:,}}<extra></extra>",
-            "customdata": [""] * len(years),
+            "customdata": partial_year.hover_suffixes(years, partial),
         }
-        if partial is not None and partial[0] in years:
-            trace["customdata"] = [f" ({partial[1]}, partial)" if y == partial[0] else "" for y in years]
-            trace["marker"]["pattern"] = {
-                "shape": [PARTIAL_PATTERN if y == partial[0] else "" for y in years],
-                "fgopacity": 0.6,
-                "solidity": 0.4,
-            }
+        pattern = partial_year.bar_pattern(years, partial)
+        if pattern is not None:
+            trace["marker"]["pattern"] = pattern
         data.append(trace)
     cumulative = value.startswith("cumulative")
     layout = themed_layout(

@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashboard_app import reference
 from dashboard_app.analysis.followup import NO_FOLLOWUP
+from dashboard_app.figures import partial_year
 from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.comparison import colour_scale, nullable, project_colour, year_axis
 
@@ -180,8 +181,11 @@ def first_followup_heatmap(matrix: pd.DataFrame, theme: object) -> Figure:
     return {"data": [heat], "layout": layout}
 
 
-def annual_median_figure(annual: pd.DataFrame, theme: object) -> Figure:
-    """Median days to first follow-up per discovery year with the interquartile band."""
+def annual_median_figure(annual: pd.DataFrame, theme: object, partial: partial_year.Partial | None = None) -> Figure:
+    """Median days to first follow-up per discovery year with the interquartile band.
+
+    ``partial``: the year counted only to the data time has an open point and says so in the hover.
+    """
     years = annual["disc_year"].tolist()
     data = [
         {
@@ -211,8 +215,10 @@ def annual_median_figure(annual: pd.DataFrame, theme: object) -> Figure:
             "mode": "lines+markers",
             "name": "median",
             "line": {"color": RANK_COLOURS[1]},
+            "marker": partial_year.line_marker(years, partial),
+            "text": partial_year.hover_suffixes(years, partial),
             "customdata": annual[["q1", "q3", "followed", "eligible"]].to_numpy().tolist(),
-            "hovertemplate": "%{x}: median %{y:.2f} d (IQR %{customdata[0]:.2f}–%{customdata[1]:.2f})"
+            "hovertemplate": "%{x}%{text}: median %{y:.2f} d (IQR %{customdata[0]:.2f}–%{customdata[1]:.2f})"
             "<br>%{customdata[2]:,} of %{customdata[3]:,} NEOs followed up<extra></extra>",
         },
     ]

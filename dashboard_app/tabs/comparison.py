@@ -28,6 +28,7 @@ from dashboard_app.analysis.filters import (
 )
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
 from dashboard_app.figures import comparison as figures
+from dashboard_app.figures import partial_year
 from dashboard_app.figures.venn import LABEL_MODES, venn_figure
 from dashboard_app.snapshot.model import Snapshot
 
@@ -341,7 +342,9 @@ def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str
     note += " as % of that year's eligible NEOs." if v["annual"] == "pct" else "."
     if v["group"] == "station":
         note += f" The {analysis.ANNUAL_TOP_STATIONS} stations that saw the most NEOs."
-    return figures.annual_figure(frame, v["annual"], _labels(v, snap), theme), note
+    partial = partial_year.drawn(partial_year.partial_year(snap.data_time, v["years"]), frame["disc_year"])
+    note += partial_year.note(partial, "its open points are not a full year")
+    return figures.annual_figure(frame, v["annual"], _labels(v, snap), theme, partial), note
 
 
 def draw_stations(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:

@@ -30,6 +30,7 @@ from dashboard_app.analysis.filters import (
     station_names,
 )
 from dashboard_app.figures import discoveries as figures
+from dashboard_app.figures import partial_year
 from dashboard_app.snapshot.model import Snapshot
 
 PATH = "/discoveries"
@@ -202,20 +203,9 @@ def draw_main(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
             " Split by size stacks the size classes (Unknown H included, so totals equal all sizes);"
             " Group by applies to the other size choices."
         )
-    partial = partial_year(snap, v["years"])
-    if partial is not None:
-        note += f" {partial[0]} is counted {partial[1]} (the data time), so its hatched bar is not a full year."
+    partial = partial_year.partial_year(snap.data_time, v["years"])
+    note += partial_year.note(partial, "its hatched bar is not a full year")
     return figures.yearly_figure(r, theme, partial), note
-
-
-def partial_year(snap: Snapshot, years: tuple[int, int]) -> tuple[int, str] | None:
-    """(year, "to 28 Mar") when the data time falls inside the shown years before that year's end, else None."""
-    when = snap.data_time
-    if when is None or not years[0] <= when.year <= years[1]:
-        return None
-    if (when.month, when.day) == (12, 31) and when.hour == 23:
-        return None  # the year is (as good as) complete
-    return when.year, f"to {when.day} {when:%b}"
 
 
 def draw_sizes(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:

@@ -22,6 +22,7 @@ from dashboard_app.definitions import (
     OTHER_FOLLOWUP_PROJECT,
 )
 from dashboard_app.figures import followup as figures
+from dashboard_app.figures import partial_year
 from dashboard_app.snapshot.model import Snapshot
 
 PATH = "/followup"
@@ -212,7 +213,10 @@ def draw_annual(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str
         thin = f"No discovery year in the selection has at least {analysis.MIN_YEAR_NEOS} followed-up NEOs."
         return _nothing_to_draw(v, snap, thin, theme), ""
     note = f"Years with at least {analysis.MIN_YEAR_NEOS} followed-up NEOs; the band is the interquartile range."
-    return figures.annual_median_figure(frame, theme), note
+    # (a year with too few followed-up NEOs is not drawn, so not marked either)
+    partial = partial_year.drawn(partial_year.partial_year(snap.data_time, v["years"]), frame["disc_year"])
+    note += partial_year.note(partial, "its open point is not a full year")
+    return figures.annual_median_figure(frame, theme, partial), note
 
 
 # --- the tab's callbacks: one request per change draws every chart; CSVs hold the frames drawn -------
