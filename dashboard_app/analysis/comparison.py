@@ -19,6 +19,7 @@ import pandas as pd
 from dashboard_app import reference
 from dashboard_app.analysis.filters import OTHERS, select_discoveries
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS, OTHER_FOLLOWUP_PROJECT
+from dashboard_app.snapshot.model import project_of
 from dashboard_app.snapshot.schema import CountSide, count_column
 
 GroupBy = Literal["project", "station"]
@@ -178,12 +179,11 @@ def _with_discoverers(stations: pd.DataFrame, eligible: pd.DataFrame) -> pd.Data
     missing = ~seen_by_discoverer[eligible["neo_id"].to_numpy()]
     if not missing.any():
         return stations
-    codes = eligible["disc_stn"].to_numpy(dtype=object)[missing]
     extra = pd.DataFrame(
         {
             "neo_id": eligible["neo_id"].to_numpy()[missing],
-            "stn": codes,
-            "project": [reference.project_of(c) for c in codes],
+            "stn": eligible["disc_stn"].to_numpy(dtype=object)[missing],
+            "project": eligible["project"].to_numpy(dtype=object)[missing],  # the discovery's project
             "n_trk": 0,
             "n_obs": 0,
         }
@@ -257,7 +257,7 @@ def group_project(group: str, group_by: str) -> str:
     """The survey project a group belongs to (itself in project mode; "Others" stays "Others")."""
     if group_by == "project" or group == OTHERS:
         return group
-    return reference.project_of(group)
+    return project_of(group)
 
 
 def _project_of_groups(groups: pd.Series, group_by: str) -> list[str]:
@@ -408,7 +408,7 @@ def station_detail(s: Sightings, groups: list[str], metric: Metric, names: dict[
     per = per.sort_values(["value", "neos"], ascending=False, kind="stable").head(DETAIL_TOP_STATIONS)
     out = per.reset_index(names="stn")
     out["name"] = [names.get(c, c) for c in out["stn"]]
-    out["project"] = [reference.project_of(c) for c in out["stn"]]
+    out["project"] = [project_of(c) for c in out["stn"]]
     return out[["stn", "name", "project", "neos", "tracklets", "observations", "discovered", "value"]]
 
 

@@ -24,6 +24,7 @@ from dashboard_app.analysis.filters import (
     size_stacks,
     stacks,
 )
+from dashboard_app.snapshot.model import project_of
 
 PER_YEAR = "per_year"
 CUMULATIVE = "cumulative"
@@ -142,7 +143,7 @@ def top_sites(
             "rank": np.arange(1, len(ranked) + 1, dtype="int64"),
             "code": [c for c, _ in ranked],
             "name": [names.get(c, c) for c, _ in ranked],
-            "project": [reference.project_of(c) for c, _ in ranked],
+            "project": [project_of(c) for c, _ in ranked],
             "discoveries": np.array([n for _, n in ranked], dtype="int64"),
         }
     )

@@ -22,6 +22,7 @@ from dashboard_app.definitions import (
     FOLLOWUP_RULES,
     is_followup,
 )
+from dashboard_app.snapshot.model import project_of
 from dashboard_app.snapshot.schema import COUNT_SIDES, count_column
 
 StationInfo = Mapping[str, tuple[str, str]]
@@ -69,7 +70,7 @@ def _size_class(h: float | None) -> dict[str, Any]:
 
 
 def _station(code: str, stations: StationInfo) -> dict[str, Any]:
-    name, project = stations.get(code, (code, reference.project_of(code)))
+    name, project = stations.get(code, (code, project_of(code)))
     return {"code": code, "name": name, "project": project}
 
 

@@ -18,7 +18,7 @@ from io import StringIO
 import numpy as np
 import pandas as pd
 
-from dashboard_app.definitions import H_UNKNOWN_AT_OR_BELOW, OTHER_FOLLOWUP_PROJECT, UNKNOWN_BAND_V_OFFSET
+from dashboard_app.definitions import H_UNKNOWN_AT_OR_BELOW, UNKNOWN_BAND_V_OFFSET
 
 UNKNOWN_COLOUR = "#a9a9a9"
 UNKNOWN_H_COLOUR = "#9e9e9e"
@@ -160,7 +160,7 @@ def project_colours() -> dict[str, str]:
 
 @cache
 def station_projects() -> dict[str, str]:
-    """Station code → survey project for the mapped codes (others: :data:`OTHER_FOLLOWUP_PROJECT`)."""
+    """Station code → survey project for the mapped codes (the rule: ``snapshot.model.project_of``)."""
     return {r["obscode"]: r["project"] for r in _read_csv("station_projects.csv")}
 
 
@@ -168,11 +168,6 @@ def station_projects() -> dict[str, str]:
 def station_short_labels() -> dict[str, str]:
     """Station code → short display label where the reference mapping gives one."""
     return {r["obscode"]: r["short_label"] for r in _read_csv("station_projects.csv") if r["short_label"]}
-
-
-def project_of(stn: str) -> str:
-    """Survey project of a station code (unmapped codes → "Other Follow-up")."""
-    return station_projects().get(stn, OTHER_FOLLOWUP_PROJECT)
 
 
 @cache

@@ -20,6 +20,7 @@ import pandas as pd
 
 from dashboard_app import reference
 from dashboard_app.circumstances import has_ground_site
+from dashboard_app.snapshot.model import project_of
 
 FIRST_YEAR = 1950
 LAST_YEAR = 2026
@@ -163,7 +164,6 @@ def roster() -> Roster:
     rs = np.concatenate([st["rhosinphi"].to_numpy("float64", na_value=np.nan), pad])
     in_obscodes = np.arange(len(codes)) < n_known
     counts = _read_counts().set_index("obscode")["neo_discoveries"].to_dict()
-    projects = reference.station_projects()
     activity = np.zeros((len(codes), len(YEARS)))
     disc_w = np.zeros(len(codes))
     fu_w = np.zeros(len(codes))
@@ -171,7 +171,7 @@ def roster() -> Roster:
     for i, code in enumerate(codes):
         if code in PROFILES:
             profile = PROFILES[code]
-        elif projects.get(code) == "Historical":
+        elif project_of(code) == "Historical":
             profile = HISTORICAL_PROFILE
         elif code in FOLLOWUP_STATIONS:
             profile = FOLLOWUP_PROFILE

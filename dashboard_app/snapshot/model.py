@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app import reference
+from dashboard_app.definitions import OTHER_FOLLOWUP_PROJECT
 from dashboard_app.snapshot.memo import MemoCache
 from dashboard_app.snapshot.schema import SUPPORTED_VERSIONS, tables_of, version_of
 
@@ -37,9 +38,9 @@ class Snapshot:
 
     Frames (columns as in ``schema.py`` plus the derived ones listed):
     - ``discoveries``: + ``size_class`` (int8, size-class order 1..6, 6 = Unknown H),
-      ``project`` (survey project of ``disc_stn``), ``disc_time`` as ``datetime64[ns, UTC]``.
-    - ``apparitions``: + ``project`` (survey project of ``stn``).
-    - ``stations``: + ``project``.
+      ``project`` (:func:`project_of` ``disc_stn``), ``disc_time`` as ``datetime64[ns, UTC]``.
+    - ``apparitions``: + ``project`` (:func:`project_of` ``stn``).
+    - ``stations``: + ``project`` (:func:`project_of` ``stn``).
     - ``missing``: the ``missing_discoveries`` table.
     - ``lifetime``, ``site_depth`` (schema v2): None while a version-1 file is served; tabs that
       need them say so in their empty state.
@@ -237,14 +238,24 @@ def read_tables(path: Path, *, reader: str = "adbc") -> tuple[dict[str, str], di
     return meta, frames
 
 
-def _project_column(stations: pd.Series) -> pd.Categorical:
-    """Survey project of each station code, mapped once per distinct code (not per row)."""
-    mapping = reference.station_projects()
+def project_of(stn: str) -> str:
+    """Survey project of a station code: the project ``reference/station_projects.csv`` maps it to, else
+    "Other Follow-up" (:data:`~dashboard_app.definitions.OTHER_FOLLOWUP_PROJECT`).
+
+    The one home of the project-of-station rule: the loader's ``project`` columns, the analyses
+    and the tabs all derive a station's project from it (or from those columns).
+    """
+    return reference.station_projects().get(stn, OTHER_FOLLOWUP_PROJECT)
+
+
+def project_column(stations: pd.Series) -> pd.Categorical:
+    """:func:`project_of` each station code, mapped once per distinct code (not per row).
+
+    Categories are the reference projects in display order (``reference.projects()``).
+    """
     names = [p.name for p in reference.projects()]
     codes = stations.astype("category")
-    per_code = pd.Index(names).get_indexer(
-        [mapping.get(c, reference.OTHER_FOLLOWUP_PROJECT) for c in codes.cat.categories]
-    )
+    per_code = pd.Index(names).get_indexer([project_of(str(c)) for c in codes.cat.categories])
     rows = codes.cat.codes.to_numpy()
     return pd.Categorical.from_codes(np.where(rows >= 0, per_code[rows], -1), categories=names)
 
@@ -261,9 +272,9 @@ def snapshot_from_tables(
     app = tables["apparitions"].copy(deep=False)
     stations = tables["stations"].copy(deep=False)
     disc["size_class"] = reference.size_class_orders(disc["h"])
-    disc["project"] = _project_column(disc["disc_stn"])
-    app["project"] = _project_column(app["stn"])
-    stations["project"] = _project_column(stations["stn"]).astype(object)
+    disc["project"] = project_column(disc["disc_stn"])
+    app["project"] = project_column(app["stn"])
+    stations["project"] = project_column(stations["stn"]).astype(object)
     return Snapshot(
         id=meta["snapshot_id"],
         path=Path(path),

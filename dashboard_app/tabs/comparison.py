@@ -30,7 +30,7 @@ from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
 from dashboard_app.figures import comparison as figures
 from dashboard_app.figures import partial_year
 from dashboard_app.figures.venn import LABEL_MODES, venn_figure
-from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.snapshot.model import Snapshot, project_of
 
 PATH = "/comparison"
 NAME = "Multi-survey Comparison"
@@ -193,9 +193,7 @@ def _station_options(snap: Snapshot) -> list[dict[str, str]]:
     names = station_names(snap)
     counts = snap.apparitions["stn"].astype(str).value_counts()
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [
-        {"label": f"{station_label(code, names)} · {reference.project_of(code)}", "value": code} for code, _ in ranked
-    ]
+    return [{"label": f"{station_label(code, names)} · {project_of(code)}", "value": code} for code, _ in ranked]
 
 
 # --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------

@@ -16,6 +16,7 @@ import pytest
 
 from dashboard_app import objects, reference
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS
+from dashboard_app.snapshot.model import project_of
 
 TOL = 1e-9
 
@@ -80,7 +81,7 @@ def test_the_record_of_a_planted_neo_equals_the_truth(case, synthetic_sky, sky_s
         assert d["obs_id"] == truth["disc_obs_id"]
         assert d["time_utc"] == truth["disc_time"]
         assert d["station"]["code"] == truth["disc_stn"]
-        assert d["station"]["project"] == reference.project_of(truth["disc_stn"])
+        assert d["station"]["project"] == project_of(truth["disc_stn"])
         expected_trk = {
             "n_obs": truth["trk_nobs"],
             "ra_deg": truth["trk_ra"],
@@ -110,7 +111,7 @@ def test_the_apparition_timeline_and_both_followup_rules_follow_the_raw_observat
     for provid in planted_objects(synthetic_sky, case):
         rec = record_of(sky_snapshot, provid)
         disc_stn = rec["discovery"]["station"]["code"]
-        disc_project = reference.project_of(disc_stn)
+        disc_project = project_of(disc_stn)
         expected = observed_stations(synthetic_sky, provid, rec["discovery"]["time_utc"])
         timeline = {t["station"]["code"]: t for t in rec["apparition"]["stations"]}
         assert set(timeline) == set(expected.index), provid
@@ -125,10 +126,10 @@ def test_the_apparition_timeline_and_both_followup_rules_follow_the_raw_observat
             assert (t["first_post_dt_days"] is not None) == has_post
             assert t["discoverer"] == (stn == disc_stn)
             assert t["followup"]["station"] == (has_post and stn != disc_stn), (provid, stn)
-            assert t["followup"]["project"] == (has_post and reference.project_of(stn) != disc_project), (provid, stn)
-        project_of = {s: reference.project_of(s) for s in expected.index}
+            assert t["followup"]["project"] == (has_post and project_of(stn) != disc_project), (provid, stn)
+        projects = {s: project_of(s) for s in expected.index}
         differs = {
-            "project": np.array([project_of[s] != disc_project for s in expected.index], bool),
+            "project": np.array([projects[s] != disc_project for s in expected.index], bool),
             "station": np.array([s != disc_stn for s in expected.index], bool),
         }
         for rule, other in differs.items():

@@ -7,6 +7,7 @@ import pytest
 
 from dashboard_app.sky import generate
 from dashboard_app.sky.source_schema import SOURCE_TABLES
+from dashboard_app.snapshot.model import project_of
 from dashboard_app.snapshot.schema import TABLES_BY_NAME
 
 
@@ -84,10 +85,9 @@ def test_knowledge_agrees_with_the_truth_tables(sky):
 
 def test_the_sky_is_shaped_like_the_published_history():
     """Shares of discoveries per survey project and per size class, and circumstances, as in the references."""
-    from dashboard_app import reference
 
     d = generate(11, 0.05).truth["discoveries"]
-    share = d["disc_stn"].map(reference.project_of).value_counts(normalize=True)
+    share = d["disc_stn"].map(project_of).value_counts(normalize=True)
     for project, ref in (("Catalina Survey", 0.421), ("Pan-STARRS", 0.318), ("LINEAR", 0.066), ("ATLAS", 0.033)):
         assert abs(share[project] - ref) < 0.03, project
     h = d["h"].dropna()

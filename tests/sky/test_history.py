@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashboard_app import reference
 from dashboard_app.sky import generate, history
 from dashboard_app.sky.demo import DEFAULT_SEED
+from dashboard_app.snapshot.model import project_of
 
 MODEL_N_LT_17_75 = 936
 """NEOMOD2 N(H < 17.75) (``reference/neo_population_model.csv``)."""
@@ -74,7 +74,7 @@ def test_shares_by_survey_project_follow_table_d3(discoveries):
         "Other-US": 1122, "Independent Surveys": 1052, "Spacewatch": 952, "Other Surveys": 833, "NEOWISE": 481,
         "NEAT": 439,
     }  # fmt: skip
-    share = discoveries["disc_stn"].map(reference.project_of).value_counts(normalize=True)
+    share = discoveries["disc_stn"].map(project_of).value_counts(normalize=True)
     for project, count in d3.items():
         assert share[project] == pytest.approx(count / 41516, rel=0.10), project
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from dashboard_app.snapshot.model import SnapshotError, load_snapshot
+from dashboard_app.definitions import OTHER_FOLLOWUP_PROJECT
+from dashboard_app.snapshot.model import SnapshotError, load_snapshot, project_of
 from dashboard_app.snapshot.publish import publish
 from tests.snapshot.rows import tiny_build
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _null_heavy(con):
@@ -60,3 +65,26 @@ def test_an_unreadable_file_raises_snapshot_error(tmp_path, reader):
         load_snapshot(path, reader=reader)
     with pytest.raises(SnapshotError, match="cannot"):
         load_snapshot(tmp_path / "missing.sqlite", reader=reader)
+
+
+def test_every_project_column_is_the_one_project_of_station_rule(publish_tiny):
+    snapshot = load_snapshot(publish_tiny(n_neos=6).path)
+    assert project_of("G96") == "Catalina Survey"  # mapped in reference/station_projects.csv
+    assert project_of("X99") == OTHER_FOLLOWUP_PROJECT  # a code the mapping does not hold
+    for frame, code in (
+        (snapshot.discoveries, "disc_stn"),
+        (snapshot.apparitions, "stn"),
+        (snapshot.stations, "stn"),
+    ):
+        assert frame[code].astype(str).map(project_of).tolist() == frame["project"].astype(str).tolist()
+
+
+def test_only_project_of_reads_the_station_to_project_mapping():
+    """The rule has one home: no other module re-derives a project from ``station_projects()``."""
+    readers = [
+        str(path.relative_to(REPO))
+        for top in ("dashboard_app", "tests", "bench", "scripts")
+        for path in sorted((REPO / top).rglob("*.py"))
+        if "station_projects()" in path.read_text(encoding="utf-8") and path != Path(__file__).resolve()
+    ]
+    assert readers == ["dashboard_app/reference/__init__.py", "dashboard_app/snapshot/model.py"]

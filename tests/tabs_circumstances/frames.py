@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app import reference
+from dashboard_app.snapshot.model import project_of
 
 NAN = float("nan")
 COLUMNS = [
@@ -163,7 +164,7 @@ def hand_frame(categorical: bool = False) -> pd.DataFrame:
     frame["size_class"] = reference.size_class_orders(frame["h"])
     projects = [p.name for p in reference.projects()]
     frame["project"] = pd.Categorical(
-        [reference.station_projects().get(s, reference.OTHER_FOLLOWUP_PROJECT) for s in frame["disc_stn"]],
+        [project_of(s) for s in frame["disc_stn"]],
         categories=projects,
     )
     if categorical:

@@ -14,7 +14,7 @@ import pytest
 from dashboard_app import reference
 from dashboard_app.analysis import circumstance_bins as cb
 from dashboard_app.analysis import circumstances as c
-from dashboard_app.snapshot.model import load_snapshot
+from dashboard_app.snapshot.model import load_snapshot, project_of
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def circ(snapshot_file) -> c.CircumstanceColumns:
 @pytest.fixture(scope="module")
 def truth(synthetic_sky) -> pd.DataFrame:
     t = synthetic_sky.truth["discoveries"].copy()
-    t["project"] = t["disc_stn"].map(lambda s: reference.station_projects().get(s, reference.OTHER_FOLLOWUP_PROJECT))
+    t["project"] = t["disc_stn"].map(project_of)
     t["size_class"] = reference.size_class_orders(t["h"])
     return t
 

@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard_app import reference
 from dashboard_app.analysis import comparison as cmp
 from dashboard_app.analysis import followup as fu
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
-from dashboard_app.snapshot.model import load_snapshot
+from dashboard_app.snapshot.model import load_snapshot, project_of
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,7 @@ def observed(synthetic_sky, sky_snapshot) -> pd.DataFrame:
     rows = rows.merge(synthetic_sky.source["obs_sbn"][["id", "stn"]], on="id")
     rows = rows.loc[rows["owner"].isin(set(sky_snapshot.discoveries["provid"]))]
     rows["stn"] = rows["stn"].astype(str)
-    rows["project"] = rows["stn"].map(reference.project_of)
+    rows["project"] = rows["stn"].map(project_of)
     return rows.rename(columns={"owner": "provid"})
 
 

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard_app import reference
 from dashboard_app.analysis import followup as fu
 from dashboard_app.analysis import survival
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS
-from dashboard_app.snapshot.model import load_snapshot
+from dashboard_app.snapshot.model import load_snapshot, project_of
 
 HAND_DURATION = np.array([1.0, 2.0, 2.0, 3.0, 4.0, 5.0])
 HAND_OBSERVED = np.array([True, True, False, True, False, True])
@@ -103,7 +102,7 @@ def test_kaplan_meier_of_the_synthetic_sky_equals_the_product_limit_of_its_own_o
     disc = sky_snapshot.discoveries
     disc_project = dict(zip(disc["provid"], disc["project"].astype(str), strict=True))
     rows = rows.loc[rows["owner"].isin(disc_project)]
-    rows["project"] = rows["stn"].astype(str).map(reference.project_of)
+    rows["project"] = rows["stn"].astype(str).map(project_of)
     follow = rows.loc[
         (rows["dt_days"] >= 0)
         & (rows["dt_days"] <= APPARITION_HALF_WINDOW_DAYS)

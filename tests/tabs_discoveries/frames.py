@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard_app import reference
+from dashboard_app.snapshot.model import project_of
 
 
 def discoveries_frame(rows: list[tuple[int, float | None, str]]) -> pd.DataFrame:
@@ -15,7 +16,7 @@ def discoveries_frame(rows: list[tuple[int, float | None, str]]) -> pd.DataFrame
     frame["neo_id"] = range(1, len(frame) + 1)
     frame["size_class"] = reference.size_class_orders(frame["h"])
     names = [p.name for p in reference.projects()]
-    frame["project"] = pd.Categorical(frame["disc_stn"].map(reference.project_of), categories=names)
+    frame["project"] = pd.Categorical(frame["disc_stn"].map(project_of), categories=names)
     frame["disc_stn"] = frame["disc_stn"].astype("category")
     return frame
 

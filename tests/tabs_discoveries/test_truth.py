@@ -16,7 +16,7 @@ from dashboard_app import reference
 from dashboard_app.analysis import discoveries as d
 from dashboard_app.analysis import sizes as s
 from dashboard_app.analysis.filters import discovery_year_bounds
-from dashboard_app.snapshot.model import load_snapshot
+from dashboard_app.snapshot.model import load_snapshot, project_of
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def counts_by(result: d.YearlyCounts) -> Counter:
 
 def test_per_year_counts_per_project_equal_the_truth(loaded, truth):
     expected = Counter(
-        (int(y), reference.project_of(str(stn))) for y, stn in zip(truth["disc_year"], truth["disc_stn"], strict=True)
+        (int(y), project_of(str(stn))) for y, stn in zip(truth["disc_year"], truth["disc_stn"], strict=True)
     )
     years = discovery_year_bounds(loaded.discoveries)
     assert counts_by(d.yearly_counts(loaded.discoveries, years, "all", "project")) == expected
