@@ -18,7 +18,13 @@ on its own (it may fork later, and threads must not cross a fork): a server
 that does not fork calls :meth:`~SnapshotStore.start`.
 
 The watcher reads the pointer file every ``poll_interval_s``; when it names a new
-file, it verifies and maps it in the background and swaps one reference.
+file, it verifies and maps it in the background and swaps one reference. Requests also
+peek at the pointer (at most every :data:`PEEK_INTERVAL_S`; a read of a few bytes) and wake
+the watcher when it names another file, so the workers of one server switch within about a
+load time of each other rather than up to a poll interval apart (each worker polls on its
+own phase). Every completed check records a heartbeat; :meth:`~SnapshotStore.health` reports
+the watcher as not watching when its thread died or its last check is older than
+:func:`stuck_after_s` (a hung read of a shared volume, a deadlock), not just "thread alive".
 Requests hold the :class:`Snapshot` they started with (``current_snapshot()``
 pins it for the request), and memo entries are keyed by snapshot id (one cache per process,
 bounded by bytes: ``memo.py``; a switch drops the old snapshot's entries), so a switch never
@@ -55,6 +61,20 @@ Clock = Callable[[], datetime]
 FRAMES_MAPPED = "mapped companion"
 FRAMES_CACHED = "mapped companion built into the cache"
 FRAMES_PRIVATE = "read from SQLite into this process"
+
+PEEK_INTERVAL_S = 0.25
+"""Requests read the pointer at most this often per process (to wake the watcher early)."""
+STUCK_AFTER_POLLS = 3
+STUCK_MIN_S = 30.0
+
+
+def stuck_after_s(poll_interval_s: float) -> float:
+    """Seconds without a completed check after which a watcher counts as not watching.
+
+    A few poll intervals, but never less than :data:`STUCK_MIN_S`: verifying and mapping a new
+    snapshot (or building the companion of one published without it) is part of a check.
+    """
+    return max(STUCK_AFTER_POLLS * poll_interval_s, STUCK_MIN_S)
 
 
 @dataclass(frozen=True)
@@ -120,17 +140,34 @@ class SnapshotStore:
         self._switches = self._refusals = 0
         self._last_load_seconds: float | None = None
         self._check_lock = threading.Lock()
+        self._last_check_at: datetime | None = None  # heartbeat: when a check last completed
+        self._peeked_at = 0.0  # monotonic time a request last read the pointer
         self._origin_pid: int | None = None
         self._watcher: threading.Thread | None = None
         self._watcher_pid: int | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
 
     # --- serving -------------------------------------------------------------------
 
     def current(self) -> Snapshot | None:
         """The snapshot to serve now (cheap). Call once per request and use that object throughout."""
         self._ensure_watcher()
+        self._peek()
         return self._snapshot
+
+    def _peek(self) -> None:
+        """Wake this process's watcher when the pointer names another file (read at most every PEEK_INTERVAL_S)."""
+        now = time.monotonic()
+        if self._watcher_pid != os.getpid() or now - self._peeked_at < PEEK_INTERVAL_S:
+            return
+        self._peeked_at = now
+        try:
+            path = current_snapshot_path(self.data_dir)
+        except SnapshotError:
+            return  # the watcher reports it on its own schedule
+        if path is not None and path.name != self._loaded_name and path.name not in self._refused:
+            self._wake.set()
 
     def load_initial(self) -> Snapshot | None:
         """Load the current snapshot now, in this process (the gunicorn master, before fork)."""
@@ -171,6 +208,7 @@ class SnapshotStore:
             if self._watcher_pid == os.getpid() and self._watcher is not None and self._watcher.is_alive():
                 return
             self._stop = threading.Event()
+            self._wake = threading.Event()
             self._check_lock = threading.Lock()  # a copy inherited over fork may be held by a dead thread
             if self._origin_pid is not None and os.getpid() != self._origin_pid:
                 self.memo_cache.after_fork()
@@ -182,6 +220,7 @@ class SnapshotStore:
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop this process's watcher (tests, shutdown)."""
         self._stop.set()
+        self._wake.set()
         if self._watcher is not None and self._watcher_pid == os.getpid():
             self._watcher.join(timeout_s)
         self._watcher = None
@@ -194,21 +233,23 @@ class SnapshotStore:
             self.start()  # first use in a forked worker (never in the loading process: it may fork later)
 
     def _watch(self) -> None:
-        stop = self._stop
-        while True:
+        stop, wake = self._stop, self._wake
+        while not stop.is_set():
             try:
                 self.check_now()
             except Exception:  # the watcher must survive anything; the error is logged
                 log.exception("snapshot watcher: unexpected error while checking %s", self.data_dir)
-            if stop.wait(self.poll_interval_s):
-                return
+            wake.wait(self.poll_interval_s)  # the poll interval, or earlier when a request saw a new pointer
+            wake.clear()
 
     def check_now(self) -> bool:
         """Read the pointer; load, validate and switch to a new snapshot. True when it switched."""
         if not self._check_lock.acquire(blocking=False):
             return False  # another thread is checking (and maybe loading) right now
         try:
-            return self._check()
+            switched = self._check()
+            self._last_check_at = self._clock()  # the heartbeat: a check completed (an error counts: it was seen)
+            return switched
         finally:
             self._check_lock.release()
 
@@ -316,6 +357,21 @@ class SnapshotStore:
         """This process's counters (cheap; read after every request by the metrics)."""
         return StoreStats(self._switches, self._refusals, len(self._refused), self._last_load_seconds)
 
+    def _check_age_s(self, now: datetime) -> float | None:
+        last = self._last_check_at
+        return None if last is None else round(max((now - last).total_seconds(), 0.0), 3)
+
+    def _watcher_state(self, now: datetime) -> str:
+        """``watching`` (alive, a check completed within :func:`stuck_after_s`), ``stuck``, ``dead``, or
+        ``not started`` (this process never started one: the loading process, tests)."""
+        thread = self._watcher
+        if self._watcher_pid != os.getpid():
+            return "not started"
+        if thread is None or not thread.is_alive():
+            return "dead"
+        age = self._check_age_s(now)
+        return "watching" if age is not None and age <= stuck_after_s(self.poll_interval_s) else "stuck"
+
     def health(self) -> dict[str, Any]:
         """Facts for ``/health``: what is served, how old it is, the refresh status, the last error."""
         self._ensure_watcher()
@@ -342,7 +398,10 @@ class SnapshotStore:
             "refresh": read_status(self.data_dir),
             "last_error": dict(self._last_error) if self._last_error else None,
             "poll_interval_s": self.poll_interval_s,
-            "watching": self._watcher is not None and self._watcher_pid == os.getpid() and self._watcher.is_alive(),
+            "watcher": (watcher := self._watcher_state(now)),
+            "watching": watcher == "watching",
+            "last_check_utc": format_utc(self._last_check_at) if self._last_check_at else None,
+            "last_check_age_s": self._check_age_s(now),
             "pid": os.getpid(),
         }
         if snapshot is not None:

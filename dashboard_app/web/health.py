@@ -83,8 +83,16 @@ def health_report(
         notes.append(f"Still serving {snapshot_id}: {last_error if detail else 'a newer snapshot could not be loaded'}")
         refresh_status = "warn"
     refresh_fields = REFRESH_FIELDS if detail else tuple(k for k in REFRESH_FIELDS if k != "error")
+    watcher = facts.get("watcher", "not started")
+    watcher_status = "warn" if watcher in ("stuck", "dead") else "pass"
+    if watcher_status == "warn":  # this worker would not pick up a new snapshot
+        check_age = facts.get("last_check_age_s")
+        since = "never" if check_age is None else f"{check_age:.0f} s ago"
+        notes.append(f"The snapshot watcher of this worker is {watcher} (last completed check: {since})")
 
-    status = "fail" if age_status == "fail" else "warn" if "warn" in (age_status, refresh_status) else "pass"
+    status = (
+        "fail" if age_status == "fail" else "warn" if "warn" in (age_status, refresh_status, watcher_status) else "pass"
+    )
     row_counts = dict(facts.get("row_counts") or {})
     report: dict[str, Any] = {
         "status": status,
@@ -121,6 +129,17 @@ def health_report(
                     "observedValue": refresh_state,
                     "status": refresh_status,
                     **{k: refresh[k] for k in refresh_fields if k in refresh},
+                }
+            ],
+            "snapshot:watcher": [
+                {
+                    "componentType": "component",
+                    "observedValue": facts.get("last_check_age_s"),
+                    "observedUnit": "s",
+                    "status": watcher_status,
+                    "state": watcher,
+                    "time": facts.get("last_check_utc"),
+                    "pollInterval": facts.get("poll_interval_s"),
                 }
             ],
             "uptime": [
