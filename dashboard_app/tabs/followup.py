@@ -97,7 +97,12 @@ def _selected(v: dict[str, Any], snap: Snapshot) -> tuple[Any, Any]:
     """(eligible discoveries, their follow-up delays) for the selection."""
     sel = analysis.FollowupSelection(years=v["years"], sizes=size_orders(v["size"]))
     delays = snap.memo("followup.delays", (), lambda: analysis.followup_delays(snap.discoveries, snap.apparitions))
-    return snap.memo("followup.selected", sel, lambda: analysis.eligible_followups(snap.discoveries, delays, sel))
+    return snap.memo(
+        "followup.selected",
+        sel,
+        lambda: analysis.eligible_followups(snap.discoveries, delays, sel),
+        keep=2,  # an intermediate (~2 MB at full scale); what the charts derive from it is memoised on its own
+    )
 
 
 def _derived(name: str, v: dict[str, Any], snap: Snapshot, extra: tuple, compute) -> Any:
