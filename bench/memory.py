@@ -1,7 +1,7 @@
 """Benchmark (issue #11): memory of gunicorn with 1, 2 and 4 workers under load and across a snapshot swap.
 
     python -m bench.memory [--scale 1.0] [--workers 1,2,4] [--users 20] [--load-minutes 5]
-                           [--growth-minutes 10] [--container] [--no-write]
+                           [--growth-minutes 10] [--container] [--stage DIR] [--no-write]
 
 For each worker count, a real gunicorn (``gunicorn.conf.py``, 4 threads, production settings behind
 a trusted proxy) serves a demo snapshot at ``--scale``:
@@ -70,6 +70,7 @@ class Run:
     page_s: float = 0.0
     chart_s: float = 0.0
     startup_cpu_s: float = 0.0
+    start_load: str = ""
     pss: dict[str, float] = field(default_factory=dict)
     pss_load: dict[str, str] = field(default_factory=dict)
     switch_s: dict[int, float] = field(default_factory=dict)
@@ -110,6 +111,7 @@ def measure_workers(
     try:
         run.page_s, run.chart_s = cold_start(server)
         run.startup_cpu_s = server.startup_cpu_s
+        run.start_load = load_avg()
         time.sleep(2)
         master = server.process.pid
         run.pss["start"] = total_pss_mb(tree_memory(master))
@@ -233,6 +235,24 @@ def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, m
         server.stop()
 
 
+def _skies(args: argparse.Namespace, tmp: Path) -> tuple[Path, Path]:
+    """The two published skies: from ``--stage`` when it holds them (made for this scale and seed), else new."""
+    stage = args.stage or tmp / "stage"
+    tag = stage / "skies.txt"
+    wanted = f"scale {args.scale:g} seed {args.seed}"
+    if args.stage and tag.is_file():
+        lines = tag.read_text().splitlines()
+        if lines and lines[0] == wanted and all(Path(p).is_file() for p in lines[1:3]):
+            print(f"reusing the skies in {stage} ({wanted})", file=sys.stderr)
+            return Path(lines[1]), Path(lines[2])
+        raise SystemExit(f"{stage} holds other skies ({lines[:1]}); use another --stage")
+    print(f"publishing two demo skies ({wanted}) …", file=sys.stderr)
+    a, b = prepare_snapshots(args.scale, args.seed, stage)
+    if args.stage:
+        tag.write_text(f"{wanted}\n{a}\n{b}\n")
+    return a, b
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
@@ -253,13 +273,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--container", action="store_true", help="also run the image at its memory limit")
     parser.add_argument("--container-memory", default="1g")
     parser.add_argument("--container-load-minutes", type=float, default=2.0)
+    parser.add_argument(
+        "--stage",
+        type=Path,
+        default=None,
+        help="directory holding the two published skies (made there on first use, reused after: same scale/seed)",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",") if w]
     with tempfile.TemporaryDirectory(prefix="neo-bench-memory-") as tmp_name:
         tmp = Path(tmp_name)
-        print(f"publishing two demo skies (scale {args.scale:g}) …", file=sys.stderr)
-        a, b = prepare_snapshots(args.scale, args.seed, tmp / "stage")
+        a, b = _skies(args, tmp)
         runs = []
         for w in workers:
             print(f"{w} worker(s) …", file=sys.stderr)
