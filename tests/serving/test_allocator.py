@@ -1,4 +1,5 @@
-"""glibc malloc tuning (dashboard_app/allocator.py): a worker gives freed analysis temporaries back to the system."""
+"""The gunicorn master's memory settings: glibc malloc tuning (dashboard_app/allocator.py), so a worker gives
+freed analysis temporaries back to the system, and the collector off while the app loads, on in workers."""
 
 from __future__ import annotations
 
@@ -75,3 +76,28 @@ def test_a_value_the_operator_set_wins(monkeypatch):
 def test_gunicorn_config_tunes_the_master_before_the_app_loads():
     config = (REPO / "gunicorn.conf.py").read_text()
     assert config.index("tune_malloc()") < config.index("load_settings()")
+
+
+GC_SCRIPT = """
+import gc, json, runpy
+config = runpy.run_path("gunicorn.conf.py")
+loading = gc.isenabled()
+import dashboard_app.wsgi  # what gunicorn's preload_app does next, still in the master
+after_load = gc.isenabled()
+config["pre_fork"](None, None)  # just before the first worker is forked
+print(json.dumps({"loading": loading, "after_load": after_load, "at_fork": gc.isenabled(),
+                  "frozen": gc.get_freeze_count()}))
+"""
+
+
+def test_the_collector_is_off_while_the_app_loads_and_on_again_for_the_workers(snapshot_dir):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DASH_", "FLASK_"))}
+    env |= {"DATA_DIR": str(snapshot_dir), "LOG_LEVEL": "warning"}
+    out = subprocess.run(
+        [sys.executable, "-c", GC_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert facts["loading"] is False and facts["after_load"] is False
+    assert facts["at_fork"] is True  # workers (forked now) collect as usual
+    assert facts["frozen"] > 100_000  # what the app loaded is frozen: never scanned (or copied) by a worker's collector
