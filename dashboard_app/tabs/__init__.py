@@ -5,6 +5,7 @@ TAB_MODULES: list[str] = [
     "dashboard_app.tabs.sizes",
     "dashboard_app.tabs.comparison",
     "dashboard_app.tabs.followup",
+    "dashboard_app.tabs.sites",
     "dashboard_app.tabs.circumstances",
     "dashboard_app.tabs.about",
 ]

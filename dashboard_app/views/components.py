@@ -199,12 +199,21 @@ def graph_config(file_stem: str) -> dict[str, Any]:
 
 
 def chart_card(
-    view: View, index: str, title: str, *, file_stem: str | None = None, height: int = 420, footer: Any = None
+    view: View,
+    index: str,
+    title: str,
+    *,
+    file_stem: str | None = None,
+    height: int = 420,
+    footer: Any = None,
+    config: Mapping[str, Any] | None = None,
 ) -> dbc.Card:
-    """A card with a title, a CSV button + download, a loading-wrapped graph and a note line."""
+    """A card with a title, a CSV button + download, a loading-wrapped graph and a note line.
+
+    ``config`` adds to the graph's :func:`graph_config` (e.g. a map's ``topojsonURL``)."""
     graph = dcc.Graph(
         id=view.graph_id(index),
-        config=graph_config(file_stem or f"{view.tab}-{index}"),
+        config=graph_config(file_stem or f"{view.tab}-{index}") | dict(config or {}),
         # Taller on narrow screens, where the legend wraps onto more lines and eats plot height.
         style={"height": f"calc({height}px + max(0px, 720px - 100vw))"},
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
