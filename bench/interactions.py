@@ -127,6 +127,20 @@ CASES: tuple[Case, ...] = (
         ),
         "followup-years",
     ),
+    Case(
+        "/sites",
+        (
+            ("years (arrow key)", slider_key("sites-years", "ArrowRight")),
+            ("window", select("sites-window", value="29")),
+            ("scope", radio("sites-scope", "All time")),
+            ("metric", radio("sites-metric", "Observations")),
+            ("proj", select("sites-proj", value="orthographic")),
+            ("vrange (arrow key)", slider_key("sites-vrange", "ArrowRight")),
+            ("top", number("sites-top", "10")),
+            ("Reset", reset),
+        ),
+        "sites-years",
+    ),
 )
 
 WATCH_GRAPHS = """

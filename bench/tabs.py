@@ -110,6 +110,20 @@ CASES: tuple[TabCase, ...] = (
         ),
     ),
     TabCase(
+        "dashboard_app.tabs.sites",
+        (
+            {"metric": "observations"},
+            {"scope": "alltime"},
+            {"scope": "recovery", "metric": "neos"},
+            {"scope": "apparition", "window": "29", "side": "any"},
+            {"years": _last_years(10)},
+            {"type": "optical", "shown": "all"},
+            {"vrange": [18.0, 24.0]},
+            {"proj": "orthographic", "scale": "linear", "grid": "off"},
+            {"bars": "chosen", "sites": ["F51", "G96", "703"], "paste": "T08 I41 ZZZ"},
+        ),
+    ),
+    TabCase(
         "dashboard_app.tabs.circumstances",
         (
             {"colour": "station"},

@@ -213,6 +213,20 @@ DEFINITIONS: tuple[Definition, ...] = (
         "shown and never dropped.",
     ),
     Definition("Follow-up (survey project)", FOLLOWUP_BY_PROJECT.summary),
-    # "Follow-up (station)" (FOLLOWUP_BY_STATION) is listed once a tab implements it (Follow-up Comparison).
+    Definition("Follow-up (station)", FOLLOWUP_BY_STATION.summary),
+    Definition(
+        "Recovery",
+        f"A station recovered a NEO when it observed it later than its discovery apparition (more than "
+        f"{APPARITION_HALF_WINDOW_DAYS} days after discovery), from the per NEO × station counts over all time.",
+    ),
+    Definition(
+        "Site depth",
+        "Per station, band-corrected V magnitudes of its observations of the snapshot's NEOs: the last "
+        f"{SITE_DEPTH_RECENT_YEARS} years before the data time when it has at least {SITE_DEPTH_RECENT_MIN_OBS:,} "
+        f"there, else all time; magnitudes outside {SITE_DEPTH_V_RANGE[0]:g}–{SITE_DEPTH_V_RANGE[1]:g} ignored; "
+        f"stations with fewer than {SITE_DEPTH_MIN_OBS} left out. Statistics: median, median + "
+        f"{SITE_DEPTH_MAD_SCALE}·MAD, mean + 1σ, 95th percentile. A proxy of how faint a site observes NEOs, not "
+        "its limiting magnitude.",
+    ),
     Definition("Follow-up censoring", FOLLOWUP_CENSORING.summary),
 )

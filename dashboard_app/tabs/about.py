@@ -196,10 +196,15 @@ def layout(**_query: Any) -> html.Div:
                 "Follow-up rules",
                 html.Ul(
                     [
-                        # Only the rules a tab implements: the station rule joins with the Follow-up
-                        # Comparison tab (issue #16), which is not built yet.
+                        # Only the rules a tab implements, each with the tab that uses it.
                         html.Li(
                             [html.Strong("By project (Follow-up Timing): "), definitions.FOLLOWUP_BY_PROJECT.summary]
+                        ),
+                        html.Li(
+                            [
+                                html.Strong("By station (Follow-up Comparison): "),
+                                definitions.FOLLOWUP_BY_STATION.summary,
+                            ]
                         ),
                         html.Li(
                             [html.Strong("Censoring (Follow-up Timing): "), definitions.FOLLOWUP_CENSORING.summary]

@@ -85,17 +85,19 @@ def _parse_paste(raw: Any, _snapshot: Snapshot | None) -> str:
     return " ".join(analysis.parse_codes(raw))
 
 
+# Controls in this order on purpose: a control another one disables comes before it (window and side before
+# scope, top before bars), so the traffic recorder (bench/traffic_record.py) changes each while it is enabled.
 VIEW = views.View(
     "sites",
     (
         views.years_control(),
-        views.Control("scope", default=analysis.SCOPE_APPARITION, parse=views.choice(*analysis.SCOPES)),
         views.Control(
             "window",
             default=str(APPARITION_HALF_WINDOW_DAYS),
             parse=views.choice(*(str(w) for w in APPARITION_WINDOWS_DAYS)),
         ),
         views.Control("side", default="post", parse=views.choice(*SIDE_LABELS)),
+        views.Control("scope", default=analysis.SCOPE_APPARITION, parse=views.choice(*analysis.SCOPES)),
         views.Control("metric", default="neos", parse=views.choice(*analysis.METRICS)),
         views.Control("scale", default="log", parse=views.choice(*figures.SCALES)),
         views.Control("proj", default="natural earth", parse=views.choice(*figures.PROJECTIONS)),
@@ -110,10 +112,10 @@ VIEW = views.View(
             encode=views.encode_range,
             settle=True,
         ),
-        views.Control("bars", default="top", parse=views.choice(*BARS_LABELS)),
         views.Control("top", default=20, parse=views.integer(1, TOP_MAX)),
         views.Control("sites", default=(), parse=_parse_sites, encode=",".join),
         views.Control("paste", default="", parse=_parse_paste),
+        views.Control("bars", default="top", parse=views.choice(*BARS_LABELS)),
     ),
 )
 

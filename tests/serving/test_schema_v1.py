@@ -88,3 +88,21 @@ def test_the_new_app_serves_every_tab_and_its_health_from_a_version_1_snapshot(b
             answer = update_answer(client, module)
             drawn = json.dumps(answer)
             assert '"data"' in drawn or '"rowData"' in drawn, module.NAME
+
+
+def test_the_follow_up_comparison_tab_says_it_needs_the_next_export_on_a_version_1_snapshot(
+    build_app, v1_dir, tmp_path
+):
+    from dashboard_app.tabs import sites
+
+    app = build_app(v1_dir, FRAMES_CACHE_DIR=str(tmp_path / "frames-cache"))
+    client = app.server.test_client()
+    page = client.get("/sites?scope=recovery&bars=chosen&paste=F51")
+    assert page.status_code == 200
+    drawn = json.dumps(update_answer(client, sites), ensure_ascii=False)
+    # Every chart and note says why it is empty; nothing failed.
+    assert drawn.count("next export publishes version 2") >= 5, drawn[:2000]
+    with app.server.test_request_context():
+        values = sites.VIEW.jsonable(sites.VIEW.defaults(None))
+        payload = sites.TAB.download(1, sites.VIEW.csv_button_id("map"), values)
+    assert "next export publishes version 2" in payload["content"]

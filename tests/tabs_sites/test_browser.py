@@ -123,6 +123,6 @@ def test_a_shared_link_reopens_its_view(server, watched_page):
     expect(page.locator("#sites-top")).to_be_disabled()
     expect(chart(page, "bars").locator(".bars path")).to_have_count(1)
     expect(page).to_have_url(
-        re.compile(r"scope=recovery&metric=tracklets&scale=linear&grid=off&bars=chosen&sites=F51$")
+        re.compile(r"scope=recovery&metric=tracklets&scale=linear&grid=off&sites=F51&bars=chosen$")
     )
     assert not watched.problems(), "\n".join(watched.problems())
