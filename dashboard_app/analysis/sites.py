@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, APPARITION_WINDOWS_DAYS, SITE_DEPTH_V_RANGE
+from dashboard_app.snapshot.schema import CountSide, count_column
 
 SCOPE_APPARITION = "apparition"
 SCOPE_ALL_TIME = "alltime"
@@ -95,7 +96,7 @@ class SiteRows:
     disc_stn: np.ndarray  # by neo_id: index into codes
     app_neo: np.ndarray
     app_stn: np.ndarray
-    app_counts: Mapping[str, np.ndarray]  # "n_obs_post_7" → counts per apparition row
+    app_counts: Mapping[str, np.ndarray]  # schema.count_column(...) → counts per apparition row
     life_neo: np.ndarray
     life_stn: np.ndarray
     life_last_dt: np.ndarray
@@ -169,8 +170,8 @@ def site_rows(
         life_last_dt=lifetime["last_dt"].to_numpy(dtype="float64"),
         life_obs=lifetime["n_obs"].to_numpy(dtype="int64"),
         life_trk=lifetime["n_trk"].to_numpy(dtype="int64"),
-        life_app_obs=aligned(f"n_obs_any_{window}"),
-        life_app_trk=aligned(f"n_trk_any_{window}"),
+        life_app_obs=aligned(count_column("obs", "any", window)),
+        life_app_trk=aligned(count_column("trk", "any", window)),
     )
 
 
@@ -207,9 +208,9 @@ def followups(rows: SiteRows, selection: SiteSelection) -> Followups:
     chosen[0] = False  # neo_id 0 is never used
     n = len(rows.codes)
     if sel.scope == SCOPE_APPARITION:
-        side = "any" if sel.precovery else "post"
-        obs = rows.app_counts[f"n_obs_{side}_{sel.window}"]
-        trk = rows.app_counts[f"n_trk_{side}_{sel.window}"]
+        side: CountSide = "any" if sel.precovery else "post"
+        obs = rows.app_counts[count_column("obs", side, sel.window)]
+        trk = rows.app_counts[count_column("trk", side, sel.window)]
         neo, stn = rows.app_neo, rows.app_stn
         keep = obs > 0
     else:

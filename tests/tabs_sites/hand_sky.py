@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, APPARITION_WINDOWS_DAYS
+from dashboard_app.snapshot.schema import count_column
 
 Obs = tuple[str, float, str | None]
 
@@ -98,10 +99,10 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
                 post = [o for o in inside if 0 <= o[1] <= w]
                 either = [o for o in inside if abs(o[1]) <= w]
                 row |= {
-                    f"n_trk_post_{w}": _tracklets(post),
-                    f"n_obs_post_{w}": len(post),
-                    f"n_trk_any_{w}": _tracklets(either),
-                    f"n_obs_any_{w}": len(either),
+                    count_column("trk", "post", w): _tracklets(post),
+                    count_column("obs", "post", w): len(post),
+                    count_column("trk", "any", w): _tracklets(either),
+                    count_column("obs", "any", w): len(either),
                 }
             app_rows.append(row)
     apparitions = pd.DataFrame(app_rows)
