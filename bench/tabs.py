@@ -246,7 +246,8 @@ def warm_latencies(client: Client, module: Any, defaults: dict[str, Any], change
 
 
 def browser_first_view(base: str, module: Any, repeats: int = 2) -> list[float]:
-    """Seconds from navigation until every chart of the tab shows axes: cold cache first, then cached."""
+    """Seconds from navigation until every chart of the tab shows axes (a map: land): cold cache first, then
+    cached."""
     from playwright.sync_api import sync_playwright
 
     from tests.harness.browser import CHROMIUM, CHROMIUM_ARGS
@@ -263,7 +264,8 @@ def browser_first_view(base: str, module: Any, repeats: int = 2) -> list[float]:
                 page.goto(base + module.PATH)
                 page.locator(graphs).first.wait_for(state="attached", timeout=60_000)
                 for i in range(page.locator(graphs).count()):
-                    drawn = page.locator(graphs).nth(i).locator(".xtick, .annotation-text").first
+                    # Axes, an empty state's sentence, or a map's land (its topojson fetched and drawn).
+                    drawn = page.locator(graphs).nth(i).locator(".xtick, .annotation-text, path.land, .land path").first
                     drawn.wait_for(state="attached", timeout=60_000)
                 out.append(time.perf_counter() - t0)
             context.close()
@@ -292,8 +294,10 @@ def build_demo(scale: float, seed: int) -> Path:
     return data_dir
 
 
-def run(data_dir: Path, rounds: int, browser: bool = True) -> tuple[str, dict[str, Any]]:
-    """Measure every case against a gunicorn on ``data_dir``; returns (Markdown, raw figures)."""
+def run(
+    data_dir: Path, rounds: int, browser: bool = True, cases: tuple[TabCase, ...] = CASES
+) -> tuple[str, dict[str, Any]]:
+    """Measure ``cases`` (default: every case) against a gunicorn on ``data_dir``; returns (Markdown, raw figures)."""
     from dashboard_app.snapshot.model import load_snapshot
     from dashboard_app.snapshot.publish import current_snapshot_path
     from tests.harness.server import launch
@@ -306,7 +310,7 @@ def run(data_dir: Path, rounds: int, browser: bool = True) -> tuple[str, dict[st
     try:
         client = Client(server.url)
         client.get("/health")
-        for case in CASES:
+        for case in cases:
             module = importlib.import_module(case.module)
             defaults = module.VIEW.defaults(snapshot)
             fv = first_view(client, module, defaults)
@@ -354,11 +358,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="repeat rounds of the change mix")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
     parser.add_argument("--no-browser", action="store_true", help="skip the headless-Chromium first view")
+    parser.add_argument("--tabs", nargs="*", help="only these tabs (e.g. sites); implies --no-write")
     args = parser.parse_args(argv)
+    cases = tuple(c for c in CASES if not args.tabs or c.module.rsplit(".", 1)[1] in args.tabs)
+    if not cases:
+        parser.error(f"no case for {args.tabs}; cases: {[c.module.rsplit('.', 1)[1] for c in CASES]}")
     data_dir = args.data_dir or build_demo(args.scale, args.seed)
-    body, _raw = run(data_dir, max(1, args.rounds), browser=not args.no_browser)
+    body, _raw = run(data_dir, max(1, args.rounds), browser=not args.no_browser, cases=cases)
     print(body)
-    if not args.no_write:
+    if not args.no_write and not args.tabs:
         write_section(SECTION, body)
     return 0
 

@@ -148,8 +148,9 @@ def _control_actions(page: Any, cid: str, rng: random.Random) -> list[Action]:
         ]
     tag = root.evaluate("e => e.tagName.toLowerCase()")
     if tag == "select":
-        options = root.locator("option")
-        values = [options.nth(i).get_attribute("value") for i in range(options.count())]
+        # Not the hidden placeholder option dbc.Select renders (value "", disabled).
+        options = root.locator("option:not([disabled])")
+        values = [v for i in range(options.count()) if (v := options.nth(i).get_attribute("value"))]
         current = root.input_value()
         picks = [v for v in values if v != current]
         picks = picks[1:3] if len(picks) > 2 else picks[:2]

@@ -16,14 +16,14 @@ selection is a few masks and ``bincount`` calls over arrays, not a pandas group-
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, APPARITION_WINDOWS_DAYS, SITE_DEPTH_V_RANGE
-from dashboard_app.snapshot.schema import CountSide, count_column
+from dashboard_app.snapshot.schema import CountKind, CountSide, count_column
 
 SCOPE_APPARITION = "apparition"
 SCOPE_ALL_TIME = "alltime"
@@ -88,90 +88,107 @@ class SiteFilter:
 
 
 @dataclass(frozen=True)
-class SiteRows:
-    """The snapshot's NEO × station rows as arrays; stations as indexes into ``codes`` (sorted)."""
+class StationIndex:
+    """What a snapshot needs computed once (a few MB at full scale, memoised by the tab): every station code
+    (sorted), each frame's categorical station codes mapped to indexes into them, each NEO's discovery
+    year and station, and for each ``lifetime`` row the ``apparitions`` row of the same NEO × station."""
 
     codes: tuple[str, ...]
     disc_year: np.ndarray  # by neo_id (0 unused: ids start at 1)
-    disc_stn: np.ndarray  # by neo_id: index into codes
+    disc_stn: np.ndarray  # by neo_id: index into codes (−1: none)
+    app_stn: np.ndarray  # int16 per apparitions row: index into codes
+    life_stn: np.ndarray  # int16 per lifetime row: index into codes
+    life_app_row: np.ndarray  # int32: the apparitions row of each lifetime row, −1 when none
+
+
+@dataclass(frozen=True)
+class SiteRows:
+    """The snapshot's NEO × station rows as arrays (mostly views of the frames: cheap to build per request);
+    stations as indexes into ``codes``."""
+
+    codes: tuple[str, ...]
+    disc_year: np.ndarray
+    disc_stn: np.ndarray
     app_neo: np.ndarray
     app_stn: np.ndarray
-    app_counts: Mapping[str, np.ndarray]  # schema.count_column(...) → counts per apparition row
+    apparitions: pd.DataFrame  # its window-count columns, read when a selection needs them
     life_neo: np.ndarray
     life_stn: np.ndarray
     life_last_dt: np.ndarray
     life_obs: np.ndarray
     life_trk: np.ndarray
-    life_app_obs: np.ndarray  # the same NEO × station's |Δt| ≤ 200 d observations (0 when none)
-    life_app_trk: np.ndarray
+    life_app_row: np.ndarray
 
-    def index_of(self, stns: Iterable[str]) -> np.ndarray:
-        """Indexes of station codes (−1 for codes not in :attr:`codes`)."""
-        return pd.Index(self.codes).get_indexer(list(stns))
+    def app_counts(self, kind: CountKind, side: CountSide, window: int) -> np.ndarray:
+        """A window-count column of ``apparitions`` as an array (a view of the frame's column)."""
+        return self.apparitions[count_column(kind, side, window)].to_numpy()
 
-
-def _stn_index(codes: pd.Index, values: pd.Series) -> np.ndarray:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        per_category = codes.get_indexer(values.cat.categories.astype(str))
-        return per_category[values.cat.codes.to_numpy()].astype("int64")
-    return codes.get_indexer(values.astype(str)).astype("int64")
+    def life_app_counts(self, kind: CountKind) -> np.ndarray:
+        """Each lifetime row's apparition count of ``kind`` (|Δt| ≤ 200 d), 0 when it has none."""
+        counts = self.app_counts(kind, "any", APPARITION_HALF_WINDOW_DAYS)
+        row = self.life_app_row
+        return np.where(row >= 0, counts[np.maximum(row, 0)] if len(counts) else 0, 0)
 
 
-def _categories(values: pd.Series) -> list[str]:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return [str(c) for c in values.cat.categories]
-    return [str(c) for c in values.unique()]
+def _categories(values: pd.Series) -> pd.Series:
+    return values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(str).astype("category")
 
 
-def site_rows(
+def _category_map(codes: pd.Index, values: pd.Series) -> np.ndarray:
+    """Index into ``codes`` of each category of ``values`` (categorical)."""
+    return codes.get_indexer(_categories(values).cat.categories.astype(str)).astype("int64")
+
+
+def _stn(mapping: np.ndarray, values: pd.Series) -> np.ndarray:
+    cat = _categories(values).cat.codes.to_numpy()
+    return np.where(cat >= 0, mapping[np.maximum(cat, 0)] if len(mapping) else -1, -1)
+
+
+def station_index(
     discoveries: pd.DataFrame, apparitions: pd.DataFrame, lifetime: pd.DataFrame, stations: pd.DataFrame
-) -> SiteRows:
-    """Build :class:`SiteRows` from the snapshot's frames (``lifetime`` from schema v2)."""
+) -> StationIndex:
+    """Build the :class:`StationIndex` of a snapshot's frames (``lifetime`` from schema v2)."""
     universe = set(stations["stn"].astype(str))
     for frame, column in ((discoveries, "disc_stn"), (apparitions, "stn"), (lifetime, "stn")):
-        universe.update(_categories(frame[column]))
+        universe.update(str(c) for c in _categories(frame[column]).cat.categories)
     codes = pd.Index(sorted(universe))
     neo_ids = discoveries["neo_id"].to_numpy(dtype="int64")
     size = int(neo_ids.max()) + 1 if len(neo_ids) else 1
-    disc_year = np.zeros(size, dtype="int64")
-    disc_year[neo_ids] = discoveries["disc_year"].to_numpy(dtype="int64")
-    disc_stn = np.full(size, -1, dtype="int64")
-    disc_stn[neo_ids] = _stn_index(codes, discoveries["disc_stn"])
-
-    app_neo = apparitions["neo_id"].to_numpy(dtype="int64")
-    app_stn = _stn_index(codes, apparitions["stn"])
-    counts = {c: apparitions[c].to_numpy(dtype="int64") for c in apparitions.columns if c.startswith("n_")}
-    life_neo = lifetime["neo_id"].to_numpy(dtype="int64")
-    life_stn = _stn_index(codes, lifetime["stn"])
-    # Each lifetime row's apparition counts (|Δt| ≤ 200 d), by the row key neo_id × station.
+    disc_year = np.zeros(size, dtype="int16")
+    disc_year[neo_ids] = discoveries["disc_year"].to_numpy()
+    disc_stn = np.full(size, -1, dtype="int32")
+    disc_stn[neo_ids] = _stn(_category_map(codes, discoveries["disc_stn"]), discoveries["disc_stn"])
+    small = "int16" if len(codes) < np.iinfo(np.int16).max else "int32"
+    app_stn = _stn(_category_map(codes, apparitions["stn"]), apparitions["stn"]).astype(small)
+    life_stn = _stn(_category_map(codes, lifetime["stn"]), lifetime["stn"]).astype(small)
+    # The apparitions row of each lifetime row, by the key neo_id × station.
     n = len(codes)
-    app_key = app_neo * n + app_stn
-    life_key = life_neo * n + life_stn
-    order = np.argsort(app_key, kind="stable")
-    pos = np.searchsorted(app_key[order], life_key)
-    pos = np.minimum(pos, max(len(order) - 1, 0))
-    found = (len(order) > 0) & (app_key[order][pos] == life_key) if len(order) else np.zeros(len(life_key), bool)
-    window = APPARITION_HALF_WINDOW_DAYS
+    app_key = apparitions["neo_id"].to_numpy(dtype="int64") * n + app_stn
+    life_key = lifetime["neo_id"].to_numpy(dtype="int64") * n + life_stn
+    life_app_row = np.full(len(life_key), -1, dtype="int32")
+    if len(app_key):
+        order = np.argsort(app_key, kind="stable")
+        pos = np.minimum(np.searchsorted(app_key[order], life_key), len(order) - 1)
+        found = app_key[order][pos] == life_key
+        life_app_row[found] = order[pos[found]]
+    return StationIndex(tuple(codes), disc_year, disc_stn, app_stn, life_stn, life_app_row)
 
-    def aligned(column: str) -> np.ndarray:
-        if not len(order):
-            return np.zeros(len(life_key), dtype="int64")
-        return np.where(found, counts[column][order][pos], 0)
 
+def site_rows(index: StationIndex, apparitions: pd.DataFrame, lifetime: pd.DataFrame) -> SiteRows:
+    """The :class:`SiteRows` of a snapshot's frames and their :class:`StationIndex`."""
     return SiteRows(
-        codes=tuple(codes),
-        disc_year=disc_year,
-        disc_stn=disc_stn,
-        app_neo=app_neo,
-        app_stn=app_stn,
-        app_counts=counts,
-        life_neo=life_neo,
-        life_stn=life_stn,
+        codes=index.codes,
+        disc_year=index.disc_year,
+        disc_stn=index.disc_stn,
+        app_neo=apparitions["neo_id"].to_numpy(),
+        app_stn=index.app_stn,
+        apparitions=apparitions,
+        life_neo=lifetime["neo_id"].to_numpy(),
+        life_stn=index.life_stn,
         life_last_dt=lifetime["last_dt"].to_numpy(dtype="float64"),
-        life_obs=lifetime["n_obs"].to_numpy(dtype="int64"),
-        life_trk=lifetime["n_trk"].to_numpy(dtype="int64"),
-        life_app_obs=aligned(count_column("obs", "any", window)),
-        life_app_trk=aligned(count_column("trk", "any", window)),
+        life_obs=lifetime["n_obs"].to_numpy(),
+        life_trk=lifetime["n_trk"].to_numpy(),
+        life_app_row=index.life_app_row,
     )
 
 
@@ -193,6 +210,11 @@ class Followups:
     observations: np.ndarray
     discovered: np.ndarray  # selected NEOs each station discovered (never its follow-up)
 
+    def without_pairs(self) -> Followups:
+        """The same totals without the pair arrays (the part worth memoising: a few kB, not megabytes)."""
+        empty = np.zeros(0, dtype="int64")
+        return replace(self, pair_neo=empty, pair_stn=empty)
+
     def metric(self, name: str) -> np.ndarray:
         """Per-station values of ``name`` (:data:`METRICS`)."""
         if name not in METRICS:
@@ -209,8 +231,8 @@ def followups(rows: SiteRows, selection: SiteSelection) -> Followups:
     n = len(rows.codes)
     if sel.scope == SCOPE_APPARITION:
         side: CountSide = "any" if sel.precovery else "post"
-        obs = rows.app_counts[count_column("obs", side, sel.window)]
-        trk = rows.app_counts[count_column("trk", side, sel.window)]
+        obs = rows.app_counts("obs", side, sel.window)
+        trk = rows.app_counts("trk", side, sel.window)
         neo, stn = rows.app_neo, rows.app_stn
         keep = obs > 0
     else:
@@ -219,8 +241,9 @@ def followups(rows: SiteRows, selection: SiteSelection) -> Followups:
             obs, trk = rows.life_obs, rows.life_trk
             keep = obs > 0
         else:
-            obs, trk = rows.life_obs - rows.life_app_obs, rows.life_trk - rows.life_app_trk
             keep = rows.life_last_dt > APPARITION_HALF_WINDOW_DAYS
+            obs = rows.life_obs.astype("int64") - rows.life_app_counts("obs")
+            trk = rows.life_trk.astype("int64") - rows.life_app_counts("trk")
     keep = keep & chosen[neo] & (stn != rows.disc_stn[neo]) & (stn >= 0)
     pair_neo, pair_stn = neo[keep], stn[keep]
     selected = np.flatnonzero(chosen)
@@ -304,30 +327,36 @@ def site_table(info: pd.DataFrame, fu: Followups, flt: SiteFilter, metric: str) 
     """The sites shown, most ``metric`` first (then by code): :data:`SITE_COLUMNS`; ``value`` is the metric,
     ``depth`` the chosen depth statistic (NaN: no depth data); longitude/latitude NaN off the ground."""
     mask = shown_sites(info, flt)
+    value = fu.metric(metric)[mask]
+    stn = info["stn"].to_numpy(dtype=object)[mask]
+    order = np.lexsort((stn, -value))
+    kept = np.flatnonzero(mask)[order]
+
+    def text(column: str) -> pd.Series:  # plain object strings: Arrow-backed ones are slow to take and iterate
+        return pd.Series(info[column].to_numpy(dtype=object)[kept], dtype=object)
+
     frame = pd.DataFrame(
         {
-            "stn": info["stn"].to_numpy()[mask],
-            "name": info["name"].to_numpy()[mask],
-            "obs_type": info["obs_type"].to_numpy()[mask],
-            "longitude": info["longitude"].to_numpy()[mask],
-            "latitude": info["latitude"].to_numpy()[mask],
-            "neos": fu.neos[mask],
-            "tracklets": fu.tracklets[mask],
-            "observations": fu.observations[mask],
-            "value": fu.metric(metric)[mask],
-            "discovered": fu.discovered[mask],
-            "depth": info[flt.depth_stat].to_numpy(dtype="float64")[mask],
-            "depth_n": info["depth_n"].to_numpy()[mask],
-            "depth_period": info["depth_period"].to_numpy()[mask],
+            "stn": text("stn"),
+            "name": text("name"),
+            "obs_type": text("obs_type"),
+            "longitude": info["longitude"].to_numpy()[kept],
+            "latitude": info["latitude"].to_numpy()[kept],
+            "neos": fu.neos[kept],
+            "tracklets": fu.tracklets[kept],
+            "observations": fu.observations[kept],
+            "value": fu.metric(metric)[kept],
+            "discovered": fu.discovered[kept],
+            "depth": info[flt.depth_stat].to_numpy(dtype="float64")[kept],
+            "depth_n": pd.array(info["depth_n"].to_numpy()[kept], dtype="Int64"),
+            "depth_period": text("depth_period"),
         }
     )
-    frame["depth_n"] = frame["depth_n"].astype("Int64")
-    order = np.lexsort((frame["stn"].to_numpy(), -frame["value"].to_numpy()))
-    return frame.iloc[order].reset_index(drop=True)
+    return frame
 
 
 def sites_per_neo(fu: Followups, info: pd.DataFrame, flt: SiteFilter) -> np.ndarray:
-    """For each selected NEO, how many of the sites shown followed it up (0 when none)."""
+    """For each selected NEO, how many of the sites shown followed it up (0 when none); ``fu`` with its pairs."""
     mask = shown_sites(info, flt)
     keep = mask[fu.pair_stn]
     if not len(fu.neo_ids):
@@ -377,4 +406,5 @@ def chosen_sites(table: pd.DataFrame, codes: Iterable[str]) -> pd.DataFrame:
 
 def top_sites(table: pd.DataFrame, n: int) -> pd.DataFrame:
     """The ``n`` sites shown with the most follow-up (sites with none left out)."""
-    return table.loc[table["value"] > 0].head(n).reset_index(drop=True)
+    followed = int((table["value"].to_numpy() > 0).sum())  # the table is ranked: they come first
+    return table.iloc[: min(n, followed)].reset_index(drop=True)

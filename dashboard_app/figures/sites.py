@@ -32,6 +32,17 @@ TOPOJSON_DIR = "vendor/topojson/"
 TOPOJSON_RESOLUTION = 110
 """The vendored world topojson (1:110 million, ``world_110m.json``)."""
 
+COLOUR_BAR: dict[str, Any] = {
+    "orientation": "h",
+    "x": 0.5,
+    "xanchor": "center",
+    "y": -0.02,
+    "yanchor": "top",
+    "len": 0.8,
+    "thickness": 12,
+}
+"""The colour bar under the map: the map keeps the page's whole width (on a phone too)."""
+
 _MAP_COLOURS = {
     "light": {"land": "#e9ecef", "ocean": "#f8fbff", "lines": "#adb5bd", "grid": "#ced4da"},
     "dark": {"land": "#343a40", "ocean": "#1b1f23", "lines": "#6c757d", "grid": "#495057"},
@@ -54,8 +65,10 @@ def _hover(frame: pd.DataFrame, metric: str, depth_label: str) -> tuple[list[lis
 
 
 def _log_ticks(top: float) -> tuple[list[float], list[str]]:
-    ticks = list(range(0, max(int(np.ceil(top)), 1) + 1))
-    return [float(t) for t in ticks], [f"{10**t:,}" for t in ticks]
+    """Colour-bar ticks at 1, 2, 5, 10, 20, 50, … up to ``10**top`` (positions in log10)."""
+    values = [m * 10**k for k in range(int(np.floor(top)) + 1) for m in (1, 2, 5)]
+    shown = [v for v in values if v <= 10**top * (1 + 1e-9)] or [1]
+    return [float(np.log10(v)) for v in shown], [f"{v:,}" for v in shown]
 
 
 def map_figure(
@@ -95,22 +108,20 @@ def map_figure(
         }
         if scale == "log":
             colour = np.log10(values)
-            ticks, labels = _log_ticks(float(colour.max()))
+            top = max(float(colour.max()), np.log10(2))  # a scale even when every site has 1
+            ticks, labels = _log_ticks(top)
             marker |= {
                 "color": colour.tolist(),
                 "cmin": 0,
-                "cmax": ticks[-1],
-                "colorbar": {
-                    "title": {"text": f"{METRIC_LABELS[metric]} (log)"},
-                    "tickvals": ticks,
-                    "ticktext": labels,
-                },
+                "cmax": top,
+                "colorbar": COLOUR_BAR
+                | {"title": {"text": f"{METRIC_LABELS[metric]} (log scale)"}, "tickvals": ticks, "ticktext": labels},
             }
         else:
             marker |= {
                 "color": values.tolist(),
                 "cmin": 0,
-                "colorbar": {"title": {"text": METRIC_LABELS[metric]}},
+                "colorbar": COLOUR_BAR | {"title": {"text": METRIC_LABELS[metric]}},
             }
         data.append(
             {
@@ -144,7 +155,7 @@ def map_figure(
         "lonaxis": axis,
         "lataxis": axis,
     }
-    layout = themed_layout(theme, margin={"l": 0, "r": 0, "t": 30, "b": 0}, geo=geo)
+    layout = themed_layout(theme, margin={"l": 0, "r": 0, "t": 30, "b": 70}, geo=geo)
     return {"data": data, "layout": layout}
 
 

@@ -274,11 +274,15 @@ def _window_options() -> list[tuple[str, str]]:
 
 
 def _rows(snap: Snapshot) -> analysis.SiteRows:
+    """The NEO × station rows as arrays: views of the frames plus the memoised station index (a few MB)."""
     assert snap.lifetime is not None
     lifetime = snap.lifetime
-    return snap.memo(
-        "sites.rows", (), lambda: analysis.site_rows(snap.discoveries, snap.apparitions, lifetime, snap.stations)
+    index = snap.memo(
+        "sites.index",
+        (),
+        lambda: analysis.station_index(snap.discoveries, snap.apparitions, lifetime, snap.stations),
     )
+    return analysis.site_rows(index, snap.apparitions, lifetime)
 
 
 def _info(snap: Snapshot) -> pd.DataFrame:
@@ -300,8 +304,29 @@ def _filter(v: dict[str, Any]) -> analysis.SiteFilter:
 
 
 def _followups(v: dict[str, Any], snap: Snapshot) -> analysis.Followups:
+    """Per-station totals of the selection (memoised without the NEO × station pairs, which are megabytes).
+
+    While the pairs are at hand, the summary's follow-up sites per NEO for these filters are kept too, so a
+    new selection runs :func:`analysis.followups` once."""
     sel = _selection(v)
-    return snap.memo("sites.followups", sel, lambda: analysis.followups(_rows(snap), sel))
+
+    def compute() -> analysis.Followups:
+        fu = analysis.followups(_rows(snap), sel)
+        _per_neo(v, snap, fu)
+        return fu.without_pairs()
+
+    return snap.memo("sites.followups", sel, compute)
+
+
+def _per_neo(v: dict[str, Any], snap: Snapshot, fu: analysis.Followups | None = None) -> Any:
+    """How many of the sites shown followed up each selected NEO (int16; memoised per selection and filter)."""
+    key = (_selection(v), _filter(v))
+
+    def compute() -> Any:
+        pairs = fu if fu is not None else analysis.followups(_rows(snap), _selection(v))
+        return analysis.sites_per_neo(pairs, _info(snap), _filter(v)).astype("int16")
+
+    return snap.memo("sites.per_neo", key, compute)
 
 
 def site_table(v: dict[str, Any], snap: Snapshot) -> pd.DataFrame:
@@ -316,8 +341,7 @@ def _summary(v: dict[str, Any], snap: Snapshot) -> pd.DataFrame:
     key = (_selection(v), _filter(v))
 
     def compute() -> pd.DataFrame:
-        per_neo = analysis.sites_per_neo(_followups(v, snap), _info(snap), _filter(v))
-        return analysis.summary(site_table(v, snap), per_neo)
+        return analysis.summary(site_table(v, snap), _per_neo(v, snap))
 
     return snap.memo("sites.summary", key, compute)
 
@@ -330,7 +354,7 @@ def unknown_codes(v: dict[str, Any], snap: Snapshot | None) -> tuple[str, ...]:
     """Pasted or chosen codes the snapshot does not know."""
     if snap is None or snap.lifetime is None:
         return ()
-    known = set(_rows(snap).codes)
+    known = snap.memo("sites.known", (), lambda: frozenset(_rows(snap).codes))
     return tuple(c for c in _chosen_codes(v) if c not in known)
 
 

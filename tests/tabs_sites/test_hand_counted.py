@@ -17,7 +17,8 @@ YEARS = (2020, 2021)
 @pytest.fixture(scope="module")
 def rows() -> a.SiteRows:
     discoveries, apparitions, lifetime = hand_sky.frames()
-    return a.site_rows(discoveries, apparitions, lifetime, hand_sky.STATIONS)
+    index = a.station_index(discoveries, apparitions, lifetime, hand_sky.STATIONS)
+    return a.site_rows(index, apparitions, lifetime)
 
 
 @pytest.fixture(scope="module")
