@@ -115,13 +115,14 @@ def map_figure(
                 "cmin": 0,
                 "cmax": top,
                 "colorbar": COLOUR_BAR
-                | {"title": {"text": f"{METRIC_LABELS[metric]} (log scale)"}, "tickvals": ticks, "ticktext": labels},
+                | {"title": {"text": f"{METRIC_LABELS[metric]} (log scale)", "side": "top"}, "tickvals": ticks}
+                | {"ticktext": labels},
             }
         else:
             marker |= {
                 "color": values.tolist(),
                 "cmin": 0,
-                "colorbar": COLOUR_BAR | {"title": {"text": METRIC_LABELS[metric]}},
+                "colorbar": COLOUR_BAR | {"title": {"text": METRIC_LABELS[metric], "side": "top"}},
             }
         data.append(
             {
