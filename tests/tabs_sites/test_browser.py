@@ -114,6 +114,23 @@ def test_the_map_draws_land_from_the_apps_own_topojson_and_every_control_redraws
     assert_clean(watched, server, requested)
 
 
+def test_a_change_sends_one_request_and_a_slider_sweep_one(server, watched_page):
+    from tests.harness.browser import CallbackCounter, slider_sweep
+
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    page.goto(f"{server.url}/sites")
+    expect(note(page, "map")).to_contain_text("sites shown")
+    counter = CallbackCounter(page)
+    assert counter.count_during(lambda: page.select_option("#sites-proj", "robinson")) == 1
+    sweeps: list[range] = []
+    sent = counter.count_during(lambda: sweeps.append(slider_sweep(page, "sites-years")))
+    assert sent in sweeps[0], (sent, sweeps)
+    sent = counter.count_during(lambda: sweeps.append(slider_sweep(page, "sites-vrange")))
+    assert sent in sweeps[1], (sent, sweeps)
+    assert not watched.problems(), "\n".join(watched.problems())
+
+
 def test_a_shared_link_reopens_its_view(server, watched_page):
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
