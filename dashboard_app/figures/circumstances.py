@@ -21,6 +21,7 @@ from dashboard_app.analysis.circumstance_bins import (
 )
 from dashboard_app.analysis.circumstances import TWILIGHT_LABELS, TWILIGHT_ORDER
 from dashboard_app.figures.common import Figure, themed_layout
+from dashboard_app.figures.labels import axis_title
 
 TWILIGHT_COLOURS: dict[str, str] = {
     "night": "#08306b",
@@ -68,7 +69,11 @@ def v_figure(result: GroupedBins, theme: object) -> Figure:
     data = _stacked_bars(result, (low + V_BIN / 2).tolist(), V_BIN, labels, "V")
     layout = _layout(
         theme,
-        xaxis={"title": {"text": "Apparent V magnitude at discovery (tracklet median; fainter →)"}, "dtick": 1},
+        xaxis={
+            "title": axis_title("Apparent V magnitude at discovery (tracklet median; fainter →)"),
+            "automargin": True,
+            "dtick": 1,
+        },
         yaxis={"title": {"text": "Discoveries per 0.5 mag"}},
     )
     return {"data": data, "layout": layout}
@@ -154,15 +159,18 @@ def pa_figure(result: GroupedBins, theme: object) -> Figure:
             },
             "radialaxis": {"angle": 45, "tickangle": 45, "tickfont": {"size": 9}},
         },
-        margin={"l": 60, "r": 60, "t": 30, "b": 30},  # room for "W 270°" on a phone
+        # Room for "W 270°" on a phone, and above "N 0°" for the note (inside the chart, not cut at its top).
+        margin={"l": 60, "r": 60, "t": 48, "b": 30},
         annotations=[
             {
                 "text": "north up, angles clockwise",
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,
-                "y": 1.06,
+                "y": 1,
+                "yshift": 20,
                 "xanchor": "left",
+                "yanchor": "bottom",
                 "showarrow": False,
                 "font": {"size": 10},
             }
@@ -193,7 +201,12 @@ def twilight_figure(shares: TwilightShares, theme: object) -> Figure:
         legend_title="Light at discovery",
         barmode="stack",
         bargap=0.25,
-        xaxis={"title": {"text": "Share of the group's discoveries (%)"}, "range": [0, 100], "ticksuffix": "%"},
+        xaxis={
+            "title": axis_title("Share of the group's discoveries (%)"),
+            "automargin": True,
+            "range": [0, 100],
+            "ticksuffix": "%",
+        },
         yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
     )
     return {"data": data, "layout": layout}
@@ -220,7 +233,12 @@ def moon_illumination_figure(result: GroupedBins, theme: object) -> Figure:
         )
     layout = _layout(
         theme,
-        xaxis={"title": {"text": "Moon's illuminated fraction at discovery"}, "tickformat": ".0%", "range": [0, 1]},
+        xaxis={
+            "title": axis_title("Moon's illuminated fraction at discovery"),
+            "automargin": True,
+            "tickformat": ".0%",
+            "range": [0, 1],
+        },
         yaxis={"title": {"text": "Discoveries"}},
     )
     layout["showlegend"] = True  # only the reference line has a legend entry

@@ -56,7 +56,8 @@ def themed_layout(theme: object, *, legend_title: str | None = None, **layout: A
     base: dict[str, Any] = {
         "template": template_json(theme),
         "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
-        "legend": {**LEGEND_ABOVE, "title": {"text": legend_title or "", "side": "top left"}},
+        # The legend's title on its own line: beside the entries it left a phone too little room for them.
+        "legend": {**LEGEND_ABOVE, "title": {"text": legend_title or "", "side": "top"}},
         "hoverlabel": {"namelength": -1},
         "uirevision": "keep",
     }

@@ -17,6 +17,7 @@ from dashboard_app import reference
 from dashboard_app.analysis.comparison import METRIC_LABELS
 from dashboard_app.figures import partial_year
 from dashboard_app.figures.common import Figure, themed_layout
+from dashboard_app.figures.labels import category_label
 
 
 @cache
@@ -47,11 +48,14 @@ def _title(text: str) -> dict[str, Any]:
 
 
 def _bars(names: list[str], values: pd.Series, colours: list[str], customdata: list, hover: str) -> dict[str, Any]:
+    """Horizontal bars whose (long) names are wrapped to fit a phone; ``%{text}`` is the whole name."""
     return {
         "type": "bar",
         "orientation": "h",
         "x": values.tolist(),
-        "y": names,
+        "y": [category_label(n) for n in names],
+        "text": names,
+        "textposition": "none",
         "marker": {"color": colours},
         "customdata": customdata,
         "hovertemplate": hover,
@@ -75,7 +79,7 @@ def reach_figure(reach: pd.DataFrame, metric: str, labels: Mapping[str, str], th
         reach["value"],
         [project_colour(p) for p in reach["project"]],
         reach[["neos", "tracklets", "observations"]].to_numpy().tolist(),
-        "<b>%{y}</b><br>NEOs %{customdata[0]:,}<br>tracklets %{customdata[1]:,}"
+        "<b>%{text}</b><br>NEOs %{customdata[0]:,}<br>tracklets %{customdata[1]:,}"
         "<br>observations %{customdata[2]:,}<extra></extra>",
     )
     return {"data": [bars], "layout": _bar_layout(theme, metric)}
@@ -174,7 +178,7 @@ def station_detail_figure(detail: pd.DataFrame, metric: str, theme: object) -> F
         detail["value"],
         [project_colour(p) for p in detail["project"]],
         detail[["project", "neos", "tracklets", "observations", "discovered"]].to_numpy().tolist(),
-        "<b>%{y}</b> (%{customdata[0]})<br>NEOs %{customdata[1]:,}<br>tracklets %{customdata[2]:,}"
+        "<b>%{text}</b> (%{customdata[0]})<br>NEOs %{customdata[1]:,}<br>tracklets %{customdata[2]:,}"
         "<br>observations %{customdata[3]:,}<br>discovered %{customdata[4]:,}<extra></extra>",
     )
     return {"data": [bars], "layout": _bar_layout(theme, metric)}

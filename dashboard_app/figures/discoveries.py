@@ -10,6 +10,7 @@ from dashboard_app import reference
 from dashboard_app.analysis.discoveries import YearlyCounts
 from dashboard_app.figures import partial_year
 from dashboard_app.figures.common import Figure, themed_layout
+from dashboard_app.figures.labels import axis_title
 
 STACK_TITLES = {"size": "Size class", "project": "Survey project", "station": "Station", "combined": ""}
 
@@ -66,7 +67,7 @@ def size_mix_figure(frame: pd.DataFrame, theme: object) -> Figure:
     ]
     layout = themed_layout(
         theme,
-        xaxis={"title": {"text": "Size class (H; diameter at albedo 0.14)"}, "automargin": True},
+        xaxis={"title": axis_title("Size class (H; diameter at albedo 0.14)"), "automargin": True},
         yaxis={"title": {"text": "Discoveries"}},
         showlegend=False,
     )

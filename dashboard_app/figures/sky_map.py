@@ -26,6 +26,7 @@ from dashboard_app.analysis.sky_map import (
     hammer,
 )
 from dashboard_app.figures.common import NEO_POINTS_META, Figure, template_json, themed_layout
+from dashboard_app.figures.labels import axis_title
 
 ECLIPTIC_COLOUR = "#e6a100"
 GRID_COLOUR = "rgba(128, 128, 128, 0.35)"
@@ -156,7 +157,7 @@ def rate_figure(result: RateVsH, theme: object) -> Figure:
     layout = themed_layout(
         theme,
         showlegend=False,  # beside another chart under the sky map, whose legend names the groups
-        xaxis={"title": {"text": "Absolute magnitude H (fainter = smaller →)"}},
+        xaxis={"title": axis_title("Absolute magnitude H (fainter = smaller →)"), "automargin": True},
         yaxis={"title": {"text": "Rate of motion at discovery (deg/day)"}, "type": "log", "dtick": 1},
         hovermode="closest",
     )

@@ -143,7 +143,7 @@ def layout(**query: Any) -> Any:
                 ]
             ),
             views.chart_card(VIEW, "reach", "Survey reach", height=520),
-            views.chart_card(VIEW, "codetect", "Pairwise co-detection", height=560),
+            views.chart_card(VIEW, "codetect", "Pairwise co-detection", height=560, min_width=views.HEATMAP_MIN_WIDTH),
             views.chart_card(VIEW, "annual", "NEOs seen per discovery year", height=440),
             views.chart_card(VIEW, "stations", "Station detail", height=620),
         ],

@@ -84,7 +84,13 @@ def layout(**query: Any) -> Any:
             html.P(RULE, className="small text-body-secondary"),
             views.chart_card(VIEW, "curves", "Share of NEOs followed up within t days", height=440),
             views.chart_card(VIEW, "boxes", "Response time per follow-up project", height=460),
-            views.chart_card(VIEW, "matrix", "Discovering project × first follow-up project", height=560),
+            views.chart_card(
+                VIEW,
+                "matrix",
+                "Discovering project × first follow-up project",
+                height=560,
+                min_width=views.HEATMAP_MIN_WIDTH,
+            ),
             views.chart_card(VIEW, "annual", "Median days to first follow-up per discovery year", height=420),
         ],
     )

@@ -105,6 +105,7 @@ redraw arrives, so they never disagree with the charts.
 
 from dashboard_app.callbacks import callback, clientside_callback
 from dashboard_app.views.components import (
+    HEATMAP_MIN_WIDTH,
     chart_card,
     controls_bar,
     graph_config,
@@ -148,6 +149,7 @@ from dashboard_app.views.tab import (
 from dashboard_app.views.years import all_years_button, all_years_id, is_years_control, years_control, years_slider
 
 __all__ = [
+    "HEATMAP_MIN_WIDTH",
     "NO_SNAPSHOT",
     "SETTLE_MS",
     "Chart",

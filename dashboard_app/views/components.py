@@ -198,6 +198,11 @@ def graph_config(file_stem: str) -> dict[str, Any]:
     }
 
 
+HEATMAP_MIN_WIDTH = 760
+"""The width below which a heatmap is not squeezed (≈ 33 px per column for 17 columns beside the labels
+and colour bar): narrower cards scroll it sideways. ``assets/02-shell.css`` shows the scroll hint below it."""
+
+
 def chart_card(
     view: View,
     index: str,
@@ -207,19 +212,47 @@ def chart_card(
     height: int = 420,
     footer: Any = None,
     config: Mapping[str, Any] | None = None,
+    min_width: int | None = None,
 ) -> dbc.Card:
     """A card with a title, a CSV button + download, a loading-wrapped graph and a note line.
 
-    ``config`` adds to the graph's :func:`graph_config` (e.g. a map's ``topojsonURL``)."""
+    ``config`` adds to the graph's :func:`graph_config` (e.g. a map's ``topojsonURL``).
+    ``min_width`` (px, e.g. :data:`HEATMAP_MIN_WIDTH`): the chart is never drawn narrower (a heatmap's
+    cells stay readable); in a narrower card it scrolls sideways, by keyboard too (a focusable region),
+    under a hint that shows when the card is narrower than :data:`HEATMAP_MIN_WIDTH` (``02-shell.css``).
+    """
+    # Taller on narrow screens, where the legend wraps onto more lines and eats plot height.
+    style = {"height": f"calc({height}px + max(0px, 720px - 100vw))"}
+    if min_width is not None:
+        style = {"height": f"{height}px", "minWidth": f"{min_width}px"}  # it keeps its width: no extra height
     graph = dcc.Graph(
         id=view.graph_id(index),
         config=graph_config(file_stem or f"{view.tab}-{index}") | dict(config or {}),
-        # Taller on narrow screens, where the legend wraps onto more lines and eats plot height.
-        style={"height": f"calc({height}px + max(0px, 720px - 100vw))"},
+        style=style,
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
     )
+    drawn: Any = dcc.Loading(graph, delay_show=LOADING_DELAY_MS, type="circle", overlay_style=LOADING_OVERLAY)
+    if min_width is not None:
+        hint = f"view-scroll-hint-{view.tab}-{index}"
+        drawn = html.Div(
+            [
+                html.P(
+                    "Scroll sideways to see every column →",
+                    id=hint,
+                    className="view-scroll-hint small text-body-secondary mb-1",
+                ),
+                html.Div(
+                    drawn,
+                    className="view-chart-scroll",
+                    role="region",
+                    tabIndex="0",
+                    **{"aria-label": title, "aria-describedby": hint},
+                ),
+            ],
+            className="view-chart-scroll-wrap",
+        )
     body = [
-        dcc.Loading(graph, delay_show=LOADING_DELAY_MS, type="circle", overlay_style=LOADING_OVERLAY),
+        drawn,
         html.P(id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **{"aria-live": "polite"}),
     ]
     if footer is not None:

@@ -1,9 +1,11 @@
 """Every tab of the registry in real headless Chromium, at 1280 and 360 px, in the light and the dark theme.
 
 For each (tab, width, theme): the page draws every chart and grid with zero console errors, failed
-requests and CSP violations; axe-core finds **no violation of any impact**; and a full-page screenshot is
-written to ``test-artifacts/screenshots/<tab>-<width>-<theme>.png`` (kept by CI as an artifact).
-The tabs come from :data:`dashboard_app.tabs.TAB_MODULES`, so a tab added later is swept too.
+requests and CSP violations; axe-core finds **no violation of any impact**; every text a chart draws (tick
+labels, axis titles, legend entries, annotations) lies inside that chart, so nothing is cut at its edge;
+and a full-page screenshot is written to ``test-artifacts/screenshots/<tab>-<width>-<theme>.png`` (kept by
+CI as an artifact). The tabs come from :data:`dashboard_app.tabs.TAB_MODULES`, so a tab added later is
+swept too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 expect.set_options(timeout=30_000)
 
+DRAW_TIMEOUT_MS = 90_000
 WIDTHS = {1280: 900, 360: 780}
 THEMES = ("light", "dark")
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -35,10 +38,34 @@ def server(snapshot_data_dir, tmp_path_factory):
     running.stop()
 
 
+# Every text element a plotly chart draws whose box reaches outside the chart (what the browser cuts off).
+CUT_TEXT = """
+() => {
+  const cut = [];
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const box = plot.getBoundingClientRect();
+    const owner = (plot.closest('[id]') || plot).id;
+    for (const text of plot.querySelectorAll('svg text')) {
+      const r = text.getBoundingClientRect();
+      if (!text.textContent.trim() || r.width === 0 || getComputedStyle(text).visibility === 'hidden') continue;
+      const out = [box.left - r.left, r.right - box.right, box.top - r.top, r.bottom - box.bottom];
+      if (Math.max(...out) > 1) {
+        cut.push(`${owner} ${text.getAttribute('class')} "${text.textContent}": ` +
+                 `${out.map(Math.round).join('/')} px outside (left/right/top/bottom)`);
+      }
+    }
+  }
+  return cut;
+}
+"""
+
+
 def wait_until_drawn(page) -> None:
     """Every plotly chart drawn and every grid filled, nothing loading, no request in flight."""
     page.wait_for_load_state("networkidle")
-    expect(page.locator("[data-dash-is-loading='true'], ._dash-loading-callback")).to_have_count(0)
+    # Generous: this sweep checks what is drawn, not how fast (bench/ measures that); the Circumstances
+    # tab's first draw took > 30 s on this shared machine at load average 15-20.
+    expect(page.locator("[data-dash-is-loading='true']")).to_have_count(0, timeout=DRAW_TIMEOUT_MS)
     for plot in page.locator(".js-plotly-plot").all():
         expect(plot.locator(".main-svg").first).to_be_attached()
     for grid in page.locator(".ag-root-wrapper").all():
@@ -58,6 +85,8 @@ def test_every_tab_draws_without_a_single_axe_violation(server, watched_page, ta
     wait_until_drawn(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}-{theme}.png"), full_page=True)
+    cut = page.evaluate(CUT_TEXT)
+    assert not cut, f"{name} at {width} px, {theme} theme: text cut at a chart's edge:\n" + "\n".join(cut)
     violations = axe_violations(page)
     assert not violations, f"{name} at {width} px, {theme} theme:\n" + "\n".join(violations)
     assert watched.problems() == [], server.log()[-4000:]
