@@ -6,8 +6,9 @@ Starts a private PostgreSQL server (tests/harness/postgres.py), generates the sk
 loads it with COPY and creates the setup indexes (timed separately, not part of
 the export), then runs ``neo-explorer export`` as a subprocess and reports the
 wall time per stage and the time spent waiting for PostgreSQL, the exporter's
-peak memory, and the key lines of PostgreSQL's plan for each query (which
-indexes probe ``obs_sbn``; a sequential scan of it is reported as a failure).
+peak memory (and its peak per stage and publisher step: where it is), and the
+key lines of PostgreSQL's plan for each query (which indexes probe
+``obs_sbn``; a sequential scan of it is reported as a failure).
 Figures go to ``bench/results.md`` (section "export").
 """
 
@@ -17,7 +18,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +28,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.results_file import write_section  # noqa: E402
+from bench.rss_steps import run_sampled  # noqa: E402
 
 GOAL_S = 60.0
 MEMORY_GOAL_MB = 400
@@ -109,24 +110,14 @@ def run(scale: float, seed: int, write: bool, background: float = 0.0) -> int:
             load_before = os.getloadavg()[0]
             pg_cpu0, py_cpu0 = postgres_cpu_s(server.data_dir), _children_cpu_s()
             t0 = time.perf_counter()
-            proc = subprocess.run(
-                [
-                    "/usr/bin/time",
-                    "-f",
-                    "maxrss_kb=%M",
-                    sys.executable,
-                    "-m",
-                    "dashboard_app",
-                    "export",
-                    "--data-dir",
-                    str(Path(tmp) / "data"),
-                ],
+            proc = run_sampled(
+                ["/usr/bin/time", "-f", "maxrss_kb=%M", sys.executable, "-m", "dashboard_app", "export",
+                 "--data-dir", str(Path(tmp) / "data")],
                 env=env,
-                capture_output=True,
-                text=True,
-                timeout=1800,
                 cwd=REPO,
-            )
+                status=Path(tmp) / "data" / "status.json",
+                timeout=1800,
+            )  # fmt: skip
             wall_s = time.perf_counter() - t0
             pg_cpu, py_cpu = postgres_cpu_s(server.data_dir) - pg_cpu0, _children_cpu_s() - py_cpu0
             load_after = os.getloadavg()[0]
@@ -141,6 +132,7 @@ def run(scale: float, seed: int, write: bool, background: float = 0.0) -> int:
     finally:
         server.destroy()
 
+    steps = [f"| {step} | {mb:.0f} |" for step, mb in proc.steps]
     stages = summary["stages"]
     db_total = sum(s["db_seconds"] for s in stages)
     stage_rows = [f"| {s['name']} | {s['rows']:,} | {s['seconds']:.2f} | {s['db_seconds']:.2f} |" for s in stages]
@@ -172,6 +164,12 @@ def run(scale: float, seed: int, write: bool, background: float = 0.0) -> int:
             "| Stage | Rows | Wall s | Waiting for PostgreSQL s |",
             "|---|---:|---:|---:|",
             *stage_rows,
+            "",
+            "Peak RSS per step (the exporter process sampled every 20 ms; `bench/rss_steps.py`):",
+            "",
+            "| Step | Peak RSS MB |",
+            "|---|---:|",
+            *steps,
             "",
             "Plans (EXPLAIN at this scale; scans of the source tables per stage query):",
             "",

@@ -64,13 +64,14 @@ def lifetime_table(obs: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
 class DepthSample:
     """The observations ``site_depth`` needs, kept compactly across batches (usable V only).
 
-    Stations become small integer codes as they arrive (one dictionary for the whole export): per
-    observation 4 + 8 + 8 bytes, and no per-row Python strings at the end.
+    Kept per station as it arrives (one dictionary of station codes for the whole export): per
+    observation its time and V (16 bytes), and :meth:`table` computes one station at a time, freeing
+    its arrays as it goes, so the export never holds a second copy of every observation.
     """
 
     def __init__(self) -> None:
         self.names: dict[str, int] = {}
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.parts: list[list[tuple[np.ndarray, np.ndarray]]] = []  # per station code: (t_us, v) arrays
 
     def add(self, stn: pd.Series, t_us: np.ndarray, v: np.ndarray) -> None:
         """Keep the rows whose V is inside the depth range."""
@@ -78,17 +79,36 @@ class DepthSample:
         v = np.asarray(v, "float64")
         ok = np.isfinite(v) & (v >= lo) & (v <= hi)
         local, uniques = pd.factorize(pd.Series(stn)[ok], use_na_sentinel=True)
-        to_global = np.array([self.names.setdefault(str(u), len(self.names)) for u in uniques], dtype="int32")
-        self.parts.append((to_global[local], np.asarray(t_us, "int64")[ok], v[ok]))
+        t, v = np.asarray(t_us, "int64")[ok], v[ok]
+        by_station = np.argsort(local, kind="stable")
+        starts = _run_starts(local[by_station])
+        ends = np.append(starts[1:], len(by_station))
+        for start, end in zip(starts, ends, strict=True):
+            if local[by_station[start]] < 0:
+                continue  # no station
+            code = self.names.setdefault(str(uniques[local[by_station[start]]]), len(self.names))
+            if code == len(self.parts):
+                self.parts.append([])
+            rows = by_station[start:end]
+            self.parts[code].append((t[rows], v[rows]))
 
     def table(self, newest_us: int) -> pd.DataFrame:
         """The ``site_depth`` table over everything added, with ``newest_us`` as the data time."""
-        names = np.array(list(self.names), dtype=object)
-        code = np.concatenate([p[0] for p in self.parts]) if self.parts else np.zeros(0, "int32")
-        t_us = np.concatenate([p[1] for p in self.parts]) if self.parts else np.zeros(0, "int64")
-        v = np.concatenate([p[2] for p in self.parts]) if self.parts else np.zeros(0)
-        self.parts = []  # the arrays above are the only copy from here on
-        return _depth_by_code(code, names, t_us, v, newest_us)
+        rows = []
+        for name, code in self.names.items():
+            parts, self.parts[code] = self.parts[code], []  # freed station by station
+            t = np.concatenate([p[0] for p in parts])
+            v = np.concatenate([p[1] for p in parts])
+            del parts
+            recent = t >= newest_us - _RECENT_US
+            use_recent = int(np.count_nonzero(recent)) >= SITE_DEPTH_RECENT_MIN_OBS
+            row = _station_row(name, np.sort(v[recent] if use_recent else v), use_recent)
+            if row is not None:
+                rows.append(row)
+        return _depth_frame(rows)
+
+
+_RECENT_US = round(SITE_DEPTH_RECENT_YEARS * 365.25 * US_PER_DAY)
 
 
 def site_depth_stats(stn: pd.Series | np.ndarray, t_us: np.ndarray, v: np.ndarray, newest_us: int) -> pd.DataFrame:
@@ -109,7 +129,7 @@ def _depth_by_code(code: np.ndarray, names: np.ndarray, t: np.ndarray, v: np.nda
     lo, hi = SITE_DEPTH_V_RANGE
     ok = np.isfinite(v) & (v >= lo) & (v <= hi) & (code >= 0)
     code, v, t = code[ok], v[ok], t[ok]
-    recent = t >= newest_us - round(SITE_DEPTH_RECENT_YEARS * 365.25 * US_PER_DAY)
+    recent = t >= newest_us - _RECENT_US
     n_recent = np.bincount(code[recent], minlength=len(names))
     use_recent = n_recent >= SITE_DEPTH_RECENT_MIN_OBS
     used = np.where(use_recent[code], recent, True)
@@ -122,21 +142,29 @@ def _depth_by_code(code: np.ndarray, names: np.ndarray, t: np.ndarray, v: np.nda
     rows = []
     ends = np.append(starts[1:], len(code)) if len(starts) else starts
     for start, end in zip(starts, ends, strict=True):  # one slice per station
-        values = v[start:end]
-        if len(values) < SITE_DEPTH_MIN_OBS:
-            continue
-        median = float(np.median(values))
-        mad = float(np.median(np.abs(values - median)))
-        rows.append(
-            (
-                str(names[code[start]]),
-                "last_5_years" if use_recent[code[start]] else "all_time",
-                len(values),
-                median,
-                median + SITE_DEPTH_MAD_SCALE * mad,
-                float(values.mean() + values.std()),
-                float(np.percentile(values, 95)),
-            )
-        )
+        row = _station_row(str(names[code[start]]), v[start:end], bool(use_recent[code[start]]))
+        if row is not None:
+            rows.append(row)
+    return _depth_frame(rows)
+
+
+def _station_row(stn: str, values: np.ndarray, recent: bool) -> tuple | None:
+    """One ``site_depth`` row from a station's usable V values sorted ascending (None: too few)."""
+    if len(values) < SITE_DEPTH_MIN_OBS:
+        return None
+    median = float(np.median(values))
+    mad = float(np.median(np.abs(values - median)))
+    return (
+        stn,
+        "last_5_years" if recent else "all_time",
+        len(values),
+        median,
+        median + SITE_DEPTH_MAD_SCALE * mad,
+        float(values.mean() + values.std()),
+        float(np.percentile(values, 95)),
+    )
+
+
+def _depth_frame(rows: list[tuple]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=_columns("site_depth")).astype({"n": "int64"})
     return out.sort_values("stn", kind="stable", ignore_index=True)

@@ -119,8 +119,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
 
             print(explain_all(connection), end="")
             return errors.EXIT_OK
+        from dashboard_app.exporter.allocation import return_freed_memory
         from dashboard_app.exporter.export import export_snapshot
 
+        return_freed_memory()  # this process only exports: freed memory goes back (peak RSS, see allocation.py)
         _report_to_logs_and_sentry(environ, connection)  # not before --explain: its plans go to stdout
         progress.say(f"exporting from {connection.describe()} into {settings.data_dir}")
         result = export_snapshot(

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard_app.exporter import tables
+from dashboard_app.exporter.allocation import trim
 from dashboard_app.exporter.connection import ConnectionSettings, read_only_session
 from dashboard_app.exporter.errors import SourceDataError
 from dashboard_app.exporter.progress import Progress, StageRecord, pause_here
@@ -117,7 +118,9 @@ def export_snapshot(
     source = settings.public_source()  # snapshots are public: no role, host or port (see describe())
 
     def build(con: sqlite3.Connection) -> dict[str, str]:
-        return {"source": source, "synthetic": "0", **extract_into(con, settings, progress)}
+        meta = {"source": source, "synthetic": "0", **extract_into(con, settings, progress)}
+        trim()  # the extraction's freed pages, before the publisher reads the snapshot back
+        return meta
 
     start = time.perf_counter()
     result = publish(data_dir, build, keep=keep, max_row_drop=max_row_drop)

@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app import __version__
-from dashboard_app.snapshot import schema
+from dashboard_app.snapshot import schema, table_chunks
 from dashboard_app.snapshot.datadir import BUILD_PREFIX, fsync_path
-from dashboard_app.snapshot.model import SnapshotError, format_utc, read_tables
+from dashboard_app.snapshot.model import SnapshotError, format_utc
 
 COMPANION_SUFFIX = ".frames"
 MANIFEST_FILE = "manifest.json"
@@ -114,20 +114,50 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     fsync_path(path)
 
 
+def _map_table(path: Path) -> pd.DataFrame:
+    """One companion file mapped back as the app maps it (no checksum: the caller just wrote it)."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    return _frame(ipc.open_file(pa.memory_map(str(path), "r")).read_all())
+
+
+def assert_same_table(mapped: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """``assert_frame_equal(mapped, expected, check_exact=True)``, column by column.
+
+    Categorical columns are compared as dtype (categories in order) and codes, which is what
+    ``assert_frame_equal`` checks too, without its per-row object copy of the values.
+    """
+    pd.testing.assert_index_equal(mapped.columns, expected.columns, exact=True)
+    pd.testing.assert_series_equal(mapped.dtypes, expected.dtypes)
+    pd.testing.assert_index_equal(mapped.index, expected.index, exact=True)
+    for name in expected.columns:
+        left, right = mapped[name], expected[name]
+        if isinstance(right.dtype, pd.CategoricalDtype):
+            np.testing.assert_array_equal(left.cat.codes.to_numpy(), right.cat.codes.to_numpy(), err_msg=name)
+        else:
+            pd.testing.assert_series_equal(left, right, check_exact=True)
+
+
 def write_companion(
     snapshot_path: Path,
     dest: Path,
     *,
     checks: Sequence[str],
+    chunk_rows: int = table_chunks.CHUNK_ROWS,
 ) -> dict[str, Any]:
     """Write the companion of the (validated) SQLite file ``snapshot_path`` as the directory ``dest``.
 
-    Builds in a temporary directory beside ``dest``, maps the result back and compares it with
-    the SQLite tables, then renames it into place. ``checks`` names the validation the caller ran
-    on the SQLite file (recorded in the manifest). Returns the manifest.
+    Builds in a temporary directory beside ``dest`` one table at a time: reads the table from
+    SQLite in chunks of ``chunk_rows`` rows into storage dtypes (``table_chunks``), writes its
+    Arrow file, maps the file back and compares it with the table read, and frees both before
+    the next table, so memory is bounded by the largest table, not the snapshot. Then verifies
+    the whole directory as a reader does (:func:`open_companion`) and renames it into place.
+    ``checks`` names the validation the caller ran on the SQLite file (recorded in the manifest).
+    Returns the manifest.
     """
     snapshot_path, dest = Path(snapshot_path), Path(dest)
-    meta, frames = read_tables(snapshot_path)
+    meta = table_chunks.read_meta(snapshot_path)
     snapshot_id = snapshot_id_of(dest.with_suffix(".sqlite"))
     if meta.get("snapshot_id") != snapshot_id:
         raise CompanionError(f"{snapshot_path.name} holds snapshot {meta.get('snapshot_id')}, not {snapshot_id}")
@@ -136,16 +166,21 @@ def write_companion(
     try:
         os.chmod(tmp, 0o775)  # group-writable from the start: another UID of the group may clean it up
         files = {}
-        names = table_names(meta)
-        for name in names:
+        for name in table_names(meta):
             path = tmp / f"{name}.arrow"
-            _write_table(frames[name], path)
+            frame = table_chunks.read_table(snapshot_path, meta, name, chunk_rows=chunk_rows)
+            _write_table(frame, path)
+            try:
+                assert_same_table(_map_table(path), frame)
+            except AssertionError as exc:
+                raise CompanionError(f"the companion's {name} differs from the SQLite table: {exc}") from None
             files[name] = {
                 "file": path.name,
-                "rows": len(frames[name]),
+                "rows": len(frame),
                 "bytes": path.stat().st_size,
                 "sha256": sha256_file(path),
             }
+            del frame
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -165,13 +200,7 @@ def write_companion(
             json.dump(manifest, fh, indent=1, sort_keys=True)
             fh.flush()
             os.fsync(fh.fileno())
-        _, mapped = open_companion(tmp, snapshot_id=snapshot_id)
-        for name in names:
-            try:
-                pd.testing.assert_frame_equal(mapped[name], frames[name], check_exact=True)
-            except AssertionError as exc:
-                raise CompanionError(f"the companion's {name} differs from the SQLite table: {exc}") from None
-        del mapped
+        open_companion(tmp, snapshot_id=snapshot_id, snapshot_path=snapshot_path)  # as a reader will
         for path in tmp.iterdir():
             os.chmod(path, 0o444)
         os.chmod(tmp, 0o775)  # group-writable: another UID of the group may remove it (retention)

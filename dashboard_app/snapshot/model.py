@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ import pandas as pd
 from dashboard_app import reference
 from dashboard_app.definitions import OTHER_FOLLOWUP_PROJECT
 from dashboard_app.snapshot.memo import MemoCache
-from dashboard_app.snapshot.schema import SUPPORTED_VERSIONS, tables_of, version_of
+from dashboard_app.snapshot.schema import SUPPORTED_VERSIONS, Table, tables_of, version_of
 
 T = TypeVar("T")
 
@@ -197,15 +197,71 @@ def _read_adbc(path: Path) -> dict[str, pd.DataFrame]:
 
 def _count_dtype(values: pd.Series) -> str:
     """int16 when the counts fit (they nearly always do), else int32: signed, so differences never wrap."""
-    return "int16" if len(values) == 0 or int(values.max()) <= np.iinfo(np.int16).max else "int32"
+    return count_dtype(int(values.max()) if len(values) else None)
+
+
+def count_dtype(largest: int | None) -> str:
+    """The storage dtype of a count column whose largest value is ``largest`` (None: no rows)."""
+    return "int16" if largest is None or largest <= np.iinfo(np.int16).max else "int32"
+
+
+CATEGORICAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "discoveries": ("twilight", "disc_stn"),
+    "apparitions": ("stn",),
+    "lifetime": ("stn",),
+}
+"""Columns stored as categoricals (categories: the column's distinct values, sorted)."""
+
+
+def count_columns(table: str, columns: Sequence[str]) -> tuple[str, ...]:
+    """The count columns of ``table`` stored as int16 (int32 when a value does not fit)."""
+    if table == "apparitions":
+        return tuple(c for c in columns if c.startswith("n_"))
+    if table == "lifetime":
+        return ("n_obs", "n_trk")
+    return ()
+
+
+def to_storage(
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    counts: Mapping[str, str] | None = None,
+    categories: Mapping[str, pd.CategoricalDtype] | None = None,
+) -> pd.DataFrame:
+    """``frame`` (one table in its declared dtypes) in storage dtypes, converted in place and returned.
+
+    ``counts`` (column → dtype) and ``categories`` (column → dtype) fix the dtypes a part of a
+    table cannot decide alone (a table read in chunks); by default they follow ``frame``.
+    """
+    counts, categories = counts or {}, categories or {}
+    if table == "discoveries":
+        frame["disc_time"] = pd.to_datetime(frame["disc_time"], utc=True, format="ISO8601").astype(
+            "datetime64[us, UTC]"
+        )
+        frame["disc_year"] = frame["disc_year"].astype("int16")
+        frame["trk_nobs"] = frame["trk_nobs"].astype("int16")
+    if table in ("discoveries", "apparitions", "lifetime"):
+        frame["neo_id"] = frame["neo_id"].astype("int32")
+    for col in count_columns(table, list(frame.columns)):
+        frame[col] = frame[col].astype(counts.get(col) or _count_dtype(frame[col]))
+    for col in CATEGORICAL_COLUMNS.get(table, ()):
+        frame[col] = frame[col].astype(categories.get(col, "category"))
+    return frame
+
+
+def declared_dtypes(table: Table) -> dict[str, str]:
+    """Column → pandas dtype of the table's declared SQL types (before :func:`to_storage`)."""
+    return {c.name: _PANDAS_TYPES[c.sql_type] for c in table.columns}
 
 
 def read_tables(path: Path, *, reader: str = "adbc") -> tuple[dict[str, str], dict[str, pd.DataFrame]]:
     """Read a SQLite snapshot's ``meta`` and data tables in their storage dtypes (what the companion holds).
 
-    Storage dtypes: declared types, compact integers (``neo_id`` int32, counts int16 when they fit),
-    ``disc_time`` as ``datetime64[us, UTC]``, station codes and twilight classes as categoricals.
-    ``reader`` picks how tables are read (:data:`READERS`); both give equal frames.
+    Storage dtypes (:func:`to_storage`): declared types, compact integers (``neo_id`` int32, counts
+    int16 when they fit), ``disc_time`` as ``datetime64[us, UTC]``, station codes and twilight classes
+    as categoricals. ``reader`` picks how tables are read (:data:`READERS`); both give equal frames.
+    ``snapshot/table_chunks.py`` reads one table at a time in bounded chunks to the same frames.
     """
     path = Path(path)
     if reader not in READERS:
@@ -217,25 +273,7 @@ def read_tables(path: Path, *, reader: str = "adbc") -> tuple[dict[str, str], di
         raise SnapshotError(f"snapshot {path} has no snapshot_id in meta")
     for table in tables_of(version_of(meta)):
         if table.name != "meta":  # declared dtypes, also for columns NULL throughout, whichever reader ran
-            frames[table.name] = frames[table.name].astype({c.name: _PANDAS_TYPES[c.sql_type] for c in table.columns})
-    disc, app = frames["discoveries"], frames["apparitions"]
-    disc["disc_time"] = pd.to_datetime(disc["disc_time"], utc=True, format="ISO8601").astype("datetime64[us, UTC]")
-    disc["disc_year"] = disc["disc_year"].astype("int16")
-    disc["neo_id"] = disc["neo_id"].astype("int32")
-    disc["trk_nobs"] = disc["trk_nobs"].astype("int16")
-    disc["twilight"] = disc["twilight"].astype("category")
-    disc["disc_stn"] = disc["disc_stn"].astype("category")
-    app["neo_id"] = app["neo_id"].astype("int32")
-    for col in app.columns:
-        if col.startswith("n_"):
-            app[col] = app[col].astype(_count_dtype(app[col]))
-    app["stn"] = app["stn"].astype("category")
-    if "lifetime" in frames:  # schema v2
-        life = frames["lifetime"]
-        life["neo_id"] = life["neo_id"].astype("int32")
-        for col in ("n_obs", "n_trk"):
-            life[col] = life[col].astype(_count_dtype(life[col]))
-        life["stn"] = life["stn"].astype("category")
+            frames[table.name] = to_storage(table.name, frames[table.name].astype(declared_dtypes(table)))
     return meta, frames
 
 

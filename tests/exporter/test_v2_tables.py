@@ -59,6 +59,28 @@ def test_depth_sample_keeps_only_usable_magnitudes_across_batches():
     assert depth["stn"].tolist() == ["A"] and depth["n"].tolist() == [60] and depth["v_median"].tolist() == [19.5]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_depth_sample_across_random_batches_equals_the_statistics_over_every_observation(seed):
+    """The exporter keeps observations per station batch by batch; the truth computes over all at once."""
+    rng = np.random.default_rng(seed)
+    n = 30_000
+    stn = rng.choice(["G96", "F51", "703", "T08", "I41", "X05"], n, p=[0.4, 0.3, 0.15, 0.1, 0.049, 0.001]).astype(
+        object
+    )
+    t_us = NEWEST - (rng.uniform(0, 12 * 365, n) * DAY).astype("int64")
+    v = np.round(rng.normal(20.5, 1.5, n), 2)
+    v[rng.random(n) < 0.05] = np.nan
+    v[rng.random(n) < 0.01] = 35.0  # outside the V range
+    stn[rng.random(n) < 0.001] = None  # no station: ignored
+    sample = all_time.DepthSample()
+    cuts = np.sort(rng.choice(np.arange(1, n), 40, replace=False))
+    for rows in np.split(np.arange(n), cuts):
+        sample.add(pd.Series(stn[rows], dtype=object), t_us[rows], v[rows])
+    expected = all_time.site_depth_stats(pd.Series(stn, dtype=object), t_us, v, NEWEST)
+    assert len(expected) >= 4 and set(expected["period"]) == {"last_5_years", "all_time"}
+    pd.testing.assert_frame_equal(sample.table(NEWEST), expected, check_exact=True)
+
+
 def test_lifetime_counts_by_hand():
     # NEO 1 at G96: −3 d (tracklet a), 0 and 0.01 d (b), 400 d (no trkid); at F51: 2 d (c). NEO 2 at G96: 5 d.
     life = all_time.lifetime_counts(
