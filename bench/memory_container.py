@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,11 +27,23 @@ class ContainerRun:
     running_after: str = ""
     export_code: int | None = None
     export_s: float = 0.0
+    export_peak_mb: float | None = None  # the exporter's own peak RSS (its JSON summary)
     served_new: bool = False
     worker_kills: int = 0
     answers: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     load: str = ""
+
+
+def export_peak_mb(stdout: str) -> float | None:
+    """``peak_rss_mb`` of ``neo-explorer export``'s JSON summary (its last line), if it finished."""
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            value = json.loads(line).get("peak_rss_mb")
+        except (ValueError, AttributeError):
+            continue
+        return float(value) if isinstance(value, int | float) else None
+    return None
 
 
 def _build_context(tmp: Path) -> Path:
@@ -112,6 +125,7 @@ def measure_container(
             proc = engine.command("exec", name, "neo-explorer", "export", timeout=1800, check=False)
             result.export_s = time.monotonic() - started
             result.export_code = proc.returncode
+            result.export_peak_mb = export_peak_mb(proc.stdout)
             time.sleep(POLL_S + 10)
 
         answers = drive_load(url, users, load_s + 1800, kind, during)

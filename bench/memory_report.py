@@ -135,6 +135,8 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
                 "|---|---|",
                 f"| memory idle → peak under load + export + swap | {c.idle_mb:.0f} → {c.peak_mb:.0f} MB |",
                 f"| export inside the container: exit code, time | {c.export_code}, {c.export_s:.0f} s |",
+                "| the export process's own peak RSS (its summary) | "
+                + (f"{c.export_peak_mb:.0f} MB |" if c.export_peak_mb is not None else "— (did not finish) |"),
                 f"| OOM-killed / still running / worker SIGKILLs | {c.oom_killed} / {c.running_after} / "
                 f"{c.worker_kills} |",
                 f"| serves the exported snapshot afterwards | {c.served_new} |",

@@ -147,11 +147,20 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         return code
     published = result.published
     elapsed = round(time.perf_counter() - started, 3)
+    peak = peak_rss_mb()
     outcome_log.info(
-        "export finished: snapshot %s published in %.1f s",
+        "export finished: snapshot %s published in %.1f s, peak memory %.0f MB",
         published.snapshot_id,
         elapsed,
-        extra={"fields": {"snapshot_id": published.snapshot_id, "seconds": elapsed, "exit_code": errors.EXIT_OK}},
+        peak,
+        extra={
+            "fields": {
+                "snapshot_id": published.snapshot_id,
+                "seconds": elapsed,
+                "exit_code": errors.EXIT_OK,
+                "peak_rss_mb": peak,
+            }
+        },
     )
     outcome = {"exit_code": errors.EXIT_OK, "stages": result.stages, "row_counts": published.row_counts}
     _record_outcome(settings.data_dir, outcome, started_utc)
@@ -164,10 +173,18 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
             "row_counts": published.row_counts,
             "source": result.source,
             "elapsed_s": round(time.perf_counter() - started, 3),
+            "peak_rss_mb": peak,
             "stages": result.stages,
         }
     )
     return errors.EXIT_OK
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, MB (what a container's memory limit has to hold)."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # kB on Linux
 
 
 def _check(connection: ConnectionSettings) -> int:

@@ -79,6 +79,9 @@ def test_the_summary_reports_the_row_counts_it_published(exported):
     assert stages[:2] == ["connect", "neos"] and stages[-1] == "publish"
     stage_lines = [json.loads(line) for line in run.stdout.splitlines()[:-1] if line.startswith("{")]
     assert any(line.get("stage") == "apparitions" and line.get("rows", 0) > 0 for line in stage_lines)
+    # its own peak memory (what a container's limit must hold): at least the interpreter with its imports
+    finished = [line for line in stage_lines if line.get("message", "").startswith("export finished")]
+    assert 50 < summary["peak_rss_mb"] < 4000 and finished[0]["peak_rss_mb"] == summary["peak_rss_mb"]
 
 
 def test_the_published_snapshot_names_the_database_but_not_its_role_host_or_port(exported):
