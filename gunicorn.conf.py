@@ -9,7 +9,9 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
   of ``import scipy.stats`` in a forked child) instead of sharing one copy. Snapshot data are
   memory-mapped Arrow files (``dashboard_app/snapshot/frames.py``), shared
   through the page cache by every process after any number of swaps. Before each fork the master
-  switches to the current snapshot (cheap: a mapping), so a recycled worker serves it at once.
+  switches to the current snapshot (cheap: a mapping), so a recycled worker serves it at once; between
+  forks it follows the pointer on a SIGALRM timer (``when_ready``), so after a swap no process keeps the
+  old companion mapped.
   Per-worker resources (the snapshot store's watcher thread) start in ``post_fork``.
 - ``gthread`` workers: requests are CPU-bound pandas work plus I/O to the browser; threads share
   the worker's memo caches.
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import tempfile
 
@@ -91,10 +94,33 @@ def pre_fork(server, worker):
     gc.enable()  # off while the app loaded (above); the frozen objects are never scanned again
 
 
+def when_ready(server):
+    """The master follows new snapshots on a timer (SIGALRM every poll interval; threads must not cross a fork),
+    so after a swap it does not keep the old companion mapped beside the workers' new one."""
+    from dashboard_app.wsgi import server as flask_server
+
+    store = flask_server.extensions["neo_store"]
+
+    def follow(_signum, _frame):
+        try:
+            store.follow_in_master()
+        except Exception:  # never let the master die of it: the workers serve regardless
+            server.log.exception("snapshot store: the master could not follow the pointer")
+
+    signal.signal(signal.SIGALRM, follow)
+    signal.setitimer(signal.ITIMER_REAL, store.poll_interval_s, store.poll_interval_s)
+
+
+def on_exit(server):
+    """Disarm the master's timer: at interpreter exit its handler is gone and a late SIGALRM would kill the master."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def post_fork(server, worker):
     """Start per-worker resources: the snapshot store's watcher (threads must not cross a fork)."""
     from dashboard_app.wsgi import server as flask_server
 
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the master's timer is not inherited; nor is its handler
     flask_server.extensions["neo_store"].start()
 
 

@@ -11,7 +11,9 @@ bytes per entry name. They are taken after start and after ``--seconds`` of ``--
 users replaying the recorded traffic model, beside each process's USS/PSS and the worker's private
 memory by mapping (anonymous, heap, Arrow files, shared libraries) from ``/proc/PID/smaps``.
 ``--env`` runs the same with other settings or allocator variables (e.g.
-``MALLOC_MMAP_THRESHOLD_=33554432`` to see glibc's default behaviour again, ``MEMO_MAX_MB=16``).
+``MALLOC_MMAP_THRESHOLD_=33554432`` to see glibc's default behaviour again, ``MEMO_MAX_MB=16``);
+``--env PROBE_TRACEMALLOC=1`` also traces what each worker allocates after it starts (slower) and
+lists the lines holding the most.
 Writes the section "Memory: what a worker holds (issue #11)" of ``bench/results.md`` unless ``--no-write``.
 """
 
@@ -160,6 +162,17 @@ def run(args: argparse.Namespace) -> str:
     lines.append(
         "Largest memo entries by name (MB, the largest worker): " + ", ".join(f"{n} {s:.1f}" for n, s in top) + "."
     )
+    traced = [(pid, f) for pid, f in end.items() if "traced_top" in f]
+    if traced:
+        pid, facts = max(traced, key=lambda pf: pf[1]["traced_mb"])
+        top_lines = [(f"`{t[0]}`", f"{t[1]:.2f}", f"{t[2]}") for t in facts["traced_top"]]
+        lines += [
+            "",
+            f"Python allocations still alive in worker {pid} that it made after it started (tracemalloc, "
+            f"`PROBE_TRACEMALLOC`): {facts['traced_mb']} MB; the largest by line:",
+            "",
+            *_table([("Line", "MB", "blocks"), *top_lines]),
+        ]
     return "\n".join(lines)
 
 

@@ -58,6 +58,12 @@ def _facts() -> dict[str, Any]:
     for key, (_value, size) in list(memo._entries.items()):
         by_name[str(key[1])] = by_name.get(str(key[1]), 0.0) + size / _MB
     facts["memo_by_name"] = {k: round(v, 2) for k, v in by_name.items()}
+    import tracemalloc
+
+    if tracemalloc.is_tracing():  # PROBE_TRACEMALLOC: what the worker allocated since it started, by line
+        stats = tracemalloc.take_snapshot().statistics("lineno")
+        facts["traced_mb"] = round(sum(s.size for s in stats) / _MB, 1)
+        facts["traced_top"] = [[str(s.traceback[0]), round(s.size / _MB, 2), s.count] for s in stats[:15]]
     return facts
 
 
@@ -72,3 +78,7 @@ def post_worker_init(worker):  # type: ignore[no-redef]
     """Production's hook, then the probe's handler (gunicorn resets worker signals before this hook)."""
     _production_post_worker_init(worker)
     signal.signal(signal.SIGUSR2, _write_facts)
+    if os.environ.get("PROBE_TRACEMALLOC"):  # trace only what this worker allocates from now on
+        import tracemalloc
+
+        tracemalloc.start(int(os.environ["PROBE_TRACEMALLOC"]))

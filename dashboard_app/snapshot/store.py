@@ -192,6 +192,26 @@ class SnapshotStore:
         if self._origin_pid == os.getpid():
             self.check_now()
 
+    def follow_in_master(self) -> bool:
+        """In the loading process, on a timer (gunicorn's master runs no threads): switch when the pointer
+        names a new snapshot with a companion, so the master never keeps an old companion mapped beside
+        the one its workers moved to (that cost the size of the touched frames after every swap).
+
+        Never waits: skipped while a check is running; a snapshot without a companion (a build takes
+        long) is left to :meth:`before_fork`. True when it switched.
+        """
+        if self._origin_pid != os.getpid():
+            return False
+        try:
+            path = current_snapshot_path(self.data_dir)
+        except SnapshotError:
+            return False
+        if path is None or path.name == self._loaded_name or path.name in self._refused:
+            return False
+        if not frames.companion_path(path).is_dir():
+            return False
+        return self.check_now()
+
     def init_app(self, app: Any) -> None:
         """Register the store on a Flask app as ``app.extensions["neo_store"]``."""
         app.extensions[EXTENSION_KEY] = self

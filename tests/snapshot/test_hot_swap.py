@@ -224,3 +224,26 @@ def test_recycled_workers_serve_the_current_snapshot_at_once_and_every_process_m
     assert "read from SQLite into this process" not in log
     assert f"serving snapshot {ids[-1]} (pid {master};" in log.replace('\\"', '"')
     assert "Traceback" not in log
+
+
+@pytest.mark.slow
+def test_the_master_lets_go_of_the_old_companion_after_a_swap_without_forking(start_server, tmp_path):
+    from dashboard_app.sky import generate
+
+    data_dir = tmp_path / "data"
+    first = build_snapshot_dir(data_dir, sky=generate(21, SCALE))
+    server = start_server(data_dir, WORKERS="1", THREADS="2", SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}")
+    master = server.process.pid
+    (worker,) = _children(master)
+    assert _mapped_companions(master) == {first.name[len("snapshot-") : -len(".sqlite")]}
+    newer = publish(data_dir, generate(22, SCALE).build, max_row_drop=None).snapshot_id
+    deadline = time.monotonic() + 15 * POLL_S + LOAD_MARGIN_S
+    while time.monotonic() < deadline:
+        mapped = {pid: _mapped_companions(pid) for pid in (master, worker)}
+        if all(names == {newer} for names in mapped.values()):
+            break
+        time.sleep(0.1)
+    # one copy after the swap: the master, which forked nothing meanwhile, maps only the new companion too
+    assert mapped == {master: {newer}, worker: {newer}}
+    assert _children(master) == [worker]  # no worker was forked (or recycled) to get there
+    assert "Traceback" not in server.log()
