@@ -211,9 +211,10 @@ class Followups:
     discovered: np.ndarray  # selected NEOs each station discovered (never its follow-up)
 
     def without_pairs(self) -> Followups:
-        """The same totals without the pair arrays (the part worth memoising: a few kB, not megabytes)."""
+        """The per-station totals without the pair arrays and NEO ids (the part worth memoising: a few kB, not
+        megabytes); :func:`sites_per_neo` needs the whole result."""
         empty = np.zeros(0, dtype="int64")
-        return replace(self, pair_neo=empty, pair_stn=empty)
+        return replace(self, pair_neo=empty, pair_stn=empty, neo_ids=empty)
 
     def metric(self, name: str) -> np.ndarray:
         """Per-station values of ``name`` (:data:`METRICS`)."""
