@@ -11,7 +11,6 @@ Bins (stated on the charts and in the CSV headers):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,7 +42,7 @@ class GroupedBins:
     bins: dict[str, np.ndarray]
     counts: np.ndarray
     groups: tuple[str, ...]
-    colours: Mapping[str, str]
+    coloured_by: str
     n_selected: int
     n_missing: int
     expected: np.ndarray | None = None
@@ -97,7 +96,7 @@ def _grouped(
         bins=bins,
         counts=_count(group, len(sel.groups), index, n_bins),
         groups=sel.groups,
-        colours=sel.colours,
+        coloured_by=sel.coloured_by,
         n_selected=len(sel),
         n_missing=missing,
     )

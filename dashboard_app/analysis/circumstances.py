@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from plotly.colors import sample_colorscale
 
 from dashboard_app import reference
 from dashboard_app.analysis.filters import (
@@ -146,7 +145,6 @@ class Selected:
     rows: np.ndarray
     group: np.ndarray
     groups: tuple[str, ...]
-    colours: Mapping[str, str]
     coloured_by: str
 
     def __len__(self) -> int:
@@ -166,17 +164,17 @@ def year_spans(years: tuple[int, int]) -> tuple[int, int]:
 
 
 def year_stacks(cols: Columns, mask: np.ndarray, years: tuple[int, int]) -> Stacks:
-    """Stacks by discovery year, or by spans of years when the range is long (sequential colours)."""
+    """Stacks by discovery year, or by spans of years when the range is long (at most ~10 groups)."""
     first, span = year_spans(years)
     n_groups = (years[1] - first) // span + 1
     starts = [first + i * span for i in range(n_groups)]
     labels = [str(s) if span == 1 else f"{max(s, years[0])}–{min(s + span - 1, years[1])}" for s in starts]
-    colours = sample_colorscale("Viridis", [0.92 * i / max(n_groups - 1, 1) for i in range(n_groups)])
-    return Stacks((cols.year[mask] - first) // span, tuple(labels), dict(zip(labels, colours, strict=True)))
+    return Stacks((cols.year[mask] - first) // span, tuple(labels))
 
 
-def select(circ: CircumstanceColumns, selection: Selection, names: Mapping[str, str] | None = None) -> Selected:
-    """The rows of ``selection`` (years, size class, twilight class) and their colour groups."""
+def select(circ: CircumstanceColumns, selection: Selection, labels: Mapping[str, str] | None = None) -> Selected:
+    """The rows of ``selection`` (years, size class, twilight class) and their colour groups
+    (``labels``: station code → group label when coloured by station)."""
     cols = circ.base
     lo, hi = selection.years
     mask = (cols.year >= lo) & (cols.year <= hi)
@@ -190,7 +188,7 @@ def select(circ: CircumstanceColumns, selection: Selection, names: Mapping[str, 
     elif selection.colour == COLOUR_YEAR:
         st = year_stacks(cols, mask, selection.years)
     else:
-        st = stacks(cols, mask, selection.colour, selection.top, names)
+        st = stacks(cols, mask, selection.colour, selection.top, labels)
     present = np.flatnonzero(np.bincount(st.codes, minlength=len(st.order)))
     renumber = np.full(len(st.order), -1, dtype="int64")
     renumber[present] = np.arange(len(present))
@@ -200,7 +198,6 @@ def select(circ: CircumstanceColumns, selection: Selection, names: Mapping[str, 
         rows=np.flatnonzero(mask),
         group=renumber[st.codes],
         groups=groups,
-        colours={g: st.colours.get(g, reference.UNKNOWN_COLOUR) for g in groups},
         coloured_by=selection.colour,
     )
 
@@ -228,7 +225,7 @@ class SkyPoints:
     y: np.ndarray
     hover: np.ndarray
     groups: tuple[str, ...]
-    colours: Mapping[str, str]
+    coloured_by: str
     projection: str
     n_selected: int
     n_missing: int
@@ -282,7 +279,7 @@ def sky_points(circ: CircumstanceColumns, sel: Selected, projection: str = HAMME
         y=y,
         hover=sky.hover[rows],
         groups=sel.groups,
-        colours=sel.colours,
+        coloured_by=sel.coloured_by,
         projection=projection,
         n_selected=len(sel),
         n_missing=int((~known).sum()),
@@ -304,7 +301,7 @@ class RateVsH:
     h: np.ndarray
     rate: np.ndarray
     groups: tuple[str, ...]
-    colours: Mapping[str, str]
+    coloured_by: str
     n_selected: int
     n_single: int
     n_zero_span: int
@@ -346,7 +343,7 @@ def rate_vs_h(circ: CircumstanceColumns, sel: Selected) -> RateVsH:
         h=np.round(h[keep][order], 2),
         rate=np.round(rate[keep][order], RATE_DECIMALS),
         groups=sel.groups,
-        colours=sel.colours,
+        coloured_by=sel.coloured_by,
         n_selected=len(sel),
         n_single=int(((~has_rate) & (nobs <= 1)).sum()),
         n_zero_span=int(((~has_rate) & (nobs > 1)).sum()),

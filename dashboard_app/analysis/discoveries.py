@@ -42,7 +42,6 @@ class YearlyCounts:
 
     table: pd.DataFrame
     order: tuple[str, ...]
-    colours: Mapping[str, str]
     value_column: str
     stacked_by: str
     n_selected: int
@@ -59,12 +58,13 @@ def yearly_counts(
     group: str,
     top_n: int = TOP_N_DEFAULT,
     mode: str = PER_YEAR,
-    names: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> YearlyCounts:
     """Count discoveries per year in ``years`` for the size choice, stacked by ``group``.
 
     In split mode the stacks are the size classes, Unknown H included, so the split totals
-    equal the all-sizes totals; ``group`` then does not apply.
+    equal the all-sizes totals; ``group`` then does not apply. ``labels``: station code → stack
+    label when stacked by station.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
@@ -74,7 +74,7 @@ def yearly_counts(
         st: Stacks = size_stacks(cols, mask)
         stacked_by = "size"
     else:
-        st = stacks(cols, mask, group, top_n, names)
+        st = stacks(cols, mask, group, top_n, labels)
         stacked_by = group
     n_years, k = years[1] - years[0] + 1, len(st.order)
     flat = (cols.year[mask] - years[0]) * k + st.codes
@@ -96,7 +96,6 @@ def yearly_counts(
     return YearlyCounts(
         table=table,
         order=order,
-        colours={s: st.colours.get(s, reference.UNKNOWN_COLOUR) for s in order},
         value_column=value_column,
         stacked_by=stacked_by,
         n_selected=int(mask.sum()),

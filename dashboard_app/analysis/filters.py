@@ -37,12 +37,8 @@ GROUPING_LABELS: dict[str, str] = {
 ALL_NEOS = "All NEOs"
 OTHERS = "Others"
 """Station grouping: every station outside the top N, as one stack."""
-OTHERS_COLOUR = "#a9a9a9"
-COMBINED_COLOUR = "#4363d8"
 TOP_N_DEFAULT = 10
 TOP_N_MAX = 30
-STATION_PALETTE: tuple[str, ...] = reference.station_palette()
-"""Top N station colours, distinguishable also with a colour-vision deficiency (reference data)."""
 
 
 def discovery_year_bounds(discoveries: pd.DataFrame) -> tuple[int, int]:
@@ -158,20 +154,13 @@ def selection_mask(cols: Columns, years: tuple[int, int], orders: tuple[int, ...
 
 @dataclass(frozen=True)
 class Stacks:
-    """How the selected rows fall into stacks: a stack index per row, stack labels (bottom first), colours."""
+    """How the selected rows fall into stacks: a stack index per row and the stack labels (bottom first).
+
+    Colours are the figures' business (:mod:`dashboard_app.figures.colours`).
+    """
 
     codes: np.ndarray
     order: tuple[str, ...]
-    colours: Mapping[str, str]
-
-
-def station_label(code: str, names: Mapping[str, str]) -> str:
-    """Display label of a station: code plus the short label or the MPC name (shortened)."""
-    name = reference.station_short_labels().get(code) or names.get(code, "")
-    if not name or name == code:
-        return code
-    name = name if len(name) <= 26 else name[:25] + "…"
-    return f"{code} {name}"
 
 
 def ranked_stations(cols: Columns, mask: np.ndarray) -> list[tuple[str, int]]:
@@ -191,34 +180,30 @@ def stacks(
     mask: np.ndarray,
     group: str,
     top_n: int = TOP_N_DEFAULT,
-    names: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Stacks:
-    """Group the selected rows into stacks: one combined stack, survey projects (reference order and
-    colours) or the top N stations plus "Others"."""
+    """Group the selected rows into stacks: one combined stack, survey projects (reference order) or
+    the top N stations (by rank, named by ``labels``: code → display label, else the code) plus "Others"."""
     if group == GROUP_PROJECT:
-        order = tuple(p.name for p in reference.projects())
-        return Stacks(cols.project[mask], order, reference.project_colours())
+        return Stacks(cols.project[mask], tuple(p.name for p in reference.projects()))
     if group == GROUP_STATION:
-        names = names or {}
+        labels = labels or {}
         top = top_stations(cols, mask, top_n)
-        labels = [station_label(code, names) for code in top]
         index_of = {code: i for i, code in enumerate(top)}
         lookup = np.array([index_of.get(code, len(top)) for code in cols.station_codes], dtype="int64")
-        colours = {label: STATION_PALETTE[i % len(STATION_PALETTE)] for i, label in enumerate(labels)}
-        colours[OTHERS] = OTHERS_COLOUR
-        return Stacks(lookup[cols.station[mask]], (*labels, OTHERS), colours)
+        return Stacks(lookup[cols.station[mask]], (*(labels.get(code, code) for code in top), OTHERS))
     if group != GROUP_COMBINED:
         raise ValueError(f"unknown grouping {group!r}")
-    return Stacks(np.zeros(int(mask.sum()), dtype="int64"), (ALL_NEOS,), {ALL_NEOS: COMBINED_COLOUR})
+    return Stacks(np.zeros(int(mask.sum()), dtype="int64"), (ALL_NEOS,))
 
 
 def size_stacks(cols: Columns, mask: np.ndarray) -> Stacks:
-    """Stacks by size class (largest first, Unknown H last) with the reference colours."""
+    """Stacks by size class (largest first, Unknown H last)."""
     classes = reference.size_classes()
     position = np.zeros(max(c.order for c in classes) + 1, dtype="int64")
     for i, c in enumerate(classes):
         position[c.order] = i
-    return Stacks(position[cols.size[mask]], tuple(c.label for c in classes), {c.label: c.colour for c in classes})
+    return Stacks(position[cols.size[mask]], tuple(c.label for c in classes))
 
 
 def station_names(snapshot: Snapshot) -> dict[str, str]:

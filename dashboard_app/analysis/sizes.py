@@ -80,7 +80,7 @@ class SizeDistribution:
 
     table: pd.DataFrame
     stacks: tuple[str, ...]
-    colours: Mapping[str, str]
+    stacked_by: str
     mode: str
     n_selected: int
     n_unknown_h: int
@@ -161,16 +161,17 @@ def size_distribution(
     mode: str = CUMULATIVE,
     group: str = "combined",
     top_n: int = TOP_N_DEFAULT,
-    names: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> SizeDistribution:
-    """Discovered (stacked by ``group``) vs model per H bin within ``h_range``, for ``years``."""
+    """Discovered (stacked by ``group``; ``labels``: station code → stack label) vs model per H bin
+    within ``h_range``, for ``years``."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
     cols = columns(discoveries)
     selected = selection_mask(cols, years)
     known = selected & ~np.isnan(cols.h)
     h_known = cols.h[known]
-    st = stacks(cols, known, group, top_n, names)
+    st = stacks(cols, known, group, top_n, labels)
     in_bin, below = _binned(h_known, st.codes, len(st.order))
     cumulative = mode == CUMULATIVE
     keep = _in_range(h_range)
@@ -207,7 +208,7 @@ def size_distribution(
     return SizeDistribution(
         table=table,
         stacks=names_shown,
-        colours={name: st.colours.get(name, reference.UNKNOWN_COLOUR) for name in names_shown},
+        stacked_by=group,
         mode=mode,
         n_selected=int(selected.sum()),
         n_unknown_h=int(selected.sum() - known.sum()),

@@ -20,6 +20,7 @@ from dashboard_app.analysis.circumstance_bins import (
     TwilightShares,
 )
 from dashboard_app.analysis.circumstances import TWILIGHT_LABELS, TWILIGHT_ORDER
+from dashboard_app.figures.colours import series_colours
 from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.labels import axis_title
 
@@ -39,6 +40,7 @@ def _stacked_bars(
     result: GroupedBins, x: list[float], width: float, labels: list[str], what: str
 ) -> list[dict[str, Any]]:
     """One bar trace per colour group (bottom first); ``labels`` name each bin in the hover."""
+    colours = series_colours(result.coloured_by, result.groups)
     data = []
     for g, name in enumerate(result.groups):
         data.append(
@@ -49,7 +51,7 @@ def _stacked_bars(
                 "width": width,
                 "name": name,
                 "customdata": labels,
-                "marker": {"color": result.colours[name], "line": {"width": 0}},
+                "marker": {"color": colours[name], "line": {"width": 0}},
                 "hovertemplate": f"{name}<br>{what} %{{customdata}}: %{{y:,}}<extra></extra>",
             }
         )
@@ -130,6 +132,7 @@ def pa_figure(result: GroupedBins, theme: object) -> Figure:
     low = result.bins["pa_low"]
     labels = [f"{a:.0f}–{a + PA_BIN:.0f}°" for a in low]
     theta = (low + PA_BIN / 2).tolist()
+    colours = series_colours(result.coloured_by, result.groups)
     data = []
     for g, name in enumerate(result.groups):
         data.append(
@@ -140,7 +143,7 @@ def pa_figure(result: GroupedBins, theme: object) -> Figure:
                 "width": PA_BIN,
                 "name": name,
                 "customdata": labels,
-                "marker": {"color": result.colours[name], "line": {"width": 0}},
+                "marker": {"color": colours[name], "line": {"width": 0}},
                 "hovertemplate": f"{name}<br>PA %{{customdata}}: %{{r:,}}<extra></extra>",
             }
         )

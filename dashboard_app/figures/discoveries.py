@@ -9,6 +9,7 @@ import pandas as pd
 from dashboard_app import reference
 from dashboard_app.analysis.discoveries import YearlyCounts
 from dashboard_app.figures import partial_year
+from dashboard_app.figures.colours import series_colours
 from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.labels import axis_title
 
@@ -23,6 +24,7 @@ def yearly_figure(result: YearlyCounts, theme: object, partial: partial_year.Par
     read as a collapse.
     """
     value = result.value_column
+    colours = series_colours(result.stacked_by, result.order)
     data = []
     for series, part in result.table.groupby("series", sort=False):
         years = part["year"].tolist()
@@ -31,7 +33,7 @@ def yearly_figure(result: YearlyCounts, theme: object, partial: partial_year.Par
             "x": years,
             "y": part[value].tolist(),
             "name": series,
-            "marker": {"color": result.colours[series], "line": {"width": 0}},
+            "marker": {"color": colours[series], "line": {"width": 0}},
             "hovertemplate": f"{series}<br>%{{x}}%{{customdata}}: %{{y:,}}<extra></extra>",
             "customdata": partial_year.hover_suffixes(years, partial),
         }

@@ -6,6 +6,7 @@ from typing import Any
 
 from dashboard_app import reference
 from dashboard_app.analysis.sizes import CUMULATIVE, DISCOVERED_PREFIX, SizeDistribution
+from dashboard_app.figures.colours import series_colours
 from dashboard_app.figures.common import Figure, themed_layout
 
 UNDISCOVERED = "Estimated undiscovered"
@@ -26,11 +27,10 @@ def size_figure(result: SizeDistribution, theme: object, log_y: bool = False) ->
     x_bars = t["h_center"].tolist()
     h_high = t["h_high"].tolist()
     bin_text = "H < %{customdata:.2f}" if cumulative else "bin centre H %{x:.2f}"
+    colours = series_colours(result.stacked_by, result.stacks)
     data: list[dict[str, Any]] = []
     for s in result.stacks:
-        data.append(
-            _bar(x_bars, t[DISCOVERED_PREFIX + s].tolist(), h_high, s, result.colours[s], bin_text, "discovered")
-        )
+        data.append(_bar(x_bars, t[DISCOVERED_PREFIX + s].tolist(), h_high, s, colours[s], bin_text, "discovered"))
     data.append(_bar(x_bars, t["undiscovered"].tolist(), h_high, UNDISCOVERED, UNDISCOVERED_COLOUR, bin_text, ""))
     x_line = h_high if cumulative else x_bars
     if cumulative:

@@ -25,6 +25,7 @@ from dashboard_app.analysis.sky_map import (
     graticule,
     hammer,
 )
+from dashboard_app.figures.colours import series_colours
 from dashboard_app.figures.common import NEO_POINTS_META, Figure, template_json, themed_layout
 from dashboard_app.figures.labels import axis_title
 
@@ -100,10 +101,11 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
         grid = _line(grid_xy, "Grid", GRID_COLOUR, "solid", 0.8, trace="scatter")  # SVG: under the points
         data.append({**grid, "showlegend": False})
     size = marker_size(len(points))
+    colours = series_colours(points.coloured_by, points.groups)
     for g, name in enumerate(points.groups):
         idx = np.flatnonzero(points.group == g)
         if len(idx):
-            data.append(_points(points.x[idx], points.y[idx], points.hover[idx], name, points.colours[name], size))
+            data.append(_points(points.x[idx], points.y[idx], points.hover[idx], name, colours[name], size))
     data.append(_line(ecliptic, "Ecliptic", ECLIPTIC_COLOUR, "dash"))
     ink = template_json(theme)["layout"]["font"]["color"]  # black on light, light grey on dark: unlike any group
     data.append(_line(galactic, "Galactic plane", ink, "dot"))
@@ -146,12 +148,13 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
 def rate_figure(result: RateVsH, theme: object) -> Figure:
     """Rate of motion (log) against absolute magnitude H, one point per NEO with both, by colour group."""
     size = marker_size(len(result))
+    colours = series_colours(result.coloured_by, result.groups)
     data = []
     for g, name in enumerate(result.groups):
         idx = np.flatnonzero(result.group == g)
         if len(idx) == 0:
             continue
-        trace = _points(result.h[idx], result.rate[idx], result.designation[idx], name, result.colours[name], size)
+        trace = _points(result.h[idx], result.rate[idx], result.designation[idx], name, colours[name], size)
         trace["hovertemplate"] = "%{text}<br>H %{x}<br>%{y} deg/day<extra>" + name + "</extra>"
         data.append(trace)
     layout = themed_layout(

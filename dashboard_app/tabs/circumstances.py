@@ -21,10 +21,11 @@ from dash import Input, Output
 from dashboard_app import views
 from dashboard_app.analysis import circumstance_bins as bins
 from dashboard_app.analysis import circumstances as analysis
-from dashboard_app.analysis.filters import TOP_N_DEFAULT, TOP_N_MAX, station_names
+from dashboard_app.analysis.filters import TOP_N_DEFAULT, TOP_N_MAX
 from dashboard_app.analysis.sky_map import HAMMER, PROJECTION_LABELS, PROJECTIONS
 from dashboard_app.figures import circumstances as figures
 from dashboard_app.figures import sky_map as sky_figures
+from dashboard_app.figures.labels import station_labels
 from dashboard_app.snapshot.model import Snapshot
 
 PATH = "/circumstances"
@@ -112,7 +113,7 @@ def _columns(snap: Snapshot) -> analysis.CircumstanceColumns:
 
 
 def _selected(v: dict[str, Any], snap: Snapshot) -> analysis.Selected:
-    return analysis.select(_columns(snap), _selection(v), station_names(snap))
+    return analysis.select(_columns(snap), _selection(v), station_labels(snap))
 
 
 def _result(name: str, compute: Any, v: dict[str, Any], snap: Snapshot, *extra: Any) -> Any:

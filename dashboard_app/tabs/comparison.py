@@ -22,13 +22,13 @@ from dashboard_app.analysis.filters import (
     SIZE_SPLIT,
     size_options,
     size_orders,
-    station_label,
     station_names,
     year_bounds,
 )
 from dashboard_app.definitions import APPARITION_WINDOWS_DAYS
 from dashboard_app.figures import comparison as figures
 from dashboard_app.figures import partial_year
+from dashboard_app.figures.labels import station_labels
 from dashboard_app.figures.venn import LABEL_MODES, venn_figure
 from dashboard_app.snapshot.model import Snapshot, project_of
 
@@ -190,10 +190,10 @@ def group_options(snap: Snapshot | None, group_by: str) -> list[dict[str, str]]:
 
 
 def _station_options(snap: Snapshot) -> list[dict[str, str]]:
-    names = station_names(snap)
+    labels = station_labels(snap)
     counts = snap.apparitions["stn"].astype(str).value_counts()
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [{"label": f"{station_label(code, names)} · {project_of(code)}", "value": code} for code, _ in ranked]
+    return [{"label": f"{labels.get(code, code)} · {project_of(code)}", "value": code} for code, _ in ranked]
 
 
 # --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------
@@ -233,8 +233,7 @@ def _derived(name: str, v: dict[str, Any], snap: Snapshot, extra: tuple, compute
 def _labels(v: dict[str, Any], snap: Snapshot) -> dict[str, str]:
     if v["group"] != "station":
         return {}
-    names = station_names(snap)
-    return snap.memo("comparison.station_labels", (), lambda: {c: station_label(c, names) for c in names})
+    return station_labels(snap)
 
 
 def venn_groups(v: dict[str, Any], snap: Snapshot) -> list[str]:

@@ -31,6 +31,7 @@ from dashboard_app.analysis.filters import (
 )
 from dashboard_app.figures import discoveries as figures
 from dashboard_app.figures import partial_year
+from dashboard_app.figures.labels import station_labels
 from dashboard_app.snapshot.model import Snapshot
 
 PATH = "/discoveries"
@@ -117,7 +118,7 @@ def _yearly(v: dict[str, Any], snap: Snapshot) -> analysis.YearlyCounts:
         "discoveries.yearly",
         key,
         lambda: analysis.yearly_counts(
-            snap.discoveries, v["years"], v["size"], v["group"], v["top"], v["mode"], station_names(snap)
+            snap.discoveries, v["years"], v["size"], v["group"], v["top"], v["mode"], station_labels(snap)
         ),
     )
 

@@ -24,9 +24,9 @@ from dashboard_app.analysis.filters import (
     GROUPINGS,
     TOP_N_DEFAULT,
     TOP_N_MAX,
-    station_names,
 )
 from dashboard_app.figures import sizes as figures
+from dashboard_app.figures.labels import station_labels
 from dashboard_app.snapshot.model import Snapshot
 
 PATH = "/sizes"
@@ -138,7 +138,7 @@ def _distribution(v: dict[str, Any], snap: Snapshot) -> analysis.SizeDistributio
         "sizes.distribution",
         (v["years"], v["hrange"], v["mode"], v["group"], top),
         lambda: analysis.size_distribution(
-            snap.discoveries, v["years"], v["hrange"], v["mode"], v["group"], v["top"], station_names(snap)
+            snap.discoveries, v["years"], v["hrange"], v["mode"], v["group"], v["top"], station_labels(snap)
         ),
     )
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dashboard_app import reference
 from dashboard_app.analysis import discoveries as d
 from dashboard_app.analysis.filters import OTHERS, columns, selection_mask, stacks, top_stations
+from dashboard_app.figures.colours import COMBINED_COLOUR, OTHERS_COLOUR, STATION_PALETTE, series_colours
+from dashboard_app.figures.labels import NAME_MAX, station_label
 from tests.tabs_discoveries.frames import SMALL, discoveries_frame
 
 FRAME = discoveries_frame(SMALL)
@@ -54,10 +57,32 @@ def test_one_size_class_keeps_only_its_discoveries():
 def test_station_grouping_keeps_the_top_n_and_folds_the_rest_into_others():
     cols = columns(FRAME)
     assert top_stations(cols, selection_mask(cols, (2000, 2004)), 2) == ["704", "703"]  # 3, then a tie at 2 by code
-    r = d.yearly_counts(FRAME, (2000, 2004), "all", "station", top_n=2)
+    labels = {code: station_label(code, {}) for code in cols.station_codes}  # as the tab passes them
+    r = d.yearly_counts(FRAME, (2000, 2004), "all", "station", top_n=2, labels=labels)
     assert r.order == ("704 LINEAR", "703 Catalina", OTHERS)
     assert series(r, "704 LINEAR") == [2, 0, 0, 0, 1]
     assert series(r, OTHERS) == [0, 2, 0, 3, 0]
+    unlabelled = d.yearly_counts(FRAME, (2000, 2004), "all", "station", top_n=2)
+    assert unlabelled.order == ("704", "703", OTHERS)  # the analysis names stacks only as it is told
+
+
+def test_station_labels_show_the_code_and_a_short_name_cut_with_an_ellipsis():
+    assert station_label("704", {}) == "704 LINEAR"  # the reference short label wins over the MPC name
+    assert station_label("Z98", {"Z98": "Z98"}) == "Z98"
+    long = "Observatorio Astronómico de la Universidad Nacional"
+    assert station_label("Z99", {"Z99": long}) == "Z99 " + long[: NAME_MAX - 1] + "…"
+
+
+def test_series_colours_are_the_same_wherever_a_grouping_is_drawn():
+    stations = series_colours("station", ("704 LINEAR", "703 Catalina", OTHERS))
+    assert list(stations.values()) == [STATION_PALETTE[0], STATION_PALETTE[1], OTHERS_COLOUR]
+    assert series_colours("project", ("LINEAR", "Nobody"))["Nobody"] == reference.UNKNOWN_COLOUR
+    assert series_colours("project", ("LINEAR",))["LINEAR"] == reference.project_colours()["LINEAR"]
+    sizes = series_colours("size", tuple(c.label for c in reference.size_classes()))
+    assert list(sizes.values()) == [c.colour for c in reference.size_classes()]
+    years = series_colours("year", ("2001", "2002", "2003"))
+    assert len(set(years.values())) == 3
+    assert series_colours("combined", ("All NEOs",)) == {"All NEOs": COMBINED_COLOUR}
 
 
 def test_an_empty_selection_says_so_instead_of_returning_rows():

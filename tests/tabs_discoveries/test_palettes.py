@@ -20,8 +20,9 @@ import pytest
 from coloraide import Color
 
 from dashboard_app import reference
-from dashboard_app.analysis.filters import COMBINED_COLOUR, OTHERS_COLOUR, STATION_PALETTE, TOP_N_MAX
+from dashboard_app.analysis.filters import TOP_N_MAX
 from dashboard_app.figures.circumstances import TWILIGHT_COLOURS
+from dashboard_app.figures.colours import COMBINED_COLOUR, OTHERS_COLOUR, STATION_PALETTE
 from dashboard_app.figures.followup import RANK_COLOURS
 from dashboard_app.theme import THEMES, figure_template
 

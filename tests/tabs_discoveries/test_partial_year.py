@@ -17,7 +17,7 @@ def counts() -> YearlyCounts:
     table = pd.DataFrame(
         {"year": [2024, 2025, 2026, 2024, 2025, 2026], "series": ["A"] * 3 + ["B"] * 3, "discoveries": [9, 8, 2] * 2}
     )
-    return YearlyCounts(table, ("A", "B"), {"A": "#4363d8", "B": "#f58231"}, "discoveries", "project", 38)
+    return YearlyCounts(table, ("A", "B"), "discoveries", "project", 38)
 
 
 def test_the_partial_year_is_hatched_and_its_hover_says_to_when():
