@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard_app import checkpoints
 from dashboard_app.exporter import tables
 from dashboard_app.exporter.allocation import trim
 from dashboard_app.exporter.connection import ConnectionSettings, read_only_session
 from dashboard_app.exporter.errors import SourceDataError
-from dashboard_app.exporter.progress import Progress, StageRecord, pause_here
+from dashboard_app.exporter.progress import Progress, StageRecord
 from dashboard_app.exporter.stages import Extraction, with_discoveries
 from dashboard_app.snapshot.publish import PublishResult, publish
 
@@ -63,7 +64,7 @@ def extract_into(con: sqlite3.Connection, settings: ConnectionSettings, progress
         missing = x.missing_counts(neos, found.loc[found["disc_obs_id"].isna(), "neo_key"].to_numpy("int64"))
         tracklet_obs = x.tracklets(neos, disc)
         seen, depth = x.apparitions(neos, disc, ids, write)
-        pause_here("write:apparitions", progress.stream)
+        checkpoints.reached("export", "write:apparitions")
         obscodes, newest = x.small_tail()
     values = newest["newest_us"]
     if values.empty or pd.isna(values.iloc[0]):
@@ -82,7 +83,7 @@ def extract_into(con: sqlite3.Connection, settings: ConnectionSettings, progress
     with progress.stage("write") as record:
         for name, frame in data.items():
             write(name, frame)
-            pause_here(f"write:{name}", progress.stream)
+            checkpoints.reached("export", f"write:{name}")
         record.rows = sum(written.values())
     return {"newest_observation_utc": tables.iso_utc(values.astype("int64")).iloc[0]}
 

@@ -3,30 +3,23 @@
 Every progress message is a log record of ``dashboard_app.exporter`` (JSON lines on stdout with
 ``stage``/``rows``/``seconds`` fields, through the app's logging set-up); when stderr is a terminal,
 the same messages are also printed there as ``export [  12.3s] …`` lines for the person watching.
-
-``NEO_EXPORT_PAUSE_AT=<stage>`` (tests only) makes the exporter announce the
-stage on stderr and wait there until the file named by ``NEO_EXPORT_RESUME_FILE``
-exists (or ``NEO_EXPORT_PAUSE_S`` seconds, default 60, have passed), so a test
-can stop the database or kill the process at a known point.
+Each stage starts at a named checkpoint (:func:`dashboard_app.checkpoints.reached`), where the
+tests' fault injection pauses an export to stop the database or kill the process.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TextIO
 
-log = logging.getLogger("dashboard_app.exporter")
+from dashboard_app import checkpoints
 
-PAUSE_ENV = "NEO_EXPORT_PAUSE_AT"
-RESUME_FILE_ENV = "NEO_EXPORT_RESUME_FILE"
-PAUSE_SECONDS_ENV = "NEO_EXPORT_PAUSE_S"
+log = logging.getLogger("dashboard_app.exporter")
 
 
 @dataclass
@@ -74,7 +67,7 @@ class Progress:
     @contextmanager
     def stage(self, name: str) -> Iterator[StageRecord]:
         """Time the block as stage ``name``; the block sets ``rows`` and ``db_seconds`` on the record."""
-        pause_here(name, self.stream)
+        checkpoints.reached("export", name)
         record = StageRecord(name)
         start = time.perf_counter()
         try:
@@ -90,17 +83,3 @@ class Progress:
             seconds=round(record.seconds, 3),
             db_seconds=round(record.db_seconds, 3),
         )
-
-
-def pause_here(stage: str, stream: TextIO | None = None) -> None:
-    """Test hook: wait at ``stage`` when ``NEO_EXPORT_PAUSE_AT`` names it (see the module docstring)."""
-    if os.environ.get(PAUSE_ENV) != stage:
-        return
-    stream = stream if stream is not None else sys.stderr
-    print(f"neo-export paused at {stage} pid={os.getpid()}", file=stream, flush=True)
-    resume = os.environ.get(RESUME_FILE_ENV)
-    deadline = time.monotonic() + float(os.environ.get(PAUSE_SECONDS_ENV, "60"))
-    while time.monotonic() < deadline:
-        if resume and Path(resume).exists():
-            break
-        time.sleep(0.05)

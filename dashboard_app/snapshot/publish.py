@@ -19,8 +19,8 @@ On any failure the pointer is untouched, so the previous snapshot stays current.
 data directory's group can publish after another: the lock is taken through a read-only
 descriptor, and what the publisher creates that others must change or remove (directories) is
 group-writable.
-The environment variable ``NEO_PUBLISH_PAUSE_AT=<stage>`` (tests only) makes the
-publisher announce the stage on stderr and sleep there, so a test can kill it.
+Each step passes a named checkpoint (:data:`STAGES`, :func:`dashboard_app.checkpoints.reached`),
+where the tests' fault injection pauses a publisher to kill it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import secrets
 import shutil
 import socket
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -43,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dashboard_app import __version__
+from dashboard_app import __version__, checkpoints
 from dashboard_app.snapshot import schema
 from dashboard_app.snapshot.datadir import (
     BUILD_PREFIX,
@@ -71,8 +70,6 @@ from dashboard_app.snapshot.validate import (
 
 log = logging.getLogger(__name__)
 
-PAUSE_ENV = "NEO_PUBLISH_PAUSE_AT"
-PAUSE_SECONDS_ENV = "NEO_PUBLISH_PAUSE_S"
 STAGES: tuple[str, ...] = (
     "locked",
     "status_running",
@@ -87,7 +84,7 @@ STAGES: tuple[str, ...] = (
     "retention",
     "finished",
 )
-"""Stages at which ``NEO_PUBLISH_PAUSE_AT`` can pause a publisher (in order)."""
+"""The publisher's checkpoints, in order (``checkpoints.reached("publish", stage)``)."""
 
 BUILD_META_KEYS: tuple[str, ...] = ("source", "synthetic", "newest_observation_utc")
 """``meta`` entries the ``build`` callable must return; ``publish`` writes the others."""
@@ -126,13 +123,6 @@ class PublishResult:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _pause(stage: str) -> None:
-    """Test hook: announce ``stage`` on stderr and sleep when ``NEO_PUBLISH_PAUSE_AT`` names it."""
-    if os.environ.get(PAUSE_ENV) == stage:
-        print(f"neo-publish paused at {stage} pid={os.getpid()}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
 
 
 @contextmanager
@@ -298,7 +288,7 @@ class _Publisher:
     def run(self) -> PublishResult:
         cleaned = _clean_leftovers(self.data_dir)
         self.stage("building")
-        _pause("status_running")
+        checkpoints.reached("publish", "status_running")
         try:
             previous = current_snapshot_path(self.data_dir)
         except SnapshotError as exc:  # a damaged pointer is what a new publish repairs
@@ -309,48 +299,48 @@ class _Publisher:
             previous = None
         self.tmp = self.data_dir / f"{BUILD_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.sqlite"
         snapshot_id, counts = self._build(self.tmp)
-        _pause("built")
+        checkpoints.reached("publish", "built")
 
         self.stage("validating")
         self._validate(self.tmp, counts, previous)
-        _pause("validated")
+        checkpoints.reached("publish", "validated")
 
         self.stage("publishing")
         fsync_path(self.tmp)
         os.chmod(self.tmp, 0o444)
-        _pause("fsynced")
+        checkpoints.reached("publish", "fsynced")
         final = self.data_dir / f"snapshot-{snapshot_id}.sqlite"
         companion = companion_path(final)
         if final.exists() or companion.exists():
             raise PublishError(f"{final} already exists; publish again (ids carry a microsecond time stamp)")
         checks = checks_run() + (["row counts against the previous snapshot"] if self.max_row_drop is not None else [])
         write_companion(self.tmp, companion, checks=checks)
-        _pause("companion_written")
+        checkpoints.reached("publish", "companion_written")
         os.rename(self.tmp, final)
         self.tmp = None
         fsync_path(self.data_dir)
-        _pause("renamed")
+        checkpoints.reached("publish", "renamed")
         pointer_tmp = self.data_dir / f"{POINTER_TMP_PREFIX}{os.getpid()}"
         with open(pointer_tmp, "w", encoding="utf-8") as fh:
             fh.write(final.name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        _pause("pointer_written")
+        checkpoints.reached("publish", "pointer_written")
         os.replace(pointer_tmp, self.data_dir / POINTER)
         fsync_path(self.data_dir)
         self.status["snapshot_id"] = snapshot_id
-        _pause("pointer_replaced")
+        checkpoints.reached("publish", "pointer_replaced")
 
         self.stage("retention")
         removed = self._retain(final, previous)
-        _pause("retention")
+        checkpoints.reached("publish", "retention")
 
         finished = format_utc(self.clock())
         self.status.update(
             state="succeeded", finished_utc=finished, last_success_utc=finished, last_success_snapshot_id=snapshot_id
         )
         self.stage("finished")
-        _pause("finished")
+        checkpoints.reached("publish", "finished")
         log.info("published snapshot %s (%s)", snapshot_id, counts)
         return PublishResult(snapshot_id, final, counts, previous, tuple(removed), tuple(cleaned))
 
@@ -363,7 +353,7 @@ class _Publisher:
             for statement in schema.create_statements():
                 con.execute(statement)
             con.commit()
-            _pause("building")
+            checkpoints.reached("publish", "building")
             meta = dict(self.build(con))
             con.commit()
             missing = [k for k in BUILD_META_KEYS if not meta.get(k)]
@@ -471,7 +461,7 @@ def publish(
     if not os.access(data_dir, os.W_OK):
         raise PublishError(f"the data directory {data_dir} is not writable by this user (uid {os.getuid()})")
     with _exclusive_lock(data_dir, lock_wait_s):
-        _pause("locked")
+        checkpoints.reached("publish", "locked")
         publisher = _Publisher(data_dir, build, keep, max_row_drop, clock)
         try:
             return publisher.run()

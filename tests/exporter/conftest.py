@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import faults
+
 REPO = Path(__file__).resolve().parents[2]
 EXPORT_TIMEOUT_S = 180
 
@@ -41,7 +43,7 @@ def export_command(*args: str) -> list[str]:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The test process's environment without any PG*/DATABASE_* variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DATABASE_", "NEO_EXPORT_", "NEO_PUBLISH_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DATABASE_", "NEO_TEST_"))}
     env["PYTHONPATH"] = str(REPO)
     env.update(extra)
     return env
@@ -122,13 +124,9 @@ def start_export(data_dir: Path, env: dict[str, str], logs: Path, *args: str) ->
 
 
 def pause_env(stage: str, resume_file: Path, **extra: str) -> dict[str, str]:
-    """Variables that make the exporter wait at ``stage`` until ``resume_file`` exists."""
-    return {
-        "NEO_EXPORT_PAUSE_AT": stage,
-        "NEO_EXPORT_RESUME_FILE": str(resume_file),
-        "NEO_EXPORT_PAUSE_S": "90",
-        **extra,
-    }
+    """Variables that make the exporter wait at checkpoint ``stage`` until ``resume_file`` exists
+    (fault injection: :mod:`tests.faults`)."""
+    return {**faults.pause_env(stage, resume_file, seconds=90), **extra}
 
 
 def snapshot_state(data_dir: Path) -> tuple[str | None, list[str]]:

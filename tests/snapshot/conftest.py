@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from dashboard_app.snapshot.publish import PublishResult, publish
+from tests.faults import pause_env
 from tests.snapshot.rows import tiny_build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ def paused_publisher(data_dir: Path) -> Iterator[Callable[[str, int], subprocess
     procs: list[subprocess.Popen] = []
 
     def _start(stage: str, tag: int = 1) -> subprocess.Popen:
-        env = os.environ | {"NEO_PUBLISH_PAUSE_AT": stage, "NEO_PUBLISH_PAUSE_S": "60", "PYTHONPATH": str(REPO)}
+        env = os.environ | pause_env(stage)
         proc = subprocess.Popen(
             publisher_script(data_dir, 4, tag), cwd=REPO, env=env, stderr=subprocess.PIPE, text=True
         )

@@ -27,6 +27,7 @@ from dashboard_app.snapshot.publish import (
     snapshot_files,
 )
 from dashboard_app.snapshot.validate import validate_snapshot
+from tests.faults import pause_env
 from tests.snapshot.conftest import REPO, publisher_script
 from tests.snapshot.rows import table_contents, tiny_build
 
@@ -259,14 +260,15 @@ def shared_data_dir() -> Iterator[Path]:
 
 def _as_uid(uid: int, data_dir: Path, tag: int, pause_at: str | None = None) -> subprocess.Popen:
     """A publisher process running as ``uid`` in group 0 with umask 022 (what a container gets)."""
+    pythonpath = f"{REPO}:{sysconfig.get_paths()['purelib']}"
     env = {
-        "PYTHONPATH": f"{REPO}:{sysconfig.get_paths()['purelib']}",
+        "PYTHONPATH": pythonpath,
         "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "HOME": "/tmp",
     }
     if pause_at:
-        env |= {"NEO_PUBLISH_PAUSE_AT": pause_at, "NEO_PUBLISH_PAUSE_S": "60"}
+        env |= pause_env(pause_at, pythonpath=pythonpath)
     code = (
         "from dashboard_app.snapshot.publish import publish; from tests.snapshot.rows import tiny_build; "
         f"print(publish({str(data_dir)!r}, tiny_build(4, {tag}), keep=1).snapshot_id)"
