@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import flask
 from flask import Blueprint, Response, redirect, request, send_file
+from werkzeug.wrappers import Response as BaseResponse
 
 from dashboard_app import objects
+from dashboard_app.analysis.designation_index import Hit
 from dashboard_app.api import charts, responses, snapshot_file
 from dashboard_app.api.charts import DataTab, ParameterError
 from dashboard_app.designations import MAX_INPUT_CHARS
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.schema import markdown as schema_markdown
 from dashboard_app.views import request_snapshot
+from dashboard_app.views.tab import Chart
 
 PREFIX = "/api/v1"
 TABS_KEY = "neo_api_tabs"
@@ -57,17 +62,56 @@ def _parameter_error(exc: ParameterError) -> Response:
     return responses.error(400, "Bad parameter", exc.message, parameter=exc.parameter, accepted=exc.accepted)
 
 
+Step = Callable[..., BaseResponse | dict[str, Any]]
+"""A route's check: an error response, or more keyword arguments for the route's view."""
+View = Callable[..., BaseResponse]
+
+
+def snapshot_route(
+    *, before: Step | None = None, check: Step | None = None, conditional: bool = True
+) -> Callable[[View], View]:
+    """Answer a route from the snapshot being served, in one order for every route:
+
+    1. ``before(**route_args)`` — checks that need no data (an unknown tab is a 404 even without a snapshot);
+    2. no snapshot loaded → 503;
+    3. ``check(snap, **args)`` — the request's own errors (400 bad parameter, 404 unknown NEO), so a bad
+       request is refused even when the client's cached copy is current;
+    4. ``conditional``: 304 when ``If-None-Match`` names the snapshot being served;
+    5. ``view(snap, **args)``, with the route's arguments and whatever the checks returned.
+    """
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def route(**args: Any) -> BaseResponse:
+            if before is not None:
+                found = before(**args)
+                if isinstance(found, BaseResponse):
+                    return found
+                args |= found
+            snap = _snapshot()
+            if snap is None:
+                return _unavailable()
+            if check is not None:
+                found = check(snap, **args)
+                if isinstance(found, BaseResponse):
+                    return found
+                args |= found
+            if conditional and responses.etag_matches(snap.id):
+                return responses.not_modified(snap)
+            return view(snap, **args)
+
+        return route
+
+    return decorate
+
+
 # --- index and documents -----------------------------------------------------------------------------
 
 
 @blueprint.get("/")
-def index() -> Response:
+@snapshot_route()
+def index(snap: Snapshot) -> Response:
     """What the API offers: every tab and chart (with default-view URLs), the object and snapshot endpoints."""
-    snap = _snapshot()
-    if snap is None:
-        return _unavailable()
-    if responses.etag_matches(snap.id):
-        return responses.not_modified(snap)
     tabs = [
         {
             "tab": t.slug,
@@ -98,13 +142,11 @@ def schema_doc() -> Response:
 
 
 @blueprint.get("/docs/api.md")
-def api_doc() -> Response:
+@snapshot_route(conditional=False)
+def api_doc(snap: Snapshot) -> Response:
     """This API's documentation, generated from the code for the snapshot being served."""
     from dashboard_app.api import docs  # the generator is only needed here
 
-    snap = _snapshot()
-    if snap is None:
-        return _unavailable()
     response = Response(docs.markdown(_tabs(), snap), mimetype="text/markdown")
     return responses.with_snapshot_headers(response, snap)
 
@@ -113,23 +155,17 @@ def api_doc() -> Response:
 
 
 @blueprint.get("/snapshot")
-def snapshot_facts() -> Response:
+@snapshot_route()
+def snapshot_facts(snap: Snapshot) -> Response:
     """The current snapshot file's name, size, SHA-256, schema version and download URL."""
-    snap = _snapshot()
-    if snap is None:
-        return _unavailable()
-    if responses.etag_matches(snap.id):
-        return responses.not_modified(snap)
     facts = snapshot_file.facts(snap, _url(f"{PREFIX}/snapshot/{snap.path.name}"), _url(SCHEMA_DOC))
     return responses.json_response(facts, snap)
 
 
 @blueprint.get("/snapshot/<name>")
-def snapshot_download(name: str) -> Response:
+@snapshot_route(conditional=False)  # send_file answers If-None-Match itself (the file's own validator)
+def snapshot_download(snap: Snapshot, name: str) -> BaseResponse:
     """The current snapshot file (``latest.sqlite`` redirects to its immutable name)."""
-    snap = _snapshot()
-    if snap is None:
-        return _unavailable()
     current = snap.path.name
     if name == "latest.sqlite":
         response = redirect(f"{PREFIX}/snapshot/{quote(current)}", code=302)
@@ -159,12 +195,7 @@ def snapshot_download(name: str) -> Response:
 # --- single NEOs -----------------------------------------------------------------------------------------
 
 
-@blueprint.get("/neo/<designation>")
-def neo(designation: str) -> Response:
-    """One NEO's data as JSON: exactly what its page shows."""
-    snap = _snapshot()
-    if snap is None:
-        return _unavailable()
+def _find_neo(snap: Snapshot, designation: str) -> Response | dict[str, Any]:
     hit = objects.find(snap, designation)
     if hit is None:
         near = [h.designation for h in objects.suggest(snap, designation, 5)]
@@ -172,8 +203,13 @@ def neo(designation: str) -> Response:
         return responses.error(
             404, "Not found", f"No NEO of this snapshot has the designation {shown!r}.", suggestions=near
         )
-    if responses.etag_matches(snap.id):
-        return responses.not_modified(snap)
+    return {"hit": hit}
+
+
+@blueprint.get("/neo/<designation>")
+@snapshot_route(check=_find_neo)
+def neo(snap: Snapshot, designation: str, hit: Hit) -> Response:
+    """One NEO's data as JSON: exactly what its page shows."""
     body = {
         **objects.record(snap, hit),
         "links": {"page": _url(objects.page_path(hit)), "json": _url(f"{PREFIX}/neo/{quote(hit.slug)}")},
@@ -182,12 +218,7 @@ def neo(designation: str) -> Response:
     return responses.json_response(body, snap)
 
 
-@blueprint.get("/search")
-def search() -> Response:
-    """Designations starting with ``q`` (any form, spacing and case aside): what the search box suggests."""
-    snap = _snapshot()
-    if snap is None:
-        return _unavailable()
+def _search_arguments(snap: Snapshot) -> Response | dict[str, Any]:
     unknown = sorted(set(request.args) - {"q", "limit"})
     if unknown:
         return responses.error(400, "Bad parameter", f"unknown parameter {unknown[0]!r}", accepted=["q", "limit"])
@@ -205,8 +236,13 @@ def search() -> Response:
         return responses.error(
             400, "Bad parameter", f"q must be 1 to {MAX_INPUT_CHARS} characters", parameter="q", accepted={}
         )
-    if responses.etag_matches(snap.id):
-        return responses.not_modified(snap)
+    return {"text": text, "limit": int(limit_text)}
+
+
+@blueprint.get("/search")
+@snapshot_route(check=_search_arguments)
+def search(snap: Snapshot, text: str, limit: int) -> Response:
+    """Designations starting with ``q`` (any form, spacing and case aside): what the search box suggests."""
     results: list[dict[str, Any]] = [
         {
             "designation": h.designation,
@@ -216,7 +252,7 @@ def search() -> Response:
             "page": _url(objects.page_path(h)),
             "json": _url(f"{PREFIX}/neo/{quote(h.slug)}"),
         }
-        for h in objects.suggest(snap, text, int(limit_text))
+        for h in objects.suggest(snap, text, limit)
     ]
     return responses.json_response({"query": text, "results": results}, snap)
 
@@ -228,26 +264,46 @@ def _tab(slug: str) -> DataTab | None:
     return next((t for t in _tabs() if t.slug == slug), None)
 
 
-def _no_tab(slug: str) -> Response:
-    return responses.error(
-        404, "Not found", f"no data endpoint {slug!r}", accepted=[t.slug for t in _tabs()] + ["neo", "snapshot"]
-    )
+def _find_tab(tab_slug: str, **_: Any) -> Response | dict[str, Any]:
+    found = _tab(tab_slug)
+    if found is None:
+        return responses.error(
+            404,
+            "Not found",
+            f"no data endpoint {tab_slug!r}",
+            accepted=[t.slug for t in _tabs()] + ["neo", "snapshot"],
+        )
+    return {"found": found}
+
+
+def _find_chart(tab_slug: str, file_name: str) -> Response | dict[str, Any]:
+    looked_up = _find_tab(tab_slug)
+    if isinstance(looked_up, BaseResponse):
+        return looked_up
+    found: DataTab = looked_up["found"]
+    index, _, fmt = file_name.rpartition(".")
+    target = found.chart(index)
+    if target is None or fmt not in charts.FORMATS:
+        return responses.error(
+            404,
+            "Not found",
+            f"no chart {file_name!r} on {tab_slug!r}; use <chart>.csv or <chart>.json",
+            accepted=[f"{c.index}.{f}" for c in found.charts for f in charts.FORMATS],
+        )
+    return {"found": found, "target": target, "fmt": fmt}
+
+
+def _filter_values(snap: Snapshot, found: DataTab, **_: Any) -> Response | dict[str, Any]:
+    try:
+        return {"values": charts.parse_query(found.view, _query_args(), snap)}
+    except ParameterError as exc:
+        return _parameter_error(exc)
 
 
 @blueprint.get("/<tab_slug>")
-def tab(tab_slug: str) -> Response:
+@snapshot_route(before=_find_tab, check=_filter_values)
+def tab(snap: Snapshot, tab_slug: str, found: DataTab, values: dict[str, Any]) -> Response:
     """A tab's charts with their CSV and JSON URLs for the query given (the page's own parameters)."""
-    snap, found = _snapshot(), _tab(tab_slug)
-    if found is None:
-        return _no_tab(tab_slug)
-    if snap is None:
-        return _unavailable()
-    try:
-        values = charts.parse_query(found.view, _query_args(), snap)
-    except ParameterError as exc:
-        return _parameter_error(exc)
-    if responses.etag_matches(snap.id):
-        return responses.not_modified(snap)
     query = found.view.query_string(values, snap)
     body = {
         "tab": found.slug,
@@ -262,28 +318,17 @@ def tab(tab_slug: str) -> Response:
 
 
 @blueprint.get("/<tab_slug>/<file_name>")
-def chart(tab_slug: str, file_name: str) -> Response:
+@snapshot_route(before=_find_chart, check=_filter_values)
+def chart(
+    snap: Snapshot,
+    tab_slug: str,
+    file_name: str,
+    found: DataTab,
+    target: Chart,
+    fmt: str,
+    values: dict[str, Any],
+) -> Response:
     """One chart's data, ``<chart>.csv`` (the chart's CSV download, byte for byte) or ``<chart>.json``."""
-    snap, found = _snapshot(), _tab(tab_slug)
-    if found is None:
-        return _no_tab(tab_slug)
-    index, _, fmt = file_name.rpartition(".")
-    target = found.chart(index)
-    if target is None or fmt not in charts.FORMATS:
-        return responses.error(
-            404,
-            "Not found",
-            f"no chart {file_name!r} on {tab_slug!r}; use <chart>.csv or <chart>.json",
-            accepted=[f"{c.index}.{f}" for c in found.charts for f in charts.FORMATS],
-        )
-    if snap is None:
-        return _unavailable()
-    try:
-        values = charts.parse_query(found.view, _query_args(), snap)
-    except ParameterError as exc:
-        return _parameter_error(exc)
-    if responses.etag_matches(snap.id):
-        return responses.not_modified(snap)
     headers = {"X-Filters": charts.filters_header(found.view, values)}
     if fmt == "csv":
         text, name = charts.chart_csv(found, target, values, snap)

@@ -101,6 +101,20 @@ def test_answers_carry_the_snapshot_and_a_304_spares_the_body(client, api_snapsh
         assert client.get(path, headers={"If-None-Match": '"another-snapshot"'}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/search?q=x&limit=0", 400),
+        ("/api/v1/discoveries?size=huge", 400),
+        ("/api/v1/discoveries/main.csv?size=huge", 400),
+        ("/api/v1/neo/zz-no-such-neo", 404),
+        ("/api/v1/discoveries/nope.csv", 404),
+    ],
+)
+def test_a_bad_request_is_refused_even_when_the_clients_copy_is_current(client, api_snapshot, path, status):
+    error_of(client.get(path, headers={"If-None-Match": f'"{api_snapshot.id}"'}), status)  # not a 304
+
+
 def test_compressed_csv_keeps_its_validator(client, api_snapshot):
     response = client.get("/api/v1/discoveries/main.csv", headers={"Accept-Encoding": "gzip"})
     assert response.headers.get("Content-Encoding") == "gzip"
@@ -125,6 +139,8 @@ def test_without_a_snapshot_the_api_answers_503(tmp_path: Path):
         for path in ("/api/v1/", "/api/v1/discoveries/main.csv", "/api/v1/neo/99942", "/api/v1/snapshot",
                      "/api/v1/search?q=1", "/api/v1/snapshot/latest.sqlite"):  # fmt: skip
             error_of(client.get(path), 503)
+        for path in ("/api/v1/nope", "/api/v1/nope/main.csv", "/api/v1/discoveries/nope.csv"):
+            error_of(client.get(path), 404)  # what does not exist is a 404, data or not
         assert client.get("/neo/99942").status_code == 404
     finally:
         app.server.extensions["neo_store"].stop()
