@@ -22,9 +22,10 @@ from dash import Input, Output, dcc, html
 
 from dashboard_app import views
 from dashboard_app.analysis import sites as analysis
-from dashboard_app.analysis.filters import station_label, station_names
+from dashboard_app.analysis.filters import station_names
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, APPARITION_WINDOWS_DAYS, FOLLOWUP_BY_STATION
 from dashboard_app.figures import sites as figures
+from dashboard_app.figures.labels import station_label
 from dashboard_app.snapshot.model import Snapshot
 
 PATH = "/sites"
