@@ -125,9 +125,9 @@ def find(index: DesignationIndex, text: str) -> Hit | None:
             if pos is not None:
                 return index.hit(pos)
         return None
-    key = search_key(clean(text)).encode()
-    i = int(np.searchsorted(index.search_keys, key, side="left"))
-    if key and i < len(index.search_keys) and index.search_keys[i] == key:
+    wanted = search_key(clean(text)).encode()
+    i = int(np.searchsorted(index.search_keys, wanted, side="left"))
+    if wanted and i < len(index.search_keys) and index.search_keys[i] == wanted:
         return index.hit(int(index.search_pos[i]))
     return None
 

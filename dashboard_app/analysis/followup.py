@@ -225,7 +225,7 @@ def followup_summary(eligible: pd.DataFrame, delays: pd.DataFrame) -> pd.DataFra
     """Headline rows (measure, value): eligible NEOs, followed up by ≥ 1/2/3 projects, median first delay."""
     first = delays.loc[delays["rank"] == 1, "delay"]
     n_by_rank = delays.groupby("rank").size()
-    rows = [("Eligible NEOs", len(eligible))]
+    rows: list[tuple[str, float | None]] = [("Eligible NEOs", len(eligible))]
     rows += [
         (f"Followed up by at least {r} other project{'s' if r > 1 else ''}", int(n_by_rank.get(r, 0))) for r in RANKS
     ]

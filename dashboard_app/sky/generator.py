@@ -238,7 +238,7 @@ def _knowledge(d: truth.Decisions, order: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "id": d.ids,
-            "owner": source.str_series(owner.tolist()),
+            "owner": source.str_series(list(owner)),
             "owner_is_neo": neo[own] & (d.owner >= 0),
             "is_discovery": is_disc,
             "in_discovery_tracklet": truth.tracklet_members(d) & neo[own],

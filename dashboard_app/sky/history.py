@@ -107,7 +107,7 @@ def _h50_knots() -> tuple[np.ndarray, np.ndarray]:
     h, n, _ = _grid()
     times = np.array([t for t, _ in CUMULATIVE_DISCOVERIES])
     found = cumulative(times)
-    h50 = [brentq(lambda x, k=k: float((n * _logistic(h, [x])[0]).sum()) - k, 0.0, 40.0) for k in found]
+    h50 = [brentq(lambda x, k=k: float((n * _logistic(h, np.array([x]))[0]).sum()) - k, 0.0, 40.0) for k in found]
     return times, np.array(h50)
 
 

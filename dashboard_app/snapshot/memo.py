@@ -31,6 +31,9 @@ DEFAULT_MAX_BYTES = 64 * 2**20
 """Budget of a cache built without one (tests, scripts); the app takes ``MEMO_MAX_MB``."""
 _MAX_DEPTH = 6
 
+MemoKey = tuple[str, Hashable, Hashable]
+"""(snapshot id, analysis name, its arguments)."""
+
 
 def estimate_bytes(value: Any) -> int:
     """Approximate memory held by ``value`` (frames, arrays, dataclasses, containers, plain objects)."""
@@ -96,14 +99,14 @@ class MemoCache:
         if max_bytes < 0:
             raise ValueError(f"max_bytes must be ≥ 0, not {max_bytes}")
         self.max_bytes = int(max_bytes)
-        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._inflight: dict[Hashable, _Flight] = {}
+        self._entries: OrderedDict[MemoKey, tuple[Any, int]] = OrderedDict()
+        self._inflight: dict[MemoKey, _Flight] = {}
         self._bytes = 0
         self._live: str | None = None
         self._lock = threading.Lock()
         self._hits = self._misses = self._waits = self._evictions = self._too_large = 0
 
-    def get(self, key: tuple[str, Hashable, Hashable], compute: Callable[[], T], *, keep: int | None = None) -> T:
+    def get(self, key: MemoKey, compute: Callable[[], T], *, keep: int | None = None) -> T:
         """The value for ``key`` = ``(snapshot_id, name, params)``, computing it at most once at a time.
 
         A value larger than the whole budget is returned but not kept. An exception from
@@ -149,7 +152,7 @@ class MemoCache:
         flight.done.set()
         return value
 
-    def _store(self, key: Hashable, value: Any, size: int) -> None:
+    def _store(self, key: MemoKey, value: Any, size: int) -> None:
         if size > self.max_bytes:
             self._too_large += 1
             log.debug("memo: %s (%d bytes) exceeds the whole budget (%d bytes); not kept", key[1], size, self.max_bytes)

@@ -174,7 +174,8 @@ def _read_adbc(path: Path) -> dict[str, pd.DataFrame]:
                 # driver reserves batch-sized buffers, and terabytes of reserved address space make
                 # the gunicorn master's fork fail (ENOMEM under heuristic overcommit).
                 cur.execute(f"SELECT COUNT(*) FROM {name}")
-                rows = cur.fetchone()[0]
+                counted = cur.fetchone()
+                rows = int(counted[0]) if counted else 0
                 cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(rows, 1))})
                 cur.execute(sql)
                 table = cur.fetch_arrow_table()

@@ -13,6 +13,7 @@ what the analyses need and keeps the apparition table numeric.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -285,7 +286,7 @@ def tables_of(version: int) -> tuple[Table, ...]:
     return tuple(t.at(version) for t in TABLES if t.since <= version)
 
 
-def version_of(meta: dict[str, str] | None) -> int:
+def version_of(meta: Mapping[str, str] | None) -> int:
     """The schema version a snapshot's ``meta`` records (−1 when unreadable).
 
     Every published file records it; a file without one is read as the current version (and the
