@@ -9,7 +9,6 @@ Python loops, so a slip in the generator's bookkeeping shows up as a mismatch.
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from datetime import timedelta
 
@@ -22,14 +21,11 @@ from dashboard_app.definitions import (
     APPARITION_HALF_WINDOW_DAYS,
     APPARITION_WINDOWS_DAYS,
     NEO_Q_MAX_AU,
-    SITE_DEPTH_MIN_OBS,
-    SITE_DEPTH_RECENT_MIN_OBS,
-    SITE_DEPTH_RECENT_YEARS,
-    SITE_DEPTH_V_RANGE,
     TRACKLET_HALF_WINDOW_HOURS,
 )
 from dashboard_app.sky import generate
 from dashboard_app.snapshot.schema import count_column
+from tests.oracles import naive_site_depth
 
 SEED, SCALE = 424242, 0.005
 
@@ -435,31 +431,13 @@ def test_lifetime_counts_equal_a_naive_recount_of_obs_sbn(sky, owned, naive_disc
 
 def test_site_depth_equals_a_naive_computation_from_obs_sbn(sky, owned, naive_discoveries):
     newest = sky.source["obs_sbn"]["obstime"].max()
-    recent_since = newest - timedelta(days=SITE_DEPTH_RECENT_YEARS * 365.25)
-    per_station: dict[str, list[tuple[object, float]]] = defaultdict(list)
+    rows = []
     for _, _, r, _ in _observations_of_discovered_neos(sky, owned, naive_discoveries):
         if r.mag is None or (isinstance(r.mag, float) and math.isnan(r.mag)):
             continue
         v = float(r.mag) + reference.v_offset(r.band if isinstance(r.band, str) and r.band != "" else None)
-        if SITE_DEPTH_V_RANGE[0] <= v <= SITE_DEPTH_V_RANGE[1]:
-            per_station[r.stn].append((r.obstime, v))
-    expected = {}
-    for stn, seen in per_station.items():
-        recent = [v for t, v in seen if t >= recent_since]
-        use_recent = len(recent) >= SITE_DEPTH_RECENT_MIN_OBS
-        values = recent if use_recent else [v for _, v in seen]
-        if len(values) < SITE_DEPTH_MIN_OBS:
-            continue
-        median = statistics.median(values)
-        mad = statistics.median(abs(v - median) for v in values)
-        expected[stn] = {
-            "period": "last_5_years" if use_recent else "all_time",
-            "n": len(values),
-            "v_median": median,
-            "v_robust": median + 1.4826 * mad,
-            "v_mean_1sd": statistics.fmean(values) + statistics.pstdev(values),
-            "v_p95": statistics.quantiles(values, n=20, method="inclusive")[18],
-        }
+        rows.append((r.stn, pd.Timestamp(r.obstime).value // 1000, v))
+    expected = naive_site_depth(rows, pd.Timestamp(newest).value // 1000)
     truth = sky.truth["site_depth"].set_index("stn")
     assert set(truth.index) == set(expected)
     want = pd.DataFrame.from_dict(expected, orient="index").loc[truth.index]
