@@ -217,8 +217,10 @@ def apparitions(d: Decisions, roster: Roster, neo_id: np.ndarray) -> pd.DataFram
 
     The counting is the exporter's own :func:`~dashboard_app.exporter.tables.window_counts`
     (one implementation); which rows count, their Δt and tracklets are the generator's
-    decisions, and ``tests/sky/test_truth_definitions.py`` checks the result against a
-    naive recount of ``obs_sbn``.
+    decisions. The truth is therefore no oracle for the counting itself: that is
+    ``tests/sky/test_truth_definitions.py`` (a naive recount of ``obs_sbn``) and
+    ``tests/exporter/test_counting_oracle.py`` (naive loops on generated inputs), which also
+    cover ``lifetime`` and ``site_depth``.
     """
     rows, dt = counted_rows(d, neo_id)
     codes = roster.codes.astype(str)
