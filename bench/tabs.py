@@ -17,8 +17,9 @@ snapshot directory and talks to it over HTTP exactly as the browser does:
 
 Cases are declarative (:data:`CASES`): a tab module and a list of control changes. Add a tab by
 adding one :class:`TabCase`; values may be callables of the tab's defaults (e.g. the last ten
-years of the data). ``python -m bench.tabs [--data-dir DIR | --scale 1.0] [--rounds N]``;
-writes the "Tabs" section of ``bench/results.md`` unless ``--no-write``.
+years of the data). ``python -m bench.tabs [--data-dir DIR | --scale 1.0] [--rounds N] [--tabs TAB ...]``;
+writes the "Tabs" section of ``bench/results.md`` unless ``--no-write`` (with ``--tabs``, a section
+of its own naming those tabs).
 """
 
 from __future__ import annotations
@@ -294,10 +295,29 @@ def build_demo(scale: float, seed: int) -> Path:
     return data_dir
 
 
+def selected_cases(tabs: list[str] | None) -> tuple[TabCase, ...]:
+    """The cases whose tab path or module name is in ``tabs`` (``/circumstances`` or ``circumstances``); all if None."""
+    if not tabs:
+        return CASES
+    wanted = {t.strip("/") for t in tabs}
+    cases = tuple(c for c in CASES if c.module.rsplit(".", 1)[-1] in wanted)
+    unknown = wanted - {c.module.rsplit(".", 1)[-1] for c in cases}
+    if unknown:
+        raise SystemExit(f"no tab case for {sorted(unknown)}; known: {[c.module.rsplit('.', 1)[-1] for c in CASES]}")
+    return cases
+
+
+def section_name(cases: tuple[TabCase, ...]) -> str:
+    """The results section: the whole table, or (a subset of tabs) its own section naming them."""
+    if cases == CASES:
+        return SECTION
+    return f"{SECTION} ({', '.join(importlib.import_module(c.module).PATH for c in cases)} only)"
+
+
 def run(
     data_dir: Path, rounds: int, browser: bool = True, cases: tuple[TabCase, ...] = CASES
 ) -> tuple[str, dict[str, Any]]:
-    """Measure ``cases`` (default: every case) against a gunicorn on ``data_dir``; returns (Markdown, raw figures)."""
+    """Measure ``cases`` against a gunicorn on ``data_dir``; returns (Markdown, raw figures)."""
     from dashboard_app.snapshot.model import load_snapshot
     from dashboard_app.snapshot.publish import current_snapshot_path
     from tests.harness.server import launch
@@ -358,16 +378,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="repeat rounds of the change mix")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
     parser.add_argument("--no-browser", action="store_true", help="skip the headless-Chromium first view")
-    parser.add_argument("--tabs", nargs="*", help="only these tabs (e.g. sites); implies --no-write")
+    parser.add_argument(
+        "--tabs",
+        nargs="+",
+        metavar="TAB",
+        help="only these tabs (e.g. circumstances); written to a section of their own, the full table left alone",
+    )
     args = parser.parse_args(argv)
-    cases = tuple(c for c in CASES if not args.tabs or c.module.rsplit(".", 1)[1] in args.tabs)
-    if not cases:
-        parser.error(f"no case for {args.tabs}; cases: {[c.module.rsplit('.', 1)[1] for c in CASES]}")
+    cases = selected_cases(args.tabs)
     data_dir = args.data_dir or build_demo(args.scale, args.seed)
     body, _raw = run(data_dir, max(1, args.rounds), browser=not args.no_browser, cases=cases)
     print(body)
-    if not args.no_write and not args.tabs:
-        write_section(SECTION, body)
+    if not args.no_write:
+        write_section(section_name(cases), body)
     return 0
 
 

@@ -125,8 +125,9 @@ def answer_outputs(answer: Any) -> dict[str, list[str]]:
 
 
 def is_static(path: str) -> bool:
-    """Bundles, assets and the favicon: cached by a returning browser, not replayed by default."""
-    return path.startswith(("/_dash-component-suites/", "/assets/", "/_favicon", "/_plotly/"))
+    """Bundles, assets, the favicon and the per-snapshot points files (their URL names the recording's snapshot):
+    cached by a returning browser, not replayed by default."""
+    return path.startswith(("/_dash-component-suites/", "/assets/", "/_favicon", "/_plotly/", "/_neo-points/"))
 
 
 # --- actions -------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from dashboard_app.web import (
     limits,
     logs,
     metrics,
+    neo_points,
     not_found,
     proxies,
     security,
@@ -247,6 +248,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     limiter = limits.install_rate_limits(server, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage_uri)
     server.view_functions[report_endpoint] = limiter.limit(CSP_REPORT_LIMIT)(server.view_functions[report_endpoint])
     api.install_api(server, modules, limiter=limiter, limit=settings.rate_limit)
+    neo_points.install_points_files(server, modules, limiter=limiter, limit=settings.rate_limit)
     server.register_blueprint(health.blueprint)
     security.install_security_headers(server)
     compression.install_compression(server)

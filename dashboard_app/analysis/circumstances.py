@@ -29,7 +29,7 @@ from dashboard_app.analysis.filters import (
     size_stacks,
     stacks,
 )
-from dashboard_app.analysis.sky_map import HAMMER, SkyColumns, map_xy, sky_columns
+from dashboard_app.analysis.sky_map import HAMMER, PROJECTIONS, SkyColumns, map_xy, sky_columns
 from dashboard_app.definitions import TWILIGHT_CLASSES, TWILIGHT_SPACE, TWILIGHT_UNKNOWN
 
 COLOUR_PROJECT = GROUP_PROJECT
@@ -60,6 +60,7 @@ TWILIGHT_ALL = "all"
 TWILIGHT_CHOICES: tuple[str, ...] = (TWILIGHT_ALL, *TWILIGHT_ORDER)
 
 RATE_DECIMALS = 4
+H_DECIMALS = 2
 MAX_YEAR_GROUPS = 10
 _YEAR_SPANS = (1, 2, 5, 10, 20, 25, 50, 100)
 
@@ -209,21 +210,16 @@ def select(circ: CircumstanceColumns, selection: Selection, labels: Mapping[str,
 class SkyPoints:
     """Every selected NEO with a position, as drawn, one entry per point in drawing order.
 
-    Arrays: ``designation``, ``disc_date``, ``station``, ``group`` (indexes ``groups``), ``ra``,
-    ``dec`` (0.001°), ``v``, chart coordinates ``x``/``y`` in ``projection`` and ``hover`` text.
-    ``n_missing`` selected NEOs have no position. :meth:`table` is the CSV.
+    ``rows``: each point's row in the snapshot's ``discoveries`` (ascending within a group); ``group``
+    indexes ``groups``. The per-point arrays (``designation``, ``disc_date``, ``station``, ``ra``, ``dec``
+    (0.001°), ``v``, chart coordinates ``x``/``y`` in ``projection`` and ``hover`` text) are taken from
+    ``sky`` when asked for: a packed chart needs only the rows. ``n_missing`` selected NEOs have no
+    position. :meth:`table` is the CSV.
     """
 
-    designation: np.ndarray
-    disc_date: np.ndarray
-    station: np.ndarray
+    rows: np.ndarray
     group: np.ndarray
-    ra: np.ndarray
-    dec: np.ndarray
-    v: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    hover: np.ndarray
+    sky: SkyColumns
     groups: tuple[str, ...]
     coloured_by: str
     projection: str
@@ -231,11 +227,53 @@ class SkyPoints:
     n_missing: int
 
     def __len__(self) -> int:
-        return len(self.ra)
+        return len(self.rows)
 
     @property
     def empty(self) -> bool:
-        return len(self.ra) == 0
+        return len(self.rows) == 0
+
+    @property
+    def designation(self) -> np.ndarray:
+        return self.sky.designation[self.rows]
+
+    @property
+    def disc_date(self) -> np.ndarray:
+        return self.sky.disc_date[self.rows]
+
+    @property
+    def station(self) -> np.ndarray:
+        return self.sky.station[self.rows]
+
+    @property
+    def ra(self) -> np.ndarray:
+        return self.sky.ra[self.rows]
+
+    @property
+    def dec(self) -> np.ndarray:
+        return self.sky.dec[self.rows]
+
+    @property
+    def v(self) -> np.ndarray:
+        return self.sky.v[self.rows]
+
+    @property
+    def hover(self) -> np.ndarray:
+        return self.sky.hover[self.rows]
+
+    @property
+    def x(self) -> np.ndarray:
+        """Chart x of each point in ``projection``."""
+        if self.projection == HAMMER:
+            return self.sky.hammer_x[self.rows]
+        return map_xy(self.ra, self.dec, self.projection)[0]
+
+    @property
+    def y(self) -> np.ndarray:
+        """Chart y of each point in ``projection``."""
+        if self.projection == HAMMER:
+            return self.sky.hammer_y[self.rows]
+        return map_xy(self.ra, self.dec, self.projection)[1]
 
     def table(self) -> pd.DataFrame:
         """One row per point: designation, disc_date, disc_stn, group, trk_ra, trk_dec, trk_v_mag."""
@@ -258,26 +296,16 @@ def _labels(groups: tuple[str, ...], codes: np.ndarray) -> np.ndarray:
 
 def sky_points(circ: CircumstanceColumns, sel: Selected, projection: str = HAMMER) -> SkyPoints:
     """The sky map's points: tracklet mean RA/Dec (J2000, 0.001°) of every selected NEO, by colour group."""
+    if projection not in PROJECTIONS:
+        raise ValueError(f"unknown projection {projection!r}")
     sky = circ.sky
     known = np.isfinite(sky.ra[sel.rows]) & np.isfinite(sky.dec[sel.rows])
     # stable sort by group: each group is one trace, drawn in legend order, NEOs in snapshot order within it
     order = np.argsort(sel.group[known], kind="stable")
-    rows = sel.rows[known][order]
-    if projection == HAMMER:
-        x, y = sky.hammer_x[rows], sky.hammer_y[rows]
-    else:
-        x, y = map_xy(sky.ra[rows], sky.dec[rows], projection)
     return SkyPoints(
-        designation=sky.designation[rows],
-        disc_date=sky.disc_date[rows],
-        station=sky.station[rows],
+        rows=sel.rows[known][order],
         group=sel.group[known][order],
-        ra=sky.ra[rows],
-        dec=sky.dec[rows],
-        v=sky.v[rows],
-        x=x,
-        y=y,
-        hover=sky.hover[rows],
+        sky=sky,
         groups=sel.groups,
         coloured_by=sel.coloured_by,
         projection=projection,
@@ -293,10 +321,12 @@ def sky_points(circ: CircumstanceColumns, sel: Selected, projection: str = HAMME
 class RateVsH:
     """NEOs with a rate and a known H (arrays, one entry per point) and counts of those that cannot be placed.
 
-    :meth:`table` is the CSV.
+    ``rows``: each point's row in the snapshot's ``discoveries`` (ascending within a group); ``names``: every
+    row's designation. :meth:`table` is the CSV.
     """
 
-    designation: np.ndarray
+    rows: np.ndarray
+    names: np.ndarray
     group: np.ndarray
     h: np.ndarray
     rate: np.ndarray
@@ -313,6 +343,11 @@ class RateVsH:
     @property
     def empty(self) -> bool:
         return len(self.h) == 0
+
+    @property
+    def designation(self) -> np.ndarray:
+        """Each point's designation (from ``names``, every snapshot row's, when asked for)."""
+        return self.names[self.rows]
 
     def table(self) -> pd.DataFrame:
         """One row per point: designation, group, h, rate_deg_per_day."""
@@ -338,9 +373,10 @@ def rate_vs_h(circ: CircumstanceColumns, sel: Selected) -> RateVsH:
     order = np.argsort(sel.group[keep], kind="stable")
     rows = sel.rows[keep][order]
     return RateVsH(
-        designation=circ.sky.designation[rows],
+        rows=rows,
+        names=circ.sky.designation,
         group=sel.group[keep][order],
-        h=np.round(h[keep][order], 2),
+        h=np.round(h[keep][order], H_DECIMALS),
         rate=np.round(rate[keep][order], RATE_DECIMALS),
         groups=sel.groups,
         coloured_by=sel.coloured_by,

@@ -28,6 +28,7 @@ from dashboard_app.analysis.sky_map import (
 from dashboard_app.figures.colours import series_colours
 from dashboard_app.figures.common import NEO_POINTS_META, Figure, template_json, themed_layout
 from dashboard_app.figures.labels import axis_title
+from dashboard_app.figures.neo_points import PointsFile, neo_data, packed_trace
 
 ECLIPTIC_COLOUR = "#e6a100"
 GRID_COLOUR = "rgba(128, 128, 128, 0.35)"
@@ -38,16 +39,23 @@ def marker_size(n: int) -> float:
     return 6.0 if n < 2_000 else (4.0 if n < 10_000 else 3.0)
 
 
-def _points(x: np.ndarray, y: np.ndarray, hover: Any, name: str, colour: str, size: float) -> dict[str, Any]:
+def _style(name: str, colour: str, size: float) -> dict[str, Any]:
     return {
         "type": "scattergl",
         "mode": "markers",
-        "x": np.asarray(x, "float64").tolist(),  # already rounded by the analysis (so the CSV holds the same)
-        "y": np.asarray(y, "float64").tolist(),
-        "text": np.asarray(hover, dtype=object).tolist(),
         "name": name,
         "marker": {"color": colour, "size": size, "opacity": 0.7, "line": {"width": 0}},
         "hovertemplate": "%{text}<extra>" + name + "</extra>",
+    }
+
+
+def _points(x: np.ndarray, y: np.ndarray, text: np.ndarray, style: dict[str, Any]) -> dict[str, Any]:
+    """One colour group's points with their numbers and text (unpacked: see :mod:`figures.neo_points`)."""
+    return {
+        **style,
+        "x": np.asarray(x, "float64").tolist(),  # already rounded by the analysis (so the CSV holds the same)
+        "y": np.asarray(y, "float64").tolist(),
+        "text": np.asarray(text, dtype=object).tolist(),
     }
 
 
@@ -91,9 +99,16 @@ def _hammer_labels(theme: object) -> list[dict[str, Any]]:
     return [{**style, **label} for label in labels]
 
 
-def sky_figure(points: SkyPoints, theme: object) -> Figure:
+SKY_COLUMNS: dict[str, tuple[str, str]] = {HAMMER: ("hammer_x", "hammer_y"), "radec": ("ra", "dec")}
+"""The points file's columns of the sky map's x and y per projection."""
+
+
+def sky_figure(points: SkyPoints, theme: object, source: PointsFile | None = None) -> Figure:
     """Every selected NEO at its tracklet mean position, RA increasing to the left, with the ecliptic and
-    the galactic plane (broken where they wrap); equal-area Hammer or plain RA/Dec."""
+    the galactic plane (broken where they wrap); equal-area Hammer or plain RA/Dec.
+
+    With ``source`` the points are packed (rows, no numbers or text): :func:`neo_points.expand` of it is
+    the figure drawn without."""
     proj = points.projection
     ecliptic, galactic, grid_xy = _curves(proj)
     data: list[dict[str, Any]] = []
@@ -102,10 +117,16 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
         data.append({**grid, "showlegend": False})
     size = marker_size(len(points))
     colours = series_colours(points.coloured_by, points.groups)
+    bounds = np.searchsorted(points.group, np.arange(len(points.groups) + 1))  # points are sorted by group
+    x, y, hover = (points.x, points.y, points.hover) if source is None else (np.empty(0),) * 3  # packed: unused
     for g, name in enumerate(points.groups):
-        idx = np.flatnonzero(points.group == g)
-        if len(idx):
-            data.append(_points(points.x[idx], points.y[idx], points.hover[idx], name, colours[name], size))
+        part = slice(bounds[g], bounds[g + 1])
+        if part.stop > part.start:
+            style = _style(name, colours[name], size)
+            if source is not None:  # the browser fills the points in from the snapshot's points file
+                data.append(packed_trace(points.rows[part], source.n, **style))
+            else:
+                data.append(_points(x[part], y[part], hover[part], style))
     data.append(_line(ecliptic, "Ecliptic", ECLIPTIC_COLOUR, "dash"))
     ink = template_json(theme)["layout"]["font"]["color"]  # black on light, light grey on dark: unlike any group
     data.append(_line(galactic, "Galactic plane", ink, "dot"))
@@ -141,22 +162,31 @@ def sky_figure(points: SkyPoints, theme: object) -> Figure:
         **extra,
     )
     layout["legend"] = {**layout["legend"], "itemsizing": "constant"}  # legible swatches for 3 px points
-    layout["meta"] = NEO_POINTS_META  # a click on a point opens that NEO's page
+    layout["meta"] = _meta(source, *SKY_COLUMNS[proj], "hover")  # a click on a point opens that NEO's page
     return {"data": data, "layout": layout}
 
 
-def rate_figure(result: RateVsH, theme: object) -> Figure:
-    """Rate of motion (log) against absolute magnitude H, one point per NEO with both, by colour group."""
+def _meta(source: PointsFile | None, x: str, y: str, text: str) -> dict[str, Any]:
+    return NEO_POINTS_META if source is None else {**NEO_POINTS_META, "neo_data": neo_data(source, x, y, text)}
+
+
+def rate_figure(result: RateVsH, theme: object, source: PointsFile | None = None) -> Figure:
+    """Rate of motion (log) against absolute magnitude H, one point per NEO with both, by colour group
+    (packed with ``source``, as :func:`sky_figure`)."""
     size = marker_size(len(result))
     colours = series_colours(result.coloured_by, result.groups)
     data = []
+    bounds = np.searchsorted(result.group, np.arange(len(result.groups) + 1))  # points are sorted by group
     for g, name in enumerate(result.groups):
-        idx = np.flatnonzero(result.group == g)
-        if len(idx) == 0:
+        part = slice(bounds[g], bounds[g + 1])
+        if part.stop == part.start:
             continue
-        trace = _points(result.h[idx], result.rate[idx], result.designation[idx], name, colours[name], size)
-        trace["hovertemplate"] = "%{text}<br>H %{x}<br>%{y} deg/day<extra>" + name + "</extra>"
-        data.append(trace)
+        style = _style(name, colours[name], size)
+        style["hovertemplate"] = "%{text}<br>H %{x}<br>%{y} deg/day<extra>" + name + "</extra>"
+        if source is not None:
+            data.append(packed_trace(result.rows[part], source.n, **style))
+        else:
+            data.append(_points(result.h[part], result.rate[part], result.names[result.rows[part]], style))
     layout = themed_layout(
         theme,
         showlegend=False,  # beside another chart under the sky map, whose legend names the groups
@@ -164,5 +194,5 @@ def rate_figure(result: RateVsH, theme: object) -> Figure:
         yaxis={"title": {"text": "Rate of motion at discovery (deg/day)"}, "type": "log", "dtick": 1},
         hovermode="closest",
     )
-    layout["meta"] = NEO_POINTS_META  # a click on a point opens that NEO's page
+    layout["meta"] = _meta(source, "h", "rate", "hover:name")  # a click on a point opens that NEO's page
     return {"data": data, "layout": layout}

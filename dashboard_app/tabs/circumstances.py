@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
+import numpy as np
+import orjson
 import pandas as pd
 from dash import Input, Output
 
@@ -24,6 +27,7 @@ from dashboard_app.analysis import circumstances as analysis
 from dashboard_app.analysis.filters import TOP_N_DEFAULT, TOP_N_MAX
 from dashboard_app.analysis.sky_map import HAMMER, PROJECTION_LABELS, PROJECTIONS
 from dashboard_app.figures import circumstances as figures
+from dashboard_app.figures import neo_points
 from dashboard_app.figures import sky_map as sky_figures
 from dashboard_app.figures.labels import station_labels
 from dashboard_app.snapshot.model import Snapshot
@@ -82,13 +86,22 @@ def layout(**query: Any) -> Any:
         "Where in the sky, how bright, how fast and in what light each NEO was found (its discovery tracklet).",
         controls,
         [
-            card(VIEW, "sky", "Sky map of discovery positions (J2000)", file_stem="discovery-sky-map", height=580),
+            card(
+                VIEW,
+                "sky",
+                "Sky map of discovery positions (J2000)",
+                file_stem="discovery-sky-map",
+                height=580,
+                packed=True,
+            ),
             pair(
                 card(VIEW, "vmag", "Apparent V magnitude at discovery", file_stem="discovery-v-magnitude"),
                 card(VIEW, "elong", "Solar elongation at discovery", file_stem="discovery-solar-elongation"),
             ),
             pair(
-                card(VIEW, "rate", "Rate of motion vs absolute magnitude", file_stem="discovery-rate-vs-h"),
+                card(
+                    VIEW, "rate", "Rate of motion vs absolute magnitude", file_stem="discovery-rate-vs-h", packed=True
+                ),
                 card(VIEW, "pa", "Direction of motion (position angle)", file_stem="discovery-position-angle"),
             ),
             card(VIEW, "light", "Light at discovery: twilight class", file_stem="discovery-twilight", height=440),
@@ -112,8 +125,52 @@ def _columns(snap: Snapshot) -> analysis.CircumstanceColumns:
     return snap.memo("circumstances.columns", (), lambda: analysis.circumstance_columns(snap.discoveries))
 
 
+POINTS_FILE = "circumstances"
+"""The name of this tab's points file (per-NEO columns sent once per snapshot: :mod:`figures.neo_points`)."""
+
+
+def points_columns(snap: Snapshot) -> dict[str, np.ndarray]:
+    """The points file's columns, one entry per row of ``discoveries``: the sky map's hover text, its x/y in
+    either projection, and the rate chart's H and rate, rounded as the charts and CSVs round them."""
+    circ = _columns(snap)
+    sky = circ.sky
+    return {
+        "hover": sky.hover,
+        "hammer_x": sky.hammer_x,
+        "hammer_y": sky.hammer_y,
+        "ra": sky.ra,
+        "dec": sky.dec,
+        "h": np.round(circ.base.h, analysis.H_DECIMALS),
+        "rate": np.round(circ.rate, analysis.RATE_DECIMALS),
+    }
+
+
+def points_file(snap: Snapshot) -> bytes:
+    """The points file (JSON; NaN → null), built once per snapshot."""
+
+    def build() -> bytes:
+        columns = {name: values.tolist() for name, values in points_columns(snap).items()}
+        return orjson.dumps({"snapshot": snap.id, "n": len(snap.discoveries), "columns": columns})
+
+    return snap.memo("circumstances.points_file", (), build)
+
+
+POINT_FILES = {POINTS_FILE: points_file}
+"""Served by :mod:`dashboard_app.web.neo_points` at ``/_neo-points/<snapshot id>/circumstances.json``."""
+
+
+def _source(snap: Snapshot) -> neo_points.PointsFile:
+    return neo_points.PointsFile(
+        dash.get_relative_path(neo_points.points_path(snap.id, POINTS_FILE)), len(snap.discoveries)
+    )
+
+
 def _selected(v: dict[str, Any], snap: Snapshot) -> analysis.Selected:
-    return analysis.select(_columns(snap), _selection(v), station_labels(snap))
+    """The selected rows and their groups: memoised (two int arrays), as every chart of a view starts from them."""
+    selection = _selection(v)
+    return snap.memo(
+        "circumstances.selected", selection, lambda: analysis.select(_columns(snap), selection, station_labels(snap))
+    )
 
 
 def _result(name: str, compute: Any, v: dict[str, Any], snap: Snapshot, *extra: Any) -> Any:
@@ -237,7 +294,7 @@ def draw_sky(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
         note += " Hammer projection: equal sky areas have equal map areas, so densities compare anywhere."
     if points.n_missing:
         note += f" {_count(points.n_missing)} without a position not drawn."
-    return sky_figures.sky_figure(points, theme), note
+    return sky_figures.sky_figure(points, theme, _source(snap)), note
 
 
 def _missing(n: int, why: str) -> str:
@@ -281,7 +338,7 @@ def draw_rate(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     )
     if r.empty:
         return views.empty_figure("None of the selected NEOs has both a rate and a known H.", theme), note
-    return sky_figures.rate_figure(r, theme), note
+    return sky_figures.rate_figure(r, theme, _source(snap)), note
 
 
 def draw_pa(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
@@ -321,10 +378,10 @@ def draw_moonelong(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, 
 TAB = views.register_tab(
     VIEW,
     [
-        views.chart("sky", draw_sky, csv=sky_csv, file="discovery-sky-map"),
+        views.chart("sky", draw_sky, csv=sky_csv, file="discovery-sky-map", client=neo_points.CLIENT_FUNCTION),
         views.chart("vmag", draw_vmag, csv=vmag_csv, file="discovery-v-magnitude"),
         views.chart("elong", draw_elong, csv=elong_csv, file="discovery-solar-elongation"),
-        views.chart("rate", draw_rate, csv=rate_csv, file="discovery-rate-vs-h"),
+        views.chart("rate", draw_rate, csv=rate_csv, file="discovery-rate-vs-h", client=neo_points.CLIENT_FUNCTION),
         views.chart("pa", draw_pa, csv=pa_csv, file="discovery-position-angle"),
         views.chart("light", draw_light, csv=light_csv, file="discovery-twilight"),
         views.chart("moonillum", draw_moonillum, csv=moonillum_csv, file="discovery-moon-illumination"),

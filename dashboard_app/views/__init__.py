@@ -16,7 +16,10 @@ From that it gets:
 - one CSV download per chart, built from the values the chart was *drawn* for (not the controls'
   current values), through the same memoised frame, so file and chart cannot disagree;
 - empty states (:func:`empty_figure`, :data:`NO_SNAPSHOT` when no snapshot is loaded) and loading
-  states (the old chart stays dimmed under a spinner until the new one arrives).
+  states (the old chart stays dimmed under a spinner until the new one arrives);
+- charts of one point per NEO (``chart(..., client=figures.neo_points.CLIENT_FUNCTION)`` and
+  ``chart_card(..., packed=True)``): the answer names the points by row and the browser fills in their
+  numbers and hover text from a file fetched once per snapshot (:mod:`dashboard_app.figures.neo_points`).
 
 Pure-browser control states (a control disabled by another's value, relabelled options) are
 clientside callbacks declared with :func:`clientside_callback` (inline JavaScript is hashed into the

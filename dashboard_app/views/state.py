@@ -123,6 +123,10 @@ class View:
         """Id of chart ``index``'s ``dcc.Graph``."""
         return {"type": "view-graph", "tab": self.tab, "index": index}
 
+    def packed_id(self, index: str) -> dict[str, str]:
+        """Id of chart ``index``'s ``dcc.Store`` of the server's answer that the browser draws (``client`` charts)."""
+        return {"type": "view-packed", "tab": self.tab, "index": index}
+
     def csv_button_id(self, index: str) -> dict[str, str]:
         """Id of chart ``index``'s CSV button."""
         return {"type": "view-csv", "tab": self.tab, "index": index}

@@ -75,10 +75,21 @@ class Chart:
     uses: Uses = None
     """The controls that change this chart (None: all; or ``uses(values)`` when that depends on the
     values); only these name its CSV file."""
+    client: tuple[str, str] | None = None
+    """A clientside function ``(namespace, name)`` that turns the server's answer into the drawn figure
+    (e.g. :data:`dashboard_app.figures.neo_points.CLIENT_FUNCTION`). The answer then goes to the chart's
+    store (``view.packed_id``; ``chart_card(..., packed=True)`` in the layout) and the function, in the
+    browser, sets the graph's figure: no request of its own."""
 
     def component_id(self, view: View) -> dict[str, str]:
         """The id of the chart's ``dcc.Graph`` or the table's ``AgGrid``."""
         return view.grid_id(self.index) if self.prop == "rowData" else view.graph_id(self.index)
+
+    def answer_output(self, view: View) -> Output:
+        """Where the server's answer for this chart goes: the component, or its store (``client`` charts)."""
+        if self.client is not None:
+            return Output(view.packed_id(self.index), "data")
+        return Output(self.component_id(view), self.prop)
 
     def used_controls(self, values: dict[str, Any]) -> tuple[str, ...] | None:
         """The controls that change this chart for these parsed values (None: all)."""
@@ -89,13 +100,21 @@ def _uses(uses: Any) -> Any:
     return uses if uses is None or callable(uses) else tuple(uses)
 
 
-def chart(index: str, draw: ChartDrawer, *, csv: TableBuilder, file: str, uses: Any = None) -> Chart:
+def chart(
+    index: str,
+    draw: ChartDrawer,
+    *,
+    csv: TableBuilder,
+    file: str,
+    uses: Any = None,
+    client: tuple[str, str] | None = None,
+) -> Chart:
     """A ``dcc.Graph`` chart (``views.chart_card(VIEW, index, ...)`` in the layout).
 
     ``uses`` names the controls that change it (default: all; or ``uses(values)``); its CSV file name
-    states only those.
+    states only those. ``client``: see :attr:`Chart.client` (the layout then needs ``packed=True``).
     """
-    return Chart(index, draw, csv, file, "figure", _uses(uses))
+    return Chart(index, draw, csv, file, "figure", _uses(uses), client)
 
 
 def table(index: str, draw: ChartDrawer, *, csv: TableBuilder, file: str, uses: Any = None) -> Chart:
@@ -168,9 +187,7 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
     if len(by_index) != len(charts):
         raise ValueError(f"view {view.tab!r} has two charts with the same index")
     outputs: dict[str, Any] = {
-        "charts": {
-            c.index: (Output(c.component_id(view), c.prop), Output(view.note_id(c.index), "children")) for c in charts
-        },
+        "charts": {c.index: (c.answer_output(view), Output(view.note_id(c.index), "children")) for c in charts},
         "url": Output(view.url_id, "data"),
         "drawn": Output(view.drawn_id, "data"),
         "shown": Output(view.shown_id, "data"),
@@ -253,6 +270,15 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
             Input({**view.grid_csv_button_id("x"), "index": MATCH}, "n_clicks"),
             prevent_initial_call=True,
         )
+
+    for c in charts:
+        if c.client is not None:  # the server's answer → the drawn figure, in the browser
+            callbacks.clientside_callback(
+                ClientsideFunction(*c.client),
+                Output(c.component_id(view), c.prop),
+                Input(view.packed_id(c.index), "data"),
+                prevent_initial_call=True,
+            )
 
     controls = [Input(view.control_id(n), "value") for n in view.names]
     callbacks.clientside_callback(

@@ -170,3 +170,102 @@ def test_every_control_redraws_the_sky_map_with_every_selected_neo(server, watch
     watched.screenshot("circumstances-360")
     assert watched.problems() == [], server.log()[-4000:]
     assert circumstances.VIEW.tab == "circumstances"
+
+
+# For each NEO asked for: its drawn point on the sky map and rate chart (trace name, x, y, text) found by its text.
+FIND_POINTS = """
+([hovers, names]) => {
+  const graph = (index) => document.querySelector(`div[id*='"index":"${index}"'] .js-plotly-plot`);
+  const find = (gd, wanted) => {
+    for (const [c, t] of gd.data.entries()) {
+      const i = t.mode === "markers" && t.text ? t.text.indexOf(wanted) : -1;
+      if (i >= 0) return {trace: c, point: i, name: t.name, x: t.x[i], y: t.y[i], text: t.text[i]};
+    }
+    return null;
+  };
+  return {sky: hovers.map((h) => find(graph("sky"), h)), rate: names.map((n) => find(graph("rate"), n))};
+}
+"""
+
+
+# Zoom the sky map to a tiny box around (x, y), then hover at its centre as a mouse would (plotly's own hover).
+ZOOM_AND_HOVER = """
+async ([x, y]) => {
+  const gd = document.querySelector(`div[id*='"index":"sky"'] .js-plotly-plot`);
+  const d = 0.002;
+  await Plotly.relayout(gd, {"xaxis.range": [x - d, x + d], "yaxis.range": [y - d, y + d]});
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  Plotly.Fx.hover(gd, {xpx: xa.l2p(x), ypx: ya.l2p(y)}, "xy");
+}
+"""
+
+
+def _truth(full_scale_dir) -> tuple[list[str], list[str], list[tuple[float, float]], list]:
+    """Hover text, designation, Hammer x/y and (H, rate) of a handful of NEOs of the default view, worked out
+    here from the snapshot's discoveries rows (not from the app's columns)."""
+    import math
+
+    from dashboard_app.analysis.filters import default_years
+    from dashboard_app.analysis.sky_map import hammer
+    from dashboard_app.snapshot.datadir import current_snapshot_path
+    from dashboard_app.snapshot.model import load_snapshot
+
+    snapshot = load_snapshot(current_snapshot_path(full_scale_dir))
+    d = snapshot.discoveries
+    lo, hi = default_years(snapshot)
+    d = d[(d["disc_year"] >= lo) & (d["disc_year"] <= hi) & d["trk_rate"].notna() & d["h"].notna()]
+    numbered = d[d["permid"].notna()]
+    rows = [d.iloc[0], d.iloc[len(d) // 2], d.iloc[-1], numbered.iloc[0], numbered.iloc[-1]]
+    hovers, names, xy, rate = [], [], [], []
+    for r in rows:
+        name = f"({r['permid']}) {r['provid']}" if isinstance(r["permid"], str) and r["permid"] else str(r["provid"])
+        v = r["trk_v_mag"]
+        v_text = "V unknown" if v is None or math.isnan(v) else f"V {round(float(v), 2):.1f}"
+        hovers.append(f"{name}: {str(r['disc_time'])[:10]}, {r['disc_stn']}, {v_text}")
+        names.append(name)
+        x, y = hammer([round(float(r["trk_ra"]), 3) % 360], [round(float(r["trk_dec"]), 3)])
+        xy.append((round(float(x[0]), 4), round(float(y[0]), 4)))
+        rate.append((round(float(r["h"]), 2), round(float(r["trk_rate"]), 4)))
+    return hovers, names, xy, rate
+
+
+def test_hover_text_and_points_come_once_per_snapshot_and_equal_the_truth(server, watched_page, full_scale_dir):
+    """The answer carries no per-NEO text (bounded size); the page fetches the snapshot's points file once and
+    draws each NEO's point with the same hover text, position and (H, rate) as before; a real hover shows it."""
+    hovers, names, xy, rate = _truth(full_scale_dir)
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    page.add_init_script(HOOK)
+    fetched, answers = [], []
+    page.on("request", lambda r: fetched.append(r.url) if "/_neo-points/" in r.url else None)
+    page.on("response", lambda r: answers.append(r) if "view-packed" in (r.request.post_data or "") else None)
+    page.goto(f"{server.url}/circumstances")
+    sky_redrawn(page)
+    expect(note(page, "rate")).to_contain_text("single-observation tracklet")
+    page.wait_for_load_state("networkidle")
+
+    assert len(answers) == 1
+    # Default view at 41,537 NEOs: two per-NEO charts of ≤ ~17 traces × 7 KB of row bits, six binned charts
+    # (≈120 KB), layouts and reference curves (≈60 KB): ≈420 KB. Before: 3.3 MB, ≈80 bytes per NEO.
+    assert len(answers[0].body()) < 600_000
+
+    found = page.evaluate(FIND_POINTS, [hovers, names])
+    for point, hover, (x, y) in zip(found["sky"], hovers, xy, strict=True):
+        assert point is not None, hover
+        assert point["text"] == hover and (point["x"], point["y"]) == (x, y)
+    for point, name, (h, r) in zip(found["rate"], names, rate, strict=True):
+        assert point is not None, name
+        assert point["text"] == name and (point["x"], point["y"]) == (h, r)
+
+    page.wait_for_load_state("networkidle")
+    sky_redrawn(page, lambda: page.get_by_label("Size class", exact=True).check())
+    page.wait_for_load_state("networkidle")
+    assert len(answers) == 2  # one callback answer per control change
+    assert len(fetched) == 1, fetched  # the points file: once per snapshot, not per answer
+
+    # A real hover on the first NEO's point (zoomed in around it, so no other point is nearer).
+    first = found["sky"][0]
+    page.evaluate(ZOOM_AND_HOVER, [first["x"], first["y"]])
+    label = page.locator('div[id*=\'"index":"sky"\'] .hoverlayer .hovertext').first
+    expect(label).to_contain_text(hovers[0])
+    assert watched.problems() == [], server.log()[-4000:]

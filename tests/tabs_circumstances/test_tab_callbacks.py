@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard_app.analysis.sky_map import hammer
+from dashboard_app.figures import neo_points
 from dashboard_app.tabs import circumstances as tab
 from tests.tabs_discoveries.layout_tree import control_values, find
 
@@ -36,6 +37,23 @@ def defaults(in_request) -> dict:
 
 def drawn(values: dict, theme: str = "light") -> dict:
     return tab.TAB.update(values, theme)
+
+
+@pytest.fixture
+def browser_figure(circumstances_app):
+    """What the browser draws from an answer: packed per-NEO traces filled from the points file the answer
+    names, fetched from the app (as ``assets/neo_points.js`` does)."""
+    client = circumstances_app.server.test_client()
+
+    def expand(figure: dict) -> dict:
+        spec = figure["layout"].get("meta", {}).get("neo_data")
+        if spec is None:
+            return figure
+        answer = client.get(spec["src"])
+        assert answer.status_code == 200
+        return neo_points.expand(figure, answer.get_json()["columns"])
+
+    return expand
 
 
 def csv_frame(index: str, values: dict) -> tuple[pd.DataFrame, str, str]:
@@ -92,8 +110,9 @@ def test_every_chart_draws_and_validates(view):
         assert isinstance(note, str)
 
 
-def test_sky_map_draws_every_selected_neo_and_equals_its_csv(view):
-    figure, note = drawn(view)["charts"]["sky"]
+def test_sky_map_draws_every_selected_neo_and_equals_its_csv(view, browser_figure):
+    packed, note = drawn(view)["charts"]["sky"]
+    figure = browser_figure(packed)
     frame, comment, name = csv_frame("sky", view)
     points = point_traces(figure)
     assert [t.name for t in points] == list(dict.fromkeys(frame["group"]))
@@ -147,8 +166,9 @@ def test_position_angle_rose_equals_its_csv_and_states_tracklets_without_a_direc
     assert layout.rotation == 90 and layout.direction == "clockwise"
 
 
-def test_rate_chart_equals_its_csv_and_states_single_observation_tracklets(view):
-    figure, note = drawn(view)["charts"]["rate"]
+def test_rate_chart_equals_its_csv_and_states_single_observation_tracklets(view, browser_figure):
+    packed, note = drawn(view)["charts"]["rate"]
+    figure = browser_figure(packed)
     frame, comment, _ = csv_frame("rate", view)
     single = int(comment.split("Not drawn: ")[1].split(" single-observation")[0])
     assert f"{single:,} single-observation tracklet" in note
@@ -159,6 +179,7 @@ def test_rate_chart_equals_its_csv_and_states_single_observation_tracklets(view)
         return
     assert np.concatenate([np.asarray(p.x, float) for p in points]).tolist() == frame["h"].tolist()
     assert np.concatenate([np.asarray(p.y, float) for p in points]).tolist() == frame["rate_deg_per_day"].tolist()
+    assert [s for p in points for s in p.text] == frame["designation"].tolist()  # hover: the designation
     assert go.Figure(figure).layout.yaxis.type == "log"
 
 

@@ -1,0 +1,63 @@
+"""The points files: per-NEO columns of the one-point-per-NEO charts, sent once per snapshot.
+
+``GET /_neo-points/<snapshot id>/<name>.json`` answers the file ``name`` that a tab module declares in
+its ``POINT_FILES`` mapping (``name → build(snapshot) -> JSON bytes``), for the snapshot being served.
+The URL names the snapshot, so the answer never changes: a year of browser caching (``immutable``)
+and an ETag, so the browser asks once per snapshot. Any other snapshot id (an old page after a
+publish) or name gets a 404. How the charts use the file: :mod:`dashboard_app.figures.neo_points`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+
+from dashboard_app.figures.neo_points import ROUTE
+from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.views import request_snapshot
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+ENDPOINT = "neo_points_file"
+RATE_LIMIT_SCOPE = "neo-points"
+
+Builder = Callable[[Snapshot], bytes]
+
+
+def point_files(tab_modules: Iterable[ModuleType]) -> dict[str, Builder]:
+    """Every ``POINT_FILES`` entry of the tab modules (a name declared twice is a bug)."""
+    files: dict[str, Builder] = {}
+    for module in tab_modules:
+        declared: Mapping[str, Builder] = getattr(module, "POINT_FILES", {})
+        for name, build in declared.items():
+            if name in files:
+                raise ValueError(f"points file {name!r} declared twice")
+            files[name] = build
+    return files
+
+
+def _not_found(message: str) -> Response:
+    return Response(message + "\n", status=404, mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
+def install_points_files(server: Flask, tab_modules: Iterable[ModuleType], *, limiter: Limiter, limit: str) -> None:
+    """Serve ``<ROUTE>/<snapshot id>/<name>.json`` for the tab modules' points files (rate limited like the API)."""
+    files = point_files(tab_modules)
+
+    def points_file(snapshot_id: str, name: str) -> Response:
+        build = files.get(name)
+        snapshot = request_snapshot()
+        if build is None:
+            return _not_found(f"No points file {name!r}.")
+        if snapshot is None or snapshot.id != snapshot_id:
+            return _not_found("That snapshot is no longer served; reload the page.")
+        response = Response(build(snapshot), mimetype="application/json")
+        response.set_etag(f"{snapshot.id}.{name}")
+        response.headers["Cache-Control"] = IMMUTABLE
+        response.make_conditional(request)  # 304 when the browser holds this very file (If-None-Match)
+        return response
+
+    view = limiter.shared_limit(limit, scope=RATE_LIMIT_SCOPE)(points_file)
+    server.add_url_rule(f"{ROUTE}/<snapshot_id>/<name>.json", ENDPOINT, view, methods=["GET", "HEAD"])
