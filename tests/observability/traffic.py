@@ -55,6 +55,12 @@ def _outputs(output: str) -> list[dict[str, Any]]:
     return [{"id": _component(p.rsplit(".", 1)[0]), "property": p.rsplit(".", 1)[1].split("@")[0]} for p in parts]
 
 
+def _draws_a_chart(component: object) -> bool:
+    """A chart's graph, or the store of a chart the browser draws from the answer (``view-packed``)."""
+    kind = str(component.get("type", "")) if isinstance(component, dict) else ""
+    return kind.endswith("graph") or kind == "view-packed"
+
+
 def chart_callbacks(base: str) -> list[ChartCallback]:
     """One :class:`ChartCallback` per server callback drawing charts (``*-graph`` ids) of one tab."""
     _, raw = request(base + "/_dash-dependencies")
@@ -63,9 +69,7 @@ def chart_callbacks(base: str) -> list[ChartCallback]:
         if dep.get("clientside_function") is not None:
             continue
         outputs = _outputs(dep["output"])
-        graphs = [
-            o["id"] for o in outputs if isinstance(o["id"], dict) and str(o["id"].get("type", "")).endswith("graph")
-        ]
+        graphs = [o["id"] for o in outputs if _draws_a_chart(o["id"])]
         inputs = [{"id": _component(i["id"]), "property": i["property"], "value": None} for i in dep["inputs"]]
         state = [{"id": _component(s["id"]), "property": s["property"], "value": None} for s in dep["state"]]
         wildcard = any(isinstance(x["id"], dict) and any(isinstance(v, list) for v in x["id"].values()) for x in inputs)
@@ -100,7 +104,7 @@ def download_callbacks(base: str) -> list[ChartCallback]:
     charts: dict[str, set[str]] = {}
     for dep in deps:
         for o in _outputs(dep["output"]):
-            if isinstance(o["id"], dict) and str(o["id"].get("type", "")).endswith("graph"):
+            if _draws_a_chart(o["id"]):
                 charts.setdefault(o["id"]["tab"], set()).add(o["id"]["index"])
     found = []
     for dep in deps:

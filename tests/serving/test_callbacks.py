@@ -53,8 +53,9 @@ def test_two_apps_built_in_one_process_both_serve_every_callback(build_app, snap
         answers = [update_answer(c, module) for c in clients]
         assert answers[0] == answers[1]
         for chart in module.TAB.charts:
-            graph = key(chart.component_id(module.VIEW), chart.prop).rsplit(".", 1)[0]
-            assert chart.prop in answers[0][graph], (module.NAME, chart.index)
+            out = chart.answer_output(module.VIEW)  # the graph, or the store a packed chart is drawn from
+            graph = key(out.component_id, out.component_property).rsplit(".", 1)[0]
+            assert out.component_property in answers[0][graph], (module.NAME, chart.index)
     csp = [c.get("/about").headers["Content-Security-Policy"] for c in clients]
     assert csp[0] == csp[1]
     inline = sum(isinstance(d.function, str) for d in callbacks.declared())

@@ -258,7 +258,7 @@ def test_hover_text_and_points_come_once_per_snapshot_and_equal_the_truth(server
         assert point["text"] == name and (point["x"], point["y"]) == (h, r)
 
     page.wait_for_load_state("networkidle")
-    sky_redrawn(page, lambda: page.get_by_label("Size class", exact=True).check())
+    sky_redrawn(page, lambda: page.get_by_role("radio", name="Size class", exact=True).check())
     page.wait_for_load_state("networkidle")
     assert len(answers) == 2  # one callback answer per control change
     assert len(fetched) == 1, fetched  # the points file: once per snapshot, not per answer
