@@ -104,10 +104,11 @@ def run(data_dir: Path) -> str:
         once: list[tuple[str, float]] = []
         _, t = _timed(lambda: circumstance_columns(snap.discoveries))
         once.append(("per-NEO columns (designations, hover text, Hammer x/y, codes)", t))
+        tab._columns(snap)  # the memo's copy, which the points file and every update read
         static = getattr(tab, "points_file", None)
         if static is not None:
             body, t = _timed(lambda: static(snap))
-            once.append((f"static per-NEO points file ({_kb(len(body))} KB JSON)", t))
+            once.append((f"the points file from those columns ({_kb(len(body))} KB of JSON)", t))
         defaults = control_values(tab.layout(), tab.VIEW)
         per_chart: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
         answers: list[tuple[str, float, int, dict[str, tuple[int, float]], float]] = []
