@@ -29,7 +29,7 @@ from bench.results_file import load_average, write_section
 
 SECTION = "First view in Chromium"
 GRAPHS = 'div.dash-graph[id*=\'"type":"view-graph"\']'
-DRAWN = ".xtick, .annotation-text"
+DRAWN = ".xtick, .annotation-text, path.land, .land path"  # axes, an empty state's sentence, or a map's land
 TIMEOUT_MS = 60_000
 
 
