@@ -142,10 +142,11 @@ def test_a_shared_link_reopens_its_view(server, watched_page):
     expect(page).to_have_url(
         re.compile(r"scope=recovery&metric=tracklets&scale=linear&grid=off&sites=F51&bars=chosen$")
     )
-    # The multi-select adds a site: type its code and press Enter.
+    # The multi-select adds a site: type its code and pick it (Enter before the list filters would pick the
+    # first option, F51, and remove it).
     page.locator("#sites-sites").click()
     page.keyboard.type("G96")
-    page.keyboard.press("Enter")
+    page.get_by_role("option", name=re.compile(r"^G96")).click()
     expect(page).to_have_url(re.compile(r"sites=F51%2CG96"))
     expect(chart(page, "bars").locator(".bars path")).to_have_count(2)
     assert not watched.problems(), "\n".join(watched.problems())
