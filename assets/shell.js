@@ -21,6 +21,7 @@
   var NOTICE_ID = "shell-rate-limit-notice";
   var OUT_OF_DATE_CLASS = "shell-out-of-date";
   var CALLBACK_PATH = "_dash-update-component";
+  var LAYOUT_PAGE_PARAM = "page";  /* dashboard_app/web/first_view.py PAGE_PARAM */
   var RETRY_DEFAULT_S = 5;   /* when a 429 carries no usable Retry-After */
   var RETRY_MAX_S = 120;
   var newestRequest = {};    /* callback outputs → number of the newest request for them */
@@ -84,6 +85,12 @@
     var originalFetch = window.fetch;
     window.fetch = function (input, init) {
       var url = typeof input === "string" ? input : (input && input.url) || "";
+      if (typeof input === "string" && /_dash-layout$/.test(url)) {
+        /* The page layout names the page, so the server puts the page's own content in it and the
+           first view needs no routing callback (dashboard_app/web/first_view.py). */
+        var page = window.location.pathname + window.location.search;
+        return originalFetch.call(this, url + "?" + LAYOUT_PAGE_PARAM + "=" + encodeURIComponent(page), init);
+      }
       if (url.indexOf(CALLBACK_PATH) === -1 || !init || typeof init.body !== "string") {
         return originalFetch.apply(this, arguments);
       }

@@ -3,10 +3,9 @@
 Runs a real gunicorn (``gunicorn.conf.py``, 1 worker, 4 threads, rate limit lifted) on a
 snapshot directory and talks to it over HTTP exactly as the browser does:
 
-- **first view** (cold memo caches): ``GET <tab path>``, ``GET /_dash-layout``,
-  ``GET /_dash-dependencies``, the page-routing callback (which calls the tab's ``layout()``),
-  then every callback the tab fires on load, one after another (the browser fires them
-  concurrently, so this sum is an upper bound of the server time).
+- **first view** (cold memo caches): ``GET <tab path>``, ``GET /_dash-layout?page=<tab path>``
+  (the page layout holds the tab's own, :mod:`dashboard_app.web.first_view`), ``GET
+  /_dash-dependencies``, then every callback the tab fires on load, one after another.
 - **browser first view**: headless Chromium (a fresh context, so nothing cached) opens the tab
   and waits until every chart of the tab has drawn its axes; then once more in the same context
   (scripts cached). This includes downloading and running plotly.js in the browser.
@@ -218,14 +217,12 @@ def _values(view: Any, parsed: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def first_view(client: Client, module: Any, defaults: Mapping[str, Any]) -> float:
-    """Seconds for the page, layout, dependencies, routing callback and every on-load callback."""
-    total = client.get(module.PATH) + client.get("/_dash-layout") + client.get("/_dash-dependencies")
-    routing = next(d for d in client.deps if "_pages_content.children" in d["output"])
-    total += client.post(
-        routing,
-        {"_pages_location.pathname": module.PATH, "_pages_location.search": ""},
-        ["_pages_location.pathname"],
-    )
+    """Seconds for the page, its layout (which holds the tab's own layout: no routing callback), the
+    dependencies and every on-load callback."""
+    from dashboard_app.web.first_view import PAGE_PARAM
+
+    total = client.get(module.PATH) + client.get(f"/_dash-layout?{PAGE_PARAM}={module.PATH}")
+    total += client.get("/_dash-dependencies")
     values = _values(module.VIEW, defaults)
     for dep in client.triggered({_request_key(module.VIEW)}, initial=True):
         total += client.post(dep, values, [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"])
@@ -352,7 +349,7 @@ def run(
         [
             f"Snapshot: {n_neos:,} NEOs (`{snapshot.id}`, {snapshot.meta.get('source', '')}). Real HTTP to gunicorn "
             "(1 worker, 4 threads) on 127.0.0.1 with `requests`; one request at a time.",
-            "First view = page + `/_dash-layout` + `/_dash-dependencies` + routing callback (`layout()`) + every "
+            "First view = page + `/_dash-layout` (with the tab's layout) + `/_dash-dependencies` + every "
             "on-load callback of the tab, in sequence, memo caches cold. Browser = headless Chromium from "
             "navigation until every chart of the tab has drawn (fresh context, then cached scripts), server "
             "already warm for the default view. Warm = each control change of the case "

@@ -22,11 +22,14 @@ import os
 import random
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import gevent
 from locust import FastHttpUser, events, task
 
 from bench.traffic_model import MODEL, Request, TrafficModel, Visitor, check_answer
+
+PAGE_PARAM = "page"  # dashboard_app.web.first_view.PAGE_PARAM (not imported: this runs inside locust)
 
 _MODEL = TrafficModel.load(Path(os.environ.get("NEO_TRAFFIC_MODEL", MODEL)))
 _THINK = tuple(float(x) for x in os.environ.get("NEO_TRAFFIC_THINK", "1,3").split(","))
@@ -52,7 +55,8 @@ class TrafficUser(FastHttpUser):
         self.page_load(_MODEL.steps[self.visitor.position].tab)
 
     def page_load(self, tab: str) -> None:
-        for path in (tab, "/_dash-layout", "/_dash-dependencies"):
+        # The page layout names the page, as shell.js does: it holds the tab's own layout (no routing callback).
+        for path in (tab, f"/_dash-layout?{PAGE_PARAM}={quote(tab, safe='')}", "/_dash-dependencies"):
             self.send(Request("GET", path, 0.0), tab, "page")
 
     @task

@@ -41,6 +41,7 @@ from bench.tabs import build_demo
 REPO = Path(__file__).resolve().parents[1]
 MODEL = Path(__file__).with_name("traffic_model.json")
 CALLBACK_PATH = "/_dash-update-component"
+LAYOUT_PATH = "/_dash-layout"
 QUIET_S = 1.0
 SETTLE_TIMEOUT_S = 60.0
 THINK_S = (1.0, 3.0)
@@ -81,7 +82,10 @@ class RequestLog:
         body = None
         if request.method == "POST":
             body = json.loads(request.post_data or "null")
-        self.items.append(Logged(time.monotonic(), request.method, urlsplit(request.url).path, body, request))
+        parts = urlsplit(request.url)
+        # The page layout's query names the page (its content comes with it: dashboard_app/web/first_view.py).
+        query = f"?{parts.query}" if parts.query and parts.path.endswith(LAYOUT_PATH) else ""
+        self.items.append(Logged(time.monotonic(), request.method, parts.path + query, body, request))
         self.pending += 1
         self.last_event = time.monotonic()
 

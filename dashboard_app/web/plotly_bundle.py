@@ -81,12 +81,18 @@ class PlotlyBundle:
 
 
 class BundledDash(dash.Dash):
-    """A Dash app whose renderer loads the app's plotly.js bundle (see the module docstring)."""
+    """A Dash app whose renderer loads the app's plotly.js bundle (see the module docstring), with a page
+    config that leaves out the validation layout."""
 
     plotly_bundle_url: str | None = None
 
     def _config(self) -> dict[str, Any]:
         config = super()._config()
+        # Dash puts the whole validation layout (every page's layout, ~100 KB) in every page's config so that
+        # the renderer can report callbacks to missing ids; with dev tools off nobody sees those reports.
+        # The layouts are validated once on the server at start-up; the page stays small.
+        config.pop("validation_layout", None)
+        config["suppress_callback_exceptions"] = True
         if self.plotly_bundle_url:
             # The renderer reads `serve_locally` for one thing only: whether to take plotly.js from
             # `plotlyjs_url` or from Dash's fixed, unfingerprinted path. Every other bundle is still

@@ -25,6 +25,7 @@ from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.tabs import about
 from dashboard_app.theme import THEME_STORE_ID
 from dashboard_app.views.tab import SNAPSHOT_STORE_ID
+from dashboard_app.web import first_view
 
 TITLE = "NEO Discovery Statistics Explorer"
 
@@ -130,7 +131,11 @@ def _tab_bar() -> dbc.Nav:
 
 
 def page_shell() -> html.Div:
-    """The whole page around ``dash.page_container`` (Dash calls this on every page load)."""
+    """The whole page around the page container (Dash calls this on every page load).
+
+    The container already holds the page's own layout when the layout request names the page
+    (:mod:`dashboard_app.web.first_view`): the first view needs no routing callback.
+    """
     return html.Div(
         [
             dcc.Location(id=ID_URL),
@@ -159,7 +164,7 @@ def page_shell() -> html.Div:
                 ],
                 className="pt-3",
             ),
-            html.Main(dash.page_container, id="shell-main"),
+            html.Main(first_view.page_container(), id="shell-main"),
             html.Footer(
                 [
                     html.Span(f"{TITLE} {__version__}"),
