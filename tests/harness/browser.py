@@ -75,7 +75,7 @@ def watch(page: Any) -> WatchedPage:
     watched = WatchedPage(page)
     page.on("console", lambda msg: watched.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: watched.console_errors.append(f"uncaught: {exc}"))
-    page.on("requestfailed", lambda req: watched.failed_requests.append(f"{req.method} {req.url}: {req.failure}"))
+    page.on("requestfailed", lambda req: _failed(watched, req))
     page.on(
         "response",
         lambda resp: (
@@ -87,6 +87,14 @@ def watch(page: Any) -> WatchedPage:
     page.expose_binding("__neoReportCsp", lambda _source, report: watched.csp_violations.append(report))
     page.add_init_script(CSP_LISTENER)
     return watched
+
+
+def _failed(watched: WatchedPage, request: Any) -> None:
+    # The browser asks for the favicon after each load and cancels that request when the next navigation
+    # starts (net::ERR_ABORTED): the browser's own housekeeping, not a failure a user meets.
+    if "/_favicon.ico" in request.url and request.failure == "net::ERR_ABORTED":
+        return
+    watched.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
 
 @pytest.fixture(scope="session")
