@@ -3,9 +3,9 @@
 For each (tab, width, theme): the page draws every chart and grid with zero console errors, failed
 requests and CSP violations; axe-core finds **no violation of any impact**; every text a chart draws (tick
 labels, axis titles, legend entries, annotations) lies inside that chart, so nothing is cut at its edge;
-and a full-page screenshot is written to ``test-artifacts/screenshots/<tab>-<width>-<theme>.png`` (kept by
-CI as an artifact). The tabs come from :data:`dashboard_app.tabs.TAB_MODULES`, so a tab added later is
-swept too.
+and a full-page screenshot is written to ``test-artifacts/screenshots/<tab>-<width>-<theme>.png`` (a CI
+job keeps them by archiving ``test-artifacts/`` after ``.ci/run``). The tabs come from
+:data:`dashboard_app.tabs.TAB_MODULES`, so a tab added later is swept too.
 """
 
 from __future__ import annotations
