@@ -356,8 +356,8 @@ def test_the_documented_read_only_example_starts_on_an_empty_directory_and_serve
                 time.sleep(1)
         assert status == 503  # up and honest: nothing to serve yet, no crash loop
         published = publish_demo(data_dir, seed=4)
-        engine.wait_healthy(name, timeout=120)
-        assert served_snapshot_id(url) == published
+        engine.wait_healthy(name, timeout=120)  # one worker's /health: the other may switch a poll later
+        wait_until_every_worker_serves(engine, name, url, published, workers=2, timeout_s=60)
     finally:
         engine.remove(name)
 
@@ -398,8 +398,8 @@ def test_a_replica_that_finds_another_publishing_the_demo_starts_and_serves_what
         os.close(lock)
         lock = -1
         published = publish_demo(data_dir, seed=3)
-        engine.wait_healthy(name, timeout=120)
-        assert served_snapshot_id(url) == published
+        engine.wait_healthy(name, timeout=120)  # one worker's /health: the other may switch a poll later
+        wait_until_every_worker_serves(engine, name, url, published, workers=2, timeout_s=60)
     finally:
         if lock >= 0:
             os.close(lock)
