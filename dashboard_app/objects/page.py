@@ -23,6 +23,7 @@ from dashboard_app.analysis.designation_index import Hit
 from dashboard_app.designations import DesignationError, parse
 from dashboard_app.objects import format as fmt
 from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.views.attrs import Attrs
 
 PATH_TEMPLATE = "/neo/<designation>"
 NAME = "NEO"
@@ -63,7 +64,7 @@ def layout(designation: str = "", **_query: Any) -> html.Div:
 
 
 def _page(heading: str, children: list[Any], subtitle: Any = None) -> html.Div:
-    head = [html.H1(heading, className="h3 mb-1", id=f"{ID_PREFIX}-title")]
+    head: list[Any] = [html.H1(heading, className="h3 mb-1", id=f"{ID_PREFIX}-title")]
     if subtitle is not None:
         head.append(html.P(subtitle, className="text-body-secondary small mb-3"))
     return html.Div([*head, *children], className="neo-page", id=ID_PREFIX)
@@ -180,7 +181,7 @@ def _timeline_row(entry: dict[str, Any]) -> html.Tr:
     track = html.Div(
         [_marker(entry["first_dt_days"], "first"), _marker(entry["first_post_dt_days"], "post")],
         className="neo-timeline-track",
-        **{"aria-hidden": "true"},
+        **Attrs({"aria-hidden": "true"}),
     )
     return html.Tr(
         [
@@ -221,7 +222,7 @@ def _timeline_card(rec: dict[str, Any]) -> dbc.Card:
         id=f"{ID_PREFIX}-timeline",
     )
     scroller = html.Div(
-        table, className="table-responsive", tabIndex=0, role="region", **{"aria-label": "Apparition stations"}
+        table, className="table-responsive", tabIndex=0, role="region", **Attrs({"aria-label": "Apparition stations"})
     )
     explain = html.P(
         f"Every station that observed it within ±{TIMELINE_SPAN_DAYS} days of discovery, earliest first. Days are "

@@ -21,6 +21,7 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboard_app import callbacks, objects, views
+from dashboard_app.views.attrs import Attrs
 
 ID_INPUT = "neo-search-input"
 ID_QUERY = "neo-search-query"
@@ -48,7 +49,7 @@ def search_box() -> html.Div:
                 size="sm",
             ),
             html.Ul(id=ID_LIST, className="neo-search-list list-unstyled mb-0", hidden=True),
-            html.Div(id=ID_STATUS, className="visually-hidden", role="status", **{"aria-live": "polite"}),
+            html.Div(id=ID_STATUS, className="visually-hidden", role="status", **Attrs({"aria-live": "polite"})),
             dcc.Store(id=ID_QUERY),
             dcc.Store(id=ID_BEST),
             dcc.Location(id=ID_NAV, refresh="callback-nav"),

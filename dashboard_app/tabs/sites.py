@@ -27,6 +27,7 @@ from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, APPARITION_WI
 from dashboard_app.figures import sites as figures
 from dashboard_app.figures.labels import station_label
 from dashboard_app.snapshot.model import Snapshot
+from dashboard_app.views.attrs import Attrs
 
 PATH = "/sites"
 NAME = "Follow-up Comparison"
@@ -248,7 +249,7 @@ def layout(**query: Any) -> Any:
 
 SCOPE_REASON = "Window and precoveries apply to the discovery-apparition scope only."
 SCOPE_REASON_ID = "sites-scope-reason"
-POLITE: dict[str, Any] = {"aria-live": "polite"}
+POLITE: Attrs = {"aria-live": "polite"}
 
 
 def topojson_url() -> str:
@@ -260,7 +261,7 @@ def topojson_url() -> str:
         return f"/assets/{figures.TOPOJSON_DIR}"
 
 
-def map_config() -> dict[str, Any]:
+def map_config() -> dcc.Graph.Config:
     """The map's graph config: topojson from the app, and no modebar "Reset" beside the tab's Reset button
     (a double click still resets the map's view)."""
     remove = [*views.graph_config("")["modeBarButtonsToRemove"], "resetGeo"]

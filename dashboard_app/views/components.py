@@ -14,6 +14,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard_app.views.attrs import Attrs
 from dashboard_app.views.state import View
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def number_control(view: View, name: str, label: str, lo: int, hi: int, value: i
                 [label, html.Span(f" ({lo}–{hi})", className="text-body-secondary")], html_for=cid, className="mb-1"
             ),
             dbc.Input(id=cid, type="number", inputMode="numeric", value=value, size="sm", debounce=True),
-            html.Div(id=view.message_id(name), className="view-number-message small", **{"aria-live": "polite"}),
+            html.Div(id=view.message_id(name), className="view-number-message small", **Attrs({"aria-live": "polite"})),
         ],
         className="view-control mb-2",
     )
@@ -114,7 +115,7 @@ def range_control(
                 ),
                 role="group",
                 # The step lets assets/sliders.js give Home/End to the focused handle.
-                **{"aria-labelledby": label_id, "data-neo-step": str(step)},
+                **Attrs({"aria-labelledby": label_id, "data-neo-step": str(step)}),
             ),
         ],
         className="view-control mb-2",
@@ -188,7 +189,7 @@ def _card_header(view: View, index: str, title: str, *, grid: bool = False) -> d
     )
 
 
-def graph_config(file_stem: str) -> dict[str, Any]:
+def graph_config(file_stem: str) -> dcc.Graph.Config:
     """``dcc.Graph`` config: PNG export from the modebar under ``file_stem``, no logo."""
     return {
         "displaylogo": False,
@@ -211,7 +212,7 @@ def chart_card(
     file_stem: str | None = None,
     height: int = 420,
     footer: Any = None,
-    config: Mapping[str, Any] | None = None,
+    config: dcc.Graph.Config | None = None,
     min_width: int | None = None,
     packed: bool = False,
 ) -> dbc.Card:
@@ -230,7 +231,7 @@ def chart_card(
         style = {"height": f"{height}px", "minWidth": f"{min_width}px"}  # it keeps its width: no extra height
     graph = dcc.Graph(
         id=view.graph_id(index),
-        config=graph_config(file_stem or f"{view.tab}-{index}") | dict(config or {}),
+        config=graph_config(file_stem or f"{view.tab}-{index}") | (config or {}),
         style=style,
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
     )
@@ -254,14 +255,16 @@ def chart_card(
                     className="view-chart-scroll",
                     role="region",
                     tabIndex="0",
-                    **{"aria-label": title, "aria-describedby": hint},
+                    **Attrs({"aria-label": title, "aria-describedby": hint}),
                 ),
             ],
             className="view-chart-scroll-wrap",
         )
     body = [
         drawn,
-        html.P(id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **{"aria-live": "polite"}),
+        html.P(
+            id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **Attrs({"aria-live": "polite"})
+        ),
     ]
     if footer is not None:
         body.append(footer)
@@ -344,7 +347,9 @@ def table_card(
     )
     body = [
         dcc.Loading(grid, delay_show=LOADING_DELAY_MS, type="circle", overlay_style=LOADING_OVERLAY),
-        html.P(id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **{"aria-live": "polite"}),
+        html.P(
+            id=view.note_id(index), className="small text-body-secondary mb-0 mt-2", **Attrs({"aria-live": "polite"})
+        ),
     ]
     return dbc.Card([_card_header(view, index, title, grid=True), dbc.CardBody(body)], className="mb-3 view-table")
 

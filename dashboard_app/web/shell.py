@@ -24,6 +24,7 @@ from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.tabs import about
 from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.views.attrs import Attrs
 from dashboard_app.views.tab import SNAPSHOT_STORE_ID
 from dashboard_app.web import first_view
 
@@ -102,7 +103,7 @@ def status_children() -> list[Any]:
         _data_line(snapshot),
         className="shell-data-line small mb-2",
         id="shell-data-line",
-        **{"data-snapshot": snapshot.id if snapshot is not None else ""},
+        **Attrs({"data-snapshot": snapshot.id if snapshot is not None else ""}),
     )
     items: list[Any] = [data_line]
     for banner in banners(snapshot, store.health()):
@@ -159,8 +160,8 @@ def page_shell() -> html.Div:
                         ],
                         className="d-flex justify-content-between align-items-center gap-3 flex-wrap",
                     ),
-                    html.Div(status_children(), id=ID_STATUS, role="status", **{"aria-live": "polite"}),
-                    html.Nav(_tab_bar(), **{"aria-label": "Tabs"}),
+                    html.Div(status_children(), id=ID_STATUS, role="status", **Attrs({"aria-live": "polite"})),
+                    html.Nav(_tab_bar(), **Attrs({"aria-label": "Tabs"})),
                 ],
                 className="pt-3",
             ),
