@@ -79,7 +79,7 @@ class ConnectionSettings:
         """Passwords to scrub from any message (from the URL or the password file)."""
         found = []
         with suppress(psycopg.ProgrammingError):
-            found.append(pg_conninfo.conninfo_to_dict(self.database_url).get("password") or "")
+            found.append(str(pg_conninfo.conninfo_to_dict(self.database_url).get("password") or ""))
         if self.password_file is not None:
             with suppress(OSError):
                 found.append(self.password_file.read_text(encoding="utf-8").rstrip("\r\n"))
@@ -97,7 +97,7 @@ class ConnectionSettings:
             params = {}
         import os
 
-        dbname = (params.get("dbname") or os.environ.get("PGDATABASE") or "").strip()
+        dbname = str(params.get("dbname") or os.environ.get("PGDATABASE") or "").strip()
         return f"PostgreSQL database {dbname or 'mpc_sbn'}"
 
     def describe(self) -> str:

@@ -16,6 +16,7 @@ def explain(conn: psycopg.Connection, query: sql.Composable, *, analyze: bool = 
     """The JSON plan of ``query`` (with ANALYZE and BUFFERS when ``analyze``: the query runs)."""
     options = "ANALYZE, BUFFERS, FORMAT JSON" if analyze else "FORMAT JSON"
     row = conn.execute(sql.SQL("EXPLAIN ({}) ").format(sql.SQL(options)) + query).fetchone()
+    assert row is not None  # EXPLAIN answers one row
     plan = row[0]
     return (json.loads(plan) if isinstance(plan, str) else plan)[0]
 
@@ -64,7 +65,9 @@ def sample_batch(conn: psycopg.Connection, size: int = BATCH_NEOS, *, spread: bo
         queries.compose(queries.NEOS), order, sql.Literal(size)
     )
     rows = conn.execute(query).fetchall()
-    newest = conn.execute(queries.compose(queries.NEWEST_OBSERVATION)).fetchone()[0] or 0
+    newest_row = conn.execute(queries.compose(queries.NEWEST_OBSERVATION)).fetchone()
+    assert newest_row is not None  # an aggregate without GROUP BY answers one row
+    newest = newest_row[0] or 0
     return {
         "keys": list(range(1, len(rows) + 1)),
         "des": [r[0] for r in rows],

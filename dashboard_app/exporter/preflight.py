@@ -15,9 +15,11 @@ Exit 0 only when every check passes or merely warns.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Params, QueryNoTemplate
 
 from dashboard_app.exporter import catalog, plans, queries
 from dashboard_app.exporter.connection import ConnectionSettings, classify, read_only_session
@@ -82,9 +84,16 @@ def run_checks(settings: ConnectionSettings) -> Report:
     return report
 
 
+def _one_row(conn: psycopg.Connection, query: QueryNoTemplate, params: Params | None = None) -> tuple[Any, ...]:
+    """The row of a query that always answers exactly one (SHOW, an aggregate, a SELECT without FROM)."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None, "the query answers one row"
+    return row
+
+
 def _checks(conn: psycopg.Connection, settings: ConnectionSettings, report: Report) -> None:
-    version_num = int(conn.execute("SHOW server_version_num").fetchone()[0])
-    version = conn.execute("SHOW server_version").fetchone()[0]
+    version_num = int(_one_row(conn, "SHOW server_version_num")[0])
+    version = _one_row(conn, "SHOW server_version")[0]
     report.facts["server_version"] = version
     report.add(
         "server",
@@ -100,7 +109,7 @@ def _checks(conn: psycopg.Connection, settings: ConnectionSettings, report: Repo
     _statistics(stats, tables, report)
     existing = catalog.indexes(conn, list(tables.values()))
     _indexes(existing, stats, report)
-    n_neo = conn.execute(sql.SQL("SELECT count(*) FROM ({}) AS neo").format(queries.compose(queries.NEOS))).fetchone()
+    n_neo = _one_row(conn, sql.SQL("SELECT count(*) FROM ({}) AS neo").format(queries.compose(queries.NEOS)))
     report.facts["neos"] = int(n_neo[0])
     report.add(
         "rows",
@@ -118,12 +127,12 @@ def _tables(conn: psycopg.Connection, report: Report) -> dict[str, str]:
     found = {}
     for table in queries.REQUIRED_COLUMNS:
         try:
-            reg = conn.execute("SELECT to_regclass(%s)::text", (table,)).fetchone()[0]
+            reg = _one_row(conn, "SELECT to_regclass(%s)::text", (table,))[0]
         except psycopg.errors.InsufficientPrivilege:
             conn.rollback()
             reg = None
         if reg is None:
-            schema = conn.execute("SELECT current_schemas(false)::text").fetchone()[0]
+            schema = _one_row(conn, "SELECT current_schemas(false)::text")[0]
             report.add(f"table {table}", "fail", f"not found in the search path {schema} (wrong database or schema?)")
         else:
             found[table] = reg
@@ -135,10 +144,11 @@ def _tables(conn: psycopg.Connection, report: Report) -> dict[str, str]:
 def _privileges(conn: psycopg.Connection, tables: dict[str, str], report: Report) -> bool:
     ok = True
     for table, reg in tables.items():
-        readable, writable = conn.execute(
+        readable, writable = _one_row(
+            conn,
             "SELECT has_table_privilege(%s, 'SELECT'), has_table_privilege(%s, 'INSERT, UPDATE, DELETE')",
             (reg, reg),
-        ).fetchone()
+        )
         if not readable:
             ok = False
             report.add(

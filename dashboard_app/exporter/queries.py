@@ -26,7 +26,7 @@ and are written into the SQL as literals (COPY cannot take bind parameters).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from psycopg import sql
@@ -244,7 +244,7 @@ def small_table_queries() -> dict[str, sql.Composed]:
     }
 
 
-def probe_queries(sample: dict[str, Sequence]) -> dict[str, sql.Composed]:
+def probe_queries(sample: Mapping[str, Sequence]) -> dict[str, sql.Composed]:
     """Stage name → the batched ``obs_sbn`` query for a ``sample`` batch (what the plan checks EXPLAIN).
 
     ``sample`` has ``keys``, ``des``, ``numbers`` (one per key, None when unnumbered) and ``times_us``

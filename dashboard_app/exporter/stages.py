@@ -65,7 +65,7 @@ class Neos:
         """The literal arrays of :func:`queries._probes` for a batch of ``keys`` (with discovery times)."""
         names = self.names[self.names["neo_key"].isin(keys)]
         numbered = self.frame[self.frame["neo_key"].isin(keys) & self.frame["permid"].notna()]
-        out = {
+        out: dict[str, sql.Composable] = {
             "des_keys": queries.array(names["neo_key"].to_numpy("int64")),
             "des": queries.array(names["des"].astype(object).tolist()),
             "num_keys": queries.array(numbered["neo_key"].to_numpy("int64")),
