@@ -24,12 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import ModuleType
+from typing import TYPE_CHECKING, cast
 
 from flask import Flask
 from flask_limiter import Limiter
 
 from dashboard_app.api.charts import data_tabs
 from dashboard_app.api.routes import PREFIX, TABS_KEY, blueprint
+
+if TYPE_CHECKING:
+    from flask.typing import RouteCallable
 
 RATE_LIMIT_SCOPE = "data-api"
 
@@ -43,4 +47,6 @@ def install_api(server: Flask, tab_modules: Iterable[ModuleType], *, limiter: Li
     shared = limiter.shared_limit(limit, scope=RATE_LIMIT_SCOPE)
     for endpoint, view in list(server.view_functions.items()):
         if endpoint.startswith(f"{blueprint.name}."):
-            server.view_functions[endpoint] = shared(view)
+            # cast: Flask-Limiter's Callable[P, R] -> Callable[P, R] does not map Flask's sync-or-async
+            # RouteCallable union onto itself (see web.limits)
+            server.view_functions[endpoint] = cast("RouteCallable", shared(view))

@@ -25,6 +25,7 @@ Values are not checked further: they are each callback's own business.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,14 +49,15 @@ class Dependency:
     id: str | Mapping[str, Any]
     property: str
 
-    @property
+    # `builtins.property`: in the class body `property` is the field above.
+    @builtins.property
     def is_pattern(self) -> bool:
         return not isinstance(self.id, str)
 
-    @property
+    @builtins.property
     def is_multi(self) -> bool:
         """True for ``ALL``/``ALLSMALLER`` patterns: the body carries a list of matching items."""
-        return self.is_pattern and any(_wildcard(v) in MULTI_WILDCARDS for v in self.id.values())  # type: ignore[union-attr]
+        return not isinstance(self.id, str) and any(_wildcard(v) in MULTI_WILDCARDS for v in self.id.values())
 
     def describe(self) -> str:
         return f"{json.dumps(self.id, sort_keys=True) if self.is_pattern else self.id}.{self.property}"

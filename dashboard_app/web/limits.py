@@ -13,6 +13,8 @@ gunicorn) or ``redis://`` when several replicas serve the site.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from flask import Flask, Response, jsonify
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,12 +24,15 @@ from werkzeug.exceptions import TooManyRequests
 from dashboard_app.web import rate_counters  # registers the shared-memory:// scheme
 from dashboard_app.web.callback_guard import callback_endpoint
 
+if TYPE_CHECKING:
+    from flask.typing import RouteCallable
+
 STRATEGY = "moving-window"
 
 
 def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limiter:
     """Limit POSTs to Dash's callback endpoint to ``limit`` per client; answer 429 with readable JSON."""
-    options: dict[str, int] = {}
+    options: dict[str, str | int] = {}
     if storage_uri.startswith(f"{rate_counters.SCHEME}://"):  # room for the largest limit's timestamps
         largest = max(item.amount for item in parse_many(limit))
         options["capacity"] = min(rate_counters.MAX_CAPACITY, max(rate_counters.DEFAULT_CAPACITY, largest))
@@ -41,7 +46,10 @@ def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limit
         key_prefix="neo-explorer",
     )
     endpoint = callback_endpoint(server)
-    server.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(server.view_functions[endpoint])
+    # Flask-Limiter types its decorator Callable[P, R] -> Callable[P, R], which does not map Flask's
+    # sync-or-async RouteCallable union onto itself (mypy infers one callable returning either).
+    limited = limiter.limit(limit, methods=["POST"])(server.view_functions[endpoint])
+    server.view_functions[endpoint] = cast("RouteCallable", limited)
 
     @server.errorhandler(429)
     def _too_many_requests(error: TooManyRequests) -> tuple[Response, int]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import dash
 from flask import Flask, Response, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dashboard_app.web.compression import IMMUTABLE_ENDPOINTS_KEY
 
@@ -109,10 +110,28 @@ class BundledDash(dash.Dash):
         chunks = [f"{prefix}{chunk}" for chunk in LAZY_CHUNKS]
         return [self.plotly_bundle_url, *chunks] if self.plotly_bundle_url else chunks
 
-    def interpolate_index(self, **kwargs: Any) -> str:
+    def interpolate_index(
+        self,
+        metas: str = "",
+        title: str = "",
+        css: str = "",
+        config: str = "",
+        scripts: str = "",
+        app_entry: str = "",
+        favicon: str = "",
+        renderer: str = "",
+    ) -> str:
         preloads = "".join(f'<link rel="preload" href="{url}" as="script">\n' for url in self.preload_urls())
-        kwargs["css"] = f"{preloads}{kwargs.get('css', '')}"
-        return super().interpolate_index(**kwargs)
+        return super().interpolate_index(
+            metas=metas,
+            title=title,
+            css=f"{preloads}{css}",
+            config=config,
+            scripts=scripts,
+            app_entry=app_entry,
+            favicon=favicon,
+            renderer=renderer,
+        )
 
 
 def install_plotly_bundle(app: BundledDash, assets_dir: Path) -> str:
@@ -122,7 +141,7 @@ def install_plotly_bundle(app: BundledDash, assets_dir: Path) -> str:
     server.extensions[EXTENSION_KEY] = bundle
     app.config.assets_path_ignore = [*(app.config.assets_path_ignore or []), f"^{VENDOR_DIR}$"]
 
-    def serve(name: str) -> Response:
+    def serve(name: str) -> WerkzeugResponse:  # make_conditional is typed as werkzeug's Response
         if not (name.startswith("plotly-") and name.endswith(".min.js")):
             return Response("Not found", status=404, mimetype="text/plain")
         response = Response(bundle.code, mimetype="text/javascript")
