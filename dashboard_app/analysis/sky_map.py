@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from dashboard_app.circumstances import equatorial_from_ecliptic
@@ -62,7 +63,7 @@ def inverse_hammer(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.mod(lam / _D + CENTRE_RA, 360.0), dec
 
 
-def galactic_to_equatorial(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def galactic_to_equatorial(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """J2000 RA/Dec (deg) of galactic longitude and latitude (deg)."""
     dl = L_NCP * _D - np.asarray(lon, "float64") * _D
     b = np.asarray(lat, "float64") * _D
@@ -98,8 +99,9 @@ def broken_line(ra: np.ndarray, dec: np.ndarray, projection: str) -> tuple[list,
     ra = np.asarray(ra, "float64")
     x, y = map_xy(ra, dec, projection)
     wraps = np.flatnonzero(np.abs(np.diff(ra)) > 180.0) + 1
-    xs = np.insert(np.round(x, MAP_DECIMALS).astype(object), wraps, None)
-    ys = np.insert(np.round(y, MAP_DECIMALS).astype(object), wraps, None)
+    gap = np.array(None, dtype=object)  # None as an array: numpy's ArrayLike type has no None
+    xs = np.insert(np.round(x, MAP_DECIMALS).astype(object), wraps, gap)
+    ys = np.insert(np.round(y, MAP_DECIMALS).astype(object), wraps, gap)
     return xs.tolist(), ys.tolist()
 
 

@@ -34,7 +34,8 @@ def project_colour(project: str) -> str:
 def nullable(values: np.ndarray) -> list[Any]:
     """A float array as a JSON-ready list with NaN → None (plotly leaves those cells blank)."""
     values = np.asarray(values, dtype="float64")
-    return np.where(np.isnan(values), None, values).tolist()
+    null = np.array(None, dtype=object)  # None as an array: numpy's ArrayLike type has no None
+    return np.where(np.isnan(values), null, values).tolist()
 
 
 def year_axis(years: pd.Series) -> dict[str, Any]:

@@ -106,11 +106,11 @@ def sample_neo_years_and_h(rng: np.random.Generator, n: int, now_us: int) -> tup
     expected = history.expected_discoveries(_year_edges(now_us))  # (year, bin)
     per_bin = _allocate(rng, expected.sum(axis=0), n)
     years, bins = [np.zeros(0, "int64")], [np.zeros(0, "int64")]
-    for b, count in enumerate(per_bin):
+    for bin_index, count in enumerate(per_bin):
         if count:
-            per_year = _allocate(rng, expected[:, b], int(count))
+            per_year = _allocate(rng, expected[:, bin_index], int(count))
             years.append(np.repeat(np.arange(len(per_year)), per_year))
-            bins.append(np.full(count, b))
+            bins.append(np.full(count, bin_index))
     order = rng.permutation(n)
     year_idx, b = np.concatenate(years)[order], np.concatenate(bins)[order]
     lo, hi, _ = history.h_bins()
@@ -208,7 +208,8 @@ def discovery_objects(rng: np.random.Generator, roster: Roster, n: int, now_us: 
     h = h_catalogue
     log_rate = -0.15 + 0.13 * (h - 22.0) + rng.normal(0, 0.3, n)
     rate = np.clip(10**log_rate, 0.05, 40.0) if neo else rng.uniform(0.15, 0.35, n)
-    limit = np.interp(year, *zip(*LIMITING_V, strict=True))
+    limit_years, limit_v = zip(*LIMITING_V, strict=True)
+    limit = np.interp(year, limit_years, limit_v)
     limit = limit + np.array([LIMIT_OFFSET.get(c, 0.0) for c in roster.codes[stn]])
     v0 = limit - rng.exponential(0.6, n)
     orbits = sample_orbits(rng, n, neo)
