@@ -18,7 +18,7 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
 - ``graceful_timeout`` (GRACEFUL_TIMEOUT, default 8 s) stays below Docker's / Dokploy's default stop
   grace period of 10 s, so in-flight requests finish before the orchestrator's SIGKILL. Raise both
   together.
-- ``max_requests`` (MAX_REQUESTS, default 0: never): a worker's memory is bounded by MEMO_MAX_MB
+- ``max_requests`` (MAX_REQUESTS, default 0: never): the workers' memory is bounded by MEMO_MAX_MB
   and the snapshot is shared, so recycling is only insurance; when set, 10 % jitter keeps workers
   from recycling all at once, and a recycled worker serves the current snapshot at once.
 - Non-root with a read-only home: no control socket (gunicorn 27 puts it in ~/.gunicorn), worker

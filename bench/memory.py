@@ -271,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--swap-seconds", type=float, default=60.0, help="load before the swap compared, and after")
     parser.add_argument("--growth-minutes", type=float, default=10.0, help="0: skip the growth run")
-    parser.add_argument("--growth-memo-mb", default="64", help="comma-separated MEMO_MAX_MB values for growth runs")
+    parser.add_argument(
+        "--growth-memo-mb", default="128", help="comma-separated MEMO_MAX_MB values (all workers) for growth runs"
+    )
     parser.add_argument("--growth-workers", type=int, default=2)
     parser.add_argument("--container", action="store_true", help="also run the image at its memory limit")
     parser.add_argument("--container-memory", default="1g")

@@ -121,7 +121,8 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
                 f"{g.uss_peak[pid] - g.uss_start[pid]:.0f} MB |"
             )
         lines.append(
-            f"\nLargest growth {worst:.0f} MB against `MEMO_MAX_MB={g.memo_mb}`. Largest worker USS at the end of "
+            f"\nLargest growth {worst:.0f} MB against a memo budget of {g.memo_mb / g.workers:g} MB per worker "
+            f"(`MEMO_MAX_MB={g.memo_mb}` ÷ {g.workers} workers). Largest worker USS at the end of "
             "each minute: " + ", ".join(f"{v:.0f}" for v in g.by_minute) + " MB."
         )
     if container is not None:

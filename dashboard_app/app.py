@@ -187,13 +187,19 @@ def _assets_dir(settings: Settings) -> Path:
     return folder
 
 
+def memo_budget_per_worker(settings: Settings) -> int:
+    """Bytes one worker's memo cache may hold: ``MEMO_MAX_MB`` is the budget of all ``WORKERS`` together, so
+    the memory a server keeps of computed results does not grow with its number of workers (issue #11)."""
+    return settings.memo_max_mb * 2**20 // settings.workers
+
+
 def build_store(settings: Settings) -> SnapshotStore:
     """The snapshot store for ``DATA_DIR`` (loads nothing until :meth:`SnapshotStore.load_initial`)."""
     return SnapshotStore(
         settings.data_dir,
         settings.snapshot_poll_seconds,
         stale_after_hours=settings.stale_after_hours,
-        memo_max_bytes=settings.memo_max_mb * 2**20,
+        memo_max_bytes=memo_budget_per_worker(settings),
         cache_dir=settings.frames_cache_dir,
     )
 

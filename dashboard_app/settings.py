@@ -269,10 +269,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "MEMO_MAX_MB",
-        "64",
+        "128",
         _int_range(0, 65536),
         "an integer 0-65536 (MB; 0 keeps nothing)",
-        "Memory each worker may keep of computed chart results (least recently used dropped first).",
+        "Memory all workers together may keep of computed chart results: each worker keeps up to MEMO_MAX_MB ÷ "
+        "WORKERS (least recently used dropped first), so more workers share the same budget.",
     ),
     Setting(
         "FRAMES_CACHE_DIR",

@@ -140,7 +140,7 @@ def build_families() -> Families:
     )
     f.memo_max_bytes = Gauge(
         f"{n}_memo_max_bytes",
-        "Byte budget of the memo caches of live workers (MEMO_MAX_MB each).",
+        "Byte budget of the memo caches of live workers (MEMO_MAX_MB ÷ WORKERS each).",
         multiprocess_mode="livesum",
         registry=registry,
     )

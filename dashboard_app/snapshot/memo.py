@@ -1,10 +1,11 @@
 """The memo cache of derived results: bounded by bytes, least recently used first out, computed once.
 
 One :class:`MemoCache` per worker process (the snapshot store owns it; every snapshot it loads
-uses it), so ``MEMO_MAX_MB`` bounds what a worker keeps whatever the number of snapshots it
-served. Keys start with the snapshot id, so a switch never serves mixed data; after a switch the
-store drops the old snapshot's entries (:meth:`MemoCache.keep_only`). Concurrent requests for the
-same key wait for the one computing it (single flight) instead of computing it again.
+uses it) with ``MEMO_MAX_MB`` ÷ ``WORKERS`` bytes, so ``MEMO_MAX_MB`` bounds what all workers keep
+together whatever the number of workers and of snapshots served. Keys start with the snapshot id,
+so a switch never serves mixed data; after a switch the store drops the old snapshot's entries
+(:meth:`MemoCache.keep_only`). Concurrent requests for the same key wait for the one computing it
+(single flight) instead of computing it again.
 
 Sizes are estimated (:func:`estimate_bytes`): pandas' own accounting for frames and series,
 ``nbytes`` for arrays, ``sys.getsizeof`` summed over containers and object attributes.

@@ -151,9 +151,10 @@ def test_keep_only_drops_other_snapshots_and_refuses_their_late_results():
     assert cache.stats().entries == 1
 
 
-def test_memo_max_mb_sets_each_workers_budget(tmp_path):
-    settings = load_settings({"MEMO_MAX_MB": "3", "DATA_DIR": str(tmp_path)}, env_file=None)
-    assert build_store(settings).memo_cache.max_bytes == 3 * 2**20
+def test_memo_max_mb_is_the_budget_of_all_workers_together(tmp_path):
+    for workers, each in (("1", 12 * 2**20), ("2", 6 * 2**20), ("4", 3 * 2**20), ("5", 12 * 2**20 // 5)):
+        settings = load_settings({"MEMO_MAX_MB": "12", "WORKERS": workers, "DATA_DIR": str(tmp_path)}, env_file=None)
+        assert build_store(settings).memo_cache.max_bytes == each, workers
     with pytest.raises(ValueError, match="MEMO_MAX_MB='-1' is not accepted"):
         load_settings({"MEMO_MAX_MB": "-1"}, env_file=None)
 
