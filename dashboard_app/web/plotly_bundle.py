@@ -110,28 +110,11 @@ class BundledDash(dash.Dash):
         chunks = [f"{prefix}{chunk}" for chunk in LAZY_CHUNKS]
         return [self.plotly_bundle_url, *chunks] if self.plotly_bundle_url else chunks
 
-    def interpolate_index(
-        self,
-        metas: str = "",
-        title: str = "",
-        css: str = "",
-        config: str = "",
-        scripts: str = "",
-        app_entry: str = "",
-        favicon: str = "",
-        renderer: str = "",
-    ) -> str:
+    def interpolate_index(self, *args: Any, **kwargs: Any) -> str:
+        # Dash calls this with keywords only; forwarding them all keeps working when Dash adds one.
         preloads = "".join(f'<link rel="preload" href="{url}" as="script">\n' for url in self.preload_urls())
-        return super().interpolate_index(
-            metas=metas,
-            title=title,
-            css=f"{preloads}{css}",
-            config=config,
-            scripts=scripts,
-            app_entry=app_entry,
-            favicon=favicon,
-            renderer=renderer,
-        )
+        kwargs["css"] = f"{preloads}{kwargs.get('css', '')}"
+        return super().interpolate_index(*args, **kwargs)
 
 
 def install_plotly_bundle(app: BundledDash, assets_dir: Path) -> str:
