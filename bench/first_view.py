@@ -6,6 +6,10 @@ they do once any visitor has come by):
 
 - **cold**: a fresh browser context (empty cache) opens the tab; timed from navigation until every
   chart of the tab has drawn (axes or its empty-state annotation);
+- timed **in the page**: an init script notes ``performance.now()`` (from navigation start) when each chart
+  first holds its drawn elements (a ``MutationObserver``); the harness's wall time, which adds
+  Playwright's own polling (a selector query per chart over the page's SVG, up to ~0.8 s on a tab of
+  41,000 points), is reported beside it;
 - **cached**: the same context opens the tab again (scripts from the browser cache);
 - from the cold visit: requests made, bytes transferred, and when the first chart was drawn.
 
@@ -17,6 +21,7 @@ cold ≤ 1.5 s, cached ≤ 0.6 s. ``python -m bench.first_view [--data-dir DIR |
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -31,6 +36,20 @@ SECTION = "First view in Chromium"
 GRAPHS = 'div.dash-graph[id*=\'"type":"view-graph"\']'
 DRAWN = ".xtick, .annotation-text, path.land, .land path"  # axes, an empty state's sentence, or a map's land
 TIMEOUT_MS = 60_000
+# Records, in the page, when each chart first holds drawn elements (ms since navigation start).
+DRAWN_TIMES_JS = (
+    f"(() => {{ const graphs = {json.dumps(GRAPHS)}, drawn = {json.dumps(DRAWN)};"
+    + """
+  window.__neoDrawn = {};
+  const look = () => {
+    document.querySelectorAll(graphs).forEach((g) => {
+      if (!(g.id in window.__neoDrawn) && g.querySelector(drawn)) { window.__neoDrawn[g.id] = performance.now(); }
+    });
+  };
+  new MutationObserver(look).observe(document, {subtree: true, childList: true});
+})();
+"""
+)
 
 
 @dataclass
@@ -41,6 +60,8 @@ class Visit:
     first_s: float
     requests: int = 0
     kib: float = 0.0
+    wall_s: float = 0.0
+    """Seconds until the harness saw every chart drawn (adds Playwright's polling to ``all_s``)."""
 
 
 @dataclass
@@ -56,7 +77,6 @@ def visit(page: Any, url: str) -> Visit:
     page.goto(url)
     page.locator(GRAPHS).first.wait_for(state="attached", timeout=TIMEOUT_MS)
     page.locator(GRAPHS).first.locator(DRAWN).first.wait_for(state="attached", timeout=TIMEOUT_MS)
-    first = time.perf_counter() - t0
     for i in range(page.locator(GRAPHS).count()):
         page.locator(GRAPHS).nth(i).locator(DRAWN).first.wait_for(state="attached", timeout=TIMEOUT_MS)
     elapsed = time.perf_counter() - t0
@@ -64,7 +84,10 @@ def visit(page: Any, url: str) -> Visit:
         "() => [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]"
         ".map(e => e.transferSize || 0)"
     )
-    return Visit(elapsed, first, len(entries), sum(entries) / 1024)
+    times = sorted(page.evaluate("() => Object.values(window.__neoDrawn || {})"))
+    if len(times) != page.locator(GRAPHS).count():
+        raise RuntimeError(f"the page noted {len(times)} drawn charts of {page.locator(GRAPHS).count()}")
+    return Visit(times[-1] / 1000, times[0] / 1000, len(entries), sum(entries) / 1024, wall_s=elapsed)
 
 
 def measure(base: str, paths: list[str], rounds: int) -> list[TabFigures]:
@@ -79,11 +102,13 @@ def measure(base: str, paths: list[str], rounds: int) -> list[TabFigures]:
         try:
             for tab in figures:  # untimed: the server computes and memoises each default view once
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.add_init_script(DRAWN_TIMES_JS)
                 visit(context.new_page(), base + tab.path)
                 context.close()
             for _ in range(rounds):
                 for tab in figures:
                     context = browser.new_context(viewport={"width": 1280, "height": 900})
+                    context.add_init_script(DRAWN_TIMES_JS)
                     page = context.new_page()
                     tab.cold.append(visit(page, base + tab.path))
                     tab.cached.append(visit(page, base + tab.path))
@@ -100,19 +125,23 @@ def _ms(values: list[float]) -> str:
 def report(figures: list[TabFigures], rounds: int, n_neos: int) -> str:
     rows = [
         f"| `{t.path}` | {_ms([v.all_s for v in t.cold])} | {_ms([v.first_s for v in t.cold])} "
-        f"| {_ms([v.all_s for v in t.cached])} | {statistics.median(v.requests for v in t.cold):.0f} "
+        f"| {_ms([v.all_s for v in t.cached])} | {statistics.median(v.wall_s for v in t.cold) * 1000:.0f} / "
+        f"{statistics.median(v.wall_s for v in t.cached) * 1000:.0f} ms "
+        f"| {statistics.median(v.requests for v in t.cold):.0f} "
         f"| {statistics.median(v.kib for v in t.cold):,.0f} KiB |"
         for t in figures
     ]
     return "\n".join(
         [
             f"Demo snapshot of {n_neos:,} NEOs; gunicorn 2 workers × 4 threads on 127.0.0.1; headless Chromium "
-            "(harness flags). Timed from navigation until every chart of the tab has drawn; the server had "
+            "(harness flags). Timed in the page, from navigation start until every chart of the tab holds its "
+            "drawn elements (the harness's wall time, with Playwright's polling, beside it); the server had "
             f"served each default view once before. Medians of {rounds} rounds ({load_average()} when written). "
             "Goals (issue #12, idle machine): cold ≤ 1.5 s, cached ≤ 0.6 s.",
             "",
-            "| Tab | Cold: all charts | Cold: first chart | Cached: all charts | Cold: requests | Cold: transferred |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| Tab | Cold: all charts | Cold: first chart | Cached: all charts | Harness wall time, cold / cached "
+            "| Cold: requests | Cold: transferred |",
+            "|---|---:|---:|---:|---:|---:|---:|",
             *rows,
         ]
     )
