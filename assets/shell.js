@@ -11,7 +11,7 @@
     return value === "light" || value === "dark";
   }
 
-  /* A refused callback request (HTTP 429, the rate limit) is retried by itself after the server's
+  /* A refused callback or page-layout request (HTTP 429, the rate limit) is retried by itself after the server's
      Retry-After, with the very same body, so the page recovers on its own. Until then a notice says the
      charts are out of date (with the server's message) and the page carries the class
      "shell-out-of-date". The renderer simply sees a slow answer: charts, notes, the drawn view (which
@@ -81,49 +81,57 @@
     );
   }
 
+  /* fetchOnce() sent again after each 429 until it is answered; replaced() says a newer request made it moot. */
+  function retrying(fetchOnce, replaced) {
+    var refused = false;
+    function send() {
+      return fetchOnce().then(function (response) {
+        if (response.status !== 429) {
+          if (refused) {
+            waiting -= 1;
+            if (waiting === 0 && response.ok) { showRecovered(); }
+          }
+          return response;
+        }
+        if (!refused) { refused = true; waiting += 1; }
+        var seconds = retryAfterSeconds(response);
+        return serverMessage(response).then(function (message) {
+          showOutOfDate(message, seconds);
+          return new Promise(function (resolve) { window.setTimeout(resolve, seconds * 1000); });
+        }).then(function () {
+          if (replaced()) {  /* replaced by a newer request: nothing to redo */
+            waiting -= 1;
+            if (waiting === 0) { showRecovered(); }
+            return new Response(null, {status: 204});
+          }
+          return send();
+        });
+      });
+    }
+    return send();
+  }
+
   if (window.fetch) {
     var originalFetch = window.fetch;
     window.fetch = function (input, init) {
+      var self = this;
       var url = typeof input === "string" ? input : (input && input.url) || "";
       if (typeof input === "string" && /_dash-layout$/.test(url)) {
-        /* The page layout names the page, so the server puts the page's own content in it and the
-           first view needs no routing callback (dashboard_app/web/first_view.py). */
+        /* The page layout names the page, so the server puts the page's own content (and its first
+           charts) in it: the first view needs no callback (dashboard_app/web/first_view.py). It is
+           rate limited like a callback, and retried the same way. */
         var page = window.location.pathname + window.location.search;
-        return originalFetch.call(this, url + "?" + LAYOUT_PAGE_PARAM + "=" + encodeURIComponent(page), init);
+        var named = url + "?" + LAYOUT_PAGE_PARAM + "=" + encodeURIComponent(page);
+        return retrying(function () { return originalFetch.call(self, named, init); },
+                        function () { return false; });
       }
       if (url.indexOf(CALLBACK_PATH) === -1 || !init || typeof init.body !== "string") {
         return originalFetch.apply(this, arguments);
       }
-      var self = this;
       var outputs = outputsOf(init);
       var mine = (newestRequest[outputs] = (newestRequest[outputs] || 0) + 1);
-      var refused = false;
-
-      function send() {
-        return originalFetch.call(self, input, init).then(function (response) {
-          if (response.status !== 429) {
-            if (refused) {
-              waiting -= 1;
-              if (waiting === 0 && response.ok) { showRecovered(); }
-            }
-            return response;
-          }
-          if (!refused) { refused = true; waiting += 1; }
-          var seconds = retryAfterSeconds(response);
-          return serverMessage(response).then(function (message) {
-            showOutOfDate(message, seconds);
-            return new Promise(function (resolve) { window.setTimeout(resolve, seconds * 1000); });
-          }).then(function () {
-            if (newestRequest[outputs] !== mine) {  /* replaced by a newer request: nothing to redo */
-              waiting -= 1;
-              if (waiting === 0) { showRecovered(); }
-              return new Response(null, {status: 204});
-            }
-            return send();
-          });
-        });
-      }
-      return send();
+      return retrying(function () { return originalFetch.call(self, input, init); },
+                      function () { return newestRequest[outputs] !== mine; });
     };
   }
 
@@ -151,10 +159,20 @@
       return window.dash_clientside.no_update;
     },
 
+    /* The theme the charts are drawn in follows the visitor's, but only when it differs: the page's
+       first charts were drawn in the theme its cookie named, so setting the theme store on load redraws nothing. */
+    chartTheme: function (theme, drawnIn) {
+      var wanted = isTheme(theme) ? theme : systemTheme();
+      return wanted === drawnIn ? window.dash_clientside.no_update : wanted;
+    },
+
     /* Apply the theme to Bootstrap's colour mode; the toggle offers the other one. */
     applyTheme: function (theme) {
       var applied = isTheme(theme) ? theme : systemTheme();
       document.documentElement.setAttribute("data-bs-theme", applied);
+      /* The server draws a page's first charts in this theme (dashboard_app/views/prefill.py). */
+      document.cookie = "neo-theme=" + applied + "; path=/; max-age=31536000; SameSite=Lax" +
+        (window.location.protocol === "https:" ? "; Secure" : "");
       return applied === "dark" ? "Light theme" : "Dark theme";
     },
 

@@ -11,7 +11,9 @@ they do once any visitor has come by):
   Playwright's own polling (a selector query per chart over the page's SVG, up to ~0.8 s on a tab of
   41,000 points), is reported beside it;
 - **cached**: the same context opens the tab again (scripts from the browser cache);
-- from the cold visit: requests made, bytes transferred, and when the first chart was drawn.
+- from the cold visit: requests made, bytes transferred, and when the first chart was drawn;
+- **tab link**: in one page, a click on each tab's link (from the tab before it) until every chart of the
+  tab has drawn (in-page time), and the callback requests the switch made.
 
 Repeated ``--rounds`` times; medians (and the worst) reported. Goals (issue #12, idle machine):
 cold ≤ 1.5 s, cached ≤ 0.6 s. ``python -m bench.first_view [--data-dir DIR | --scale 1.0]
@@ -69,6 +71,9 @@ class TabFigures:
     path: str
     cold: list[Visit] = field(default_factory=list)
     cached: list[Visit] = field(default_factory=list)
+    switch_s: list[float] = field(default_factory=list)
+    """Seconds from a click on the tab's link (from another tab) until every chart of the tab has drawn."""
+    switch_callbacks: list[int] = field(default_factory=list)
 
 
 def visit(page: Any, url: str) -> Visit:
@@ -88,6 +93,37 @@ def visit(page: Any, url: str) -> Visit:
     if len(times) != page.locator(GRAPHS).count():
         raise RuntimeError(f"the page noted {len(times)} drawn charts of {page.locator(GRAPHS).count()}")
     return Visit(times[-1] / 1000, times[0] / 1000, len(entries), sum(entries) / 1024, wall_s=elapsed)
+
+
+def switch_to(page: Any, path: str) -> tuple[float, int]:
+    """Click the tab link to ``path``; seconds (in the page) until every chart of that tab has drawn, and the
+    callback requests the switch made."""
+    tab = path.strip("/")
+    sent: list[str] = []
+
+    def count(request: Any) -> None:
+        if "/_dash-update-component" in request.url:
+            sent.append(request.url)
+
+    page.on("request", count)
+    try:
+        page.evaluate("() => { window.__neoDrawn = {}; }")
+        t0 = page.evaluate("() => performance.now()")
+        page.locator(f"#shell-tabs a[href^='{path}']").first.click()
+        mine = f'div.dash-graph[id*=\'"tab":"{tab}"\'][id*=\'"type":"view-graph"\']'
+        page.wait_for_function(
+            "(sel) => { const g = [...document.querySelectorAll(sel)];"
+            " return g.length > 0 && g.every((x) => x.id in window.__neoDrawn); }",
+            arg=mine,
+            timeout=TIMEOUT_MS,
+        )
+        page.wait_for_load_state("networkidle")
+        drawn = page.evaluate(
+            "(sel) => Math.max(...[...document.querySelectorAll(sel)].map((x) => window.__neoDrawn[x.id]))", mine
+        )
+    finally:
+        page.remove_listener("request", count)
+    return (drawn - t0) / 1000, len(sent)
 
 
 def measure(base: str, paths: list[str], rounds: int) -> list[TabFigures]:
@@ -113,6 +149,16 @@ def measure(base: str, paths: list[str], rounds: int) -> list[TabFigures]:
                     tab.cold.append(visit(page, base + tab.path))
                     tab.cached.append(visit(page, base + tab.path))
                     context.close()
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_init_script(DRAWN_TIMES_JS)
+            page = context.new_page()
+            visit(page, base + figures[-1].path)
+            for _ in range(rounds):
+                for tab in figures:
+                    seconds, callbacks = switch_to(page, tab.path)
+                    tab.switch_s.append(seconds)
+                    tab.switch_callbacks.append(callbacks)
+            context.close()
         finally:
             browser.close()
     return figures
@@ -128,7 +174,8 @@ def report(figures: list[TabFigures], rounds: int, n_neos: int) -> str:
         f"| {_ms([v.all_s for v in t.cached])} | {statistics.median(v.wall_s for v in t.cold) * 1000:.0f} / "
         f"{statistics.median(v.wall_s for v in t.cached) * 1000:.0f} ms "
         f"| {statistics.median(v.requests for v in t.cold):.0f} "
-        f"| {statistics.median(v.kib for v in t.cold):,.0f} KiB |"
+        f"| {statistics.median(v.kib for v in t.cold):,.0f} KiB "
+        f"| {_ms(t.switch_s)} | {max(t.switch_callbacks)} |"
         for t in figures
     ]
     return "\n".join(
@@ -140,8 +187,8 @@ def report(figures: list[TabFigures], rounds: int, n_neos: int) -> str:
             "Goals (issue #12, idle machine): cold ≤ 1.5 s, cached ≤ 0.6 s.",
             "",
             "| Tab | Cold: all charts | Cold: first chart | Cached: all charts | Harness wall time, cold / cached "
-            "| Cold: requests | Cold: transferred |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| Cold: requests | Cold: transferred | Tab link → all charts | Callbacks per tab link |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
         ]
     )

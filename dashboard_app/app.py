@@ -37,6 +37,7 @@ from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
+from dashboard_app.views.prefill import prefilled_layout
 from dashboard_app.web import (
     callback_guard,
     compression,
@@ -90,7 +91,7 @@ def _register_pages(modules: list[ModuleType]) -> None:
             name=module.NAME,
             order=module.ORDER,
             title=f"{module.NAME} · {shell.TITLE}",
-            layout=module.layout,
+            layout=prefilled_layout(module.layout, module.TAB) if hasattr(module, "TAB") else module.layout,
         )
 
 

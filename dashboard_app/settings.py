@@ -219,8 +219,9 @@ SETTINGS: tuple[Setting, ...] = (
         _rate_limit,
         'a limit like "180 per minute" or "10/second;500/hour"',
         "Requests allowed per client address, all workers together: chart updates (POST /_dash-update-component) "
-        "and, counted apart, the data API (/api/v1); the most active recorded visitor sends 44 chart updates a "
-        "minute (bench/results.md, Load).",
+        "and, each counted apart, page loads (GET /_dash-layout naming a page: it draws the first charts) and the "
+        "data API (/api/v1); the most active recorded visitor sends 44 chart updates a minute (bench/results.md, "
+        "Load).",
     ),
     Setting(
         "RATE_LIMIT_STORAGE_URI",

@@ -12,10 +12,18 @@ from __future__ import annotations
 import copy
 from functools import cache
 
+import flask
 import plotly.graph_objects as go
 import plotly.io as pio
 
 THEME_STORE_ID = "theme-store"
+CHART_THEME_STORE_ID = "chart-theme"
+"""The theme the charts are drawn in: the tabs' callbacks take it as an ``Input``. The page starts with the theme
+the first charts were drawn in (:func:`request_theme`); it changes only when the visitor's theme differs, so
+setting the theme store on page load (from local storage) asks the server for nothing."""
+THEME_COOKIE = "neo-theme"
+"""The visitor's theme, mirrored by ``assets/shell.js`` from local storage into a cookie (a preference, nothing
+else) so that the server can draw a page's first charts in it."""
 THEMES: tuple[str, ...] = ("light", "dark")
 DEFAULT_THEME = "light"
 
@@ -46,3 +54,10 @@ def _template(theme: str) -> go.layout.Template:
 def figure_template(theme: object) -> go.layout.Template:
     """The plotly template for ``theme`` (``"light"`` | ``"dark"``; junk → light). Do not mutate it."""
     return _template(normalise_theme(theme))
+
+
+def request_theme() -> str:
+    """The theme of the browser asking, from :data:`THEME_COOKIE` (light when absent, junk or outside a request)."""
+    if not flask.has_request_context():
+        return DEFAULT_THEME
+    return normalise_theme(flask.request.cookies.get(THEME_COOKIE))

@@ -8,6 +8,9 @@ From that it gets:
   compute (:class:`ControlProp`). A control change sends one request, whatever the number of charts;
   a chart that would look the same as the one on screen is not sent again (a digest per chart is kept
   in the page), and a newly published snapshot redraws the open tab (the page's status refresh names it);
+- the first view in the page: the layout of a tab's page already holds what that callback answers for
+  the page's values (:mod:`dashboard_app.views.prefill`), so a page load draws its charts with no
+  callback request;
 - in the browser (``assets/views.js``, no request): only real changes are sent; slider steps
   (controls declared with ``settle=True``, e.g. :func:`years_control`) wait until the steps pause
   (:data:`SETTLE_MS`), so a sweep with the arrow keys sends one request; Reset puts every control

@@ -8,6 +8,8 @@
   the URL query, the *drawn* store (the values the charts now show) and any control property the
   server must compute (:class:`ControlProp`); a chart that would look the same as the one on screen
   is not sent again (the *shown* store holds a digest per chart);
+- the first view comes with the page (:mod:`dashboard_app.views.prefill` puts that callback's answer for
+  the page's values into its layout), so the callback runs only on a change, never on page load;
 - one CSV download callback for all charts of the tab, from the *drawn* store: a file always holds
   what its chart shows, even when the controls have moved on and the redraw has not arrived yet
   (a slow answer, or a refused one: HTTP 429, retried by ``assets/shell.js``).
@@ -30,7 +32,7 @@ from plotly.io.json import to_json_plotly
 from dashboard_app import callbacks
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
-from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.theme import CHART_THEME_STORE_ID
 from dashboard_app.views.csv import csv_payload
 from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
 from dashboard_app.views.state import View, integer_bounds
@@ -167,6 +169,8 @@ class TabCallbacks:
 
     view: View
     charts: tuple[Chart, ...]
+    outputs: dict[str, Any]
+    """The update callback's ``output=``: the same nested shape as its answer, with ``Output`` leaves."""
     update: Callable[..., dict[str, Any]]
     """``update(values, theme) -> {"charts": {index: (figure or rows, note)}, "exports": {table index:
     csvExportParams}, "url": query, "drawn": values, "props": {"name.prop": value}}`` (``props`` only when
@@ -202,10 +206,11 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
         output=outputs,
         inputs={
             "values": Input(view.request_id, "data"),
-            "theme": Input(THEME_STORE_ID, "data"),
+            "theme": Input(CHART_THEME_STORE_ID, "data"),
             "_snapshot": Input(SNAPSHOT_STORE_ID, "data"),
         },
         state={"shown": State(view.shown_id, "data")},
+        prevent_initial_call=True,  # the first view is in the page's layout (views/prefill.py)
     )
     def update(values: Any, theme: Any, _snapshot: Any = None, shown: Any = None) -> dict[str, Any]:
         """Every chart, its note, the URL query and the drawn values for the requested (parsed) values.
@@ -276,8 +281,7 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
             callbacks.clientside_callback(
                 ClientsideFunction(*c.client),
                 Output(c.component_id(view), c.prop),
-                Input(view.packed_id(c.index), "data"),
-                prevent_initial_call=True,
+                Input(view.packed_id(c.index), "data"),  # on load too: the first view's answer is in the page
             )
 
     controls = [Input(view.control_id(n), "value") for n in view.names]
@@ -319,6 +323,7 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
             prevent_initial_call=True,
         )
     callbacks.clientside_callback(
-        ClientsideFunction(VIEWS_JS, "showQuery"), Input(view.url_id, "data"), prevent_initial_call=True
+        ClientsideFunction(VIEWS_JS, "showQuery"),
+        Input(view.url_id, "data"),  # on load: the page's canonical query
     )
-    return TabCallbacks(view=view, charts=charts, update=update, download=download)
+    return TabCallbacks(view=view, charts=charts, outputs=outputs, update=update, download=download)

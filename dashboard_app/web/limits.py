@@ -1,6 +1,8 @@
-"""Rate limits on the one expensive endpoint, Dash's callback POST, per client address.
+"""Rate limits on the expensive endpoints, per client address: Dash's callback POST, and the layout
+request that names a page (``/_dash-layout?page=...``: it draws the page's first charts, see
+:mod:`dashboard_app.views.prefill`), each with its own count of ``RATE_LIMIT``.
 
-Pages, static bundles, assets and ``/health`` are never limited. The client address is
+Pages, static bundles, assets, the plain layout and ``/health`` are never limited. The client address is
 ``request.remote_addr`` after :class:`~dashboard_app.web.proxies.TrustedProxies` has taken
 X-Forwarded-For from the configured proxies only, so a visitor cannot spoof it.
 
@@ -23,15 +25,22 @@ from werkzeug.exceptions import TooManyRequests
 
 from dashboard_app.web import rate_counters  # registers the shared-memory:// scheme
 from dashboard_app.web.callback_guard import callback_endpoint
+from dashboard_app.web.first_view import requested_page
 
 if TYPE_CHECKING:
     from flask.typing import RouteCallable
 
 STRATEGY = "moving-window"
+LAYOUT_PATH = "/_dash-layout"
+
+
+def layout_endpoint(server: Flask) -> str:
+    """The Flask endpoint name of Dash's layout route."""
+    return next(rule.endpoint for rule in server.url_map.iter_rules() if rule.rule.endswith(LAYOUT_PATH))
 
 
 def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limiter:
-    """Limit POSTs to Dash's callback endpoint to ``limit`` per client; answer 429 with readable JSON."""
+    """Limit Dash's callback POSTs and page-naming layout requests to ``limit`` per client each (429, readable JSON)."""
     options: dict[str, str | int] = {}
     if storage_uri.startswith(f"{rate_counters.SCHEME}://"):  # room for the largest limit's timestamps
         largest = max(item.amount for item in parse_many(limit))
@@ -50,6 +59,9 @@ def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limit
     # sync-or-async RouteCallable union onto itself (mypy infers one callable returning either).
     limited = limiter.limit(limit, methods=["POST"])(server.view_functions[endpoint])
     server.view_functions[endpoint] = cast("RouteCallable", limited)
+    layout = layout_endpoint(server)
+    limited = limiter.limit(limit, exempt_when=lambda: requested_page() is None)(server.view_functions[layout])
+    server.view_functions[layout] = cast("RouteCallable", limited)
 
     @server.errorhandler(429)
     def _too_many_requests(error: TooManyRequests) -> tuple[Response, int]:

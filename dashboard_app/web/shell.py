@@ -23,7 +23,7 @@ from dashboard_app.objects import search
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
 from dashboard_app.tabs import about
-from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.theme import CHART_THEME_STORE_ID, THEME_STORE_ID, request_theme
 from dashboard_app.views.attrs import Attrs
 from dashboard_app.views.tab import SNAPSHOT_STORE_ID
 from dashboard_app.web import first_view
@@ -141,6 +141,7 @@ def page_shell() -> html.Div:
         [
             dcc.Location(id=ID_URL),
             dcc.Store(id=THEME_STORE_ID, storage_type="local"),
+            dcc.Store(id=CHART_THEME_STORE_ID, data=request_theme()),  # what the page's first charts are drawn in
             dcc.Store(id=ID_TAB_QUERIES, storage_type="session", data={}),
             dcc.Store(id=ID_SNAPSHOT, data=_snapshot_id()),
             dcc.Interval(id=ID_INTERVAL, interval=STATUS_REFRESH_MS),
@@ -201,6 +202,12 @@ callbacks.clientside_callback(
     Output(THEME_STORE_ID, "data"),
     Input(ID_THEME_TOGGLE, "n_clicks"),
     State(THEME_STORE_ID, "data"),
+)
+callbacks.clientside_callback(
+    ClientsideFunction(namespace="neo_shell", function_name="chartTheme"),
+    Output(CHART_THEME_STORE_ID, "data"),
+    Input(THEME_STORE_ID, "data"),
+    State(CHART_THEME_STORE_ID, "data"),
 )
 callbacks.clientside_callback(
     ClientsideFunction(namespace="neo_shell", function_name="applyTheme"),

@@ -97,10 +97,14 @@ def test_a_rate_limited_chart_update_shows_the_servers_message(snapshot_dir, sta
     server = start_server(snapshot_dir, RATE_LIMIT="1 per minute")
     watched = watched_page()
     page = watched.page
-    page.goto(f"{server.url}/about")  # the page router's callback uses the one allowed request
+    page.goto(f"{server.url}/about")
     expect(page.locator("#about-definition-list")).to_be_visible()
     assert watched.problems() == []
+    # The page router's callback uses the one allowed request (the tab's first view comes with it) ...
     page.locator("#shell-tabs a", has_text=min(tab_modules(), key=lambda m: m.ORDER).NAME).click()
+    expect(page.locator("#discoveries-mode")).to_be_visible()
+    assert watched.problems() == []
+    page.locator("#discoveries-mode").get_by_label("Cumulative").check()  # ... and a change is refused
     notice = page.locator("#shell-rate-limit-notice")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text("more chart updates than the site allows")

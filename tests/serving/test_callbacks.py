@@ -16,7 +16,7 @@ import pytest
 
 from dashboard_app import callbacks
 from dashboard_app.app import tab_modules
-from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.theme import CHART_THEME_STORE_ID
 from dashboard_app.views.tab import SNAPSHOT_STORE_ID
 from tests.harness.callbacks import (
     CALLBACK_PATH,
@@ -37,7 +37,7 @@ def tabs_with_views():
 
 def update_answer(client, module) -> dict:
     dep = tab_update(dependencies(client), module.VIEW)
-    body = request_body(dep, {key(module.VIEW.request_id, "data"): {}, key(THEME_STORE_ID, "data"): "dark"})
+    body = request_body(dep, {key(module.VIEW.request_id, "data"): {}, key(CHART_THEME_STORE_ID, "data"): "dark"})
     response = client.post(CALLBACK_PATH, json=body)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_json()["response"]
@@ -88,7 +88,7 @@ def test_a_control_change_reaches_the_server_through_one_callback(build_app, sna
     update = tab_update(deps, view)
     assert {f"{i['id']}.{i['property']}" for i in update["inputs"]} == {
         key(view.request_id, "data"),
-        key(THEME_STORE_ID, "data"),
+        key(CHART_THEME_STORE_ID, "data"),  # set only when the visitor's theme differs from the page's charts
         key(SNAPSHOT_STORE_ID, "data"),  # a newly published snapshot redraws the open tab
     }
     assert [f"{i['id']}.{i['property']}" for i in update.get("state", [])] == [key(view.shown_id, "data")]

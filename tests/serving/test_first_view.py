@@ -1,7 +1,8 @@
 """The first view of a page: its content comes with the page layout, no routing callback, a small page.
 
 Before (issue #12): every first view made two callback requests in sequence (Dash's page router, then
-the tab's charts), and every page carried a ~100 KB validation layout in its config.
+the tab's charts), and every page carried a ~100 KB validation layout in its config. Now it makes none:
+the page's layout holds its charts (tests/serving/test_prefill.py).
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def callback_outputs(page) -> list[str]:
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("module", views_tabs(), ids=lambda m: m.PATH)
-def test_a_tab_first_view_draws_every_chart_after_one_callback_request_and_no_routing(server, watched_page, module):
+def test_a_tab_first_view_draws_every_chart_with_no_callback_request(server, watched_page, module):
     watched = watched_page()
     page = watched.page
     sent = callback_outputs(page)
@@ -154,9 +155,8 @@ def test_a_tab_first_view_draws_every_chart_after_one_callback_request_and_no_ro
     expect(graphs.first).to_be_attached()
     for i in range(graphs.count()):
         expect(graphs.nth(i).locator(DRAWN).first).to_be_attached(timeout=LOAD_MS)
-    assert not [o for o in sent if ROUTER_OUTPUT in o], sent
-    assert len(sent) == 1, sent  # the tab's update, nothing waiting on another request
     page.wait_for_load_state("networkidle")
+    assert sent == []  # no page router, no update: the charts came in the page (views/prefill.py)
     assert watched.problems() == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard_app.tabs import discoveries, sizes
-from dashboard_app.theme import THEME_STORE_ID
+from dashboard_app.theme import CHART_THEME_STORE_ID
 from tests.harness.callbacks import CALLBACK_PATH, dependencies, key, request_body, tab_update
 
 JUNK_VALUES = [None, "", "💥", -1, 1e308, [], ["a", "b", "c"], {"$gt": ""}, "1990-1980-1970", True]
@@ -14,7 +14,7 @@ JUNK_VALUES = [None, "", "💥", -1, 1e308, [], ["a", "b", "c"], {"$gt": ""}, "1
 def post(client, view, request, theme) -> dict:
     """POST the tab's one update callback with ``request`` as the request store's value."""
     dep = tab_update(dependencies(client), view)
-    body = request_body(dep, {key(view.request_id, "data"): request, key(THEME_STORE_ID, "data"): theme})
+    body = request_body(dep, {key(view.request_id, "data"): request, key(CHART_THEME_STORE_ID, "data"): theme})
     response = client.post(CALLBACK_PATH, json=body)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert "Traceback" not in response.get_data(as_text=True)
