@@ -37,7 +37,7 @@ from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
-from dashboard_app.views.prefill import prefilled_layout
+from dashboard_app.views.prefill import install_layout_headers, prefilled_layout
 from dashboard_app.web import (
     callback_guard,
     compression,
@@ -237,6 +237,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
 
     modules = tab_modules()
     _register_pages(modules)
+    install_layout_headers(server)
     _register_object_pages()
     callbacks.attach(app)  # every callback declared by the tabs and the shell, on this app
     with server.app_context():  # Dash calls the layout function once now to validate it

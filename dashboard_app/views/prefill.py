@@ -100,6 +100,18 @@ def _fail_notes(tree: Any, tab: TabCallbacks) -> None:
             component.children = FAILED_NOTE
 
 
+def install_layout_headers(server: flask.Flask) -> None:
+    """A layout naming a page holds charts drawn for this snapshot and the visitor's theme cookie: no shared or
+    stored copy (``Cache-Control: no-cache``, ``Vary: Cookie``)."""
+
+    @server.after_request
+    def _layout_headers(response: flask.Response) -> flask.Response:
+        if requested_page() is not None and flask.request.path.endswith("/_dash-layout"):
+            response.headers["Cache-Control"] = "no-cache"
+            response.vary.add("Cookie")
+        return response
+
+
 def prefilled_layout(layout: Callable[..., Any], tab: TabCallbacks) -> Callable[..., Any]:
     """``layout`` (a tab's page layout function) drawing its first view into the page (module docstring)."""
 

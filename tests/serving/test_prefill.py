@@ -93,6 +93,8 @@ def test_the_charts_are_drawn_in_the_theme_the_cookie_names_and_the_page_says_so
     assert (paper(light), paper(dark), paper(junk)) == ("#ffffff", "#212529", "#ffffff")
     # The chart-theme store starts as the theme the charts were drawn in: the callback runs only on a change.
     assert [find(x, CHART_THEME_STORE_ID)["props"]["data"] for x in (light, dark, junk)] == ["light", "dark", "light"]
+    named = client.get(f"/_dash-layout?{first_view.PAGE_PARAM}=%2Fdiscoveries")
+    assert named.headers["Cache-Control"] == "no-cache" and "Cookie" in named.headers["Vary"]  # never a shared copy
 
 
 def test_the_update_callback_is_not_called_on_page_load_but_the_browser_side_ones_are(app):
