@@ -220,7 +220,7 @@ SETTINGS: tuple[Setting, ...] = (
         'a limit like "180 per minute" or "10/second;500/hour"',
         "Requests allowed per client address, all workers together: chart updates (POST /_dash-update-component) "
         "and, each counted apart, page loads (GET /_dash-layout naming a page: it draws the first charts) and the "
-        "data API (/api/v1); the most active recorded visitor sends 44 chart updates a minute (bench/results.md, "
+        "data API (/api/v1); the most active recorded visitor sends 54 chart updates a minute (bench/results.md, "
         "Load).",
     ),
     Setting(
