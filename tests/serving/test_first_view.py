@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from dashboard_app.app import tab_modules
 from dashboard_app.web import first_view
 from tests.harness.browser import CallbackCounter
+from tests.serving.layout_tree import find
 
 ROUTER_OUTPUT = "_pages_content.children"
 
@@ -33,17 +34,6 @@ def client(snapshot_dir):
     app = create_app(load_settings({"DATA_DIR": str(snapshot_dir), "LOG_FORMAT": "text"}, env_file=None))
     yield app.server.test_client()
     app.server.extensions["neo_store"].stop()
-
-
-def find(node, wanted_id):
-    """The component (as JSON) with id ``wanted_id`` in a ``/_dash-layout`` answer, or None."""
-    if isinstance(node, dict):
-        if node.get("props", {}).get("id") == wanted_id:
-            return node
-        return next((hit for v in node.values() if (hit := find(v, wanted_id)) is not None), None)
-    if isinstance(node, list):
-        return next((hit for v in node if (hit := find(v, wanted_id)) is not None), None)
-    return None
 
 
 def layout_for(client, page: str | None):

@@ -17,21 +17,11 @@ from dashboard_app.app import tab_modules
 from dashboard_app.theme import CHART_THEME_STORE_ID, THEME_COOKIE
 from dashboard_app.views import prefill
 from dashboard_app.web import first_view
+from tests.serving.layout_tree import find
 
 
 def views_tabs():
     return [m for m in tab_modules() if hasattr(m, "TAB")]
-
-
-def find(node, wanted_id):
-    """The component (as JSON) with id ``wanted_id`` in a ``/_dash-layout`` answer, or None."""
-    if isinstance(node, dict):
-        if node.get("props", {}).get("id") == wanted_id:
-            return node
-        return next((hit for v in node.values() if (hit := find(v, wanted_id)) is not None), None)
-    if isinstance(node, list):
-        return next((hit for v in node if (hit := find(v, wanted_id)) is not None), None)
-    return None
 
 
 @pytest.fixture(scope="module")
