@@ -63,6 +63,8 @@ def test_the_page_holds_what_the_update_callback_answers_for_its_values(app, mod
     assert find(layout, view.drawn_id)["props"]["data"] == answer["drawn"]  # CSV downloads follow it
     assert find(layout, view.url_id)["props"]["data"] == answer["url"]
     assert find(layout, view.shown_id)["props"]["data"] == answer["shown"]  # an unchanged chart is not resent
+    for index, params in answer.get("exports", {}).items():  # a table's CSV: its file name and comment lines
+        assert find(layout, view.grid_id(index))["props"]["csvExportParams"] == params
     for key, value in answer.get("props", {}).items():
         name, prop = key.split(".")
         assert find(layout, view.control_id(name))["props"][prop] == jsonable(value), key
