@@ -6,7 +6,7 @@
 For each worker count, a real gunicorn (``gunicorn.conf.py``, 4 threads, production settings behind
 a trusted proxy) serves a demo snapshot at ``--scale``:
 
-1. **cold start**: from spawning gunicorn to the first page (HTML) and to the first chart callback;
+1. **cold start**: from spawning gunicorn to the first page (HTML) and to its first charts (the layout naming the page);
 2. total **PSS** (``/proc/PID/smaps_rollup``: shared pages counted once) of master + workers right
    after start, after ``--load-minutes`` of ``--users`` locust users replaying the recorded traffic
    model (:func:`bench.load.run_users`: each user its own address, every answer checked), and after

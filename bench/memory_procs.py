@@ -166,11 +166,11 @@ def spawn(data_dir: Path, log_path: Path, **settings: str) -> Server:
 
 
 def cold_start(server: Server, timeout_s: float = 120) -> tuple[float, float]:
-    """Seconds from spawning to the first page (HTML), and to the first chart callback's answer."""
+    """Seconds from spawning to the first page (HTML), and to its first charts (the layout naming the page)."""
     from importlib import import_module
 
-    from bench.memory_load import UserLoad, _post_checked
-    from bench.tabs import Client, _request_key, _values
+    from bench.memory_load import _layout_checked
+    from bench.tabs import Client
 
     module = import_module("dashboard_app.tabs.discoveries")
     session = requests.Session()
@@ -188,13 +188,9 @@ def cold_start(server: Server, timeout_s: float = 120) -> tuple[float, float]:
     page_s = time.monotonic() - server.spawned
     server.startup_cpu_s = tree_cpu_s(server.process.pid)
     client = Client(server.url, session=session)
-    client.get("/_dash-dependencies")
-    values = _values(module.VIEW, UserLoad._defaults(client, module))
-    key = _request_key(module.VIEW)
-    dep = next(d for d in client.triggered({key}, initial=True) if "figure" in d["output"])
-    status, ok, error = _post_checked(client, dep, values, [key])
+    status, ok, error = _layout_checked(client, module.PATH)  # the page's layout holds its first charts
     if not ok:
-        raise RuntimeError(f"the first chart callback failed: {status} {error}")
+        raise RuntimeError(f"the first chart failed: {status} {error}")
     return page_s, time.monotonic() - server.spawned
 
 

@@ -78,7 +78,8 @@ def _runs_report(
         + " |",
         "| load average during the swap | " + " | ".join(r.load_during for r in runs) + " |",
         "",
-        "Cold start (spawning gunicorn → first page HTML / → first chart callback answered; goal ≤ 2 s), the "
+        "Cold start (spawning gunicorn → first page HTML / → its first charts, the layout naming the page; "
+        "goal ≤ 2 s), the "
         "CPU time gunicorn used until the first page (master + workers; what a quiet machine would take), and the "
         "load average (1 / 5 min) at the first page:",
         "",

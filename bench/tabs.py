@@ -42,7 +42,7 @@ from bench.results_file import write_section
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "Tabs: first view and warm callback latency"
-THEME_STORE_ID = "theme-store"
+CHART_THEME_STORE_ID = "chart-theme"  # dashboard_app.theme: the tabs' callbacks draw in this theme
 Change = Mapping[str, Any | Callable[[dict[str, Any]], Any]]
 
 
@@ -213,7 +213,7 @@ def _request_key(view: Any) -> str:
 
 
 def _values(view: Any, parsed: Mapping[str, Any]) -> dict[str, Any]:
-    return {_request_key(view): view.jsonable(parsed), f"{THEME_STORE_ID}.data": "light"}
+    return {_request_key(view): view.jsonable(parsed), f"{CHART_THEME_STORE_ID}.data": "light"}
 
 
 def first_view(client: Client, module: Any, defaults: Mapping[str, Any]) -> float:
