@@ -198,11 +198,12 @@ class UserLoad:
         walk(layout)
         return values
 
-    def _post(self, client: Client, dep: dict[str, Any], values: Mapping[str, Any], changed: list[str]) -> None:
+    def _record(self, check: Callable[..., tuple[int, bool, str]], *args: Any) -> None:
+        """Send one checked request, ``check(*args)`` (a callback, or a page's first view); keep its :class:`Answer`."""
         sent, t0 = time.time(), time.monotonic()
         status, ok, error = None, False, ""
         try:
-            status, ok, error = _post_checked(client, dep, values, changed)
+            status, ok, error = check(*args)
         except requests.RequestException as exc:
             error = type(exc).__name__
         with self._lock:
@@ -223,7 +224,9 @@ class UserLoad:
             current = dict(defaults[spec.module])
             with contextlib.suppress(requests.RequestException):  # the page itself (static HTML)
                 client.session.get(self.base + module.PATH, timeout=60)
-            self._load_tab(client, module, current)
+            # The first view as a browser loads it: the layout naming the page holds its charts (no callback
+            # on load); counted with the callbacks, since the person waits for it the same way.
+            self._record(_layout_checked, client, module.PATH)
             for _ in range(rng.randint(3, 8)):  # interactions on this tab before moving on
                 if self._stop.wait(rng.uniform(*self.think_s)):
                     return
@@ -234,19 +237,7 @@ class UserLoad:
                 values = _values(view, current)  # what the browser puts in the tab's request store
                 keys = [_request_key(view)]
                 for dep in client.triggered(set(keys), initial=False):
-                    self._post(client, dep, values, keys)
-
-    def _load_tab(self, client: Client, module: Any, current: Mapping[str, Any]) -> None:
-        """The tab's first view as a browser loads it: the layout request naming the page holds its charts (no
-        callback on load); counted with the callbacks, since the person waits for it the same way."""
-        sent, t0 = time.time(), time.monotonic()
-        status, ok, error = None, False, ""
-        try:
-            status, ok, error = _layout_checked(client, module.PATH)
-        except requests.RequestException as exc:
-            error = type(exc).__name__
-        with self._lock:
-            self.answers.append(Answer(sent, time.monotonic() - t0, status, ok, error))
+                    self._record(_post_checked, client, dep, values, keys)
 
 
 def _body(dep: dict[str, Any], values: Mapping[str, Any], changed: list[str]) -> dict[str, Any]:
@@ -270,15 +261,22 @@ def _layout_checked(client: Client, path: str) -> tuple[int, bool, str]:
     from dashboard_app.web.first_view import PAGE_PARAM
 
     r = client.session.get(f"{client.base}/_dash-layout", params={PAGE_PARAM: path}, timeout=60)
-    if r.status_code != 200:
-        return r.status_code, False, r.text[:120]
-    try:
-        layout = r.json()
-    except ValueError:
-        return 200, False, "not JSON"
+    layout, failed = _json_answer(r)
+    if failed:
+        return failed
     if not any(_drawn_graphs(layout)):
         return 200, False, "no drawn chart in the page"
     return 200, True, ""
+
+
+def _json_answer(r: requests.Response) -> tuple[Any, tuple[int, bool, str] | None]:
+    """A 200 answer's JSON, or None and ``(status, False, what was wrong)``."""
+    if r.status_code != 200:
+        return None, (r.status_code, False, r.text[:120])
+    try:
+        return r.json(), None
+    except ValueError:
+        return None, (200, False, "not JSON")
 
 
 def _drawn_graphs(node: Any) -> list[bool]:
@@ -299,12 +297,9 @@ def _post_checked(
     r = client.session.post(client.base + "/_dash-update-component", json=_body(dep, values, changed), timeout=60)
     if r.status_code == 204:
         return 204, True, ""
-    if r.status_code != 200:
-        return r.status_code, False, r.text[:120]
-    try:
-        answer = r.json()
-    except ValueError:
-        return 200, False, "not JSON"
+    answer, failed = _json_answer(r)
+    if failed:
+        return failed
     if not isinstance(answer, dict) or not isinstance(answer.get("response"), dict):
         return 200, False, "no response object"
     return 200, True, ""
