@@ -36,9 +36,14 @@ Python's JSON parser or Dash's processing would recurse out of stack (~1,000).""
 log = logging.getLogger(__name__)
 
 
+def route_endpoint(server: Flask, path: str) -> str:
+    """The Flask endpoint name of the route ending in ``path`` (one of Dash's, under any prefix)."""
+    return next(rule.endpoint for rule in server.url_map.iter_rules() if rule.rule.endswith(path))
+
+
 def callback_endpoint(server: Flask) -> str:
     """The Flask endpoint name of Dash's callback route."""
-    return next(rule.endpoint for rule in server.url_map.iter_rules() if rule.rule.endswith(CALLBACK_PATH))
+    return route_endpoint(server, CALLBACK_PATH)
 
 
 def _refuse(status: int, error: str, message: str, reason: str) -> tuple[Response, int]:

@@ -24,7 +24,7 @@ from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
 from dashboard_app.web import rate_counters  # registers the shared-memory:// scheme
-from dashboard_app.web.callback_guard import callback_endpoint
+from dashboard_app.web.callback_guard import callback_endpoint, route_endpoint
 from dashboard_app.web.first_view import requested_page
 
 if TYPE_CHECKING:
@@ -32,11 +32,6 @@ if TYPE_CHECKING:
 
 STRATEGY = "moving-window"
 LAYOUT_PATH = "/_dash-layout"
-
-
-def layout_endpoint(server: Flask) -> str:
-    """The Flask endpoint name of Dash's layout route."""
-    return next(rule.endpoint for rule in server.url_map.iter_rules() if rule.rule.endswith(LAYOUT_PATH))
 
 
 def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limiter:
@@ -59,7 +54,7 @@ def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limit
     # sync-or-async RouteCallable union onto itself (mypy infers one callable returning either).
     limited = limiter.limit(limit, methods=["POST"])(server.view_functions[endpoint])
     server.view_functions[endpoint] = cast("RouteCallable", limited)
-    layout = layout_endpoint(server)
+    layout = route_endpoint(server, LAYOUT_PATH)
     limited = limiter.limit(limit, exempt_when=lambda: requested_page() is None)(server.view_functions[layout])
     server.view_functions[layout] = cast("RouteCallable", limited)
 
