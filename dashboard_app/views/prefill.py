@@ -34,7 +34,8 @@ from dash.development.base_component import Component
 
 from dashboard_app.theme import request_theme
 from dashboard_app.views.tab import TabCallbacks
-from dashboard_app.web.first_view import requested_page
+from dashboard_app.web.callback_guard import CALLBACK_PATH
+from dashboard_app.web.first_view import LAYOUT_PATH, requested_page
 
 FAILED_NOTE = "This chart could not be drawn. Change a control or reload the page to try again."
 
@@ -48,7 +49,7 @@ def is_page_request() -> bool:
     """
     if not flask.has_request_context():
         return False
-    return requested_page() is not None or flask.request.path.endswith("/_dash-update-component")
+    return requested_page() is not None or flask.request.path.endswith(CALLBACK_PATH)
 
 
 def component_key(component_id: Any) -> str:
@@ -108,7 +109,7 @@ def install_layout_headers(server: flask.Flask) -> None:
 
     @server.after_request
     def _layout_headers(response: flask.Response) -> flask.Response:
-        if requested_page() is not None and flask.request.path.endswith("/_dash-layout"):
+        if requested_page() is not None and flask.request.path.endswith(LAYOUT_PATH):
             response.headers["Cache-Control"] = "no-cache"
             response.vary.add("Cookie")
         return response

@@ -26,6 +26,8 @@ import dash
 import flask
 from dash import dcc, html
 
+LAYOUT_PATH = "/_dash-layout"
+"""Dash's layout route (under the app's prefix)."""
 PAGE_PARAM = "page"
 """The query parameter of ``/_dash-layout`` naming the page (``location.pathname + location.search``)."""
 

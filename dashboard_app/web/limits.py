@@ -25,13 +25,12 @@ from werkzeug.exceptions import TooManyRequests
 
 from dashboard_app.web import rate_counters  # registers the shared-memory:// scheme
 from dashboard_app.web.callback_guard import callback_endpoint, route_endpoint
-from dashboard_app.web.first_view import requested_page
+from dashboard_app.web.first_view import LAYOUT_PATH, requested_page
 
 if TYPE_CHECKING:
     from flask.typing import RouteCallable
 
 STRATEGY = "moving-window"
-LAYOUT_PATH = "/_dash-layout"
 
 
 def install_rate_limits(server: Flask, *, limit: str, storage_uri: str) -> Limiter:
