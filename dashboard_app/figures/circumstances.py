@@ -20,6 +20,7 @@ from dashboard_app.analysis.circumstance_bins import (
     TwilightShares,
 )
 from dashboard_app.analysis.circumstances import TWILIGHT_LABELS, TWILIGHT_ORDER
+from dashboard_app.figures import margins
 from dashboard_app.figures.colours import series_colours
 from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.labels import axis_title
@@ -105,7 +106,7 @@ def elongation_figure(result: GroupedBins, theme: object) -> Figure:
             "zeroline": False,
         },
         yaxis={"title": {"text": "Discoveries per 5°"}},
-        margin={"l": 60, "r": 20, "t": 36, "b": 40},
+        margin={"t": 36},
         annotations=[
             {**heading, "x": -135, "text": "← Morning sky"},
             {**heading, "x": 0, "text": "Opposition"},
@@ -202,6 +203,7 @@ def twilight_figure(shares: TwilightShares, theme: object) -> Figure:
     layout = themed_layout(
         theme,
         legend_title="Light at discovery",
+        margin={"l": margins.left_for_categories(groups)},
         barmode="stack",
         bargap=0.25,
         xaxis={

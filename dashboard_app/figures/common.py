@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from dashboard_app.figures import margins
 from dashboard_app.theme import THEMES, figure_template, normalise_theme
 
 Figure = dict[str, Any]
@@ -52,10 +53,12 @@ legend at a fixed distance below the axis did."""
 
 
 def themed_layout(theme: object, *, legend_title: str | None = None, **layout: Any) -> dict[str, Any]:
-    """A layout with the theme template, compact margins, a horizontal legend above the plot, then ``layout``."""
+    """A layout with the theme template, margins that hold numeric axes' labels, a horizontal legend above the
+    plot, then ``layout`` (its ``margin`` sets only the sides it names; see :mod:`~dashboard_app.figures.margins`)."""
+    margin = {**margins.DEFAULT, "b": margins.bottom(layout.get("xaxis")), **layout.pop("margin", {})}
     base: dict[str, Any] = {
         "template": template_json(theme),
-        "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
+        "margin": margin,
         # The legend's title on its own line: beside the entries it left a phone too little room for them.
         "legend": {**LEGEND_ABOVE, "title": {"text": legend_title or "", "side": "top"}},
         "hoverlabel": {"namelength": -1},

@@ -15,7 +15,7 @@ from plotly.colors import get_colorscale
 
 from dashboard_app import reference
 from dashboard_app.analysis.comparison import METRIC_LABELS
-from dashboard_app.figures import partial_year
+from dashboard_app.figures import margins, partial_year
 from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.labels import category_label
 
@@ -63,10 +63,10 @@ def _bars(names: list[str], values: pd.Series, colours: list[str], customdata: l
     }
 
 
-def _bar_layout(theme: object, metric: str) -> dict[str, Any]:
+def _bar_layout(theme: object, metric: str, names: list[str]) -> dict[str, Any]:
     return themed_layout(
         theme,
-        margin={"l": 10, "r": 20, "t": 20, "b": 40},
+        margin={"l": margins.left_for_categories(names), "t": 20},
         xaxis=_title(METRIC_LABELS[metric]),
         yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
         showlegend=False,
@@ -83,7 +83,7 @@ def reach_figure(reach: pd.DataFrame, metric: str, labels: Mapping[str, str], th
         "<b>%{text}</b><br>NEOs %{customdata[0]:,}<br>tracklets %{customdata[1]:,}"
         "<br>observations %{customdata[2]:,}<extra></extra>",
     )
-    return {"data": [bars], "layout": _bar_layout(theme, metric)}
+    return {"data": [bars], "layout": _bar_layout(theme, metric, bars["y"])}
 
 
 def codetection_figure(matrix: pd.DataFrame, groups: list[str], labels: Mapping[str, str], theme: object) -> Figure:
@@ -114,10 +114,13 @@ def codetection_figure(matrix: pd.DataFrame, groups: list[str], labels: Mapping[
         "xgap": 1,
         "ygap": 1,
     }
+    xaxis = {"tickangle": -40, "automargin": True, "type": "category"}
+    side, under = margins.left_for_categories(names), margins.bottom_for_categories(names, xaxis)
+    margin = {"l": side, "r": 10, "t": 20, "b": under}
     layout = themed_layout(
         theme,
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
-        xaxis={"tickangle": -40, "automargin": True, "type": "category"},
+        margin=margin,
+        xaxis=xaxis,
         yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
     )
     return {"data": [heat], "layout": layout}
@@ -182,4 +185,4 @@ def station_detail_figure(detail: pd.DataFrame, metric: str, theme: object) -> F
         "<b>%{text}</b> (%{customdata[0]})<br>NEOs %{customdata[1]:,}<br>tracklets %{customdata[2]:,}"
         "<br>observations %{customdata[3]:,}<br>discovered %{customdata[4]:,}<extra></extra>",
     )
-    return {"data": [bars], "layout": _bar_layout(theme, metric)}
+    return {"data": [bars], "layout": _bar_layout(theme, metric, bars["y"])}

@@ -8,7 +8,7 @@ import pandas as pd
 
 from dashboard_app import reference
 from dashboard_app.analysis.discoveries import YearlyCounts
-from dashboard_app.figures import partial_year
+from dashboard_app.figures import margins, partial_year
 from dashboard_app.figures.colours import series_colours
 from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.labels import axis_title
@@ -67,9 +67,12 @@ def size_mix_figure(frame: pd.DataFrame, theme: object) -> Figure:
             "name": "Discoveries",
         }
     ]
+    # Turned by 30° at every width (plotly turns them only when they do not fit), so the margin is known.
+    xaxis = {"title": axis_title("Size class (H; diameter at albedo 0.14)"), "tickangle": 30, "automargin": True}
     layout = themed_layout(
         theme,
-        xaxis={"title": axis_title("Size class (H; diameter at albedo 0.14)"), "automargin": True},
+        margin={"r": 40, "b": margins.bottom_for_categories(frame["size_class"], xaxis)},
+        xaxis=xaxis,
         yaxis={"title": {"text": "Discoveries"}},
         showlegend=False,
     )

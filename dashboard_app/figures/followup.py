@@ -10,7 +10,7 @@ import pandas as pd
 
 from dashboard_app import reference
 from dashboard_app.analysis.followup import NO_FOLLOWUP
-from dashboard_app.figures import partial_year
+from dashboard_app.figures import margins, partial_year
 from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.comparison import colour_scale, nullable, project_colour, year_axis
 
@@ -108,11 +108,13 @@ def project_boxes_figure(boxes: pd.DataFrame, max_days: float, theme: object) ->
             ["project", "q1", "median", "q3", "lower_fence", "upper_fence"]
         ].itertuples(index=False)
     ]
+    xaxis = {"type": "category", "tickangle": -30, "automargin": True}
     layout = themed_layout(
         theme,
         showlegend=False,
+        margin={"b": margins.bottom_for_categories([box["name"] for box in data], xaxis)},
         yaxis={"title": {"text": "Days to the project's first observation"}, "range": [0, max_days]},
-        xaxis={"type": "category", "tickangle": -30, "automargin": True},
+        xaxis=xaxis,
     )
     return {"data": data, "layout": layout}
 
@@ -167,17 +169,15 @@ def first_followup_heatmap(matrix: pd.DataFrame, theme: object) -> Figure:
         "xgap": 1,
         "ygap": 1,
     }
-    layout = themed_layout(
-        theme,
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
-        xaxis={"title": {"text": "First follow-up project"}, "tickangle": -35, "automargin": True, "type": "category"},
-        yaxis={
-            "title": {"text": "Discovering project"},
-            "autorange": "reversed",
-            "automargin": True,
-            "type": "category",
-        },
-    )
+    xaxis = {"title": {"text": "First follow-up project"}, "tickangle": -35, "automargin": True, "type": "category"}
+    yaxis = {"title": {"text": "Discovering project"}, "autorange": "reversed", "automargin": True, "type": "category"}
+    margin = {
+        "l": margins.left_for_categories(rows, yaxis),
+        "r": 10,
+        "t": 20,
+        "b": margins.bottom_for_categories(cols, xaxis),
+    }
+    layout = themed_layout(theme, margin=margin, xaxis=xaxis, yaxis=yaxis)
     return {"data": [heat], "layout": layout}
 
 

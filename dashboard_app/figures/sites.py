@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_app.analysis.sites import METRIC_LABELS
+from dashboard_app.figures import margins
 from dashboard_app.figures.common import Figure, themed_layout
 from dashboard_app.figures.comparison import colour_scale
 
@@ -184,7 +185,7 @@ def bars_figure(frame: pd.DataFrame, metric: str, labels: list[str], depth_label
     layout = themed_layout(
         theme,
         showlegend=False,
-        margin={"l": 10, "r": 20, "t": 20, "b": 40},
+        margin={"l": margins.left_for_categories(bars["y"]), "t": 20},
         xaxis={"title": {"text": METRIC_LABELS[metric]}, "rangemode": "tozero"},
         yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
         bargap=0.25,

@@ -90,7 +90,7 @@ def size_figure(result: SizeDistribution, theme: object, log_y: bool = False) ->
         shapes=shapes,
         annotations=annotations,
     )
-    layout["margin"] = {**layout["margin"], "r": 60, "t": 40}
+    layout["margin"] = {**layout["margin"], "r": 75, "t": 40}
     return {"data": data, "layout": layout}
 
 

@@ -3,6 +3,8 @@
 For each (tab, width, theme): the page draws every chart and grid with zero console errors, failed
 requests and CSP violations; axe-core finds **no violation of any impact**; every text a chart draws (tick
 labels, axis titles, legend entries, annotations) lies inside that chart, so nothing is cut at its edge;
+at 1280 px no chart is drawn twice (its margins, estimated from its labels by
+:mod:`dashboard_app.figures.margins`, already hold them, so plotly.js's ``automargin`` does not redraw it);
 and a full-page screenshot is written to ``test-artifacts/screenshots/<tab>-<width>-<theme>.png`` (a CI
 job keeps them by archiving ``test-artifacts/`` after ``.ci/run``). The tabs come from
 :data:`dashboard_app.tabs.TAB_MODULES`, so a tab added later is swept too.
@@ -60,6 +62,19 @@ CUT_TEXT = """
 """
 
 
+# Charts that plotly.js drew a second time because an axis's labels needed a wider margin than the layout gave.
+REDRAWN = """
+() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(plot => plot._fullLayout && '_redrawFromAutoMarginCount' in plot._fullLayout)
+  .map(plot => {
+    const size = plot._fullLayout._size, drawn = ['l', 'r', 't', 'b'].map(k => `${k} ${Math.round(size[k])}`);
+    return `${(plot.closest('[id]') || plot).id}: margin ${JSON.stringify(plot.layout.margin)}, drawn with ${drawn}`;
+  })
+"""
+NO_REDRAW_WIDTH = 1280
+"""At this width every chart's labels fit its margins; narrower, plotly turns some tick labels and may redraw."""
+
+
 def wait_until_drawn(page) -> None:
     """Every plotly chart drawn and every grid filled, nothing loading, no request in flight."""
     page.wait_for_load_state("networkidle")
@@ -85,6 +100,9 @@ def test_every_tab_draws_without_a_single_axe_violation(server, watched_page, ta
     wait_until_drawn(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}-{theme}.png"), full_page=True)
+    if width == NO_REDRAW_WIDTH:
+        redrawn = page.evaluate(REDRAWN)
+        assert not redrawn, f"{name}, {theme} theme: drawn twice (margins too small):\n" + "\n".join(redrawn)
     cut = page.evaluate(CUT_TEXT)
     assert not cut, f"{name} at {width} px, {theme} theme: text cut at a chart's edge:\n" + "\n".join(cut)
     violations = axe_violations(page)
