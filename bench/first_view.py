@@ -18,6 +18,10 @@ they do once any visitor has come by):
 Repeated ``--rounds`` times; medians (and the worst) reported. Goals (issue #12, idle machine):
 cold ≤ 1.5 s, cached ≤ 0.6 s. ``python -m bench.first_view [--data-dir DIR | --scale 1.0]
 [--rounds 5] [--no-write]`` writes the "First view in Chromium" section of ``bench/results.md``.
+
+``--baseline REV`` is the A/B for a change on this shared, noisy machine: the code of git revision ``REV``
+(a temporary worktree) gets its own server beside the working tree's, every visit is made on both in
+alternating order, and the "… A/B against an earlier commit" section gets both medians and their ratio.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +40,8 @@ from typing import Any
 from bench.results_file import load_average, write_section
 
 SECTION = "First view in Chromium"
+AB_SECTION = "First view in Chromium: A/B against an earlier commit"
+REPO = Path(__file__).resolve().parent.parent
 GRAPHS = 'div.dash-graph[id*=\'"type":"view-graph"\']'
 DRAWN = ".xtick, .annotation-text, path.land, .land path"  # axes, an empty state's sentence, or a map's land
 TIMEOUT_MS = 60_000
@@ -126,39 +133,48 @@ def switch_to(page: Any, path: str) -> tuple[float, int]:
     return (drawn - t0) / 1000, len(sent)
 
 
-def measure(base: str, paths: list[str], rounds: int) -> list[TabFigures]:
-    """Cold and cached visits of each path, ``rounds`` times."""
+def _context(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(DRAWN_TIMES_JS)
+    return context
+
+
+def measure(bases: dict[str, str], paths: list[str], rounds: int) -> dict[str, list[TabFigures]]:
+    """Cold and cached visits of each path and tab links, ``rounds`` times, on each server of ``bases`` (label →
+    URL). With two servers every visit of one is next to the same visit of the other, in alternating order, so
+    that both meet the same moment of a shared machine."""
     from playwright.sync_api import sync_playwright
 
     from tests.harness.browser import CHROMIUM, CHROMIUM_ARGS
 
-    figures = [TabFigures(p) for p in paths]
+    figures = {label: [TabFigures(p) for p in paths] for label in bases}
+    labels = list(bases)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            for tab in figures:  # untimed: the server computes and memoises each default view once
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_init_script(DRAWN_TIMES_JS)
-                visit(context.new_page(), base + tab.path)
-                context.close()
-            for _ in range(rounds):
-                for tab in figures:
-                    context = browser.new_context(viewport={"width": 1280, "height": 900})
-                    context.add_init_script(DRAWN_TIMES_JS)
-                    page = context.new_page()
-                    tab.cold.append(visit(page, base + tab.path))
-                    tab.cached.append(visit(page, base + tab.path))
+            for path in paths:  # untimed: the server computes and memoises each default view once
+                for base in bases.values():
+                    context = _context(browser)
+                    visit(context.new_page(), base + path)
                     context.close()
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.add_init_script(DRAWN_TIMES_JS)
-            page = context.new_page()
-            visit(page, base + figures[-1].path)
-            for _ in range(rounds):
-                for tab in figures:
-                    seconds, callbacks = switch_to(page, tab.path)
-                    tab.switch_s.append(seconds)
-                    tab.switch_callbacks.append(callbacks)
-            context.close()
+            for r in range(rounds):
+                for i, path in enumerate(paths):
+                    for label in labels if r % 2 == 0 else labels[::-1]:
+                        context = _context(browser)
+                        page = context.new_page()
+                        figures[label][i].cold.append(visit(page, bases[label] + path))
+                        figures[label][i].cached.append(visit(page, bases[label] + path))
+                        context.close()
+            pages = {}
+            for label, base in bases.items():
+                pages[label] = _context(browser).new_page()
+                visit(pages[label], base + paths[-1])
+            for r in range(rounds):
+                for i, path in enumerate(paths):
+                    for label in labels if r % 2 == 0 else labels[::-1]:
+                        seconds, callbacks = switch_to(pages[label], path)
+                        figures[label][i].switch_s.append(seconds)
+                        figures[label][i].switch_callbacks.append(callbacks)
         finally:
             browser.close()
     return figures
@@ -194,12 +210,50 @@ def report(figures: list[TabFigures], rounds: int, n_neos: int) -> str:
     )
 
 
+def _median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+def _pair(before: list[float], after: list[float]) -> str:
+    b, a = _median_ms(before), _median_ms(after)
+    return f"{b:.0f} → {a:.0f} ms ({a - b:+.0f}; ×{a / b:.2f})"
+
+
+def report_ab(figures: dict[str, list[TabFigures]], baseline: str, rounds: int, n_neos: int) -> str:
+    """The A/B table: each figure at ``baseline`` and at the working tree, measured side by side."""
+    before, after = figures["baseline"], figures["this"]
+    rows = [
+        f"| `{b.path}` | {_pair([v.all_s for v in b.cold], [v.all_s for v in a.cold])} "
+        f"| {_pair([v.all_s for v in b.cached], [v.all_s for v in a.cached])} "
+        f"| {_pair(b.switch_s, a.switch_s)} |"
+        for b, a in zip(before, after, strict=True)
+    ]
+    return "\n".join(
+        [
+            f"`python -m bench.first_view --baseline {baseline}`: the code at `{baseline}` and the working tree, each "
+            f"on its own gunicorn (2 workers × 4 threads) over one demo snapshot of {n_neos:,} NEOs; every visit of "
+            "one next to the same visit of the other, in alternating order. Timed in the page as in the section "
+            f"above; medians of {rounds} rounds ({load_average()} when written; both servers and Chromium share "
+            "the machine's 2 cores, so compare the two columns, not the figures with other runs).",
+            "",
+            f"| Tab | Cold: all charts, `{baseline}` → this | Cached: all charts | Tab link → all charts |",
+            "|---|---:|---:|---:|",
+            *rows,
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, help="use the current snapshot of this directory")
     parser.add_argument("--scale", type=float, default=1.0, help="demo snapshot scale when no --data-dir")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="A/B: also serve the code of this git revision (a temporary worktree) and measure both side by side",
+    )
     args = parser.parse_args(argv)
     from bench.tabs import build_demo
     from dashboard_app.app import tab_modules
@@ -207,20 +261,36 @@ def main(argv: list[str] | None = None) -> int:
     from dashboard_app.snapshot.model import load_snapshot
     from tests.harness.server import launch
 
+    rounds = max(1, args.rounds)
     data_dir = args.data_dir or build_demo(args.scale, 1)
     n_neos = len(load_snapshot(current_snapshot_path(data_dir)).discoveries)
     paths = [m.PATH for m in sorted(tab_modules(), key=lambda m: m.ORDER) if hasattr(m, "VIEW")]
-    server = launch(
-        data_dir, Path(tempfile.mkdtemp(prefix="bench-first-view-")) / "server.log", WORKERS="2", THREADS="4"
-    )
+    logs = Path(tempfile.mkdtemp(prefix="bench-first-view-"))
+    servers = {"this": launch(data_dir, logs / "server.log", WORKERS="2", THREADS="4")}
     try:
-        figures = measure(server.url, paths, max(1, args.rounds))
+        if args.baseline:
+            tree = logs / "baseline"
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), args.baseline], check=True
+            )
+            servers["baseline"] = launch(
+                data_dir, logs / "baseline.log", WORKERS="2", THREADS="4", PYTHONPATH=str(tree)
+            )
+        figures = measure({label: s.url for label, s in servers.items()}, paths, rounds)
     finally:
-        server.stop()
-    body = report(figures, max(1, args.rounds), n_neos)
+        for server in servers.values():
+            server.stop()
+        if args.baseline:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(logs / "baseline")], check=False
+            )
+    if args.baseline:
+        section, body = AB_SECTION, report_ab(figures, args.baseline, rounds, n_neos)
+    else:
+        section, body = SECTION, report(figures["this"], rounds, n_neos)
     print(body)
     if not args.no_write:
-        write_section(SECTION, body)
+        write_section(section, body)
     return 0
 
 
