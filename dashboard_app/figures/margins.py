@@ -9,7 +9,8 @@ fresh pages each); a tab's cached first view moved by −453 to +65 ms (``bench.
 the safety net: a label wider than estimated here still fits, at the cost of the redraw.
 
 The estimates err wide: 7.5 px per character of a 12 px tick label is a little more than headless
-Chromium's fallback font measured (7.2–7.9 px) and more than Arial or Open Sans take.
+Chromium's fallback font (DejaVu Sans, one of the wider ones) measured: 7.2–7.9 px. With a narrower
+font a chart keeps a little more space beside its labels than it needs.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ NUMERIC_X_PX = 35
 with a one-line title, 71 with two)."""
 
 DEFAULT = {"l": 75, "r": 30, "t": 30}
-"""Left, right and top margins of a chart with numeric axes: tick labels of up to six characters
-(``"10,000"``, ``"100%"``) and a one-line title on the y axis; the last x tick label's overhang on
-the right. The bottom margin depends on the x axis title's lines (:func:`bottom`)."""
+"""Left, right and top margins of a chart with numeric axes: tick labels of about five characters
+(``"1,500"``, ``"100%"``; plotly.js needed 68–72 px) and a one-line title on the y axis; the last x
+tick label's overhang on the right. The bottom margin depends on the x axis title's lines
+(:func:`bottom`)."""
 
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
