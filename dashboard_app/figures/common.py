@@ -8,7 +8,6 @@ which validates every property, so a typo still fails a test.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from dashboard_app.figures import margins
@@ -21,20 +20,14 @@ NEO_POINTS_META: dict[str, str] = {"neo_points": "text"}
 designation (up to ``": "``): a click on a point opens the NEO's page (``assets/neo.js``)."""
 
 
-@cache
-def _template(theme: str) -> dict[str, Any]:
-    return figure_template(theme).to_plotly_json()
-
-
 def template_json(theme: object) -> dict[str, Any]:
     """The theme's plotly template as a plain dict (cached; never mutate it)."""
-    return _template(normalise_theme(theme))
+    return figure_template(normalise_theme(theme))
 
 
-# Built once at import (≈0.4 s: plotly's packaged templates, deep copies, validation), so under
-# gunicorn's preload_app the master pays it and every worker's first chart does not. No user data.
+# Built once at import, so under gunicorn's preload_app the master holds them and every worker shares them.
 for _theme in THEMES:
-    _template(_theme)
+    template_json(_theme)
 
 
 LEGEND_ABOVE = {

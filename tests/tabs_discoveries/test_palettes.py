@@ -74,7 +74,7 @@ def test_no_two_colours_of_a_palette_look_the_same_with_a_colour_vision_deficien
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_every_colour_stands_out_from_the_background(theme):
-    background = figure_template(theme).layout.paper_bgcolor
+    background = figure_template(theme)["layout"]["paper_bgcolor"]
     for name, (colours, _) in palettes().items():
         for label, colour in [*colours.items(), ("combined", COMBINED_COLOUR)]:
             assert delta(colour, background) >= 12, f"{name}: {label} {colour} on the {theme} background"
