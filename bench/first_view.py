@@ -20,8 +20,9 @@ cold ≤ 1.5 s, cached ≤ 0.6 s. ``python -m bench.first_view [--data-dir DIR |
 [--rounds 5] [--no-write]`` writes the "First view in Chromium" section of ``bench/results.md``.
 
 ``--baseline REV`` is the A/B for a change on this shared, noisy machine: the code of git revision ``REV``
-(a temporary worktree) gets its own server beside the working tree's, every visit is made on both in
-alternating order, and the "… A/B against an earlier commit" section gets both medians and their ratio.
+(a temporary worktree: its ``dashboard_app`` and ``assets``; gunicorn's settings stay the working tree's) gets its
+own server beside the working tree's, every visit is made on both in alternating order, and the "… A/B against an
+earlier commit" section gets both medians and their ratio.
 """
 
 from __future__ import annotations
