@@ -258,9 +258,9 @@ def _body(dep: dict[str, Any], values: Mapping[str, Any], changed: list[str]) ->
 
 def _layout_checked(client: Client, path: str) -> tuple[int, bool, str]:
     """GET the layout naming page ``path`` (with its first charts); (status, answer is right, what was wrong)."""
-    from dashboard_app.web.first_view import PAGE_PARAM
+    from dashboard_app.web.first_view import LAYOUT_PATH, PAGE_PARAM
 
-    r = client.session.get(f"{client.base}/_dash-layout", params={PAGE_PARAM: path}, timeout=60)
+    r = client.session.get(f"{client.base}{LAYOUT_PATH}", params={PAGE_PARAM: path}, timeout=60)
     layout, failed = _json_answer(r)
     if failed:
         return failed

@@ -65,6 +65,11 @@ def figure_template(theme: object) -> dict[str, Any]:
     return _template(normalise_theme(theme))
 
 
+# Built once at import, so under gunicorn's preload_app the master holds them and every worker shares them.
+for _theme in THEMES:
+    _template(_theme)
+
+
 def request_theme() -> str:
     """The theme of the browser asking, from :data:`THEME_COOKIE` (light when absent, junk or outside a request)."""
     if not flask.has_request_context():

@@ -11,23 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from dashboard_app.figures import margins
-from dashboard_app.theme import THEMES, figure_template, normalise_theme
+from dashboard_app.theme import figure_template
 
 Figure = dict[str, Any]
 
 NEO_POINTS_META: dict[str, str] = {"neo_points": "text"}
 """``layout.meta`` of a figure whose points are single NEOs, each point's ``text`` starting with the NEO's
 designation (up to ``": "``): a click on a point opens the NEO's page (``assets/neo.js``)."""
-
-
-def template_json(theme: object) -> dict[str, Any]:
-    """The theme's plotly template as a plain dict (cached; never mutate it)."""
-    return figure_template(normalise_theme(theme))
-
-
-# Built once at import, so under gunicorn's preload_app the master holds them and every worker shares them.
-for _theme in THEMES:
-    template_json(_theme)
 
 
 LEGEND_ABOVE = {
@@ -50,7 +40,7 @@ def themed_layout(theme: object, *, legend_title: str | None = None, **layout: A
     plot, then ``layout`` (its ``margin`` sets only the sides it names; see :mod:`~dashboard_app.figures.margins`)."""
     margin = {**margins.DEFAULT, "b": margins.bottom(layout.get("xaxis")), **layout.pop("margin", {})}
     base: dict[str, Any] = {
-        "template": template_json(theme),
+        "template": figure_template(theme),
         "margin": margin,
         # The legend's title on its own line: beside the entries it left a phone too little room for them.
         "legend": {**LEGEND_ABOVE, "title": {"text": legend_title or "", "side": "top"}},

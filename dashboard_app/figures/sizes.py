@@ -73,6 +73,7 @@ def size_figure(result: SizeDistribution, theme: object, log_y: bool = False) ->
     layout = themed_layout(
         theme,
         barmode="stack",
+        margin={"r": 75, "t": 40},  # the completeness axis on the right
         xaxis={"title": {"text": "Absolute magnitude H"}},
         yaxis={
             "title": {"text": "NEOs with H < bin upper edge" if cumulative else "NEOs per half-magnitude bin"},
@@ -90,7 +91,6 @@ def size_figure(result: SizeDistribution, theme: object, log_y: bool = False) ->
         shapes=shapes,
         annotations=annotations,
     )
-    layout["margin"] = {**layout["margin"], "r": 75, "t": 40}
     return {"data": data, "layout": layout}
 
 

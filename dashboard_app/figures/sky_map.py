@@ -26,9 +26,10 @@ from dashboard_app.analysis.sky_map import (
     hammer,
 )
 from dashboard_app.figures.colours import series_colours
-from dashboard_app.figures.common import NEO_POINTS_META, Figure, template_json, themed_layout
+from dashboard_app.figures.common import NEO_POINTS_META, Figure, themed_layout
 from dashboard_app.figures.labels import axis_title
 from dashboard_app.figures.neo_points import PointsFile, neo_data, packed_trace
+from dashboard_app.theme import figure_template
 
 ECLIPTIC_COLOUR = "#e6a100"
 GRID_COLOUR = "rgba(128, 128, 128, 0.35)"
@@ -94,7 +95,7 @@ def _hammer_labels(theme: object) -> list[dict[str, Any]]:
     for dec in (-60, -30, 0, 30, 60):  # declination at the left edge
         x, y = hammer(np.array([359.999]), np.array([float(dec)]))
         labels.append({"x": float(x[0]) - 0.04, "y": float(y[0]), "text": f"{dec:+d}°", "xanchor": "right"})
-    paper = template_json(theme)["layout"]["paper_bgcolor"]
+    paper = figure_template(theme)["layout"]["paper_bgcolor"]
     style = {"xref": "x", "yref": "y", "showarrow": False, "font": {"size": 10}, "bgcolor": paper, "opacity": 0.8}
     return [{**style, **label} for label in labels]
 
@@ -128,7 +129,7 @@ def sky_figure(points: SkyPoints, theme: object, source: PointsFile | None = Non
             else:
                 data.append(_points(x[part], y[part], hover[part], style))
     data.append(_line(ecliptic, "Ecliptic", ECLIPTIC_COLOUR, "dash"))
-    ink = template_json(theme)["layout"]["font"]["color"]  # black on light, light grey on dark: unlike any group
+    ink = figure_template(theme)["layout"]["font"]["color"]  # black on light, light grey on dark: unlike any group
     data.append(_line(galactic, "Galactic plane", ink, "dot"))
     if proj == HAMMER:
         pad = 0.08

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard_app.figures.common import template_json
+from dashboard_app.theme import figure_template
 
 NO_SNAPSHOT = "No data snapshot is loaded yet, so there is nothing to chart. Try again in a minute."
 
@@ -14,7 +14,7 @@ def empty_figure(sentence: str, theme: object = None) -> dict[str, Any]:
     return {
         "data": [],
         "layout": {
-            "template": template_json(theme),
+            "template": figure_template(theme),
             "xaxis": {"visible": False},
             "yaxis": {"visible": False},
             "margin": {"l": 20, "r": 20, "t": 20, "b": 20},
