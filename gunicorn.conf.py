@@ -30,7 +30,9 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
   temporaries are mapped and unmapped instead of parked in per-thread heap arenas, so a worker gives
   back what a request freed (measured: a worker kept ~128 MB of free heap after 2 minutes of the
   traffic model with glibc's defaults; each worker paid it privately). Forked workers inherit it;
-  MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ in the environment win.
+  MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ in the environment win. pyarrow
+  (pandas' string columns) allocates through that malloc too, not its mimalloc pool, which keeps what it
+  freed; ARROW_DEFAULT_MEMORY_POOL in the environment wins.
 - Metrics (when OPERATOR_TOKEN or METRICS_PORT is set): prometheus_client's multiprocess mode in
   METRICS_DIR (on the tmpfs), emptied at start; hooks count worker starts and exits and fold a dead
   worker's files (``dashboard_app/observability/multiprocess.py``); METRICS_PORT is a second bind.
@@ -50,9 +52,10 @@ import tempfile
 # after gc.freeze() (pre_fork).
 gc.disable()
 
-from dashboard_app.allocator import tune_malloc  # noqa: E402
+from dashboard_app.allocator import arrow_through_malloc, tune_malloc  # noqa: E402
 
 tune_malloc()  # before the app allocates anything large: every worker forked later inherits it
+arrow_through_malloc()  # pandas' Arrow string columns allocate through that tuned malloc, not mimalloc
 
 from dashboard_app.settings import SettingsError, load_settings  # noqa: E402
 from dashboard_app.web.logs import gunicorn_logconfig  # noqa: E402

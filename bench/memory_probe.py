@@ -9,7 +9,11 @@ never the app's): on the signal a worker writes its memory facts to a JSON file 
 ``mallinfo2`` (heap in use, free but kept, mapped blocks), pyarrow's pool, and the memo cache's
 bytes per entry name. They are taken after start and after ``--seconds`` of ``--users`` locust
 users replaying the recorded traffic model, beside each process's USS/PSS and the worker's private
-memory by mapping (anonymous, heap, Arrow files, shared libraries) from ``/proc/PID/smaps``.
+memory by mapping (anonymous, heap, Arrow files, shared libraries) from ``/proc/PID/smaps``, and how
+much of its anonymous memory is still the master's, copies of the master's pages (CPython writes
+reference counts and specialised bytecode into the objects it uses, so a page the master loaded is
+copied by every worker that touches it) or new since fork (``/proc/PID/pagemap``: needs root), and
+how many modules the worker imported itself (none: the master imports everything before fork).
 ``--env`` runs the same with other settings or allocator variables (e.g.
 ``MALLOC_MMAP_THRESHOLD_=33554432`` to see glibc's default behaviour again, ``MEMO_MAX_MB=16``);
 ``--env PROBE_TRACEMALLOC=1`` also traces what each worker allocates after it starts (slower) and
@@ -23,6 +27,7 @@ import argparse
 import json
 import os
 import signal
+import struct
 import sys
 import tempfile
 import time
@@ -56,6 +61,49 @@ def private_by_mapping(pid: int) -> dict[str, float]:
         elif parts and parts[0] in ("Private_Clean:", "Private_Dirty:"):
             out[kind] = out.get(kind, 0.0) + int(parts[1]) / 1024
     return out
+
+
+def _anonymous_ranges(pid: int) -> list[tuple[int, int]]:
+    """Writable anonymous mappings (and the brk heap) of a process: where Python objects and arrays live."""
+    ranges = []
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        parts = line.split()
+        name = parts[5] if len(parts) > 5 else ""
+        if "w" in parts[1] and name in ("", "[heap]"):
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            ranges.append((start, end))
+    return ranges
+
+
+def _frames(pid: int, start: int, end: int) -> list[int | None]:
+    """Physical frame of each page of ``[start, end)`` (None: not in memory), from ``/proc/PID/pagemap`` (root)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    with open(f"/proc/{pid}/pagemap", "rb") as f:
+        data = os.pread(f.fileno(), (end - start) // page * 8, start // page * 8)
+    entries = struct.unpack(f"{len(data) // 8}Q", data)
+    return [e & ((1 << 55) - 1) if e >> 63 else None for e in entries]
+
+
+def copy_on_write(master: int, worker: int) -> dict[str, float] | None:
+    """MB of a worker's anonymous memory still shared with the master, copied from the master's pages (the
+    worker wrote to them: reference counts, caches), and new since fork. None without access to frame numbers."""
+    page_mb = os.sysconf("SC_PAGE_SIZE") / MB
+    shared = copied = new = 0
+    try:
+        for start, end in _anonymous_ranges(worker):
+            mine, theirs = _frames(worker, start, end), _frames(master, start, end)
+            theirs += [None] * (len(mine) - len(theirs))
+            for frame, parent in zip(mine, theirs, strict=True):
+                if frame is None:
+                    continue
+                shared += frame == parent
+                copied += parent is not None and frame != parent
+                new += parent is None
+    except (PermissionError, FileNotFoundError):
+        return None
+    if shared + copied == 0:  # frame numbers read as 0 without CAP_SYS_ADMIN: nothing to tell
+        return None
+    return {"shared": shared * page_mb, "copied": copied * page_mb, "new": new * page_mb}
 
 
 def probe(pids: list[int], directory: Path, timeout_s: float = 60) -> dict[int, dict[str, Any]]:
@@ -113,6 +161,7 @@ def run(args: argparse.Namespace) -> str:
             end_memory = tree_memory(master)
             end_load = load_avg()
             mappings = {pid: private_by_mapping(pid) for pid in workers}
+            cow = {pid: copy_on_write(master, pid) for pid in workers}
             end = probe(workers, tmp)
         finally:
             server.stop()
@@ -139,6 +188,13 @@ def run(args: argparse.Namespace) -> str:
     rows = [("Worker: after load (MB)", *[str(p) for p in workers])]
     kinds = sorted({k for m in mappings.values() for k in m})
     rows += [(f"private: {k}", *[f"{mappings[p].get(k, 0.0):.1f}" for p in workers]) for k in kinds]
+    if all(cow.values()):
+        for label, key in (
+            ("anonymous: still shared with the master", "shared"),
+            ("anonymous: copies of the master's pages", "copied"),
+            ("anonymous: new since fork", "new"),
+        ):
+            rows.append((label, *[f"{cow[p][key]:.1f}" for p in workers]))  # type: ignore[index]
     for label, key in (
         ("malloc: in use (heap)", "uordblks"),
         ("malloc: free, kept", "fordblks"),
@@ -153,6 +209,8 @@ def run(args: argparse.Namespace) -> str:
     )
     rows.append(("pyarrow pool: peak", *[f"{end.get(p, {}).get('arrow_peak', float('nan')):.1f}" for p in workers]))
     rows.append(("memo cache (estimated)", *[f"{end.get(p, {}).get('memo', float('nan')):.1f}" for p in workers]))
+    imported = [str(len(end.get(p, {}).get("new_modules", []))) for p in workers]
+    rows.append(("modules the worker imported itself", *imported))
     lines += [*_table(rows), ""]
     names: dict[str, float] = {}
     for facts in end.values():

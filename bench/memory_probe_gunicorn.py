@@ -10,6 +10,7 @@ import ctypes
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ exec(compile(_PRODUCTION.read_text(), str(_PRODUCTION), "exec"))  # every settin
 
 _production_post_worker_init = post_worker_init  # type: ignore[name-defined]  # noqa: F821  (defined by the exec)
 _MB = 2**20
+_modules_at_start: set[str] = set()
 
 
 class _MallInfo2(ctypes.Structure):
@@ -58,6 +60,7 @@ def _facts() -> dict[str, Any]:
     for key, (_value, size) in list(memo._entries.items()):
         by_name[str(key[1])] = by_name.get(str(key[1]), 0.0) + size / _MB
     facts["memo_by_name"] = {k: round(v, 2) for k, v in by_name.items()}
+    facts["new_modules"] = sorted(set(sys.modules) - _modules_at_start)  # imported by this worker, not the master
     import tracemalloc
 
     if tracemalloc.is_tracing():  # PROBE_TRACEMALLOC: what the worker allocated since it started, by line
@@ -78,6 +81,7 @@ def post_worker_init(worker):  # type: ignore[no-redef]
     """Production's hook, then the probe's handler (gunicorn resets worker signals before this hook)."""
     _production_post_worker_init(worker)
     signal.signal(signal.SIGUSR2, _write_facts)
+    _modules_at_start.update(sys.modules)
     if os.environ.get("PROBE_TRACEMALLOC"):  # trace only what this worker allocates from now on
         import tracemalloc
 

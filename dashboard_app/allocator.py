@@ -16,6 +16,12 @@ workers inherit them):
 
 A variable an operator set (``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``;
 glibc reads them at start) wins over the value here. Elsewhere than glibc (musl, macOS) nothing is done.
+
+Arrow (:func:`arrow_through_malloc`): pandas' string columns are Arrow arrays, and their operations
+allocate from pyarrow's default pool, mimalloc, which keeps the pages it freed (a process that made
+and freed 150 MB of Arrow buffers held 170 MB more afterwards; through malloc tuned as above, 0.1 MB).
+Measured under the recorded traffic model (``bench.memory_probe``, 2 workers): mimalloc's arena held
+up to 18 MB of a worker's new pages and ~14 MB of the master's.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ log = logging.getLogger(__name__)
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
+
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+"""pyarrow's own variable naming its default pool (``system``, ``mimalloc``, ``jemalloc``); an operator's wins."""
 
 TUNING: dict[str, tuple[int, int]] = {
     "MALLOC_MMAP_THRESHOLD_": (M_MMAP_THRESHOLD, 128 * 1024),
@@ -63,3 +72,13 @@ def tune_malloc(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
         else:
             log.warning("mallopt(%d, %d) was refused; %s keeps glibc's default", parameter, value, variable)
     return applied
+
+
+def arrow_through_malloc(environ: Mapping[str, str] = os.environ) -> str:
+    """Make pyarrow allocate through malloc (tuned by :func:`tune_malloc`) unless ``ARROW_DEFAULT_MEMORY_POOL``
+    names a pool; returns the name of the pool now in use."""
+    import pyarrow as pa
+
+    if ARROW_POOL_VARIABLE not in environ:
+        pa.set_memory_pool(pa.system_memory_pool())
+    return str(pa.default_memory_pool().backend_name)

@@ -6,7 +6,7 @@ large arrays then come from the heap and stay resident after they are freed) and
 mimalloc pool keeps freed pages: measured at full scale, ~170 MB of freed memory stayed resident
 and added to every later stage's peak. :func:`return_freed_memory` fixes both for this process:
 glibc tuned as in the gunicorn master (``dashboard_app/allocator.py``; an operator's ``MALLOC_*``
-variables win), and Arrow allocating through malloc.
+variables win), and Arrow allocating through malloc (an operator's ``ARROW_DEFAULT_MEMORY_POOL`` wins).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
-from dashboard_app.allocator import tune_malloc
+from dashboard_app.allocator import arrow_through_malloc, tune_malloc
 
 
 def return_freed_memory() -> dict[str, int]:
@@ -22,9 +22,7 @@ def return_freed_memory() -> dict[str, int]:
 
     Returns the glibc settings applied (empty elsewhere than glibc, e.g. musl: nothing to change).
     """
-    import pyarrow as pa
-
-    pa.set_memory_pool(pa.system_memory_pool())
+    arrow_through_malloc()
     return tune_malloc()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard_app.allocator import TUNING
+from dashboard_app.allocator import ARROW_POOL_VARIABLE, TUNING
 
 REPO = Path(__file__).resolve().parents[2]
 glibc = pytest.mark.skipif(not os.confstr("CS_GNU_LIBC_VERSION"), reason="the tuning applies to glibc only")
@@ -101,3 +101,57 @@ def test_the_collector_is_off_while_the_app_loads_and_on_again_for_the_workers(s
     assert facts["loading"] is False and facts["after_load"] is False
     assert facts["at_fork"] is True  # workers (forked now) collect as usual
     assert facts["frozen"] > 100_000  # what the app loaded is frozen: never scanned (or copied) by a worker's collector
+
+
+# Like a request on pandas' Arrow string columns: Arrow buffers (1 MB) made and freed, small ones kept.
+ARROW_SCRIPT = """
+import json, runpy, sys
+import numpy as np, pyarrow as pa, pyarrow.compute as pc
+if sys.argv[1] == "gunicorn":
+    runpy.run_path("gunicorn.conf.py")  # the master's settings, as gunicorn reads them before loading the app
+else:
+    from dashboard_app.allocator import tune_malloc
+    tune_malloc()
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+base = pa.array(np.arange(2**17, dtype="int64"))
+pc.add(base, 1)
+before = rss_mb()
+temporaries, survivors = [], []
+for i in range(150):
+    temporaries.append(pc.add(base, i))
+    survivors.append(pc.add(pa.array([i] * 100), 1))
+del temporaries
+print(json.dumps({"kept_mb": rss_mb() - before, "pool": pa.default_memory_pool().backend_name}))
+"""
+
+
+def _arrow_kept(mode: str, env: dict[str, str] | None = None) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in TUNING and k != ARROW_POOL_VARIABLE}
+    clean = {k: v for k, v in clean.items() if not k.startswith(("DASH_", "FLASK_"))}
+    out = subprocess.run(
+        [sys.executable, "-c", ARROW_SCRIPT, mode],
+        cwd=REPO,
+        env=clean | {"LOG_LEVEL": "warning"} | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@glibc
+def test_gunicorn_masters_arrow_buffers_go_back_to_the_system():
+    default = _arrow_kept("default")
+    assert default["pool"] == "mimalloc" and default["kept_mb"] > 100  # what mimalloc keeps of 150 MB freed
+    served = _arrow_kept("gunicorn")
+    assert served["pool"] == "system" and served["kept_mb"] < 20
+
+
+def test_an_arrow_pool_the_operator_names_wins():
+    assert _arrow_kept("gunicorn", {ARROW_POOL_VARIABLE: "mimalloc"})["pool"] == "mimalloc"
