@@ -9,11 +9,11 @@ never the app's): on the signal a worker writes its memory facts to a JSON file 
 ``mallinfo2`` (heap in use, free but kept, mapped blocks), pyarrow's pool, and the memo cache's
 bytes per entry name. They are taken after start and after ``--seconds`` of ``--users`` locust
 users replaying the recorded traffic model, beside each process's USS/PSS and the worker's private
-memory by mapping (anonymous, heap, Arrow files, shared libraries) from ``/proc/PID/smaps``, and how
-much of its anonymous memory is still the master's, copies of the master's pages (CPython writes
-reference counts and specialised bytecode into the objects it uses, so a page the master loaded is
-copied by every worker that touches it) or new since fork (``/proc/PID/pagemap``: needs root), and
-how many modules the worker imported itself (none: the master imports everything before fork).
+memory by mapping (anonymous, heap, Arrow files, shared libraries) from ``/proc/PID/smaps``, how
+much of its anonymous memory is still the master's, copies of the master's pages (the worker wrote
+to them: reference counts and caches of objects the master made, or its own new objects placed in
+memory the master had freed) or new since fork (``/proc/PID/pagemap``: needs root), and how many
+modules the worker imported itself (every worker pays for a module the master did not import).
 ``--env`` runs the same with other settings or allocator variables (e.g.
 ``MALLOC_MMAP_THRESHOLD_=33554432`` to see glibc's default behaviour again, ``MEMO_MAX_MB=16``);
 ``--env PROBE_TRACEMALLOC=1`` also traces what each worker allocates after it starts (slower) and
@@ -86,7 +86,7 @@ def _frames(pid: int, start: int, end: int) -> list[int | None]:
 
 def copy_on_write(master: int, worker: int) -> dict[str, float] | None:
     """MB of a worker's anonymous memory still shared with the master, copied from the master's pages (the
-    worker wrote to them: reference counts, caches), and new since fork. None without access to frame numbers."""
+    worker wrote to them), and new since fork. None without access to frame numbers."""
     page_mb = os.sysconf("SC_PAGE_SIZE") / MB
     shared = copied = new = 0
     try:
@@ -220,6 +220,8 @@ def run(args: argparse.Namespace) -> str:
     lines.append(
         "Largest memo entries by name (MB, the largest worker): " + ", ".join(f"{n} {s:.1f}" for n, s in top) + "."
     )
+    late = sorted({m for facts in end.values() for m in facts.get("new_modules", [])})
+    lines.append(f"Modules a worker imported itself: {', '.join(f'`{m}`' for m in late) or 'none'}.")
     traced = [(pid, f) for pid, f in end.items() if "traced_top" in f]
     if traced:
         pid, facts = max(traced, key=lambda pf: pf[1]["traced_mb"])

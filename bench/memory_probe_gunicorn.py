@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ def _facts() -> dict[str, Any]:
     from dashboard_app.wsgi import server as flask_server
 
     facts: dict[str, Any] = {"pid": os.getpid()}
+    facts["new_modules"] = sorted(set(sys.modules) - _modules_at_start)  # imported by this worker, not the master
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallinfo2.restype = _MallInfo2
@@ -60,9 +62,6 @@ def _facts() -> dict[str, Any]:
     for key, (_value, size) in list(memo._entries.items()):
         by_name[str(key[1])] = by_name.get(str(key[1]), 0.0) + size / _MB
     facts["memo_by_name"] = {k: round(v, 2) for k, v in by_name.items()}
-    facts["new_modules"] = sorted(set(sys.modules) - _modules_at_start)  # imported by this worker, not the master
-    import tracemalloc
-
     if tracemalloc.is_tracing():  # PROBE_TRACEMALLOC: what the worker allocated since it started, by line
         stats = tracemalloc.take_snapshot().statistics("lineno")
         facts["traced_mb"] = round(sum(s.size for s in stats) / _MB, 1)
@@ -83,6 +82,4 @@ def post_worker_init(worker):  # type: ignore[no-redef]
     signal.signal(signal.SIGUSR2, _write_facts)
     _modules_at_start.update(sys.modules)
     if os.environ.get("PROBE_TRACEMALLOC"):  # trace only what this worker allocates from now on
-        import tracemalloc
-
         tracemalloc.start(int(os.environ["PROBE_TRACEMALLOC"]))
