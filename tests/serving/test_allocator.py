@@ -131,8 +131,11 @@ print(json.dumps({"kept_mb": rss_mb() - before, "pool": pa.default_memory_pool()
 
 
 def _arrow_kept(mode: str, env: dict[str, str] | None = None) -> dict:
-    clean = {k: v for k, v in os.environ.items() if k not in TUNING and k != ARROW_POOL_VARIABLE}
-    clean = {k: v for k, v in clean.items() if not k.startswith(("DASH_", "FLASK_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in TUNING and k != ARROW_POOL_VARIABLE and not k.startswith(("DASH_", "FLASK_"))
+    }
     out = subprocess.run(
         [sys.executable, "-c", ARROW_SCRIPT, mode],
         cwd=REPO,
