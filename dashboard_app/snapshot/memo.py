@@ -8,7 +8,8 @@ so a switch never serves mixed data; after a switch the store drops the old snap
 (single flight) instead of computing it again.
 
 Sizes are estimated (:func:`estimate_bytes`): pandas' own accounting for frames and series,
-``nbytes`` for arrays, ``sys.getsizeof`` summed over containers and object attributes.
+``nbytes`` for arrays (plus the objects an object array points to), ``sys.getsizeof`` summed over
+containers and object attributes.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def _estimate(value: Any, seen: set[int], depth: int) -> int:
     if isinstance(value, pd.Index):
         return int(value.memory_usage(deep=True))
     if isinstance(value, np.ndarray):
-        return int(value.nbytes) + 112  # the array object itself
+        size = int(value.nbytes) + 112  # the array object itself
+        return size + _objects_bytes(value) if value.dtype == object else size
     if isinstance(value, (str, bytes, int, float, complex)):
         return sys.getsizeof(value)
     size = sys.getsizeof(value, 64)
@@ -66,6 +68,18 @@ def _estimate(value: Any, seen: set[int], depth: int) -> int:
     if is_dataclass(value):  # slotted dataclass
         return size + sum(_estimate(getattr(value, f.name, None), seen, depth + 1) for f in fields(value))
     return size
+
+
+_SAMPLE = 1024
+
+
+def _objects_bytes(array: np.ndarray) -> int:
+    """The Python objects an object array points to (strings, mostly): summed, or sampled when large."""
+    flat = array.reshape(-1)
+    if len(flat) <= 4 * _SAMPLE:
+        return sum(sys.getsizeof(x) for x in flat)
+    sample = flat[np.linspace(0, len(flat) - 1, _SAMPLE).astype(np.intp)]
+    return int(sum(sys.getsizeof(x) for x in sample) * len(flat) / _SAMPLE)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,9 @@ class Snapshot:
     lifetime: pd.DataFrame | None = None
     site_depth: pd.DataFrame | None = None
     memo_cache: MemoCache = field(default_factory=MemoCache, repr=False)
+    cache_dir: Path | None = field(default=None, repr=False)
+    """Where values derived from the whole snapshot are shared between processes (:meth:`shared`); None: not."""
+    _shared: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def schema_version(self) -> int:
@@ -93,6 +96,22 @@ class Snapshot:
         ``keep`` caps the entries of a large intermediate (see :meth:`MemoCache.get`).
         """
         return self.memo_cache.get((self.id, name, params), compute, keep=keep)
+
+    def shared(self, name: str, cls: type[T], compute: Callable[[], T]) -> T:
+        """``compute()``, a value derived from the whole snapshot (a dataclass of arrays), held once per machine.
+
+        With a ``cache_dir`` the first process computes it and every process maps its files
+        (``derived.py``): megabytes that would otherwise sit in each worker's memo. Without one (tests,
+        scripts), it is memoised in this process like any other result.
+        """
+        if self.cache_dir is None:
+            return self.memo(name, (), compute)
+        value = self._shared.get(name)
+        if value is None:
+            from dashboard_app.snapshot import derived
+
+            value = self._shared[name] = derived.shared_value(self.cache_dir, self.id, name, cls, compute)
+        return value  # type: ignore[return-value]
 
 
 def parse_utc(value: str) -> datetime:
@@ -301,7 +320,11 @@ def project_column(stations: pd.Series) -> pd.Categorical:
 
 
 def snapshot_from_tables(
-    path: Path, meta: Mapping[str, str], tables: Mapping[str, pd.DataFrame], memo: MemoCache | None = None
+    path: Path,
+    meta: Mapping[str, str],
+    tables: Mapping[str, pd.DataFrame],
+    memo: MemoCache | None = None,
+    cache_dir: Path | None = None,
 ) -> Snapshot:
     """A :class:`Snapshot` over tables in storage dtypes, adding the columns derived from reference data.
 
@@ -326,6 +349,7 @@ def snapshot_from_tables(
         lifetime=tables.get("lifetime"),
         site_depth=tables.get("site_depth"),
         memo_cache=memo if memo is not None else MemoCache(),
+        cache_dir=cache_dir,
     )
 
 

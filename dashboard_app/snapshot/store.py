@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dashboard_app.snapshot import frames
+from dashboard_app.snapshot import derived, frames
 from dashboard_app.snapshot.datadir import POINTER, SNAPSHOT_NAME, current_snapshot_path, read_status
 from dashboard_app.snapshot.memo import DEFAULT_MAX_BYTES, MemoCache
 from dashboard_app.snapshot.model import Snapshot, SnapshotError, format_utc, read_tables, snapshot_from_tables
@@ -313,6 +313,7 @@ class SnapshotStore:
         self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
         self._frames_source = source
         self.memo_cache.keep_only(snapshot.id)
+        self._remove_old_derived(snapshot.id)
         self._loaded_name = path.name
         self._loaded_at = self._clock()
         self._last_load_seconds = (self._loaded_at - started).total_seconds()
@@ -333,13 +334,13 @@ class SnapshotStore:
         companion = frames.companion_path(path)
         if companion.is_dir():  # validated by the publisher; verified here against its manifest
             meta, tables = frames.open_companion(companion, snapshot_id=snapshot_id, snapshot_path=path)
-            return snapshot_from_tables(path, meta, tables, self.memo_cache), FRAMES_MAPPED
+            return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_MAPPED
         cached = frames.companion_path(path, self.cache_dir)
         try:
             if not cached.is_dir():
                 frames.build_companion(path, self.cache_dir, check=self._check_sqlite)
             meta, tables = frames.open_companion(cached, snapshot_id=snapshot_id, snapshot_path=path)
-            return snapshot_from_tables(path, meta, tables, self.memo_cache), FRAMES_CACHED
+            return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_CACHED
         except (OSError, frames.CompanionError) as exc:  # an invalid SQLite file (SnapshotError) is refused
             log.warning(
                 "snapshot %s has no companion and none could be built in %s (%s): reading it into this process",
@@ -349,7 +350,17 @@ class SnapshotStore:
             )
         self._check_sqlite(path)
         meta, tables = read_tables(path)
-        return snapshot_from_tables(path, meta, tables, self.memo_cache), FRAMES_PRIVATE
+        return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_PRIVATE
+
+    def _remove_old_derived(self, snapshot_id: str) -> None:
+        """Delete other snapshots' shared derived values from the cache (any process may; mappings survive)."""
+        try:
+            removed = derived.remove_others(self.cache_dir, snapshot_id)
+        except OSError as exc:
+            log.warning("snapshot store: cannot clean %s: %s", self.cache_dir, exc)
+            return
+        if removed:
+            log.info("snapshot store: removed the derived values of %d older snapshot(s)", removed)
 
     def _check_sqlite(self, path: Path) -> list[str]:
         if not self._validate:

@@ -122,7 +122,10 @@ def _selection(v: dict[str, Any]) -> analysis.Selection:
 
 
 def _columns(snap: Snapshot) -> analysis.CircumstanceColumns:
-    return snap.memo("circumstances.columns", (), lambda: analysis.circumstance_columns(snap.discoveries))
+    """Every chart's per-NEO columns: held once per machine (mapped; :meth:`Snapshot.shared`), not per worker."""
+    return snap.shared(
+        "circumstances.columns", analysis.CircumstanceColumns, lambda: analysis.circumstance_columns(snap.discoveries)
+    )
 
 
 POINTS_FILE = "circumstances"

@@ -279,9 +279,9 @@ def _rows(snap: Snapshot) -> analysis.SiteRows:
     """The NEO × station rows as arrays: views of the frames plus the memoised station index (a few MB)."""
     assert snap.lifetime is not None
     lifetime = snap.lifetime
-    index = snap.memo(
+    index = snap.shared(  # held once per machine (mapped), not per worker
         "sites.index",
-        (),
+        analysis.StationIndex,
         lambda: analysis.station_index(snap.discoveries, snap.apparitions, lifetime, snap.stations),
     )
     return analysis.site_rows(index, snap.apparitions, lifetime)

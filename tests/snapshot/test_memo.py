@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -71,6 +72,15 @@ def test_frames_and_dataclasses_are_measured_by_their_contents():
     result = Result(frame, (_block(64), _block(64)))
     assert estimate_bytes(result) >= estimate_bytes(frame) + 128 * KB
     assert estimate_bytes((frame, frame)) < 1.1 * estimate_bytes(frame)  # the same object counts once
+
+
+def test_object_arrays_count_the_strings_they_point_to():
+    """Hover text and designations are object arrays of str: their pointers are 8 bytes, their strings ~60."""
+    small = np.array([f"(1{i:05d}) 2024 AB{i}: 2024-01-02, 703, V 19.5" for i in range(1_000)], dtype=object)
+    large = np.array([f"(1{i:05d}) 2024 AB{i}: 2024-01-02, 703, V 19.5" for i in range(100_000)], dtype=object)
+    for array in (small, large):  # summed, and sampled
+        strings = sum(sys.getsizeof(x) for x in array)
+        assert 0.9 * strings <= estimate_bytes(array) - array.nbytes <= 1.1 * strings + 200
 
 
 def test_concurrent_requests_for_the_same_entry_compute_it_once():
