@@ -35,6 +35,7 @@ from dashboard_app.api import page as open_data_page
 from dashboard_app.objects import page as object_page
 from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
+from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
 from dashboard_app.views.prefill import install_layout_headers, prefilled_layout
@@ -202,7 +203,17 @@ def build_store(settings: Settings) -> SnapshotStore:
         stale_after_hours=settings.stale_after_hours,
         memo_max_bytes=memo_budget_per_worker(settings),
         cache_dir=settings.frames_cache_dir,
+        prepare=prepare_snapshot,
     )
+
+
+def prepare_snapshot(snapshot: Snapshot) -> None:
+    """Build or map what the tabs share per machine for ``snapshot`` (each tab's ``prepare_snapshot``), before
+    a worker switches to it."""
+    for module in tab_modules():
+        prepare = getattr(module, "prepare_snapshot", None)
+        if prepare is not None:
+            prepare(snapshot)
 
 
 def create_app(settings: Settings | None = None, *, store: SnapshotStore | None = None) -> dash.Dash:

@@ -121,6 +121,7 @@ class SnapshotStore:
         validate: bool = True,
         memo_max_bytes: int = DEFAULT_MAX_BYTES,
         cache_dir: Path | str | None = None,
+        prepare: Callable[[Snapshot], None] | None = None,
     ):
         if poll_interval_s <= 0:
             raise ValueError(f"poll_interval_s must be positive, not {poll_interval_s}")
@@ -130,6 +131,7 @@ class SnapshotStore:
         self._clock = clock
         self._validate = validate
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self._prepare = prepare
         self.memo_cache = MemoCache(memo_max_bytes)
         self._snapshot: Snapshot | None = None
         self._frames_source: str | None = None
@@ -309,6 +311,8 @@ class SnapshotStore:
             self._refusals += 1
             self._record_error(f"refused snapshot {path.name}: {exc}; {self._serving()}", path.name)
             return False
+        if self._snapshot is not None and os.getpid() != self._origin_pid:
+            self._prepare_switch(snapshot)
         self._switches += self._snapshot is not None
         self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
         self._frames_source = source
@@ -351,6 +355,18 @@ class SnapshotStore:
         self._check_sqlite(path)
         meta, tables = read_tables(path)
         return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_PRIVATE
+
+    def _prepare_switch(self, snapshot: Snapshot) -> None:
+        """Before a serving process switches: build (or map) the values shared per machine (``prepare``), so
+        the first requests on the new snapshot do not wait for them. Not at start: it would delay the first page."""
+        if self._prepare is None:
+            return
+        try:
+            self._prepare(snapshot)
+        except Exception:  # never block a switch: the values are computed on first use instead
+            log.exception(
+                "snapshot store: preparing snapshot %s failed; its values are computed on first use", snapshot.id
+            )
 
     def _remove_old_derived(self, snapshot_id: str) -> None:
         """Delete other snapshots' shared derived values from the cache (any process may; mappings survive)."""

@@ -128,6 +128,11 @@ def _columns(snap: Snapshot) -> analysis.CircumstanceColumns:
     )
 
 
+def prepare_snapshot(snap: Snapshot) -> None:
+    """Before a worker switches to ``snap``: its shared per-NEO columns (built once per machine, then mapped)."""
+    _columns(snap)
+
+
 POINTS_FILE = "circumstances"
 """The name of this tab's points file (per-NEO columns sent once per snapshot: :mod:`figures.neo_points`)."""
 

@@ -287,6 +287,12 @@ def _rows(snap: Snapshot) -> analysis.SiteRows:
     return analysis.site_rows(index, snap.apparitions, lifetime)
 
 
+def prepare_snapshot(snap: Snapshot) -> None:
+    """Before a worker switches to ``snap``: its shared station index (built once per machine, then mapped)."""
+    if snap.lifetime is not None:
+        _rows(snap)
+
+
 def _info(snap: Snapshot) -> pd.DataFrame:
     assert snap.site_depth is not None
     depth = snap.site_depth

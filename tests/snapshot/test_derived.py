@@ -192,3 +192,47 @@ def test_a_switch_removes_the_old_snapshots_derived_values(data_dir, publish_tin
         assert derived.snapshot_dir(store.cache_dir, new.id).is_dir()
     finally:
         store.stop()
+
+
+def test_a_worker_prepares_the_shared_values_before_it_switches_but_not_at_start(data_dir, publish_tiny, tmp_path):
+    """A worker's watcher builds (or maps) them before the switch, so no request waits; the loading process
+    (gunicorn's master) and a worker's first load do not, so start-up is not delayed."""
+    from dashboard_app.app import prepare_snapshot
+
+    prepared = []
+
+    def prepare(snapshot):
+        prepared.append(snapshot.id)
+        prepare_snapshot(snapshot)
+
+    master = SnapshotStore(data_dir, poll_interval_s=60, cache_dir=tmp_path / "m", prepare=prepare)
+    worker = SnapshotStore(data_dir, poll_interval_s=60, cache_dir=tmp_path / "w", prepare=prepare)
+    publish_tiny(tag=0)
+    master.load_initial()
+    assert worker.check_now()  # a worker's first load (no origin: not the loading process)
+    assert prepared == []
+    publish_tiny(tag=1)
+    assert master.check_now() and prepared == []  # the master serves nothing
+    assert worker.check_now()
+    new = worker.current()
+    worker.stop()
+    assert prepared == [new.id]
+    directory = derived.snapshot_dir(worker.cache_dir, new.id)
+    assert sorted(p.name.split("-")[0] for p in directory.iterdir() if p.is_dir()) == [
+        "circumstances.columns",
+        "sites.index",
+    ]
+    assert set(new._shared) == {"circumstances.columns", "sites.index"}
+
+
+def test_a_failing_prepare_does_not_stop_the_switch(data_dir, publish_tiny, tmp_path, caplog):
+    def prepare(snapshot):
+        raise RuntimeError("no room")
+
+    worker = SnapshotStore(data_dir, poll_interval_s=60, cache_dir=tmp_path / "w", prepare=prepare)
+    publish_tiny(tag=0)
+    worker.check_now()
+    publish_tiny(tag=1)
+    with caplog.at_level(logging.ERROR, logger="dashboard_app.snapshot.store"):
+        assert worker.check_now()
+    assert "computed on first use" in caplog.text and worker.stats().switches == 1
