@@ -51,9 +51,9 @@ def _mapped(array: np.ndarray) -> bool:
     """True when ``array``'s memory is a read-only file mapping (not this process's heap)."""
     import mmap
 
-    base = array
+    base: object = array
     while getattr(base, "base", None) is not None:
-        base = base.base
+        base = base.base  # type: ignore[attr-defined]
     return isinstance(base, mmap.mmap) and not array.flags.writeable
 
 
