@@ -8,12 +8,13 @@ directory (``FRAMES_CACHE_DIR``), and every process maps them read-only, so thei
 in the page cache like the snapshot's own frames.
 
 A value is a dataclass whose fields are numpy arrays, nested dataclasses of the same kind, or small
-JSON values (tuples of strings, numbers). Text arrays (``dtype=object`` of ``str``) are stored as
-fixed-width unicode arrays, which map too, and come back as such (``"U"`` dtype: index them, or
-``tolist()``, as before). The files of one value sit in a directory named for the snapshot, the
-value and a fingerprint of this package's code, with a manifest recording each file's dtype, shape
-and SHA-256: a file that does not match is refused and the value rebuilt; a value whose directory
-cannot be written (read-only or full disk) is computed in this process instead, with a warning.
+JSON values (tuples of strings, numbers); or a DataFrame of numeric and categorical columns. Text
+arrays (``dtype=object`` of ``str``) are stored as fixed-width unicode arrays, which map too, and
+come back as such (``"U"`` dtype: index them, or ``tolist()``, as before). The files of one value
+sit in a directory named for the snapshot, the value and a fingerprint of this package's code, with
+a manifest recording each file's dtype, shape and SHA-256: a file that does not match is refused
+and the value rebuilt; a value whose directory cannot be written (read-only or full disk) is
+computed in this process instead, with a warning.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,37 @@ def _storable(name: str, array: np.ndarray) -> np.ndarray:
     raise DerivedError(f"array {name} has dtype {array.dtype}, which a mapped file cannot hold")
 
 
+def _flatten_frame(frame: pd.DataFrame, arrays: dict[str, np.ndarray], attrs: dict[str, Any]) -> None:
+    """A frame with a default index and numeric or categorical columns: each column an array (codes for a
+    categorical, whose categories go to ``attrs``)."""
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+        raise DerivedError("a frame must have the default index 0..n-1")
+    attrs["columns"] = [str(c) for c in frame.columns]
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            arrays[str(name)] = column.cat.codes.to_numpy()
+            attrs[f"categories.{name}"] = [str(c) for c in column.cat.categories]
+        elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
+            arrays[str(name)] = column.to_numpy()
+        else:
+            raise DerivedError(f"column {name} has dtype {column.dtype}, which a mapped file cannot hold")
+
+
+def _rebuild_frame(arrays: dict[str, np.ndarray], attrs: dict[str, Any]) -> pd.DataFrame:
+    columns: dict[str, Any] = {}
+    for name in attrs["columns"]:
+        categories = attrs.get(f"categories.{name}")
+        values = arrays[name]
+        if categories is not None:
+            values = pd.Categorical.from_codes(values, categories=categories, validate=False)
+        columns[name] = pd.Series(values, copy=False)
+    return pd.DataFrame(columns, copy=False)  # columns of one dtype each stay views of the mapping
+
+
 def _rebuild(cls: type[T], prefix: str, arrays: dict[str, np.ndarray], attrs: dict[str, Any]) -> T:
+    if cls is pd.DataFrame:
+        return _rebuild_frame(arrays, attrs)
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -136,7 +168,10 @@ def write_value(value: Any, dest: Path) -> None:
     """Write ``value`` (a dataclass of arrays) as the directory ``dest``: built beside it, renamed into place."""
     arrays: dict[str, np.ndarray] = {}
     attrs: dict[str, Any] = {}
-    _flatten(value, "", arrays, attrs)
+    if isinstance(value, pd.DataFrame):
+        _flatten_frame(value, arrays, attrs)
+    else:
+        _flatten(value, "", arrays, attrs)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f"{_BUILDING}{os.getpid()}-{secrets.token_hex(4)}")
     tmp.mkdir()

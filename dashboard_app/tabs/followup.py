@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from dash import html
 
 from dashboard_app import views
@@ -99,10 +100,22 @@ def layout(**query: Any) -> Any:
 # --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------
 
 
+def _delays(snap: Snapshot) -> pd.DataFrame:
+    """Every NEO's follow-up delays: held once per machine (mapped; :meth:`Snapshot.shared`), not per worker."""
+    return snap.shared(
+        "followup.delays", pd.DataFrame, lambda: analysis.followup_delays(snap.discoveries, snap.apparitions)
+    )
+
+
+def prepare_snapshot(snap: Snapshot) -> None:
+    """Before a worker switches to ``snap``: its shared follow-up delays (built once per machine, then mapped)."""
+    _delays(snap)
+
+
 def _selected(v: dict[str, Any], snap: Snapshot) -> tuple[Any, Any]:
     """(eligible discoveries, their follow-up delays) for the selection."""
     sel = analysis.FollowupSelection(years=v["years"], sizes=size_orders(v["size"]))
-    delays = snap.memo("followup.delays", (), lambda: analysis.followup_delays(snap.discoveries, snap.apparitions))
+    delays = _delays(snap)
     return snap.memo(
         "followup.selected",
         sel,

@@ -18,6 +18,7 @@ from dashboard_app.snapshot import derived
 from dashboard_app.snapshot.model import load_snapshot
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import circumstances as circ_tab
+from dashboard_app.tabs import followup as followup_tab
 from dashboard_app.tabs import sites as sites_tab
 
 
@@ -74,6 +75,23 @@ def test_a_derived_value_is_mapped_from_files_and_equals_the_computed_one(snap, 
     assert _mapped(index.life_app_row) and isinstance(index.codes, tuple)
 
 
+def test_a_frame_of_numbers_and_categories_maps_without_copies(snap, tmp_path):
+    """The follow-up delays: int32, categorical, float64 and int16 columns, each a view of its file."""
+    import pandas as pd
+
+    from dashboard_app.analysis import followup as followup_analysis
+
+    def compute():
+        return followup_analysis.followup_delays(snap.discoveries, snap.apparitions)
+
+    frame = derived.shared_value(tmp_path, snap.id, "delays", pd.DataFrame, compute)
+    pd.testing.assert_frame_equal(frame, compute(), check_exact=True)
+    assert _mapped(frame["neo_id"].to_numpy()) and _mapped(frame["delay"].to_numpy())
+    assert _mapped(frame["project"].array.codes)
+    with pytest.raises(derived.DerivedError, match="default index"):
+        derived.write_value(compute().set_index("neo_id"), tmp_path / "indexed")
+
+
 def test_the_tabs_give_the_same_answers_from_mapped_values(snap, tmp_path):
     """The points file (hover text, coordinates), the sky map's CSV and the Sites table, byte for byte."""
     shared = dataclasses.replace(snap, cache_dir=tmp_path, memo_cache=type(snap.memo_cache)(), _shared={})
@@ -83,6 +101,9 @@ def test_the_tabs_give_the_same_answers_from_mapped_values(snap, tmp_path):
     assert circ_tab.rate_csv(v, shared)[0].equals(circ_tab.rate_csv(v, snap)[0])
     w = sites_tab.VIEW.defaults(snap)
     assert sites_tab.site_table(w, shared).equals(sites_tab.site_table(w, snap))
+    f = followup_tab.VIEW.defaults(snap)
+    for left, right in zip(followup_tab._selected(f, shared), followup_tab._selected(f, snap), strict=True):
+        assert left.equals(right)
     assert _mapped(shared.shared("circumstances.columns", circ_analysis.CircumstanceColumns, lambda: None).rate)
     assert snap.cache_dir is None and "circumstances.columns" not in snap._shared  # memoised there instead
 
@@ -220,9 +241,10 @@ def test_a_worker_prepares_the_shared_values_before_it_switches_but_not_at_start
     directory = derived.snapshot_dir(worker.cache_dir, new.id)
     assert sorted(p.name.split("-")[0] for p in directory.iterdir() if p.is_dir()) == [
         "circumstances.columns",
+        "followup.delays",
         "sites.index",
     ]
-    assert set(new._shared) == {"circumstances.columns", "sites.index"}
+    assert set(new._shared) == {"circumstances.columns", "followup.delays", "sites.index"}
 
 
 def test_a_failing_prepare_does_not_stop_the_switch(data_dir, publish_tiny, tmp_path, caplog):
