@@ -103,7 +103,7 @@ def _flatten(value: Any, prefix: str, arrays: dict[str, np.ndarray], attrs: dict
 def _storable(name: str, array: np.ndarray) -> np.ndarray:
     if array.dtype.kind in "biufcmMSU":
         return array
-    if array.dtype == object and all(isinstance(x, str) for x in array):
+    if array.dtype == object and pd.api.types.infer_dtype(array, skipna=False) in ("string", "empty"):
         return array.astype(str) if len(array) else np.array([], dtype="U1")
     raise DerivedError(f"array {name} has dtype {array.dtype}, which a mapped file cannot hold")
 
@@ -190,8 +190,11 @@ def write_value(value: Any, dest: Path) -> None:
         raise
 
 
-def map_value(cls: type[T], directory: Path) -> T:
-    """The value written in ``directory``, its arrays mapped read-only; :class:`DerivedError` when untrustworthy."""
+def map_value(cls: type[T], directory: Path, *, verify: bool = True) -> T:
+    """The value written in ``directory``, its arrays mapped read-only; :class:`DerivedError` when untrustworthy.
+
+    ``verify=False`` skips the checksums (for files this process has just written and hashed).
+    """
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
         expected = f"{cls.__module__}.{cls.__qualname__}"
@@ -200,7 +203,7 @@ def map_value(cls: type[T], directory: Path) -> T:
         arrays = {}
         for name, entry in manifest["arrays"].items():
             path = directory / str(entry["file"])
-            if "/" in entry["file"] or _sha256(path) != entry["sha256"]:
+            if "/" in entry["file"] or (verify and _sha256(path) != entry["sha256"]):
                 raise DerivedError(f"{path} does not match its SHA-256 in the manifest")
             mapped = np.load(path, mmap_mode="r", allow_pickle=False)
             if mapped.dtype.str != entry["dtype"] or list(mapped.shape) != entry["shape"]:
@@ -230,8 +233,9 @@ def _own_directory(cache_dir: Path) -> None:
 def shared_value(cache_dir: Path, snapshot_id: str, name: str, cls: type[T], compute: Callable[[], T]) -> T:
     """``compute()`` for this snapshot, computed once per machine and mapped by every process.
 
-    The first process to ask computes it under a lock and writes it; the others wait, then map it.
-    Files that do not match their manifest are replaced. When the cache cannot be written, the value
+    The first process to ask computes it under a lock and writes it (removing the files other code
+    wrote under ``name``); the others wait, then map it. Files that do not match their manifest are
+    replaced. When the cache cannot be written, the value
     is computed here and returned as it is (in this process's memory), with a warning.
     """
     directory = snapshot_dir(cache_dir, snapshot_id)
@@ -256,10 +260,12 @@ def shared_value(cache_dir: Path, snapshot_id: str, name: str, cls: type[T], com
             except DerivedError as exc:
                 log.warning("derived %s of snapshot %s refused (%s); rebuilding it", name, snapshot_id, exc)
                 shutil.rmtree(dest, ignore_errors=True)
+        for stale in directory.glob(f"{name}-*"):  # written by other code (a deploy, an edit) or left by a crash
+            shutil.rmtree(stale, ignore_errors=True)
         value = compute()
         try:
             write_value(value, dest)
-            return map_value(cls, dest)
+            return map_value(cls, dest, verify=False)  # hashed as written, a moment ago
         except (OSError, DerivedError) as exc:
             log.warning(
                 "derived %s of snapshot %s: cannot write it to %s (%s); kept in this process",

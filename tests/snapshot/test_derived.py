@@ -258,3 +258,15 @@ def test_a_failing_prepare_does_not_stop_the_switch(data_dir, publish_tiny, tmp_
     with caplog.at_level(logging.ERROR, logger="dashboard_app.snapshot.store"):
         assert worker.check_now()
     assert "computed on first use" in caplog.text and worker.stats().switches == 1
+
+
+def test_files_other_code_wrote_are_replaced(snap, tmp_path):
+    """A value is keyed by a fingerprint of the code: after a deploy (or an edit) it is rebuilt, the old files go."""
+    old = derived.snapshot_dir(tmp_path, snap.id) / "circ-0123456789abcdef"
+    old.mkdir(parents=True)
+    (old / derived.MANIFEST).write_text("{}")
+    value = derived.shared_value(tmp_path, snap.id, "circ", circ_analysis.CircumstanceColumns, lambda: _columns(snap))
+    assert _mapped(value.rate) and not old.exists()
+    assert [p.name for p in _value_dir(tmp_path, snap.id).parent.iterdir() if p.is_dir()] == [
+        f"circ-{derived.code_fingerprint()}"
+    ]
