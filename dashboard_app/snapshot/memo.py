@@ -8,13 +8,14 @@ so a switch never serves mixed data; after a switch the store drops the old snap
 (single flight) instead of computing it again.
 
 Sizes are estimated (:func:`estimate_bytes`): pandas' own accounting for frames and series,
-``nbytes`` for arrays (plus the objects an object array points to), ``sys.getsizeof`` summed over
-containers and object attributes.
+``nbytes`` for arrays (plus the objects an object array points to; nothing for views of mapped
+files, which are shared), ``sys.getsizeof`` summed over containers and object attributes.
 """
 
 from __future__ import annotations
 
 import logging
+import mmap
 import sys
 import threading
 from collections import OrderedDict
@@ -52,6 +53,8 @@ def _estimate(value: Any, seen: set[int], depth: int) -> int:
     if isinstance(value, pd.Index):
         return int(value.memory_usage(deep=True))
     if isinstance(value, np.ndarray):
+        if _mapped(value):
+            return 112  # a view of a mapped file (shared derived values): its pages are not this process's
         size = int(value.nbytes) + 112  # the array object itself
         return size + _objects_bytes(value) if value.dtype == object else size
     if isinstance(value, (str, bytes, int, float, complex)):
@@ -71,6 +74,18 @@ def _estimate(value: Any, seen: set[int], depth: int) -> int:
 
 
 _SAMPLE = 1024
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """True when ``array`` is a (view of a) memory-mapped file."""
+    base: Any = array
+    for _ in range(8):
+        base = getattr(base, "base", None)
+        if base is None:
+            return False
+        if isinstance(base, mmap.mmap):
+            return True
+    return False
 
 
 def _objects_bytes(array: np.ndarray) -> int:

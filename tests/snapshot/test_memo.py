@@ -83,6 +83,15 @@ def test_object_arrays_count_the_strings_they_point_to():
         assert 0.9 * strings <= estimate_bytes(array) - array.nbytes <= 1.1 * strings + 200
 
 
+def test_views_of_mapped_files_are_not_counted(tmp_path):
+    """Arrays of the shared derived values live in the page cache once per machine, not in a worker's memo."""
+    np.save(tmp_path / "a.npy", np.arange(1_000_000, dtype=np.int64))
+    mapped = np.asarray(np.load(tmp_path / "a.npy", mmap_mode="r"))
+    assert estimate_bytes(mapped) < 1_000 and estimate_bytes(mapped[10:]) < 1_000
+    assert estimate_bytes(mapped[[1, 2, 3]]) < 1_000 < estimate_bytes(mapped * 2)  # copies are counted
+    assert estimate_bytes(np.arange(1_000_000, dtype=np.int64)) >= 8_000_000
+
+
 def test_concurrent_requests_for_the_same_entry_compute_it_once():
     cache = MemoCache()
     calls = []
