@@ -117,6 +117,8 @@ def _flatten_frame(frame: pd.DataFrame, arrays: dict[str, np.ndarray], attrs: di
     for name in frame.columns:
         column = frame[name]
         if isinstance(column.dtype, pd.CategoricalDtype):
+            if not all(isinstance(c, str) for c in column.cat.categories):
+                raise DerivedError(f"column {name} has categories that are not text")
             arrays[str(name)] = column.cat.codes.to_numpy()
             attrs[f"categories.{name}"] = [str(c) for c in column.cat.categories]
         elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":

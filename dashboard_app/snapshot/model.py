@@ -98,7 +98,8 @@ class Snapshot:
         return self.memo_cache.get((self.id, name, params), compute, keep=keep)
 
     def shared(self, name: str, cls: type[T], compute: Callable[[], T]) -> T:
-        """``compute()``, a value derived from the whole snapshot (a dataclass of arrays), held once per machine.
+        """``compute()``, a value derived from the whole snapshot, held once per machine: a dataclass of arrays
+        or a frame of numeric and categorical columns (``cls`` names its type).
 
         With a ``cache_dir`` the first process computes it and every process maps its files
         (``derived.py``): megabytes that would otherwise sit in each worker's memo. Without one (tests,

@@ -90,6 +90,9 @@ def test_a_frame_of_numbers_and_categories_maps_without_copies(snap, tmp_path):
     assert _mapped(frame["project"].array.codes)
     with pytest.raises(derived.DerivedError, match="default index"):
         derived.write_value(compute().set_index("neo_id"), tmp_path / "indexed")
+    numbered = pd.DataFrame({"code": pd.Categorical([3, 1, 3])})  # would come back as text: refused
+    with pytest.raises(derived.DerivedError, match="not text"):
+        derived.write_value(numbered, tmp_path / "numbered")
 
 
 def test_the_tabs_give_the_same_answers_from_mapped_values(snap, tmp_path):
