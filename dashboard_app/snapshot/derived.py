@@ -167,7 +167,8 @@ def _sha256(path: Path) -> str:
 
 
 def write_value(value: Any, dest: Path) -> None:
-    """Write ``value`` (a dataclass of arrays) as the directory ``dest``: built beside it, renamed into place."""
+    """Write ``value`` (a dataclass of arrays, or a frame) as the directory ``dest``: built beside it, renamed
+    into place. Not fsynced: the cache is rebuilt when a file does not match its manifest."""
     arrays: dict[str, np.ndarray] = {}
     attrs: dict[str, Any] = {}
     if isinstance(value, pd.DataFrame):
