@@ -37,6 +37,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from dashboard_app.snapshot.frames import sha256_file
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -158,14 +160,6 @@ def _rebuild(cls: type[T], prefix: str, arrays: dict[str, np.ndarray], attrs: di
 # --- writing and mapping ------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_value(value: Any, dest: Path) -> None:
     """Write ``value`` (a dataclass of arrays, or a frame) as the directory ``dest``: built beside it, renamed
     into place. Not fsynced: the cache is rebuilt when a file does not match its manifest."""
@@ -184,7 +178,7 @@ def write_value(value: Any, dest: Path) -> None:
             path = tmp / f"{i:02d}.npy"
             np.save(path, np.ascontiguousarray(array), allow_pickle=False)
             files[name] = {"file": path.name, "dtype": array.dtype.str, "shape": list(array.shape)}
-            files[name]["sha256"] = _sha256(path)
+            files[name]["sha256"] = sha256_file(path)
         manifest = {"type": f"{type(value).__module__}.{type(value).__qualname__}", "arrays": files, "attrs": attrs}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
         os.rename(tmp, dest)  # atomic; fails when another process got there first (its files are the same)
@@ -206,7 +200,7 @@ def map_value(cls: type[T], directory: Path, *, verify: bool = True) -> T:
         arrays = {}
         for name, entry in manifest["arrays"].items():
             path = directory / str(entry["file"])
-            if "/" in entry["file"] or (verify and _sha256(path) != entry["sha256"]):
+            if "/" in entry["file"] or (verify and sha256_file(path) != entry["sha256"]):
                 raise DerivedError(f"{path} does not match its SHA-256 in the manifest")
             mapped = np.load(path, mmap_mode="r", allow_pickle=False)
             if mapped.dtype.str != entry["dtype"] or list(mapped.shape) != entry["shape"]:
