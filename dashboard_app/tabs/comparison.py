@@ -209,25 +209,23 @@ def _selection(v: dict[str, Any]) -> analysis.SurveySelection:
     )
 
 
-SIGHTINGS_KEPT = 1
-"""Sightings per worker kept in the memo: 13-18 MB each at full scale but 20-90 ms to compute. The one
-kept serves the burst of callbacks a view change sends; the small results derived from it are memoised on
-their own (measured under the traffic model: five sightings held 49 of a worker's 58 memo MB)."""
-
-
 def _sightings(v: dict[str, Any], snap: Snapshot) -> analysis.Sightings:
+    """Who saw which eligible NEO: 13-18 MB at full scale, 20-90 ms to compute, so held for the request that
+    needs it, not in the memo (five memoised sightings held 49 of a worker's 58 memo MB under the traffic
+    model, one 13.6 MB in every worker); the small results derived from it are memoised on their own."""
     sel = _selection(v)
-    return snap.memo(
-        "comparison.sightings",
-        sel,
-        lambda: analysis.sightings(snap.discoveries, snap.apparitions, sel),
-        keep=SIGHTINGS_KEPT,
+    return views.per_request(
+        (snap.id, "comparison.sightings", sel), lambda: analysis.sightings(snap.discoveries, snap.apparitions, sel)
     )
 
 
 def _derived(name: str, v: dict[str, Any], snap: Snapshot, extra: tuple, compute) -> Any:
-    s = _sightings(v, snap)
-    return snap.memo(f"comparison.{name}", (s.selection, *extra), lambda: compute(s))
+    """A small result of the selection's sightings, memoised; the sightings are built only on a miss."""
+    return snap.memo(f"comparison.{name}", (_selection(v), *extra), lambda: compute(_sightings(v, snap)))
+
+
+def _n_eligible(v: dict[str, Any], snap: Snapshot) -> int:
+    return _derived("n_eligible", v, snap, (), lambda s: s.n_eligible)
 
 
 def _labels(v: dict[str, Any], snap: Snapshot) -> dict[str, str]:
@@ -297,7 +295,7 @@ def _empty_sentence(v: dict[str, Any]) -> str:
 
 def draw_venn(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
     """Venn of the chosen groups (or the three largest)."""
-    if _sightings(v, snap).n_eligible == 0:
+    if _n_eligible(v, snap) == 0:
         return views.empty_figure(_empty_sentence(v), theme), ""
     groups = venn_groups(v, snap)
     labels = _labels(v, snap)
@@ -309,7 +307,7 @@ def draw_venn(v: dict[str, Any], snap: Snapshot, theme: Any) -> tuple[Any, str]:
 
 def draw_summary(v: dict[str, Any], snap: Snapshot, _theme: Any) -> tuple[Any, str]:
     """The summary table rows."""
-    if _sightings(v, snap).n_eligible == 0:
+    if _n_eligible(v, snap) == 0:
         return [], _empty_sentence(v)
     rows = [{"measure": m, "value": x} for m, x in _summary(v, snap).to_numpy()]
     return rows, f"NEOs {_filters_text(v)}."

@@ -113,21 +113,18 @@ def prepare_snapshot(snap: Snapshot) -> None:
 
 
 def _selected(v: dict[str, Any], snap: Snapshot) -> tuple[Any, Any]:
-    """(eligible discoveries, their follow-up delays) for the selection."""
+    """(eligible discoveries, their follow-up delays) for the selection: an intermediate (~2 MB at full scale)
+    held for the request that needs it; what the charts derive from it is memoised on its own."""
     sel = analysis.FollowupSelection(years=v["years"], sizes=size_orders(v["size"]))
-    delays = _delays(snap)
-    return snap.memo(
-        "followup.selected",
-        sel,
-        lambda: analysis.eligible_followups(snap.discoveries, delays, sel),
-        keep=2,  # an intermediate (~2 MB at full scale); what the charts derive from it is memoised on its own
+    return views.per_request(
+        (snap.id, "followup.selected", sel), lambda: analysis.eligible_followups(snap.discoveries, _delays(snap), sel)
     )
 
 
 def _derived(name: str, v: dict[str, Any], snap: Snapshot, extra: tuple, compute) -> Any:
-    eligible, delays = _selected(v, snap)
+    """A small result of the selection, memoised; the selection is built only on a miss."""
     key = (v["years"], v["size"], *extra)
-    return snap.memo(f"followup.{name}", key, lambda: compute(eligible, delays))
+    return snap.memo(f"followup.{name}", key, lambda: compute(*_selected(v, snap)))
 
 
 def _censoring(snap: Snapshot) -> Any:
@@ -171,7 +168,7 @@ def _empty_sentence(v: dict[str, Any]) -> str:
 
 
 def _n_eligible(v: dict[str, Any], snap: Snapshot) -> int:
-    return len(_selected(v, snap)[0])
+    return _derived("n_eligible", v, snap, (), lambda eligible, _delays: len(eligible))
 
 
 def _nothing_to_draw(v: dict[str, Any], snap: Snapshot, thin: str, theme: Any) -> Any:

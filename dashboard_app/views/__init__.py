@@ -127,6 +127,7 @@ from dashboard_app.views.components import (
 )
 from dashboard_app.views.csv import csv_payload
 from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
+from dashboard_app.views.scratch import per_request
 from dashboard_app.views.state import (
     SETTLE_MS,
     Control,
@@ -185,6 +186,7 @@ __all__ = [
     "is_years_control",
     "number_control",
     "number_range",
+    "per_request",
     "radio_control",
     "range_control",
     "register_tab",
