@@ -20,6 +20,7 @@ from dashboard_app import reference, views
 from dashboard_app.analysis import comparison as analysis
 from dashboard_app.analysis.filters import (
     SIZE_SPLIT,
+    ranked_values,
     size_options,
     size_orders,
     station_names,
@@ -191,9 +192,10 @@ def group_options(snap: Snapshot | None, group_by: str) -> list[dict[str, str]]:
 
 def _station_options(snap: Snapshot) -> list[dict[str, str]]:
     labels = station_labels(snap)
-    counts = snap.apparitions["stn"].astype(str).value_counts()
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [{"label": f"{labels.get(code, code)} · {project_of(code)}", "value": code} for code, _ in ranked]
+    return [
+        {"label": f"{labels.get(code, code)} · {project_of(code)}", "value": code}
+        for code in ranked_values(snap.apparitions["stn"])
+    ]
 
 
 # --- analysis, memoised per snapshot (the CSVs use these same results) --------------------------

@@ -22,7 +22,7 @@ from dash import Input, Output, dcc, html
 
 from dashboard_app import views
 from dashboard_app.analysis import sites as analysis
-from dashboard_app.analysis.filters import station_names
+from dashboard_app.analysis.filters import ranked_values, station_names
 from dashboard_app.definitions import APPARITION_HALF_WINDOW_DAYS, APPARITION_WINDOWS_DAYS, FOLLOWUP_BY_STATION
 from dashboard_app.figures import sites as figures
 from dashboard_app.figures.labels import station_label
@@ -143,9 +143,7 @@ def site_options(snap: Snapshot | None) -> list[dict[str, str]]:
 def _site_options(snap: Snapshot) -> list[dict[str, str]]:
     assert snap.lifetime is not None
     names = station_names(snap)
-    counts = snap.lifetime["stn"].astype(str).value_counts()
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [{"label": station_label(code, names), "value": code} for code, _ in ranked]
+    return [{"label": station_label(code, names), "value": code} for code in ranked_values(snap.lifetime["stn"])]
 
 
 def _sites_control(v: dict[str, Any], snap: Snapshot | None) -> html.Div:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from dashboard_app import reference
 from dashboard_app.analysis import discoveries as d
-from dashboard_app.analysis.filters import OTHERS, columns, selection_mask, stacks, top_stations
+from dashboard_app.analysis.filters import OTHERS, columns, ranked_values, selection_mask, stacks, top_stations
 from dashboard_app.figures.colours import COMBINED_COLOUR, OTHERS_COLOUR, STATION_PALETTE, series_colours
 from dashboard_app.figures.labels import NAME_MAX, station_label
 from tests.tabs_discoveries.frames import SMALL, discoveries_frame
@@ -109,3 +111,12 @@ def test_combined_grouping_is_one_stack():
     cols = columns(FRAME)
     st = stacks(cols, selection_mask(cols, (2000, 2004)), "combined")
     assert st.order == ("All NEOs",) and set(st.codes.tolist()) == {0} and len(st.codes) == 10
+
+
+def test_ranked_values_counts_categories_without_text_per_row():
+    """Station lists (Sites, Comparison) rank codes by rows; an unused category is not offered."""
+    codes = ["F51", "703", "G96", "703", "F51", "703", "X05"]
+    column = pd.Series(pd.Categorical(codes, categories=["703", "F51", "G96", "X05", "unused"]))
+    assert ranked_values(column) == ["703", "F51", "G96", "X05"]  # 3, 2, then ties by code
+    assert ranked_values(pd.Series(codes, dtype="string")) == ranked_values(column)
+    assert ranked_values(pd.Series([], dtype="category")) == []
