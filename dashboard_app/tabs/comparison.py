@@ -212,9 +212,9 @@ def _selection(v: dict[str, Any]) -> analysis.SurveySelection:
 
 
 def _sightings(v: dict[str, Any], snap: Snapshot) -> analysis.Sightings:
-    """Who saw which eligible NEO: 13-18 MB at full scale, 20-90 ms to compute, so held for the request that
-    needs it, not in the memo (five memoised sightings held 49 of a worker's 58 memo MB under the traffic
-    model, one 13.6 MB in every worker); the small results derived from it are memoised on their own."""
+    """Who saw which eligible NEO: 13-18 MB at full scale but 7-36 ms to build, so held for the request that
+    needs it, not in the memo (kept there, one was 13.6 MB in every worker under the traffic model); the small
+    results derived from it are memoised on their own."""
     sel = _selection(v)
     return views.per_request(
         (snap.id, "comparison.sightings", sel), lambda: analysis.sightings(snap.discoveries, snap.apparitions, sel)
