@@ -136,13 +136,12 @@ class MemoCache:
         self._lock = threading.Lock()
         self._hits = self._misses = self._waits = self._evictions = self._too_large = 0
 
-    def get(self, key: MemoKey, compute: Callable[[], T], *, keep: int | None = None) -> T:
+    def get(self, key: MemoKey, compute: Callable[[], T]) -> T:
         """The value for ``key`` = ``(snapshot_id, name, params)``, computing it at most once at a time.
 
         A value larger than the whole budget is returned but not kept. An exception from
-        ``compute`` reaches every waiting caller and nothing is cached. ``keep``: at most this many
-        entries of this ``name`` are kept (the least recently used go first) — for large intermediates
-        that are cheap to recompute but are asked for by several callbacks of one view at once.
+        ``compute`` reaches every waiting caller and nothing is cached. A large intermediate that several
+        charts of one answer start from belongs in ``views.per_request``, not here.
         """
         with self._lock:
             entry = self._entries.get(key)
@@ -176,8 +175,6 @@ class MemoCache:
             self._inflight.pop(key, None)
             if self._live is None or key[0] == self._live:  # an old snapshot's late result is not kept
                 self._store(key, value, size)
-                if keep is not None:
-                    self._keep_newest(key[1], keep)
         flight.value = value
         flight.done.set()
         return value
@@ -195,13 +192,6 @@ class MemoCache:
         while self._bytes > self.max_bytes:
             _, (_, dropped) = self._entries.popitem(last=False)
             self._bytes -= dropped
-            self._evictions += 1
-
-    def _keep_newest(self, name: Hashable, keep: int) -> None:
-        """Drop the least recently used entries named ``name`` beyond ``keep`` (lock held)."""
-        named = [k for k in self._entries if k[1] == name]  # least recently used first
-        for key in named[: max(len(named) - keep, 0)]:
-            self._bytes -= self._entries.pop(key)[1]
             self._evictions += 1
 
     def keep_only(self, snapshot_id: str) -> None:

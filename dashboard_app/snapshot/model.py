@@ -86,16 +86,16 @@ class Snapshot:
         """Table → row count as recorded in ``meta``."""
         return {k: int(v) for k, v in json.loads(self.meta.get("row_counts", "{}")).items()}
 
-    def memo(self, name: str, params: Hashable, compute: Callable[[], T], *, keep: int | None = None) -> T:
+    def memo(self, name: str, params: Hashable, compute: Callable[[], T]) -> T:
         """Return ``compute()`` memoised under ``(name, params)`` for this snapshot.
 
         ``params`` must be normalised by the caller (e.g. sorted tuples), so equal views share
         an entry. Entries are keyed by the snapshot id, so a switch never serves mixed data; the
         cache (the worker's, see ``memo.py``) is bounded by bytes, and concurrent callers asking
-        for the same entry wait for one computation. Memoise small derived results where possible;
-        ``keep`` caps the entries of a large intermediate (see :meth:`MemoCache.get`).
+        for the same entry wait for one computation. Memoise small derived results; a large
+        intermediate that several charts of one answer start from belongs in ``views.per_request``.
         """
-        return self.memo_cache.get((self.id, name, params), compute, keep=keep)
+        return self.memo_cache.get((self.id, name, params), compute)
 
     def shared(self, name: str, cls: type[T], compute: Callable[[], T]) -> T:
         """``compute()``, a value derived from the whole snapshot, held once per machine: a dataclass of arrays

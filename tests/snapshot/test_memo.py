@@ -176,19 +176,3 @@ def test_memo_max_mb_is_the_budget_of_all_workers_together(tmp_path):
         assert build_store(settings).memo_cache.max_bytes == each, workers
     with pytest.raises(ValueError, match="MEMO_MAX_MB='-1' is not accepted"):
         load_settings({"MEMO_MAX_MB": "-1"}, env_file=None)
-
-
-def test_a_capped_name_keeps_only_its_most_recent_entries_and_leaves_the_small_ones():
-    cache = MemoCache(max_bytes=10_000 * KB)
-    cache.get(("s", "small", 1), lambda: _block(10))
-    for params in range(4):  # a large intermediate asked for with four selections
-        cache.get(("s", "big", params), lambda: _block(1000), keep=2)
-    cache.get(("s", "big", 2), lambda: pytest.fail("the second newest is kept"), keep=2)
-    cache.get(("s", "big", 4), lambda: _block(1000), keep=2)  # 2 is now more recent than 3: 3 goes
-    stats = cache.stats()
-    assert stats.entries == 3 and stats.bytes < 2_100 * KB  # two big entries + the small one, far below the budget
-    cache.get(("s", "small", 1), lambda: pytest.fail("a small entry is not evicted by the cap"))
-    cache.get(("s", "big", 2), lambda: pytest.fail("2 was used more recently than 3"), keep=2)
-    recomputed = []
-    cache.get(("s", "big", 3), lambda: recomputed.append(3) or _block(1000), keep=2)
-    assert recomputed == [3]
