@@ -302,49 +302,46 @@ def test_memoised_results_are_reused_for_an_equal_view(serving):
     assert first is again
 
 
-def test_sightings_are_built_once_per_answer_and_not_kept(serving_fresh, monkeypatch):
-    """The 13-18 MB sightings serve one request's charts; the memo keeps only the small results."""
+def _counting_builds(monkeypatch, module, name: str) -> list:
+    """Record the selection (third argument) of every call of ``module.name`` (still called)."""
+    built: list = []
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *args: built.append(args[2]) or real(*args))
+    return built
+
+
+def _answer(tab, values: dict, theme: str = "light") -> None:
+    """The tab's callback in a request of its own, as under gunicorn."""
     import flask
 
-    built = []
-    real = comparison.analysis.sightings
-    monkeypatch.setattr(comparison.analysis, "sightings", lambda *args: built.append(args[2]) or real(*args))
+    app = flask.current_app._get_current_object()
+    with app.app_context(), app.test_request_context():
+        tab.TAB.update(values, theme)
 
-    def answer(values: dict) -> None:
-        app = flask.current_app._get_current_object()
-        with app.app_context(), app.test_request_context():  # a request of its own, as under gunicorn
-            comparison.TAB.update(values, "light")
 
-    answer({"years": [2020, 2021]})
+def test_sightings_are_built_once_per_answer_and_not_kept(serving_fresh, monkeypatch):
+    """The 13-18 MB sightings serve one request's charts; the memo keeps only the small results."""
+    built = _counting_builds(monkeypatch, comparison.analysis, "sightings")
+    _answer(comparison, {"years": [2020, 2021]})
     assert len(built) == 1  # every chart of the answer from one build
-    answer({"years": [2020, 2021], "labels": "counts"})
-    answer({"years": [2020, 2021], "labels": "percent"})
+    _answer(comparison, {"years": [2020, 2021], "labels": "counts"})
+    _answer(comparison, {"years": [2020, 2021], "labels": "percent"})
     assert len(built) == 1  # the same selection again: every result from the memo, no build
-    answer({"years": [2020, 2021], "metric": "tracklets"})
+    _answer(comparison, {"years": [2020, 2021], "metric": "tracklets"})
     assert len(built) == 2  # reach and station detail are new: built once more, for this request only
-    answer({"years": [2019, 2021]})
+    _answer(comparison, {"years": [2019, 2021]})
     assert len(built) == 3 and built[-1].years == (2019, 2021)
     names = {key[1] for key in serving_fresh.memo_cache._entries}
     assert "comparison.summary" in names and not any("sightings" in name for name in names)
 
 
 def test_followup_selection_is_built_once_per_answer_and_not_kept(serving_fresh, monkeypatch):
-    import flask
-
-    built = []
-    real = followup.analysis.eligible_followups
-    monkeypatch.setattr(followup.analysis, "eligible_followups", lambda *args: built.append(args[2]) or real(*args))
-
-    def answer(values: dict, theme: str = "light") -> None:
-        app = flask.current_app._get_current_object()
-        with app.app_context(), app.test_request_context():
-            followup.TAB.update(values, theme)
-
-    answer({"years": [2019, 2021]})
+    built = _counting_builds(monkeypatch, followup.analysis, "eligible_followups")
+    _answer(followup, {"years": [2019, 2021]})
     assert len(built) == 1
-    answer({"years": [2019, 2021]}, "dark")
+    _answer(followup, {"years": [2019, 2021]}, "dark")
     assert len(built) == 1  # every result memoised
-    answer({"years": [2019, 2021], "days": 45})
+    _answer(followup, {"years": [2019, 2021], "days": 45})
     assert len(built) == 2  # the curves for 45 days are new
     assert not any("selected" in key[1] for key in serving_fresh.memo_cache._entries)
 
