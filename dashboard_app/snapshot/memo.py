@@ -7,9 +7,11 @@ so a switch never serves mixed data; after a switch the store drops the old snap
 (:meth:`MemoCache.keep_only`). Concurrent requests for the same key wait for the one computing it
 (single flight) instead of computing it again.
 
-Sizes are estimated (:func:`estimate_bytes`): pandas' own accounting for frames and series,
-``nbytes`` for arrays (plus the objects an object array points to; nothing for views of mapped
-files, which are shared), ``sys.getsizeof`` summed over containers and object attributes.
+Sizes are estimated (:func:`estimate_bytes`): pandas' own accounting for frames and series plus the
+Python objects pandas builds around their data (a few KB per frame: pandas does not count them, and
+they outweigh the numbers of most small chart results), ``nbytes`` for arrays (plus the objects an
+object array points to; nothing for views of mapped files, which are shared), ``sys.getsizeof``
+summed over containers and object attributes.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ T = TypeVar("T")
 DEFAULT_MAX_BYTES = 64 * 2**20
 """Budget of a cache built without one (tests, scripts); the app takes ``MEMO_MAX_MB``."""
 _MAX_DEPTH = 6
+_FRAME_OVERHEAD = 4_500
+"""Bytes of a DataFrame's own objects (block manager, index, column index, flags) beyond its data."""
+_BLOCK_OVERHEAD = 1_000
+"""Bytes of each of a frame's blocks (block, its placement, the ndarray object). Both measured with
+``tracemalloc`` on pandas 3.1: a worker's memo entries (chart tables of 1–9 blocks) held 7–16 KB each of which
+pandas' ``memory_usage`` counted 0.5–5 KB; fresh aggregated tables 2.7 KB + 0.9 KB per block; these constants
+sit between (tests/snapshot/test_memo.py keeps them within 0.6–1.6× of what tracemalloc sees)."""
+_SERIES_OVERHEAD = 1_200
+"""Bytes of a Series' own objects beyond its data (measured as above)."""
 
 MemoKey = tuple[str, Hashable, Hashable]
 """(snapshot id, analysis name, its arguments)."""
@@ -47,9 +58,11 @@ def _estimate(value: Any, seen: set[int], depth: int) -> int:
     if id(value) in seen or value is None or isinstance(value, (bool, type)):
         return 0
     seen.add(id(value))
-    if isinstance(value, (pd.DataFrame, pd.Series)):
-        usage = value.memory_usage(index=True, deep=True)
-        return int(usage.sum()) if isinstance(usage, pd.Series) else int(usage)
+    if isinstance(value, pd.DataFrame):
+        blocks = getattr(getattr(value, "_mgr", None), "nblocks", value.shape[1])
+        return int(value.memory_usage(index=True, deep=True).sum()) + _FRAME_OVERHEAD + _BLOCK_OVERHEAD * blocks
+    if isinstance(value, pd.Series):
+        return int(value.memory_usage(index=True, deep=True)) + _SERIES_OVERHEAD
     if isinstance(value, pd.Index):
         return int(value.memory_usage(deep=True))
     if isinstance(value, np.ndarray):
@@ -170,13 +183,13 @@ class MemoCache:
                 self._inflight.pop(key, None)
             flight.done.set()
             raise
+        flight.value = value
+        flight.done.set()  # waiting requests go on; the flight stays registered until the value is stored
         size = estimate_bytes(value)
         with self._lock:
             self._inflight.pop(key, None)
             if self._live is None or key[0] == self._live:  # an old snapshot's late result is not kept
                 self._store(key, value, size)
-        flight.value = value
-        flight.done.set()
         return value
 
     def _store(self, key: MemoKey, value: Any, size: int) -> None:
