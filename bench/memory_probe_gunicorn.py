@@ -59,7 +59,9 @@ def _facts() -> dict[str, Any]:
     memo = flask_server.extensions["neo_store"].memo_cache
     facts["memo"] = round(memo.stats().bytes / _MB, 1)
     by_name: dict[str, float] = {}
-    for key, (_value, size) in list(memo._entries.items()):
+    with memo._lock:  # request threads add and evict meanwhile
+        entries = list(memo._entries.items())
+    for key, (_value, size) in entries:
         by_name[str(key[1])] = by_name.get(str(key[1]), 0.0) + size / _MB
     facts["memo_by_name"] = {k: round(v, 2) for k, v in by_name.items()}
     if tracemalloc.is_tracing():  # PROBE_TRACEMALLOC: what the worker allocated since it started, by line
