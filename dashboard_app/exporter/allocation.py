@@ -11,10 +11,7 @@ variables win), and Arrow allocating through malloc (an operator's ``ARROW_DEFAU
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-
-from dashboard_app.allocator import arrow_through_malloc, tune_malloc
+from dashboard_app.allocator import arrow_through_malloc, release_free_memory, tune_malloc
 
 
 def return_freed_memory() -> dict[str, int]:
@@ -28,10 +25,4 @@ def return_freed_memory() -> dict[str, int]:
 
 def trim() -> None:
     """Give the heap's free pages back to the system (between stages; glibc only, else nothing)."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-    except OSError:
-        return
-    if hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
+    release_free_memory()

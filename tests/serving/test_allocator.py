@@ -158,3 +158,72 @@ def test_gunicorn_masters_arrow_buffers_go_back_to_the_system():
 
 def test_an_arrow_pool_the_operator_names_wins():
     assert _arrow_kept("gunicorn", {ARROW_POOL_VARIABLE: "mimalloc"})["pool"] == "mimalloc"
+
+
+# Like a worker under varied load: small results kept (the memo) between small temporaries freed, so the
+# free memory sits in holes between live blocks, below the heap's top, where M_TRIM_THRESHOLD cannot reach.
+HOLES_SCRIPT = """
+import json, sys, time
+import numpy as np
+from dashboard_app import allocator
+allocator.tune_malloc()
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+temporaries, survivors = [], []
+for _ in range(4000):
+    temporaries.append(np.ones(60_000, dtype=np.uint8))  # below the 128 KiB mmap threshold: from the heap
+    survivors.append(np.ones(500, dtype=np.uint8))
+del temporaries
+holes = rss_mb()
+if sys.argv[1] == "release":
+    allocator.release_free_memory_every(seconds=0.05, above_bytes=2**20)
+time.sleep(0.5)
+print(json.dumps({"free_mb": allocator.free_heap_bytes() / 2**20, "given_back_mb": holes - rss_mb()}))
+"""
+
+
+def _holes(mode: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in TUNING}
+    out = subprocess.run(
+        [sys.executable, "-c", HOLES_SCRIPT, mode], cwd=REPO, env=clean, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@glibc
+def test_a_worker_gives_back_the_free_memory_between_the_blocks_it_keeps():
+    kept = _holes("keep")
+    assert kept["free_mb"] > 200 and kept["given_back_mb"] < 5  # 240 MB freed in holes, all of it still resident
+    assert _holes("release")["given_back_mb"] > 150
+
+
+def test_memory_is_released_only_when_more_of_it_became_free(monkeypatch):
+    """Released pages stay counted as free: releasing on the figure alone would call malloc_trim every time."""
+    import threading
+
+    from dashboard_app import allocator
+
+    mb = 2**20
+    free = iter([1, 20, 20, 20, 12, 15, 21, 21, 21])  # MB free at each look (the first: is glibc's figure there)
+    calls: list[int] = []
+    stop = threading.Event()
+
+    def figure() -> int:
+        try:
+            return next(free) * mb
+        except StopIteration:
+            stop.set()
+            return 0
+
+    monkeypatch.setattr(allocator, "free_heap_bytes", figure)
+    monkeypatch.setattr(allocator, "release_free_memory", lambda: calls.append(1) or True)
+    thread = allocator.release_free_memory_every(seconds=0.001, above_bytes=8 * mb, stop=stop)
+    assert thread is not None
+    thread.join(5)
+    # 20 (release; 20 after), 12 (holes reused), 15, 21 (9 MB more than 12: release; 21 after), then nothing
+    assert len(calls) == 2
