@@ -32,8 +32,7 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
   traffic model with glibc's defaults; each worker paid it privately). Forked workers inherit it;
   MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ in the environment win. pyarrow
   (pandas' string columns) allocates through that malloc too, not its mimalloc pool, which keeps what it
-  freed; ARROW_DEFAULT_MEMORY_POOL in the environment wins. Each worker also gives back the free memory
-  between live blocks of its heap when there is more than 8 MB of it (checked every 5 s; ``malloc_trim``).
+  freed; ARROW_DEFAULT_MEMORY_POOL in the environment wins.
 - Metrics (when OPERATOR_TOKEN or METRICS_PORT is set): prometheus_client's multiprocess mode in
   METRICS_DIR (on the tmpfs), emptied at start; hooks count worker starts and exits and fold a dead
   worker's files (``dashboard_app/observability/multiprocess.py``); METRICS_PORT is a second bind.
@@ -121,14 +120,11 @@ def on_exit(server):
 
 
 def post_fork(server, worker):
-    """Start per-worker resources: the snapshot store's watcher and the heap's release of free memory (threads
-    must not cross a fork)."""
-    from dashboard_app.allocator import release_free_memory_every
+    """Start per-worker resources: the snapshot store's watcher (threads must not cross a fork)."""
     from dashboard_app.wsgi import server as flask_server
 
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the master's timer is not inherited; nor is its handler
     flask_server.extensions["neo_store"].start()
-    release_free_memory_every()
 
 
 # --- metrics (issue #19): multiprocess mode for prometheus_client, set before the app is imported ---

@@ -11,7 +11,10 @@ variables win), and Arrow allocating through malloc (an operator's ``ARROW_DEFAU
 
 from __future__ import annotations
 
-from dashboard_app.allocator import arrow_through_malloc, release_free_memory, tune_malloc
+import ctypes
+import ctypes.util
+
+from dashboard_app.allocator import arrow_through_malloc, tune_malloc
 
 
 def return_freed_memory() -> dict[str, int]:
@@ -25,4 +28,10 @@ def return_freed_memory() -> dict[str, int]:
 
 def trim() -> None:
     """Give the heap's free pages back to the system (between stages; glibc only, else nothing)."""
-    release_free_memory()
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+    except OSError:
+        return
+    if hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
