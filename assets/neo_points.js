@@ -3,7 +3,8 @@
    and the points file that holds their numbers and hover text (layout.meta.neo_data). This fetches that file once
    per snapshot (its URL names the snapshot; the browser caches it) and fills each trace's x, y and text, rows in
    snapshot order: the same figure the server used to send whole. A clientside callback (views/tab.py, charts
-   declared with a client function) calls expand between the answer's store and the dcc.Graph. */
+   declared with a client function) calls expand between the answer's store and the dcc.Graph; like every
+   chart of DRAW_NEAR (assets/draw_near.js), a packed chart below the fold is drawn when it comes near. */
 (function () {
   "use strict";
 
@@ -77,17 +78,17 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     neo_points: {
-      /* The server's answer → the figure to draw (a promise while the points file is on its way). */
+      /* The server's answer → the figure to draw, once the points file is here (an empty state has nothing
+         per NEO) and the graph is near the viewport (a newer answer replaces one still waiting). */
       expand: function (figure) {
         var spec = figure && figure.layout && figure.layout.meta && figure.layout.meta.neo_data;
         if (!figure) {
           return window.dash_clientside.no_update;
         }
-        if (!spec) {
-          return figure;  /* an empty state: nothing per NEO */
-        }
-        return load(spec.src).then(function (file) {
-          return fill(figure, spec, file);
+        var near = window.neoDrawNear.whenNear(window.neoDrawNear.outputId());  /* assets/draw_near.js */
+        var filled = spec ? load(spec.src).then(function (file) { return fill(figure, spec, file); }) : figure;
+        return Promise.all([near, filled]).then(function (both) {
+          return both[0] ? both[1] : window.dash_clientside.no_update;
         });
       }
     }

@@ -5,6 +5,8 @@ Controls (all in the URL): ``years`` (``2000-2024``), ``size`` (all | size-class
 ``light`` (all | a twilight class), ``sky`` (hammer | radec: the sky map's projection).
 Charts, each with its CSV: the sky map (every selected NEO), apparent V, solar elongation,
 rate of motion vs H, position angle, light at discovery, and the Moon (illumination, distance).
+Like every tab's, its charts are drawn when they come near the viewport (:data:`views.DRAW_NEAR`): the
+first view draws the sky map alone, not also the 41,000-point rate chart and six bar charts below it.
 The numbers are explained in :mod:`dashboard_app.analysis.circumstances` and
 :mod:`dashboard_app.analysis.circumstance_bins`.
 """
@@ -92,16 +94,13 @@ def layout(**query: Any) -> Any:
                 "Sky map of discovery positions (J2000)",
                 file_stem="discovery-sky-map",
                 height=580,
-                packed=True,
             ),
             pair(
                 card(VIEW, "vmag", "Apparent V magnitude at discovery", file_stem="discovery-v-magnitude"),
                 card(VIEW, "elong", "Solar elongation at discovery", file_stem="discovery-solar-elongation"),
             ),
             pair(
-                card(
-                    VIEW, "rate", "Rate of motion vs absolute magnitude", file_stem="discovery-rate-vs-h", packed=True
-                ),
+                card(VIEW, "rate", "Rate of motion vs absolute magnitude", file_stem="discovery-rate-vs-h"),
                 card(VIEW, "pa", "Direction of motion (position angle)", file_stem="discovery-position-angle"),
             ),
             card(VIEW, "light", "Light at discovery: twilight class", file_stem="discovery-twilight", height=440),
@@ -392,8 +391,12 @@ TAB = views.register_tab(
         views.chart("rate", draw_rate, csv=rate_csv, file="discovery-rate-vs-h", client=neo_points.CLIENT_FUNCTION),
         views.chart("pa", draw_pa, csv=pa_csv, file="discovery-position-angle"),
         views.chart("light", draw_light, csv=light_csv, file="discovery-twilight"),
-        views.chart("moonillum", draw_moonillum, csv=moonillum_csv, file="discovery-moon-illumination"),
-        views.chart("moonelong", draw_moonelong, csv=moonelong_csv, file="discovery-moon-distance"),
+        views.chart(
+            "moonillum", draw_moonillum, csv=moonillum_csv, file="discovery-moon-illumination", client=views.DRAW_NEAR
+        ),
+        views.chart(
+            "moonelong", draw_moonelong, csv=moonelong_csv, file="discovery-moon-distance", client=views.DRAW_NEAR
+        ),
     ],
 )
 

@@ -20,9 +20,13 @@ From that it gets:
   current values), through the same memoised frame, so file and chart cannot disagree;
 - empty states (:func:`empty_figure`, :data:`NO_SNAPSHOT` when no snapshot is loaded) and loading
   states (the old chart stays dimmed under a spinner until the new one arrives);
-- charts of one point per NEO (``chart(..., client=figures.neo_points.CLIENT_FUNCTION)`` and
-  ``chart_card(..., packed=True)``): the answer names the points by row and the browser fills in their
-  numbers and hover text from a file fetched once per snapshot (:mod:`dashboard_app.figures.neo_points`).
+- charts drawn when they come near the viewport (:data:`DRAW_NEAR`, every chart's default): the answer
+  goes to the chart's store and ``assets/draw_near.js`` hands it to the graph when the graph is within
+  400 px of the viewport, so a tab's first view draws the charts in view first and the rest as the reader
+  scrolls to them (printing draws them all);
+- charts of one point per NEO (``chart(..., client=figures.neo_points.CLIENT_FUNCTION)``, which waits the
+  same way): the answer names the points by row and the browser fills in their numbers and hover text
+  from a file fetched once per snapshot (:mod:`dashboard_app.figures.neo_points`).
 
 Pure-browser control states (a control disabled by another's value, relabelled options) are
 clientside callbacks declared with :func:`clientside_callback` (inline JavaScript is hashed into the
@@ -142,6 +146,7 @@ from dashboard_app.views.state import (
     year_range,
 )
 from dashboard_app.views.tab import (
+    DRAW_NEAR,
     Chart,
     ChartDrawer,
     ControlProp,
@@ -156,6 +161,7 @@ from dashboard_app.views.tab import (
 from dashboard_app.views.years import all_years_button, all_years_id, is_years_control, years_control, years_slider
 
 __all__ = [
+    "DRAW_NEAR",
     "HEATMAP_MIN_WIDTH",
     "NO_SNAPSHOT",
     "SETTLE_MS",

@@ -214,7 +214,6 @@ def chart_card(
     footer: Any = None,
     config: dcc.Graph.Config | None = None,
     min_width: int | None = None,
-    packed: bool = False,
 ) -> dbc.Card:
     """A card with a title, a CSV button + download, a loading-wrapped graph and a note line.
 
@@ -222,7 +221,7 @@ def chart_card(
     ``min_width`` (px, e.g. :data:`HEATMAP_MIN_WIDTH`): the chart is never drawn narrower (a heatmap's
     cells stay readable); in a narrower card it scrolls sideways, by keyboard too (a focusable region),
     under a hint that shows when the card is narrower than :data:`HEATMAP_MIN_WIDTH` (``02-shell.css``).
-    ``packed``: the chart is declared with a ``client`` function; its store (the server's answer) sits
+    The chart's store (the server's answer, drawn by the chart's client function: :attr:`Chart.client`) sits
     beside the graph, inside the loading wrapper, so the spinner shows while the answer is on its way.
     """
     # Taller on narrow screens, where the legend wraps onto more lines and eats plot height.
@@ -236,7 +235,7 @@ def chart_card(
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
     )
     drawn: Any = dcc.Loading(
-        [graph, dcc.Store(id=view.packed_id(index))] if packed else graph,
+        [graph, dcc.Store(id=view.packed_id(index))],
         delay_show=LOADING_DELAY_MS,
         type="circle",
         overlay_style=LOADING_OVERLAY,

@@ -48,6 +48,9 @@ Uses: TypeAlias = "tuple[str, ...] | Callable[[dict[str, Any]], tuple[str, ...]]
 """The controls a chart depends on: a tuple, a function of the parsed values, or None (all)."""
 
 VIEWS_JS = "neo_views"  # the namespace of assets/views.js
+DRAW_NEAR = ("neo_draw", "near")
+"""A chart's client function (:attr:`Chart.client`) that draws it when it comes near the viewport
+(``assets/draw_near.js``): a tab's charts below the fold wait, so the first view draws what is in view first."""
 SNAPSHOT_STORE_ID = "shell-snapshot"  # the page shell's store of the snapshot id it shows (web/shell.py)
 
 
@@ -78,10 +81,11 @@ class Chart:
     """The controls that change this chart (None: all; or ``uses(values)`` when that depends on the
     values); only these name its CSV file."""
     client: tuple[str, str] | None = None
-    """A clientside function ``(namespace, name)`` that turns the server's answer into the drawn figure
-    (e.g. :data:`dashboard_app.figures.neo_points.CLIENT_FUNCTION`). The answer then goes to the chart's
-    store (``view.packed_id``; ``chart_card(..., packed=True)`` in the layout) and the function, in the
-    browser, sets the graph's figure: no request of its own."""
+    """A clientside function ``(namespace, name)`` that turns the server's answer into the drawn figure:
+    :data:`DRAW_NEAR` (every :func:`chart`'s default: drawn when it comes near the viewport) or e.g.
+    :data:`dashboard_app.figures.neo_points.CLIENT_FUNCTION`. The answer then goes to the chart's store
+    (``view.packed_id``, beside the graph in :func:`chart_card`) and the function, in the browser, sets the
+    graph's figure: no request of its own. None (tables): the answer goes to the component itself."""
 
     def component_id(self, view: View) -> dict[str, str]:
         """The id of the chart's ``dcc.Graph`` or the table's ``AgGrid``."""
@@ -109,12 +113,12 @@ def chart(
     csv: TableBuilder,
     file: str,
     uses: Any = None,
-    client: tuple[str, str] | None = None,
+    client: tuple[str, str] = DRAW_NEAR,
 ) -> Chart:
     """A ``dcc.Graph`` chart (``views.chart_card(VIEW, index, ...)`` in the layout).
 
     ``uses`` names the controls that change it (default: all; or ``uses(values)``); its CSV file name
-    states only those. ``client``: see :attr:`Chart.client` (the layout then needs ``packed=True``).
+    states only those. ``client``: see :attr:`Chart.client` (default: drawn when it comes near the viewport).
     """
     return Chart(index, draw, csv, file, "figure", _uses(uses), client)
 

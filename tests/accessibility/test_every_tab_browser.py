@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard_app.tabs import TAB_MODULES
-from tests.harness.browser import ARTIFACTS, axe_violations
+from tests.harness.browser import ARTIFACTS, axe_violations, scroll_through
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -76,8 +76,10 @@ NO_REDRAW_WIDTH = 1280
 
 
 def wait_until_drawn(page) -> None:
-    """Every plotly chart drawn and every grid filled, nothing loading, no request in flight."""
+    """Every plotly chart drawn (the page scrolled through, as charts below the fold wait until they come
+    near: ``views.DRAW_NEAR``) and every grid filled, nothing loading, no request in flight."""
     page.wait_for_load_state("networkidle")
+    scroll_through(page)
     # Generous: this sweep checks what is drawn, not how fast (bench/ measures that); the Circumstances
     # tab's first draw took > 30 s on this shared machine at load average 15-20.
     expect(page.locator("[data-dash-is-loading='true']")).to_have_count(0, timeout=DRAW_TIMEOUT_MS)

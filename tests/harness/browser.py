@@ -9,6 +9,10 @@ Fixtures:
   ``WatchedPage.problems()`` lists them all; ``WatchedPage.screenshot(name)`` writes
   ``test-artifacts/<name>.png``.
 
+``scroll_through(page)`` scrolls a page to its end and back, and ``scroll_to(locator)`` brings one element to
+the middle of the viewport, so that charts drawn only when they come near the viewport (``views.DRAW_NEAR``)
+are drawn.
+
 ``CallbackCounter(page)`` counts the page's callback POSTs: ``count_during(action)`` runs an action and
 returns how many it caused (waits for the first answer, then a quiet second for any more);
 ``slider_sweep(page, slider_id)`` presses a slider's arrow key a few times like a person and returns the
@@ -63,11 +67,37 @@ class WatchedPage:
         )
 
     def screenshot(self, name: str) -> Path:
-        """Save a full-page screenshot as ``test-artifacts/<name>.png``."""
+        """Save a full-page screenshot as ``test-artifacts/<name>.png`` (scrolled through first, so that the
+        charts drawn when they come near the viewport are there)."""
+        scroll_through(self.page)
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+def scroll_to(locator: Any) -> Any:
+    """Scroll the element to the middle of the viewport, as a reader would before looking at it (a chart below
+    the fold is drawn when it comes near: ``views.DRAW_NEAR``); returns the locator. Found again at the call,
+    so a component React has just replaced is no problem. Waits for the page to settle first (no request for
+    half a second), as a reader scrolls a page that has come, not one still growing."""
+    locator.page.wait_for_load_state("networkidle")
+    locator.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+    return locator
+
+
+def scroll_through(page: Any, pause_ms: int = 60) -> None:
+    """Scroll ``page`` to its end a viewport at a time, as a reader would, then back to the top: every chart
+    that is drawn when it comes near the viewport (``views.DRAW_NEAR``) has then been released to draw."""
+    step = page.evaluate("() => window.innerHeight")
+    y = 0
+    while True:
+        page.evaluate("(y) => window.scrollTo(0, y)", y)
+        page.wait_for_timeout(pause_ms)  # the scroll event and the next animation frame
+        if y + step >= page.evaluate("() => document.documentElement.scrollHeight"):
+            break
+        y += step
+    page.evaluate("() => window.scrollTo(0, 0)")
 
 
 def watch(page: Any) -> WatchedPage:

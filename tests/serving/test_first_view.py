@@ -144,6 +144,7 @@ def test_a_tab_first_view_draws_every_chart_with_no_callback_request(server, wat
     graphs = page.locator(GRAPHS)
     expect(graphs.first).to_be_attached()
     for i in range(graphs.count()):
+        graphs.nth(i).evaluate("(e) => e.scrollIntoView({block: 'center'})")  # a chart below the fold waits for it
         expect(graphs.nth(i).locator(DRAWN).first).to_be_attached(timeout=LOAD_MS)
     page.wait_for_load_state("networkidle")
     assert sent == []  # no page router, no update: the charts came in the page (views/prefill.py)

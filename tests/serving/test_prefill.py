@@ -77,10 +77,11 @@ def test_the_charts_are_drawn_in_the_theme_the_cookie_names_and_the_page_says_so
     dark = layout_for(client, "/discoveries")
     client.set_cookie(THEME_COOKIE, "<script>")
     junk = layout_for(client, "/discoveries")
-    graph_id = {"index": "main", "tab": "discoveries", "type": "view-graph"}
+    from dashboard_app.tabs import discoveries
 
-    def paper(layout):
-        return find(layout, graph_id)["props"]["figure"]["layout"]["template"]["layout"]["paper_bgcolor"]
+    def paper(layout):  # the chart's answer, in its store (drawn by its client function)
+        figure = find(layout, discoveries.VIEW.packed_id("main"))["props"]["data"]
+        return figure["layout"]["template"]["layout"]["paper_bgcolor"]
 
     assert (paper(light), paper(dark), paper(junk)) == ("#ffffff", "#212529", "#ffffff")
     # The chart-theme store starts as the theme the charts were drawn in: the callback runs only on a change.
@@ -92,7 +93,8 @@ def test_the_charts_are_drawn_in_the_theme_the_cookie_names_and_the_page_says_so
 def test_the_update_callback_is_not_called_on_page_load_but_the_browser_side_ones_are(app):
     deps = app.server.test_client().get("/_dash-dependencies").get_json()
     for module in views_tabs():
-        update = next(d for d in deps if f'"tab":"{module.VIEW.tab}","type":"view-graph"' in d["output"])
+        request = prefill.component_key(module.VIEW.request_id)
+        update = next(d for d in deps if [i["id"] for i in d["inputs"]][:1] == [request])  # the tab's one update
         assert update["prevent_initial_call"] is True, module.PATH
         assert update["clientside_function"] is None
         show_query = next(

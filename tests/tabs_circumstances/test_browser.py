@@ -112,6 +112,72 @@ def sky_redrawn(page, action=None) -> int:
     raise AssertionError(f"the sky map did not redraw with every point: {page.evaluate('window.__sky')[-3:]}")
 
 
+# The points the rate chart's WebGL marker traces hold (0 while it is not drawn).
+RATE_POINTS = """
+() => {
+  const gd = document.querySelector(`div[id*='"index":"rate"'] .js-plotly-plot`);
+  return (gd && gd._fullData || []).filter((t) => t.type === "scattergl").reduce((n, t) => n + (t._length || 0), 0);
+}
+"""
+
+
+def drawn(page, index: str):
+    """The chart's drawn axes (a tick label): present once plotly has drawn a real figure in it."""
+    return chart(page, index).locator(".xtick").first
+
+
+def scroll_to(page, index: str) -> None:
+    """Scroll the chart to the middle of the viewport (re-found at the call: React may have replaced it)."""
+    chart(page, index).evaluate("(e) => e.scrollIntoView({block: 'center'})")
+
+
+def bring_near(page, index: str) -> None:
+    """Scroll the chart into view and wait until it is drawn."""
+    scroll_to(page, index)
+    expect(drawn(page, index)).to_be_attached()
+
+
+def noted_rate_count(page) -> int:
+    match = re.match(r"([\d,]+) NEOs? with a rate", note(page, "rate").inner_text())
+    assert match, note(page, "rate").inner_text()
+    return int(match.group(1).replace(",", ""))
+
+
+def test_charts_below_the_fold_are_drawn_when_they_come_near_with_the_newest_answer(server, watched_page):
+    """The first view draws the sky map alone: the rate chart (41,000 points) and the bar charts below the fold
+    wait until a scroll brings them near (400 px before they enter the viewport). A control change meanwhile
+    updates their notes, and the chart drawn at the scroll is the newest answer's, not the one that was waiting
+    before it."""
+    watched = watched_page(viewport=DESKTOP)
+    page = watched.page
+    page.add_init_script(HOOK)
+    page.goto(f"{server.url}/circumstances")
+    sky_redrawn(page)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1000)  # time enough to have drawn them, were they drawn at once
+    for index in ("rate", "pa", "light", "moonillum", "moonelong"):
+        expect(note(page, index)).not_to_be_empty()  # the answer is here ...
+        expect(drawn(page, index)).to_have_count(0)  # ... but not drawn
+    assert page.evaluate(RATE_POINTS) == 0
+
+    everything = noted_rate_count(page)
+    sky_redrawn(page, lambda: page.select_option("#circumstances-size", "2"))
+    page.wait_for_load_state("networkidle")
+    fewer = noted_rate_count(page)
+    assert 0 < fewer < everything
+    bring_near(page, "rate")
+    deadline = time.monotonic() + DRAW_TIMEOUT_S
+    while page.evaluate(RATE_POINTS) != fewer and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert page.evaluate(RATE_POINTS) == fewer
+    expect(drawn(page, "moonelong")).to_have_count(0)  # still far below
+
+    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    expect(drawn(page, "moonelong")).to_be_attached()
+    expect(page.locator("[data-dash-is-loading='true']")).to_have_count(0)
+    assert watched.problems() == [], server.log()[-4000:]
+
+
 def test_every_control_redraws_the_sky_map_with_every_selected_neo(server, watched_page, neo_count):
     from dashboard_app.tabs import circumstances
 
@@ -166,7 +232,10 @@ def test_every_control_redraws_the_sky_map_with_every_selected_neo(server, watch
     page.set_viewport_size(PHONE)
     page.wait_for_load_state("networkidle")
     page.reload()
-    assert sky_redrawn(page) == neo_count
+    # On a phone the controls fill the first screen: the sky map below them is drawn when it comes near.
+    page.wait_for_timeout(1000)
+    expect(drawn(page, "sky")).to_have_count(0)
+    assert sky_redrawn(page, lambda: scroll_to(page, "sky")) == neo_count
     watched.screenshot("circumstances-360")
     assert watched.problems() == [], server.log()[-4000:]
     assert circumstances.VIEW.tab == "circumstances"
@@ -255,7 +324,9 @@ def test_hover_text_and_points_come_once_per_snapshot_and_equal_the_truth(server
     # ≈80 bytes per NEO.
     assert len(answers[0].body()) < 600_000
 
+    bring_near(page, "rate")  # drawn when it comes near the viewport (views.DRAW_NEAR)
     found = page.evaluate(FIND_POINTS, [hovers, names])
+    page.evaluate("() => window.scrollTo(0, 0)")
     for point, hover, (x, y) in zip(found["sky"], hovers, xy, strict=True):
         assert point is not None, hover
         assert point["text"] == hover and (point["x"], point["y"]) == (x, y)

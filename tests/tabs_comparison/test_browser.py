@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import serious_axe_violations
+from tests.harness.browser import scroll_to, serious_axe_violations
 from tests.tabs_comparison.tiny_sky import publish_tiny
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -56,6 +56,7 @@ def test_comparison_tab_draws_reacts_to_controls_resets_and_passes_axe(server, w
     expect(page.locator("[role=gridcell]", has_text="Eligible NEOs")).to_be_visible()
     # Default: ±200 d after discovery, years 2019–2021: Catalina saw NEOs 1, 2, 3, 5 → bar 4.
     expect(note(page, "venn")).to_contain_text("Circle sizes are not proportional")
+    expect(scroll_to(chart(page, "reach")).locator(".bars path").first).to_be_attached()  # drawn when near
     reach_before = chart(page, "reach").locator(".bars path").count()
 
     page.select_option("#comparison-window", "1")
@@ -76,7 +77,7 @@ def test_comparison_tab_draws_reacts_to_controls_resets_and_passes_axe(server, w
     watched.screenshot("comparison-1280")
     page.set_viewport_size(PHONE)
     page.reload()
-    expect(chart(page, "venn").locator(".annotation-text").first).to_be_visible()
+    expect(scroll_to(chart(page, "venn")).locator(".annotation-text").first).to_be_visible()  # under the controls
     watched.screenshot("comparison-360")
     assert_clean(watched, server)
 
@@ -122,7 +123,7 @@ def test_followup_tab_draws_reacts_to_controls_resets_and_passes_axe(server, wat
     watched.screenshot("followup-1280")
     page.set_viewport_size(PHONE)
     page.reload()
-    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(8)
+    expect(scroll_to(chart(page, "curves")).locator(".scatterlayer .trace")).to_have_count(8)  # under the controls
     watched.screenshot("followup-360")
     assert_clean(watched, server)
 

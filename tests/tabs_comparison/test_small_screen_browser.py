@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.harness.browser import scroll_to
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 expect.set_options(timeout=30_000)
@@ -49,7 +51,7 @@ def test_a_heatmap_on_a_phone_keeps_readable_cells_and_scrolls_sideways_in_its_c
     watched = watched_page(viewport={"width": 360, "height": 780})
     page = watched.page
     page.goto(f"{server.url}{path}")
-    chart = graph(page, tab, index)
+    chart = scroll_to(graph(page, tab, index))  # drawn when it comes near (views.DRAW_NEAR)
     expect(chart.locator(".hm image")).to_be_attached()
     cells = chart.locator(".js-plotly-plot").evaluate(CELLS)
     assert cells["columns"] >= 10, cells  # a real, wide heatmap
@@ -76,7 +78,7 @@ def test_a_heatmap_on_a_desktop_fills_its_card_without_a_scroll_hint(server, wat
     watched = watched_page(viewport={"width": 1280, "height": 900})
     page = watched.page
     page.goto(f"{server.url}{path}")
-    chart = graph(page, tab, index)
+    chart = scroll_to(graph(page, tab, index))  # drawn when it comes near (views.DRAW_NEAR)
     expect(chart.locator(".hm image")).to_be_attached()
     region = page.locator(".view-chart-scroll", has=chart)
     sizes = region.evaluate("e => [e.scrollWidth, e.clientWidth]")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import serious_axe_violations
+from tests.harness.browser import scroll_to, serious_axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -83,7 +83,7 @@ def accessible_at_both_widths(watched, view, theme: str) -> None:
     page.set_viewport_size(PHONE)
     page.wait_for_load_state("networkidle")  # a reload would abort requests still in flight
     page.reload()
-    expect(chart(page, view.tab).locator(".xtick").first).to_be_visible()
+    expect(scroll_to(chart(page, view.tab)).locator(".xtick").first).to_be_visible()  # under the controls
     watched.screenshot(f"{view.tab}-360")
 
 

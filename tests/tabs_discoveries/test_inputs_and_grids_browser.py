@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.harness.browser import scroll_to
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 expect.set_options(timeout=20_000)  # a fresh worker's first callbacks take a few seconds on a busy machine
@@ -163,6 +165,18 @@ def test_a_table_csv_is_what_the_grid_shows_after_sorting(server, watched_page, 
     assert watched.problems() == [], server.log()[-4000:]
 
 
+# The chart's legend background, x-axis title, plot area and each legend entry: page boxes, all at one moment.
+BOXES = """
+(chart) => {
+  const box = (e) => { if (!e) return null; const r = e.getBoundingClientRect();
+                       return {x: r.x, y: r.y, width: r.width, height: r.height}; };
+  return {legend: box(chart.querySelector(".legend .bg")), title: box(chart.querySelector(".xtitle")),
+          plot: box(chart.querySelector(".nsewdrag")),
+          entries: [...chart.querySelectorAll(".legend .traces")].map(box)};
+}
+"""
+
+
 def graph(page, tab: str, index: str):
     return page.locator(f'div[id*=\'"index":"{index}"\'][id*=\'"tab":"{tab}"\'][id*=\'"type":"view-graph"\']')
 
@@ -181,19 +195,21 @@ def test_a_wrapped_legend_keeps_clear_of_the_axis_title_and_shows_every_entry(
     watched = watched_page(viewport={"width": width, "height": 800})
     page = watched.page
     page.goto(f"{server.url}{path}")
-    chart = graph(page, tab, index)
+    chart = scroll_to(graph(page, tab, index))  # drawn when it comes near (views.DRAW_NEAR)
     expect(chart.locator(".legend .traces").first).to_be_visible()
     expect(chart.locator(".xtitle")).to_be_visible()
-    legend = chart.locator(".legend .bg").first.bounding_box()
-    title = chart.locator(".xtitle").bounding_box()
-    plot = chart.locator(".nsewdrag").first.bounding_box()
+    page.wait_for_load_state("networkidle")
+    # Every box in one look: the page is scrolled, and Chromium's scroll anchoring may move it between two looks
+    # (the charts below, drawn as they come near, change the height of what follows).
+    boxes = chart.evaluate(BOXES)
+    legend, title, plot = boxes["legend"], boxes["title"], boxes["plot"]
     assert legend and title and plot
     below_legend = legend["y"] + legend["height"]
     assert below_legend <= title["y"] or legend["y"] >= title["y"] + title["height"], (legend, title)  # no overlap
     assert plot["height"] >= 180, f"the plot keeps {plot['height']} px beside its legend"
-    for entry in chart.locator(".legend .traces").all():  # none hidden behind the legend's scroll box
-        box = entry.bounding_box()
-        assert box and legend["y"] - 1 <= box["y"] and box["y"] + box["height"] <= below_legend + 1, (box, legend)
+    assert boxes["entries"]
+    for box in boxes["entries"]:  # none hidden behind the legend's scroll box
+        assert legend["y"] - 1 <= box["y"] and box["y"] + box["height"] <= below_legend + 1, (box, legend)
     watched.screenshot(f"legend-{tab}-{index}-{width}")
     assert watched.problems() == [], server.log()[-4000:]
 

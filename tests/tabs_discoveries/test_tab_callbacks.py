@@ -226,5 +226,7 @@ def test_every_chart_has_png_export_a_csv_button_a_download_and_a_loading_state(
         assert graph.config["toImageButtonOptions"]["filename"]
         assert find(page, tab.VIEW.csv_button_id(index)) is not None
         assert isinstance(find(page, tab.VIEW.download_id(index)), dcc.Download)
-        loading = [c for c in walk(page) if isinstance(c, dcc.Loading) and c.children is graph]
+        loading = [c for c in walk(page) if isinstance(c, dcc.Loading) and graph in c.children]
         assert len(loading) == 1
+        store = find(page, tab.VIEW.packed_id(index))  # the answer's store, drawn when it comes near (DRAW_NEAR)
+        assert isinstance(store, dcc.Store) and store in loading[0].children

@@ -22,7 +22,8 @@ def post(client, view, request, theme) -> dict:
 
 
 def charts(response: dict, view, index: str, prop: str):
-    component = view.grid_id(index) if prop == "rowData" else view.graph_id(index)
+    """A chart's answer: a table's rows, or a figure (in the chart's store, drawn by its client function)."""
+    component, prop = (view.grid_id(index), prop) if prop == "rowData" else (view.packed_id(index), "data")
     return response[key(component, prop).rsplit(".", 1)[0]][prop]
 
 

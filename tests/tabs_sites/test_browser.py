@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import serious_axe_violations
+from tests.harness.browser import scroll_to, serious_axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,7 +69,7 @@ def test_the_map_draws_land_from_the_apps_own_topojson_and_every_control_redraws
     assert topojson == [f"{server.url}/assets/vendor/topojson/world_110m.json"], topojson
     expect(note(page, "map")).to_contain_text("sites shown")
     expect(page.locator("[role=gridcell]", has_text="Median follow-up sites per NEO")).to_be_visible()
-    expect(chart(page, "bars").locator(".bars path").first).to_be_visible()
+    expect(scroll_to(chart(page, "bars")).locator(".bars path").first).to_be_visible()  # drawn when near
 
     # Scope: window and precoveries are disabled outside the apparition, with the reason shown.
     page.get_by_text("All time", exact=True).click()
@@ -107,7 +107,7 @@ def test_the_map_draws_land_from_the_apps_own_topojson_and_every_control_redraws
     watched.screenshot("sites-1280")
     page.set_viewport_size(PHONE)
     page.reload()
-    expect(chart(page, "map").locator(".scattergeo .point").first).to_be_attached()
+    expect(scroll_to(chart(page, "map")).locator(".scattergeo .point").first).to_be_attached()  # under the controls
     violations = serious_axe_violations(page)
     assert not violations, "\n".join(violations)
     watched.screenshot("sites-360")
@@ -138,7 +138,7 @@ def test_a_shared_link_reopens_its_view(server, watched_page):
     expect(note(page, "map")).to_contain_text("recovery only")
     expect(page.locator("#sites-window")).to_be_disabled()
     expect(page.locator("#sites-top")).to_be_disabled()
-    expect(chart(page, "bars").locator(".bars path")).to_have_count(1)
+    expect(scroll_to(chart(page, "bars")).locator(".bars path")).to_have_count(1)  # drawn when near
     expect(page).to_have_url(
         re.compile(r"scope=recovery&metric=tracklets&scale=linear&grid=off&sites=F51&bars=chosen$")
     )
