@@ -391,12 +391,8 @@ TAB = views.register_tab(
         views.chart("rate", draw_rate, csv=rate_csv, file="discovery-rate-vs-h", client=neo_points.CLIENT_FUNCTION),
         views.chart("pa", draw_pa, csv=pa_csv, file="discovery-position-angle"),
         views.chart("light", draw_light, csv=light_csv, file="discovery-twilight"),
-        views.chart(
-            "moonillum", draw_moonillum, csv=moonillum_csv, file="discovery-moon-illumination", client=views.DRAW_NEAR
-        ),
-        views.chart(
-            "moonelong", draw_moonelong, csv=moonelong_csv, file="discovery-moon-distance", client=views.DRAW_NEAR
-        ),
+        views.chart("moonillum", draw_moonillum, csv=moonillum_csv, file="discovery-moon-illumination"),
+        views.chart("moonelong", draw_moonelong, csv=moonelong_csv, file="discovery-moon-distance"),
     ],
 )
 
