@@ -17,7 +17,7 @@
   var MARGIN = 400;  /* px above and below the viewport that count as near */
   var MAX_LAYOUT_FRAMES = 600;  /* frames to wait for a graph to be laid out (~10 s) before waiting for a scroll */
   var waiting = [];  /* {id, resolve}: charts waiting to come near, oldest first */
-  var drawn = typeof WeakSet === "function" ? new WeakSet() : null;  /* graph elements that got a figure */
+  var drawn = new WeakSet();  /* graph elements that got a figure */
   var scheduled = false;
   var unlaidFrames = 0;
 
@@ -77,7 +77,7 @@
 
   function release(w) {
     var element = document.getElementById(w.id);
-    if (element && drawn) {
+    if (element) {
       drawn.add(element);
     }
     w.resolve(true);
@@ -91,9 +91,7 @@
   window.addEventListener("scroll", schedule, {passive: true});
   window.addEventListener("resize", schedule);
   window.addEventListener("beforeprint", releaseAll);  /* a printed page holds every chart */
-  if (typeof ResizeObserver === "function") {  /* content above a chart grew or shrank: it may be near now */
-    new ResizeObserver(schedule).observe(document.documentElement);
-  }
+  new ResizeObserver(schedule).observe(document.documentElement);  /* content above a chart grew or shrank */
 
   /* A promise of true when the element ``id`` is near the viewport (at once if it has been drawn before: a
      chart once drawn follows every answer, so that it never shows an older view than the controls), or of false
@@ -106,8 +104,8 @@
       return w.id !== id;
     });
     var element = id && document.getElementById(id);
-    if (!id || (element && drawn && drawn.has(element)) || isNear(id) === true) {
-      if (element && drawn) {
+    if (!id || (element && drawn.has(element)) || isNear(id) === true) {
+      if (element) {
         drawn.add(element);
       }
       return Promise.resolve(true);

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import serious_axe_violations
+from tests.harness.browser import scroll_to, serious_axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -126,14 +126,9 @@ def drawn(page, index: str):
     return chart(page, index).locator(".xtick").first
 
 
-def scroll_to(page, index: str) -> None:
-    """Scroll the chart to the middle of the viewport (re-found at the call: React may have replaced it)."""
-    chart(page, index).evaluate("(e) => e.scrollIntoView({block: 'center'})")
-
-
 def bring_near(page, index: str) -> None:
     """Scroll the chart into view and wait until it is drawn."""
-    scroll_to(page, index)
+    scroll_to(chart(page, index))
     expect(drawn(page, index)).to_be_attached()
 
 
@@ -235,7 +230,7 @@ def test_every_control_redraws_the_sky_map_with_every_selected_neo(server, watch
     # On a phone the controls fill the first screen: the sky map below them is drawn when it comes near.
     page.wait_for_timeout(1000)
     expect(drawn(page, "sky")).to_have_count(0)
-    assert sky_redrawn(page, lambda: scroll_to(page, "sky")) == neo_count
+    assert sky_redrawn(page, lambda: scroll_to(chart(page, "sky"))) == neo_count
     watched.screenshot("circumstances-360")
     assert watched.problems() == [], server.log()[-4000:]
     assert circumstances.VIEW.tab == "circumstances"
