@@ -42,7 +42,7 @@
       return true;
     }
     var rect = element.getBoundingClientRect();
-    if (rect.width === 0 && rect.height === 0) {
+    if (rect.height === 0) {  /* a dcc.Graph is 0 px high until its chunk has loaded and mounted it */
       return null;
     }
     return rect.top < window.innerHeight + MARGIN && rect.bottom > -MARGIN;
