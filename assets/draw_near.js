@@ -35,14 +35,16 @@
     return id || null;
   }
 
-  /* true: near the viewport (or not on the page: nothing to wait for); false: far; null: not laid out yet. */
+  /* true: near the viewport (or not on the page: nothing to wait for); false: far; null: not laid out yet.
+     A graph that dcc has not mounted yet is a placeholder that keeps the chart's height (assets/03-neo.css),
+     so it is where the chart will be. */
   function isNear(id) {
     var element = document.getElementById(id);
     if (!element) {
       return true;
     }
     var rect = element.getBoundingClientRect();
-    if (rect.height === 0) {  /* a dcc.Graph is 0 px high until its chunk has loaded and mounted it */
+    if (rect.width === 0 && rect.height === 0) {
       return null;
     }
     return rect.top < window.innerHeight + MARGIN && rect.bottom > -MARGIN;
