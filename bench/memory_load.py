@@ -280,13 +280,17 @@ def _json_answer(r: requests.Response) -> tuple[Any, tuple[int, bool, str] | Non
 
 
 def _drawn_graphs(node: Any) -> list[bool]:
-    """For each tab chart (``view-graph``) in a layout answer: whether its figure has traces."""
+    """For each tab chart in a layout answer: whether its figure has traces. A chart's figure is in its graph
+    (``view-graph``) or, for a chart the browser draws (``views.DRAW_NEAR``, every figure chart now), in the
+    store of the server's answer beside it (``view-packed``)."""
     if isinstance(node, list):
         return [hit for v in node for hit in _drawn_graphs(v)]
     if not isinstance(node, dict):
         return []
     props = node.get("props") if isinstance(node.get("props"), dict) else {}
-    found = [bool((props.get("figure") or {}).get("data"))] if "view-graph" in str(props.get("id")) else []
+    kind = str(props.get("id"))
+    figure = props.get("figure") if "view-graph" in kind else props.get("data") if "view-packed" in kind else None
+    found = [bool(figure.get("data"))] if isinstance(figure, dict) else []
     return found + [hit for v in node.values() for hit in _drawn_graphs(v)]
 
 
