@@ -80,10 +80,22 @@ def scroll_to(locator: Any) -> Any:
     """Scroll the element to the middle of the viewport, as a reader would before looking at it (a chart below
     the fold is drawn when it comes near: ``views.DRAW_NEAR``); returns the locator. Found again at the call,
     so a component React has just replaced is no problem. Waits for the page to settle first (no request for
-    half a second), as a reader scrolls a page that has come, not one still growing."""
-    locator.page.wait_for_load_state("networkidle")
-    locator.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+    half a second), as a reader scrolls a page that has come, not one still growing. Scrolls at once, not
+    smoothly (Bootstrap's ``scroll-behavior: smooth`` animates a scroll over ~0.7 s, and anything that scrolls
+    meanwhile stops the animation where it is), and again until the element stays in view."""
+    page = locator.page
+    page.wait_for_load_state("networkidle")
+    for _ in range(50):
+        locator.evaluate("(e) => e.scrollIntoView({block: 'center', behavior: 'instant'})")
+        page.wait_for_timeout(100)
+        if locator.evaluate(_IN_VIEW):
+            page.wait_for_timeout(100)
+            if locator.evaluate(_IN_VIEW):
+                break
     return locator
+
+
+_IN_VIEW = "(e) => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < window.innerHeight; }"
 
 
 def scroll_through(page: Any, pause_ms: int = 60) -> None:
@@ -92,12 +104,12 @@ def scroll_through(page: Any, pause_ms: int = 60) -> None:
     step = page.evaluate("() => window.innerHeight")
     y = 0
     while True:
-        page.evaluate("(y) => window.scrollTo(0, y)", y)
+        page.evaluate("(y) => window.scrollTo({top: y, behavior: 'instant'})", y)
         page.wait_for_timeout(pause_ms)  # the scroll event and the next animation frame
         if y + step >= page.evaluate("() => document.documentElement.scrollHeight"):
             break
         y += step
-    page.evaluate("() => window.scrollTo(0, 0)")
+    page.evaluate("() => window.scrollTo({top: 0, behavior: 'instant'})")
 
 
 def watch(page: Any) -> WatchedPage:
