@@ -17,7 +17,7 @@
   var MARGIN = 400;  /* px above and below the viewport that count as near */
   var MAX_LAYOUT_FRAMES = 600;  /* frames to wait for a graph to be laid out (~10 s) before waiting for a scroll */
   var waiting = [];  /* {id, resolve}: charts waiting to come near, oldest first */
-  var drawn = new WeakSet();  /* graph elements that got a figure */
+  var drawn = new WeakSet();  /* the slots (else the elements) of graphs that got a figure */
   var scheduled = false;
   var unlaidFrames = 0;
 
@@ -77,10 +77,16 @@
     }
   }
 
+  /* What stands for a graph in ``drawn``: its chart's slot (views/components.py chart_card), which stays the same
+     element when dcc replaces the graph's placeholder by the mounted graph; else the element itself. */
+  function slotOf(element) {
+    return element.closest(".view-graph-slot") || element;
+  }
+
   function release(w) {
     var element = document.getElementById(w.id);
     if (element) {
-      drawn.add(element);
+      drawn.add(slotOf(element));
     }
     w.resolve(true);
   }
@@ -106,9 +112,9 @@
       return w.id !== id;
     });
     var element = id && document.getElementById(id);
-    if (!id || (element && drawn.has(element)) || isNear(id) === true) {
+    if (!id || (element && drawn.has(slotOf(element))) || isNear(id) === true) {
       if (element) {
-        drawn.add(element);
+        drawn.add(slotOf(element));
       }
       return Promise.resolve(true);
     }

@@ -241,8 +241,9 @@ def chart_card(
         overlay_style=LOADING_OVERLAY,
     )
     # The graph's height for its placeholder while dcc's graph chunk loads (assets/03-neo.css): the page keeps
-    # its final layout from the start, and a chart below the fold is known to be below it (views.DRAW_NEAR).
-    drawn = html.Div(drawn, style={"--graph-height": style["height"]})
+    # its final layout from the start, and a chart below the fold is known to be below it (views.DRAW_NEAR,
+    # which also remembers here that a chart was drawn: dcc replaces the placeholder element when it mounts).
+    drawn = html.Div(drawn, className="view-graph-slot", style={"--graph-height": style["height"]})
     if min_width is not None:
         hint = f"view-scroll-hint-{view.tab}-{index}"
         drawn = html.Div(

@@ -8,6 +8,7 @@ screenshots at 1280 px and 360 px go to ``test-artifacts/``.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -39,6 +40,15 @@ def note(page, index: str):
     return page.locator(f'p[id*=\'"index":"{index}"\'][id*=\'"type":"view-note"\']')
 
 
+PICK_ANOTHER = """(e) => {
+  const option = [...e.options].find((o) => !o.selected && o.value && o.value !== "largest");
+  e.value = option.value;
+  e.dispatchEvent(new Event("change", {bubbles: true}));
+  return option.value;
+}"""
+"""Choose another station in a select without scrolling to it (Playwright's select_option scrolls first)."""
+
+
 def assert_clean(watched, server) -> None:
     """No console errors, failed requests or CSP violations (server errors quoted from its log)."""
     problems = watched.problems()
@@ -57,6 +67,18 @@ def test_comparison_tab_draws_reacts_to_controls_resets_and_passes_axe(server, w
     assert chart(page, "codetect").locator(".hm").count() == 0
     expect(scroll_to(chart(page, "reach")).locator(".bars path").first).to_be_visible()  # drawn when near
     expect(scroll_to(chart(page, "codetect")).locator(".hm")).to_have_count(1)
+    # A chart drawn once takes every later answer at once, even far from view: the Venn diagram, drawn while dcc
+    # was still mounting its graph (dcc then replaces the graph's element), follows a change made from down here.
+    venn_texts = chart(page, "venn").locator(".annotation-text").all_text_contents
+    before = venn_texts()
+    picked = page.locator("#comparison-venn1").evaluate(PICK_ANOTHER)  # select_option would scroll up to it
+    expect(page).to_have_url(re.compile(rf"venn1={picked}"))
+    deadline = time.monotonic() + 15
+    while venn_texts() == before and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert venn_texts() != before and page.evaluate("() => window.scrollY") > 1000
+    page.goto(f"{server.url}/comparison")
+    expect(scroll_to(chart(page, "reach")).locator(".bars path").first).to_be_visible()
     expect(page.locator("[role=gridcell]", has_text="Eligible NEOs")).to_be_visible()
     # Default: ±200 d after discovery, years 2019–2021: Catalina saw NEOs 1, 2, 3, 5 → bar 4.
     expect(note(page, "venn")).to_contain_text("Circle sizes are not proportional")
