@@ -112,9 +112,10 @@
       return w.id !== id;
     });
     var element = id && document.getElementById(id);
-    if (!id || (element && drawn.has(slotOf(element))) || isNear(id) === true) {
-      if (element) {
-        drawn.add(slotOf(element));
+    var slot = element && slotOf(element);
+    if (!id || (slot && drawn.has(slot)) || isNear(id) === true) {
+      if (slot) {
+        drawn.add(slot);
       }
       return Promise.resolve(true);
     }

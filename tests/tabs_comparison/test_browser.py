@@ -8,7 +8,6 @@ screenshots at 1280 px and 360 px go to ``test-artifacts/``.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -69,14 +68,12 @@ def test_comparison_tab_draws_reacts_to_controls_resets_and_passes_axe(server, w
     expect(scroll_to(chart(page, "codetect")).locator(".hm")).to_have_count(1)
     # A chart drawn once takes every later answer at once, even far from view: the Venn diagram, drawn while dcc
     # was still mounting its graph (dcc then replaces the graph's element), follows a change made from down here.
-    venn_texts = chart(page, "venn").locator(".annotation-text").all_text_contents
-    before = venn_texts()
+    venn_texts = chart(page, "venn").locator(".annotation-text")
+    before = venn_texts.all_text_contents()
     picked = page.locator("#comparison-venn1").evaluate(PICK_ANOTHER)  # select_option would scroll up to it
     expect(page).to_have_url(re.compile(rf"venn1={picked}"))
-    deadline = time.monotonic() + 15
-    while venn_texts() == before and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert venn_texts() != before and page.evaluate("() => window.scrollY") > 1000
+    expect(venn_texts).not_to_have_text(before)
+    assert page.evaluate("() => window.scrollY") > 1000
     page.goto(f"{server.url}/comparison")
     expect(scroll_to(chart(page, "reach")).locator(".bars path").first).to_be_visible()
     expect(page.locator("[role=gridcell]", has_text="Eligible NEOs")).to_be_visible()
