@@ -268,6 +268,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     server.view_functions[report_endpoint] = limiter.limit(CSP_REPORT_LIMIT)(server.view_functions[report_endpoint])
     api.install_api(server, modules, limiter=limiter, limit=settings.rate_limit)
     neo_points.install_points_files(server, modules, limiter=limiter, limit=settings.rate_limit)
+    neo_points.install_points_preloads(app, modules)
     server.register_blueprint(health.blueprint)
     security.install_security_headers(server)
     compression.install_compression(server)

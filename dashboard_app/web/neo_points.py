@@ -3,8 +3,9 @@
 ``GET /_neo-points/<snapshot id>/<name>.json`` answers the file ``name`` that a tab module declares in
 its ``POINT_FILES`` mapping (``name → build(snapshot) -> JSON bytes``), for the snapshot being served.
 The URL names the snapshot, so the answer never changes: a year of browser caching (``immutable``)
-and an ETag, so the browser asks once per snapshot. Any other snapshot id (an old page after a
-publish) or name gets a 404. How the charts use the file: :mod:`dashboard_app.figures.neo_points`.
+and an ETag, so the browser asks once per snapshot; the page of a tab that uses one asks for it in its
+HTML (``<link rel="preload">``). Any other snapshot id (an old page after a publish) or name gets a 404.
+How the charts use the file: :mod:`dashboard_app.figures.neo_points`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 
+import dash
+import flask
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 
-from dashboard_app.figures.neo_points import ROUTE
+from dashboard_app.figures.neo_points import ROUTE, points_path
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.views import request_snapshot
+from dashboard_app.web.plotly_bundle import BundledDash
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 ENDPOINT = "neo_points_file"
@@ -36,6 +40,27 @@ def point_files(tab_modules: Iterable[ModuleType]) -> dict[str, Builder]:
                 raise ValueError(f"points file {name!r} declared twice")
             files[name] = build
     return files
+
+
+def page_points_files(tab_modules: Iterable[ModuleType]) -> dict[str, tuple[str, ...]]:
+    """Page path (a tab module's ``PATH``) → the points files its charts use."""
+    return {m.PATH: tuple(m.POINT_FILES) for m in tab_modules if getattr(m, "POINT_FILES", None)}
+
+
+def install_points_preloads(app: BundledDash, tab_modules: Iterable[ModuleType]) -> None:
+    """The page of a tab with points files names them in its HTML (``<link rel="preload" as="fetch">``): the
+    browser fetches them beside the page's scripts instead of after the layout and the first answer (the
+    answer names the same URL, so ``assets/neo_points.js`` gets the preloaded response)."""
+    pages = page_points_files(tab_modules)
+
+    def urls() -> list[str]:
+        names = pages.get(flask.request.path.rstrip("/"), ()) if flask.has_request_context() else ()
+        snapshot = request_snapshot() if names else None
+        if snapshot is None:
+            return []
+        return [dash.get_relative_path(points_path(snapshot.id, name)) for name in names]
+
+    app.fetch_preloads = urls
 
 
 def _not_found(message: str) -> Response:

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,8 @@ class BundledDash(dash.Dash):
     config that leaves out the validation layout."""
 
     plotly_bundle_url: str | None = None
+    fetch_preloads: Callable[[], list[str]] | None = None
+    """Data the page being served will fetch first (called per page request; same-origin URLs)."""
 
     def _config(self) -> dict[str, Any]:
         config = super()._config()
@@ -113,6 +117,11 @@ class BundledDash(dash.Dash):
     def interpolate_index(self, *args: Any, **kwargs: Any) -> str:
         # Dash calls this with keywords only; forwarding them all keeps working when Dash adds one.
         preloads = "".join(f'<link rel="preload" href="{url}" as="script">\n' for url in self.preload_urls())
+        # as="fetch" with crossorigin="anonymous" matches the page's fetch(url, {credentials: "same-origin"})
+        fetches = self.fetch_preloads() if self.fetch_preloads is not None else []
+        preloads += "".join(
+            f'<link rel="preload" href="{escape(url)}" as="fetch" crossorigin="anonymous">\n' for url in fetches
+        )
         kwargs["css"] = f"{preloads}{kwargs.get('css', '')}"
         return super().interpolate_index(*args, **kwargs)
 

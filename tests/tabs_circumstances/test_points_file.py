@@ -118,3 +118,18 @@ def test_an_answer_carries_no_per_neo_text_and_one_bit_per_neo_and_trace():
         rest = {**figure, "data": [t for t in figure["data"] if "rows" not in t.get("meta", {})]}
         points_bytes = len(to_json_plotly(figure)) - len(to_json_plotly(rest))
         assert points_bytes <= len(points) * (per_trace + 400), index  # 400: name, colour, marker, hovertemplate
+
+
+def test_the_tab_page_asks_for_its_points_file_with_the_page_and_other_pages_do_not(client):
+    """The browser fetches the points file beside the page's scripts (``<link rel=preload>``), not after the layout
+    and the first answer; the link names the served snapshot's file, which the page's fetch then uses."""
+    snap = request_snapshot()
+    link = (
+        f'<link rel="preload" href="{neo_points.points_path(snap.id, tab.POINTS_FILE)}" as="fetch" '
+        'crossorigin="anonymous">'
+    )
+    for path in (tab.PATH, tab.PATH + "/"):
+        page = client.get(path)
+        assert page.status_code == 200 and page.get_data(as_text=True).count(link) == 1, path
+    for other in ("/discoveries", "/sizes", "/objects/1950%20GA"):
+        assert neo_points.ROUTE not in client.get(other).get_data(as_text=True), other
