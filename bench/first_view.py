@@ -26,6 +26,11 @@ cold ≤ 1.5 s, cached ≤ 0.6 s. ``python -m bench.first_view [--data-dir DIR |
 (a temporary worktree: its ``dashboard_app`` and ``assets``; gunicorn's settings stay the working tree's) gets its
 own server beside the working tree's, every visit is made on both in alternating order, and the "… A/B against an
 earlier commit" section gets both medians and their ratio.
+
+``--latency-ms 40 --mbit 20`` emulates a visitor's network in Chromium (DevTools' network conditions: that
+round-trip latency added to every request, downloads capped at that many Mbit/s, uploads at a quarter), where
+loopback hides what a real connection costs (the order and overlap of downloads); the sections written get
+" (emulated network)" after their names, so the loopback figures stay.
 """
 
 from __future__ import annotations
@@ -111,16 +116,27 @@ def scroll_through(page: Any) -> float:
         """async () => {
       const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
       for (let y = innerHeight; ; y += innerHeight) {
-        scrollTo(0, y); await frame(); await frame();
+        scrollTo({top: y, behavior: "instant"}); await frame(); await frame();  // Bootstrap's smooth scroll
         if (y + innerHeight >= document.documentElement.scrollHeight) break;
       }
     }"""
     )
-    page.wait_for_function(
-        "(sel) => [...document.querySelectorAll(sel)].every((x) => x.id in window.__neoDrawn)",
-        arg=GRAPHS,
-        timeout=TIMEOUT_MS,
-    )
+    try:
+        page.wait_for_function(
+            "(sel) => [...document.querySelectorAll(sel)].every((x) => x.id in window.__neoDrawn)",
+            arg=GRAPHS,
+            timeout=TIMEOUT_MS,
+        )
+    except Exception as exc:
+        undrawn = page.evaluate(
+            """(sel) => [...document.querySelectorAll(sel)].filter((x) => !(x.id in window.__neoDrawn))
+              .map((x) => [x.id, Math.round(x.getBoundingClientRect().top), scrollY, innerHeight])""",
+            GRAPHS,
+        )
+        raise RuntimeError(
+            f"{page.url}: charts not drawn after a scroll through the page (id, top, scrollY, "
+            f"viewport height): {undrawn}"
+        ) from exc
     return t0
 
 
@@ -178,13 +194,45 @@ def switch_to(page: Any, path: str) -> tuple[float, int]:
     return (drawn - t0) / 1000, len(sent)
 
 
+@dataclass(frozen=True)
+class Network:
+    """A visitor's connection, emulated by Chromium: added round-trip latency and download speed."""
+
+    latency_ms: float
+    mbit: float
+
+    def __str__(self) -> str:
+        return f"{self.latency_ms:g} ms latency, {self.mbit:g} Mbit/s down, {self.mbit / 4:g} up"
+
+
 def _context(browser: Any) -> Any:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(DRAWN_TIMES_JS)
     return context
 
 
-def measure(bases: dict[str, str], paths: list[str], rounds: int) -> dict[str, list[TabFigures]]:
+def _page(context: Any, network: Network | None) -> Any:
+    """A new page of ``context``, behind ``network`` when given (DevTools' network conditions)."""
+    page = context.new_page()
+    if network is not None:
+        session = context.new_cdp_session(page)
+        session.send("Network.enable")
+        bytes_per_s = network.mbit * 1e6 / 8
+        session.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": network.latency_ms,
+                "downloadThroughput": bytes_per_s,
+                "uploadThroughput": bytes_per_s / 4,
+            },
+        )
+    return page
+
+
+def measure(
+    bases: dict[str, str], paths: list[str], rounds: int, network: Network | None = None
+) -> dict[str, list[TabFigures]]:
     """Cold and cached visits of each path and tab links, ``rounds`` times, on each server of ``bases`` (label →
     URL). With two servers every visit of one is next to the same visit of the other, in alternating order, so
     that both meet the same moment of a shared machine."""
@@ -200,19 +248,19 @@ def measure(bases: dict[str, str], paths: list[str], rounds: int) -> dict[str, l
             for path in paths:  # untimed: the server computes and memoises each default view once
                 for base in bases.values():
                     context = _context(browser)
-                    visit(context.new_page(), base + path)
+                    visit(_page(context, network), base + path)
                     context.close()
             for r in range(rounds):
                 for i, path in enumerate(paths):
                     for label in labels if r % 2 == 0 else labels[::-1]:
                         context = _context(browser)
-                        page = context.new_page()
+                        page = _page(context, network)
                         figures[label][i].cold.append(visit(page, bases[label] + path))
                         figures[label][i].cached.append(visit(page, bases[label] + path))
                         context.close()
             pages = {}
             for label, base in bases.items():
-                pages[label] = _context(browser).new_page()
+                pages[label] = _page(_context(browser), network)
                 visit(pages[label], base + paths[-1])
             for r in range(rounds):
                 for i, path in enumerate(paths):
@@ -229,7 +277,11 @@ def _ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.0f} ms (worst {max(values) * 1000:.0f})"
 
 
-def report(figures: list[TabFigures], rounds: int, n_neos: int) -> str:
+def _where(network: Network | None) -> str:
+    return "on 127.0.0.1" if network is None else f"on 127.0.0.1 behind an emulated network ({network})"
+
+
+def report(figures: list[TabFigures], rounds: int, n_neos: int, network: Network | None = None) -> str:
     rows = [
         f"| `{t.path}` | {t.cold[-1].in_view} of {t.cold[-1].charts} "
         f"| {_ms([v.view_s for v in t.cold])} | {_ms([v.first_s for v in t.cold])} "
@@ -243,7 +295,7 @@ def report(figures: list[TabFigures], rounds: int, n_neos: int) -> str:
     ]
     return "\n".join(
         [
-            f"Demo snapshot of {n_neos:,} NEOs; gunicorn 2 workers × 4 threads on 127.0.0.1; headless Chromium "
+            f"Demo snapshot of {n_neos:,} NEOs; gunicorn 2 workers × 4 threads {_where(network)}; headless Chromium "
             "(harness flags), viewport 1280 × 900. Timed in the page, from navigation start until every chart "
             "in the viewport (if none is, the topmost) holds its drawn elements (the harness's wall time, with "
             "Playwright's polling, beside it); then the page is scrolled to its end a viewport per step (two "
@@ -270,7 +322,9 @@ def _pair(before: list[float], after: list[float]) -> str:
     return f"{b:.0f} → {a:.0f} ms ({a - b:+.0f}; ×{a / b:.2f})"
 
 
-def report_ab(figures: dict[str, list[TabFigures]], baseline: str, rounds: int, n_neos: int) -> str:
+def report_ab(
+    figures: dict[str, list[TabFigures]], baseline: str, rounds: int, n_neos: int, network: Network | None = None
+) -> str:
     """The A/B table: each figure at ``baseline`` and at the working tree, measured side by side."""
     before, after = figures["baseline"], figures["this"]
     rows = [
@@ -281,8 +335,9 @@ def report_ab(figures: dict[str, list[TabFigures]], baseline: str, rounds: int, 
     ]
     return "\n".join(
         [
-            f"`python -m bench.first_view --baseline {baseline}`: the code at `{baseline}` and the working tree, each "
-            f"on its own gunicorn (2 workers × 4 threads) over one demo snapshot of {n_neos:,} NEOs; every visit of "
+            f"`python -m bench.first_view --baseline {baseline}{_flags(network)}`: the code at `{baseline}` and the "
+            f"working tree, each on its own gunicorn (2 workers × 4 threads {_where(network)}) over one demo snapshot "
+            f"of {n_neos:,} NEOs; every visit of "
             "one next to the same visit of the other, in alternating order. Timed in the page as in the section "
             f"above; medians of {rounds} rounds ({load_average()} when written; both servers and Chromium share "
             "the machine's 2 cores, so compare the two columns, not the figures with other runs).",
@@ -292,6 +347,10 @@ def report_ab(figures: dict[str, list[TabFigures]], baseline: str, rounds: int, 
             *rows,
         ]
     )
+
+
+def _flags(network: Network | None) -> str:
+    return "" if network is None else f" --latency-ms {network.latency_ms:g} --mbit {network.mbit:g}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,7 +364,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REV",
         help="A/B: also serve the code of this git revision (a temporary worktree) and measure both side by side",
     )
+    parser.add_argument("--latency-ms", type=float, help="emulate a network: round-trip latency added (ms)")
+    parser.add_argument("--mbit", type=float, help="emulate a network: download speed (Mbit/s; upload a quarter)")
     args = parser.parse_args(argv)
+    if (args.latency_ms is None) != (args.mbit is None):
+        parser.error("--latency-ms and --mbit go together")
+    network = Network(args.latency_ms, args.mbit) if args.mbit is not None else None
     from bench.tabs import build_demo
     from dashboard_app.app import tab_modules
     from dashboard_app.snapshot.datadir import current_snapshot_path
@@ -327,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             servers["baseline"] = launch(
                 data_dir, logs / "baseline.log", WORKERS="2", THREADS="4", PYTHONPATH=str(tree)
             )
-        figures = measure({label: s.url for label, s in servers.items()}, paths, rounds)
+        figures = measure({label: s.url for label, s in servers.items()}, paths, rounds, network)
     finally:
         for server in servers.values():
             server.stop()
@@ -336,9 +400,11 @@ def main(argv: list[str] | None = None) -> int:
                 ["git", "-C", str(REPO), "worktree", "remove", "--force", str(logs / "baseline")], check=False
             )
     if args.baseline:
-        section, body = AB_SECTION, report_ab(figures, args.baseline, rounds, n_neos)
+        section, body = AB_SECTION, report_ab(figures, args.baseline, rounds, n_neos, network)
     else:
-        section, body = SECTION, report(figures["this"], rounds, n_neos)
+        section, body = SECTION, report(figures["this"], rounds, n_neos, network)
+    if network is not None:
+        section += " (emulated network)"
     print(body)
     if not args.no_write:
         write_section(section, body)
