@@ -9,6 +9,9 @@ Fixtures:
   ``WatchedPage.problems()`` lists them all; ``WatchedPage.screenshot(name)`` writes
   ``test-artifacts/<name>.png``.
 
+``view_graph(page, index, tab)`` and ``view_note(page, index, tab)`` locate a chart's plotly graph and its note
+line (ids are pattern-matching dicts, serialised by Dash; ``tab`` narrows them to one tab's).
+
 ``scroll_through(page)`` scrolls a page to its end and back, and ``scroll_to(locator)`` brings one element to
 the middle of the viewport, so that charts drawn only when they come near the viewport (``views.DRAW_NEAR``)
 are drawn.
@@ -74,6 +77,21 @@ class WatchedPage:
         path = ARTIFACTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+def _view_id(kind: str, index: str, tab: str | None) -> str:
+    in_tab = f'[id*=\'"tab":"{tab}"\']' if tab else ""
+    return f'[id*=\'"index":"{index}"\']{in_tab}[id*=\'"type":"{kind}"\']'
+
+
+def view_graph(page: Any, index: str, tab: str | None = None) -> Any:
+    """The plotly graph of chart ``index`` (of tab ``tab`` when given)."""
+    return page.locator("div" + _view_id("view-graph", index, tab))
+
+
+def view_note(page: Any, index: str, tab: str | None = None) -> Any:
+    """The note line under chart ``index`` (of tab ``tab`` when given)."""
+    return page.locator("p" + _view_id("view-note", index, tab))
 
 
 def scroll_to(locator: Any) -> Any:

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard_app.tabs import discoveries
+from tests.harness.browser import view_graph, view_note
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,14 +26,6 @@ expect.set_options(timeout=20_000)  # a fresh worker's first callbacks take a fe
 
 RATE_LIMIT = "2 per 20 seconds"  # the page load sends no callback (its charts come in the page): two changes pass
 RECOVERY_TIMEOUT_MS = 60_000  # Retry-After ≤ 20 s, perhaps once more for a second, on a busy machine
-
-
-def chart(page, index: str = "main"):
-    return page.locator(f'div[id*=\'"index":"{index}"\'][id*=\'"tab":"discoveries"\'][id*=\'"type":"view-graph"\']')
-
-
-def note(page, index: str = "main"):
-    return page.locator(f'p[id*=\'"index":"{index}"\'][id*=\'"tab":"discoveries"\'][id*=\'"type":"view-note"\']')
 
 
 @pytest.fixture
@@ -70,9 +63,9 @@ def test_a_refused_update_is_retried_and_everything_agrees_afterwards(
         ),
     )
     page.goto(f"{server.url}/discoveries")
-    expect(chart(page).locator(".xtick").first).to_be_visible()
+    expect(view_graph(page, "main", "discoveries").locator(".xtick").first).to_be_visible()
     default_out, _ = expected({})
-    expect(note(page)).to_have_text(default_out["charts"]["main"][1])
+    expect(view_note(page, "main", "discoveries")).to_have_text(default_out["charts"]["main"][1])
     assert callbacks == []  # a tab's first view comes in the page: no update, no page-router request
 
     page.locator("#discoveries-mode").get_by_label("Cumulative").check()
@@ -93,7 +86,7 @@ def test_a_refused_update_is_retried_and_everything_agrees_afterwards(
     on_screen, _ = expected(dict(parse_qsl(urlsplit(page.url).query)))
     assert on_screen["url"] == (f"?{urlsplit(page.url).query}" if urlsplit(page.url).query else "")
     assert "top=3" not in page.url
-    expect(note(page)).to_have_text(on_screen["charts"]["main"][1])
+    expect(view_note(page, "main", "discoveries")).to_have_text(on_screen["charts"]["main"][1])
 
     # Recovered by itself: no further input from the person.
     expect(notice).to_contain_text("up to date again", timeout=RECOVERY_TIMEOUT_MS)
@@ -109,9 +102,9 @@ def test_a_refused_update_is_retried_and_everything_agrees_afterwards(
     out, csv = expected({**shown, "top": 3})
     expect(page).to_have_url(re.compile(re.escape(out["url"]) + "$"))
     fig, text = out["charts"]["main"]
-    expect(note(page)).to_have_text(text)
+    expect(view_note(page, "main", "discoveries")).to_have_text(text)
     legend = [t.get("name") for t in fig["data"]] if isinstance(fig, dict) else [t.name for t in fig.data]
-    expect(chart(page).locator(".legendtext")).to_have_text(legend)
+    expect(view_graph(page, "main", "discoveries").locator(".legendtext")).to_have_text(legend)
 
     with page.expect_download() as download:
         page.get_by_title("Download the numbers of “Discoveries per year” as CSV").click()

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard_app.web.shell import ID_INTERVAL
+from tests.harness.browser import view_note
 from tests.harness.snapshots import SCALE, build_snapshot_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,10 +29,6 @@ def served_snapshot(base: str) -> str:
         return json.load(response)["checks"]["snapshot:age"][0]["componentId"]
 
 
-def note(page):
-    return page.locator('p[id*=\'"index":"main"\'][id*=\'"tab":"discoveries"\'][id*=\'"type":"view-note"\']')
-
-
 def test_a_published_snapshot_redraws_the_open_tab_and_its_csv_follows(tmp_path, start_server, watched_page):
     from dashboard_app.sky import generate
 
@@ -41,9 +38,9 @@ def test_a_published_snapshot_redraws_the_open_tab_and_its_csv_follows(tmp_path,
     watched = watched_page(viewport={"width": 1280, "height": 900})
     page = watched.page
     page.goto(f"{server.url}/discoveries?mode=cumulative")
-    expect(note(page)).to_contain_text("NEOs discovered")
+    expect(view_note(page, "main", "discoveries")).to_contain_text("NEOs discovered")
     expect(page.locator("#shell-data-line")).to_contain_text(first)
-    before = note(page).text_content()
+    before = view_note(page, "main", "discoveries").text_content()
 
     second = build_snapshot_dir(data_dir, sky=generate(12, SCALE * 2)).name[len("snapshot-") : -len(".sqlite")]
     deadline = time.monotonic() + 30
@@ -53,8 +50,8 @@ def test_a_published_snapshot_redraws_the_open_tab_and_its_csv_follows(tmp_path,
     page.evaluate(f"() => window.dash_clientside.set_props('{ID_INTERVAL}', {{n_intervals: 1000}})")  # "a minute later"
 
     expect(page.locator("#shell-data-line")).to_contain_text(second)
-    expect(note(page)).not_to_have_text(before)
-    neos = int(note(page).text_content().split(" NEOs")[0].replace(",", ""))
+    expect(view_note(page, "main", "discoveries")).not_to_have_text(before)
+    neos = int(view_note(page, "main", "discoveries").text_content().split(" NEOs")[0].replace(",", ""))
     # The open page keeps its view (its year slider still spans the first snapshot's years), now stated in full.
     assert page.url.endswith("mode=cumulative")
     with page.expect_download() as download:

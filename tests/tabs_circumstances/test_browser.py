@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import scroll_to, serious_axe_violations
+from tests.harness.browser import scroll_to, serious_axe_violations, view_graph, view_note
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -79,17 +79,9 @@ def server(full_scale_dir, tmp_path_factory):
     running.stop()
 
 
-def note(page, index: str):
-    return page.locator(f'p[id*=\'"index":"{index}"\'][id*=\'"type":"view-note"\']')
-
-
-def chart(page, index: str):
-    return page.locator(f'div[id*=\'"index":"{index}"\'][id*=\'"type":"view-graph"\']')
-
-
 def noted_count(page) -> int:
     """The number of NEOs the sky map's note says were drawn (-1 while the page shows no such note)."""
-    texts = note(page, "sky").all_text_contents()  # never waits: the note may be re-rendered meanwhile
+    texts = view_note(page, "sky").all_text_contents()  # never waits: the note may be re-rendered meanwhile
     match = re.search(r"All ([\d,]+) ", texts[0]) if texts else None
     return int(match.group(1).replace(",", "")) if match else -1
 
@@ -123,18 +115,18 @@ RATE_POINTS = """
 
 def drawn(page, index: str):
     """The chart's drawn axes (a tick label): present once plotly has drawn a real figure in it."""
-    return chart(page, index).locator(".xtick").first
+    return view_graph(page, index).locator(".xtick").first
 
 
 def bring_near(page, index: str) -> None:
     """Scroll the chart into view and wait until it is drawn."""
-    scroll_to(chart(page, index))
+    scroll_to(view_graph(page, index))
     expect(drawn(page, index)).to_be_attached()
 
 
 def noted_rate_count(page) -> int:
-    match = re.match(r"([\d,]+) NEOs? with a rate", note(page, "rate").inner_text())
-    assert match, note(page, "rate").inner_text()
+    match = re.match(r"([\d,]+) NEOs? with a rate", view_note(page, "rate").inner_text())
+    assert match, view_note(page, "rate").inner_text()
     return int(match.group(1).replace(",", ""))
 
 
@@ -151,7 +143,7 @@ def test_charts_below_the_fold_are_drawn_when_they_come_near_with_the_newest_ans
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1000)  # time enough to have drawn them, were they drawn at once
     for index in ("rate", "pa", "light", "moonillum", "moonelong"):
-        expect(note(page, index)).not_to_be_empty()  # the answer is here ...
+        expect(view_note(page, index)).not_to_be_empty()  # the answer is here ...
         expect(drawn(page, index)).to_have_count(0)  # ... but not drawn
     assert page.evaluate(RATE_POINTS) == 0
 
@@ -182,9 +174,9 @@ def test_every_control_redraws_the_sky_map_with_every_selected_neo(server, watch
     page.goto(f"{server.url}/circumstances")
     assert sky_redrawn(page) == neo_count > 40_000  # the default view: every NEO of the default years
     for index in ("vmag", "elong", "rate", "pa", "light", "moonillum", "moonelong"):
-        expect(chart(page, index).locator(".main-svg").first).to_be_visible()
-    expect(note(page, "rate")).to_contain_text("single-observation tracklet")
-    expect(note(page, "light")).to_contain_text("full night")
+        expect(view_graph(page, index).locator(".main-svg").first).to_be_visible()
+    expect(view_note(page, "rate")).to_contain_text("single-observation tracklet")
+    expect(view_note(page, "light")).to_contain_text("full night")
     watched.screenshot("circumstances-1280")
 
     changes = [
@@ -230,7 +222,7 @@ def test_every_control_redraws_the_sky_map_with_every_selected_neo(server, watch
     # On a phone the controls fill the first screen: the sky map below them is drawn when it comes near.
     page.wait_for_timeout(1000)
     expect(drawn(page, "sky")).to_have_count(0)
-    assert sky_redrawn(page, lambda: scroll_to(chart(page, "sky"))) == neo_count
+    assert sky_redrawn(page, lambda: scroll_to(view_graph(page, "sky"))) == neo_count
     watched.screenshot("circumstances-360")
     assert watched.problems() == [], server.log()[-4000:]
     assert circumstances.VIEW.tab == "circumstances"
@@ -310,7 +302,7 @@ def test_hover_text_and_points_come_once_per_snapshot_and_equal_the_truth(server
     )
     page.goto(f"{server.url}/circumstances")
     sky_redrawn(page)
-    expect(note(page, "rate")).to_contain_text("single-observation tracklet")
+    expect(view_note(page, "rate")).to_contain_text("single-observation tracklet")
     page.wait_for_load_state("networkidle")
 
     assert len(answers) == 1

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import scroll_to, serious_axe_violations
+from tests.harness.browser import scroll_to, serious_axe_violations, view_graph, view_note
 from tests.tabs_comparison.tiny_sky import publish_tiny
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,15 +28,6 @@ def server(tmp_path, start_server):
     data_dir = tmp_path / "data"
     publish_tiny(data_dir)
     return start_server(data_dir)
-
-
-def chart(page, index: str):
-    """The plotly graph of chart ``index`` (ids are pattern-matching dicts, serialised by Dash)."""
-    return page.locator(f'div[id*=\'"index":"{index}"\'][id*=\'"type":"view-graph"\']')
-
-
-def note(page, index: str):
-    return page.locator(f'p[id*=\'"index":"{index}"\'][id*=\'"type":"view-note"\']')
 
 
 PICK_ANOTHER = """(e) => {
@@ -59,47 +50,47 @@ def test_comparison_tab_draws_reacts_to_controls_resets_and_passes_axe(server, w
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.goto(f"{server.url}/comparison")
-    expect(chart(page, "venn").locator(".annotation-text").first).to_be_visible()
+    expect(view_graph(page, "venn").locator(".annotation-text").first).to_be_visible()
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(300)
     # Charts far below the fold wait (views.DRAW_NEAR), also on a tab whose graphs mount after its first answer.
-    assert chart(page, "codetect").locator(".hm").count() == 0
-    expect(scroll_to(chart(page, "reach")).locator(".bars path").first).to_be_visible()  # drawn when near
-    expect(scroll_to(chart(page, "codetect")).locator(".hm")).to_have_count(1)
+    assert view_graph(page, "codetect").locator(".hm").count() == 0
+    expect(scroll_to(view_graph(page, "reach")).locator(".bars path").first).to_be_visible()  # drawn when near
+    expect(scroll_to(view_graph(page, "codetect")).locator(".hm")).to_have_count(1)
     # A chart drawn once takes every later answer at once, even far from view: the Venn diagram, drawn while dcc
     # was still mounting its graph (dcc then replaces the graph's element), follows a change made from down here.
-    venn_texts = chart(page, "venn").locator(".annotation-text")
+    venn_texts = view_graph(page, "venn").locator(".annotation-text")
     before = venn_texts.all_text_contents()
     picked = page.locator("#comparison-venn1").evaluate(PICK_ANOTHER)  # select_option would scroll up to it
     expect(page).to_have_url(re.compile(rf"venn1={picked}"))
     expect(venn_texts).not_to_have_text(before)
     assert page.evaluate("() => window.scrollY") > 1000
     page.goto(f"{server.url}/comparison")
-    expect(scroll_to(chart(page, "reach")).locator(".bars path").first).to_be_visible()
+    expect(scroll_to(view_graph(page, "reach")).locator(".bars path").first).to_be_visible()
     expect(page.locator("[role=gridcell]", has_text="Eligible NEOs")).to_be_visible()
     # Default: ±200 d after discovery, years 2019–2021: Catalina saw NEOs 1, 2, 3, 5 → bar 4.
-    expect(note(page, "venn")).to_contain_text("Circle sizes are not proportional")
-    reach_before = chart(page, "reach").locator(".bars path").count()
+    expect(view_note(page, "venn")).to_contain_text("Circle sizes are not proportional")
+    reach_before = view_graph(page, "reach").locator(".bars path").count()
 
     page.select_option("#comparison-window", "1")
     expect(page).to_have_url(re.compile(r"window=1"))
-    expect(note(page, "reach")).to_contain_text("0…+1 d")
+    expect(view_note(page, "reach")).to_contain_text("0…+1 d")
     page.get_by_text("Station", exact=True).click()
     expect(page).to_have_url(re.compile(r"group=station"))
-    expect(note(page, "reach")).to_contain_text("by station")
-    assert chart(page, "reach").locator(".bars path").count() != reach_before
+    expect(view_note(page, "reach")).to_contain_text("by station")
+    assert view_graph(page, "reach").locator(".bars path").count() != reach_before
     watched.screenshot("comparison-1280-station")
 
     page.get_by_role("button", name="Reset", exact=True).click()
     expect(page).to_have_url(re.compile(r"/comparison$"))
-    expect(note(page, "reach")).to_contain_text("0…+200 d after discovery, by survey project")
+    expect(view_note(page, "reach")).to_contain_text("0…+200 d after discovery, by survey project")
 
     violations = serious_axe_violations(page)
     assert not violations, "\n".join(violations)
     watched.screenshot("comparison-1280")
     page.set_viewport_size(PHONE)
     page.reload()
-    expect(scroll_to(chart(page, "venn")).locator(".annotation-text").first).to_be_visible()  # under the controls
+    expect(scroll_to(view_graph(page, "venn")).locator(".annotation-text").first).to_be_visible()  # under the controls
     watched.screenshot("comparison-360")
     assert_clean(watched, server)
 
@@ -108,7 +99,7 @@ def test_a_shared_comparison_link_reopens_its_view(server, watched_page):
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.goto(f"{server.url}/comparison?group=station&venn1=J95&venn2=Z99&window=7&labels=counts")
-    venn = chart(page, "venn")
+    venn = view_graph(page, "venn")
     expect(venn.locator(".annotation-text", has_text="J95")).to_be_visible()
     expect(venn.locator(".annotation-text", has_text="None of them: 3")).to_be_visible()
     expect(page.locator("#comparison-window")).to_have_value("7")
@@ -120,21 +111,21 @@ def test_followup_tab_draws_reacts_to_controls_resets_and_passes_axe(server, wat
     page = watched.page
     page.goto(f"{server.url}/followup")
     # 3 plain curves, 3 Kaplan–Meier curves and the two edges of the first one's 95% band
-    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(8)
-    expect(chart(page, "curves").locator(".legendtext", has_text="95% band")).to_have_count(1)
-    expect(scroll_to(chart(page, "matrix")).locator(".hm")).to_have_count(1)  # below the fold: drawn when near
-    expect(note(page, "curves")).to_contain_text("Followed up by another project within the apparition: 4")
-    expect(note(page, "curves")).to_contain_text("Kaplan–Meier (95% CI")
+    expect(view_graph(page, "curves").locator(".scatterlayer .trace")).to_have_count(8)
+    expect(view_graph(page, "curves").locator(".legendtext", has_text="95% band")).to_have_count(1)
+    expect(scroll_to(view_graph(page, "matrix")).locator(".hm")).to_have_count(1)  # below the fold: drawn when near
+    expect(view_note(page, "curves")).to_contain_text("Followed up by another project within the apparition: 4")
+    expect(view_note(page, "curves")).to_contain_text("Kaplan–Meier (95% CI")
     expect(page.get_by_text("Follow-up rule (by survey project)")).to_be_visible()
 
     page.fill("#followup-days", "200")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"days=200"))
-    expect(chart(page, "curves").locator(".xtick", has_text="200")).to_have_count(1)
+    expect(view_graph(page, "curves").locator(".xtick", has_text="200")).to_have_count(1)
 
     page.select_option("#followup-size", "5")
-    expect(note(page, "curves")).to_have_text("")
-    expect(chart(page, "curves").locator(".annotation-text")).to_contain_text("No NEOs were discovered")
+    expect(view_note(page, "curves")).to_have_text("")
+    expect(view_graph(page, "curves").locator(".annotation-text")).to_contain_text("No NEOs were discovered")
 
     page.get_by_role("button", name="Reset", exact=True).click()
     expect(page).to_have_url(re.compile(r"/followup$"))
@@ -145,7 +136,7 @@ def test_followup_tab_draws_reacts_to_controls_resets_and_passes_axe(server, wat
     watched.screenshot("followup-1280")
     page.set_viewport_size(PHONE)
     page.reload()
-    expect(scroll_to(chart(page, "curves")).locator(".scatterlayer .trace")).to_have_count(8)  # under the controls
+    expect(scroll_to(view_graph(page, "curves")).locator(".scatterlayer .trace")).to_have_count(8)  # under the controls
     watched.screenshot("followup-360")
     assert_clean(watched, server)
 
@@ -157,7 +148,7 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
     page = watched.page
     counter = CallbackCounter(page)
     page.goto(f"{server.url}/comparison")
-    expect(scroll_to(chart(page, "reach")).locator(".bars path").first).to_be_visible()
+    expect(scroll_to(view_graph(page, "reach")).locator(".bars path").first).to_be_visible()
 
     changes = {
         "size": lambda: page.select_option("#comparison-size", "2"),
@@ -186,7 +177,7 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
     expect(page.locator("#comparison-venn1 option[value='ATLAS']")).to_have_count(1)
 
     page.goto(f"{server.url}/followup")
-    expect(chart(page, "curves").locator(".scatterlayer .trace")).to_have_count(8)
+    expect(view_graph(page, "curves").locator(".scatterlayer .trace")).to_have_count(8)
     page.wait_for_load_state("networkidle")
     changes = {
         "size": lambda: page.select_option("#followup-size", "2"),

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import scroll_to, serious_axe_violations
+from tests.harness.browser import scroll_to, serious_axe_violations, view_graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,13 +37,8 @@ def server(snapshot_data_dir, tmp_path_factory):
     running.stop()
 
 
-def chart(page, tab: str, index: str = "main"):
-    """The plotly graph of chart ``index`` (ids are pattern-matching dicts, serialised by Dash)."""
-    return page.locator(f'div[id*=\'"index":"{index}"\'][id*=\'"tab":"{tab}"\'][id*=\'"type":"view-graph"\']')
-
-
 def svg_of(page, tab: str) -> str:
-    return chart(page, tab).locator(".main-svg").first.inner_html()
+    return view_graph(page, "main", tab).locator(".main-svg").first.inner_html()
 
 
 def changes_chart(page, tab: str, action: Callable[[], None]) -> None:
@@ -83,7 +78,7 @@ def accessible_at_both_widths(watched, view, theme: str) -> None:
     page.set_viewport_size(PHONE)
     page.wait_for_load_state("networkidle")  # a reload would abort requests still in flight
     page.reload()
-    expect(scroll_to(chart(page, view.tab)).locator(".xtick").first).to_be_visible()  # under the controls
+    expect(scroll_to(view_graph(page, "main", view.tab)).locator(".xtick").first).to_be_visible()  # under the controls
     watched.screenshot(f"{view.tab}-360")
 
 
@@ -93,7 +88,7 @@ def test_every_discoveries_control_changes_the_chart_and_the_url(server, watched
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.goto(f"{server.url}/discoveries")
-    expect(chart(page, "discoveries").locator(".xtick").first).to_be_visible()
+    expect(view_graph(page, "main", "discoveries").locator(".xtick").first).to_be_visible()
     expect(page.locator("[role=gridcell]", has_text="Catalina").first).to_be_visible()
     watched.screenshot("discoveries-1280")
 
@@ -102,7 +97,7 @@ def test_every_discoveries_control_changes_the_chart_and_the_url(server, watched
     expect(page).to_have_url(re.compile(r"years=\d{4}-\d{4}"))
     changes_chart(page, "discoveries", lambda: page.select_option("#discoveries-size", "split"))
     expect(page).to_have_url(re.compile(r"size=split"))
-    expect(chart(page, "discoveries").locator(".legendtext", has_text="Unknown H")).to_have_count(1)
+    expect(view_graph(page, "main", "discoveries").locator(".legendtext", has_text="Unknown H")).to_have_count(1)
     changes_chart(page, "discoveries", lambda: page.select_option("#discoveries-size", "all"))
     changes_chart(page, "discoveries", lambda: page.get_by_label("Station (top N)").check())
     expect(page).to_have_url(re.compile(r"group=station"))
@@ -111,7 +106,7 @@ def test_every_discoveries_control_changes_the_chart_and_the_url(server, watched
     expect(page).to_have_url(re.compile(r"top=2"))
     changes_chart(page, "discoveries", lambda: page.get_by_label("Cumulative").check())
     expect(page).to_have_url(re.compile(r"mode=cumulative"))
-    expect(chart(page, "discoveries").locator(".ytitle")).to_have_text("Cumulative discoveries")
+    expect(view_graph(page, "main", "discoveries").locator(".ytitle")).to_have_text("Cumulative discoveries")
     watched.screenshot("discoveries-1280-changed")
     with page.expect_download() as download:
         page.get_by_title("Download the numbers of “Discoveries per year” as CSV").click()
@@ -142,7 +137,7 @@ def test_every_size_control_changes_the_chart_and_the_url(server, watched_page):
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.goto(f"{server.url}/sizes")
-    expect(chart(page, "sizes").locator(".xtick").first).to_be_visible()
+    expect(view_graph(page, "main", "sizes").locator(".xtick").first).to_be_visible()
     expect(page.get_by_text("NEOMOD2 H distribution")).to_be_visible()
     expect(page.get_by_text("NEOMOD3 Table 3")).to_have_count(0)
     expect(page.get_by_text(re.compile(r"Completeness at 140 m at albedo 0\.14 \(H < 22\): \d"))).to_be_visible()
@@ -178,7 +173,7 @@ def test_a_shared_link_reopens_its_view_and_junk_falls_back_to_defaults(server, 
     expect(page.locator("#discoveries-size")).to_have_value("split")
     expect(page.get_by_label("Cumulative")).to_be_checked()
     expect(page.get_by_label("Survey project")).to_be_checked()  # junk group → default
-    expect(chart(page, "discoveries").locator(".legendtext", has_text="Unknown H")).to_have_count(1)
+    expect(view_graph(page, "main", "discoveries").locator(".legendtext", has_text="Unknown H")).to_have_count(1)
     page.wait_for_load_state("networkidle")  # a navigation would abort requests still in flight
     entries = page.evaluate("history.length")
     page.get_by_label("Per year").check()
@@ -187,12 +182,13 @@ def test_a_shared_link_reopens_its_view_and_junk_falls_back_to_defaults(server, 
     page.reload()
     expect(page.get_by_label("Per year")).to_be_checked()
     expect(page.locator("#discoveries-size")).to_have_value("split")
-    expect(chart(page, "discoveries").locator(".xtick").first).to_be_visible()  # plotly.js loaded and drawn
+    # plotly.js loaded and drawn
+    expect(view_graph(page, "main", "discoveries").locator(".xtick").first).to_be_visible()
     page.wait_for_load_state("networkidle")
     page.goto(f"{server.url}/sizes?mode=differential&hrange=17.25-22.25&scale=linear&years=oops")
     expect(page.get_by_label("Per bin")).to_be_checked()
     expect(page.get_by_label("Linear")).to_be_checked()
-    expect(chart(page, "sizes").locator(".xtick").first).to_be_visible()
+    expect(view_graph(page, "main", "sizes").locator(".xtick").first).to_be_visible()
     assert watched.problems() == [], server.log()[-4000:]
 
 
@@ -200,7 +196,7 @@ def test_returning_to_a_tab_through_its_link_restores_the_controls_changed_there
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.goto(f"{server.url}/discoveries")
-    expect(chart(page, "discoveries").locator(".xtick").first).to_be_visible()
+    expect(view_graph(page, "main", "discoveries").locator(".xtick").first).to_be_visible()
     changes_chart(page, "discoveries", lambda: page.select_option("#discoveries-size", "split"))
     expect(page).to_have_url(re.compile(r"size=split"))
 
@@ -220,7 +216,7 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
     page = watched.page
     counter = CallbackCounter(page)
     page.goto(f"{server.url}/discoveries")
-    expect(chart(page, "discoveries").locator(".xtick").first).to_be_visible()
+    expect(view_graph(page, "main", "discoveries").locator(".xtick").first).to_be_visible()
     expect(page.locator("#discoveries-top")).to_be_disabled()  # Top N applies to stations only
     page.wait_for_load_state("networkidle")
     changes = {
@@ -246,7 +242,7 @@ def test_each_change_sends_one_request_and_a_slider_sweep_sends_one(server, watc
     expect(page.locator("#discoveries-group input").first).to_be_enabled()
 
     page.goto(f"{server.url}/sizes")
-    expect(chart(page, "sizes").locator(".xtick").first).to_be_visible()
+    expect(view_graph(page, "main", "sizes").locator(".xtick").first).to_be_visible()
     expect(page.locator("#sizes-top")).to_be_disabled()
     page.wait_for_load_state("networkidle")
     changes = {

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness.browser import scroll_to, serious_axe_violations
+from tests.harness.browser import scroll_to, serious_axe_violations, view_graph, view_note
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,15 +33,6 @@ def server(snapshot_data_dir, tmp_path_factory):
     running.stop()
 
 
-def chart(page, index: str):
-    """The plotly graph of chart ``index`` (ids are pattern-matching dicts, serialised by Dash)."""
-    return page.locator(f'div[id*=\'"index":"{index}"\'][id*=\'"type":"view-graph"\']')
-
-
-def note(page, index: str):
-    return page.locator(f'p[id*=\'"index":"{index}"\'][id*=\'"type":"view-note"\']')
-
-
 def assert_clean(watched, server, requested: list[str]) -> None:
     """No console errors, failed requests or CSP violations, and every request went to the app itself."""
     problems = watched.problems()
@@ -54,7 +45,7 @@ def assert_clean(watched, server, requested: list[str]) -> None:
 
 def land_paths(page) -> int:
     """How many land polygons the map has drawn (from the topojson)."""
-    return chart(page, "map").locator(".geo .layer.backplot .land path, .geo path.land").count()
+    return view_graph(page, "map").locator(".geo .layer.backplot .land path, .geo path.land").count()
 
 
 def test_the_map_draws_land_from_the_apps_own_topojson_and_every_control_redraws(server, watched_page):
@@ -63,13 +54,13 @@ def test_the_map_draws_land_from_the_apps_own_topojson_and_every_control_redraws
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     page.goto(f"{server.url}/sites")
-    expect(chart(page, "map").locator(".scattergeo .point").first).to_be_attached()
-    expect(chart(page, "map").locator("path.land, .land path").first).to_be_attached()
+    expect(view_graph(page, "map").locator(".scattergeo .point").first).to_be_attached()
+    expect(view_graph(page, "map").locator("path.land, .land path").first).to_be_attached()
     topojson = [u for u in requested if u.endswith(".json") and "topojson" in u]
     assert topojson == [f"{server.url}/assets/vendor/topojson/world_110m.json"], topojson
-    expect(note(page, "map")).to_contain_text("sites shown")
+    expect(view_note(page, "map")).to_contain_text("sites shown")
     expect(page.locator("[role=gridcell]", has_text="Median follow-up sites per NEO")).to_be_visible()
-    expect(scroll_to(chart(page, "bars")).locator(".bars path").first).to_be_visible()  # drawn when near
+    expect(scroll_to(view_graph(page, "bars")).locator(".bars path").first).to_be_visible()  # drawn when near
 
     # Scope: window and precoveries are disabled outside the apparition, with the reason shown.
     page.get_by_text("All time", exact=True).click()
@@ -77,28 +68,28 @@ def test_the_map_draws_land_from_the_apps_own_topojson_and_every_control_redraws
     expect(page.locator("#sites-window")).to_be_disabled()
     expect(page.locator("#sites-side")).to_be_disabled()
     expect(page.locator("#sites-scope-reason")).to_contain_text("apparition scope only")
-    expect(note(page, "map")).to_contain_text("follow-up by station (all time)")
+    expect(view_note(page, "map")).to_contain_text("follow-up by station (all time)")
 
     page.get_by_text("Observations", exact=True).click()
     expect(page).to_have_url(re.compile(r"metric=observations"))
-    expect(chart(page, "map").locator(".colorbar .cbtitle")).to_contain_text("Observations")
+    expect(view_graph(page, "map").locator(".colorbar .cbtitle")).to_contain_text("Observations")
     page.select_option("#sites-proj", "orthographic")
     expect(page).to_have_url(re.compile(r"proj=orthographic"))
-    expect(chart(page, "map").locator("path.land, .land path").first).to_be_attached()
+    expect(view_graph(page, "map").locator("path.land, .land path").first).to_be_attached()
 
     # Chosen sites by pasting codes: an unknown code is reported and the box is marked invalid.
     page.get_by_text("Chosen sites", exact=True).click()
     expect(page.locator("#sites-paste")).to_be_enabled()
     page.fill("#sites-paste", "F51 G96 ZZ9")
     page.press("#sites-paste", "Enter")
-    expect(note(page, "bars")).to_contain_text("Codes not known in this snapshot: ZZ9")
+    expect(view_note(page, "bars")).to_contain_text("Codes not known in this snapshot: ZZ9")
     expect(page.locator("#sites-paste")).to_have_class(re.compile(r"is-invalid"))
-    expect(chart(page, "bars").locator(".bars path")).to_have_count(2)
+    expect(view_graph(page, "bars").locator(".bars path")).to_have_count(2)
     watched.screenshot("sites-1280-chosen")
 
     page.get_by_role("button", name="Reset", exact=True).click()
     expect(page).to_have_url(re.compile(r"/sites$"))
-    expect(note(page, "map")).to_contain_text("0…+200 d after discovery")
+    expect(view_note(page, "map")).to_contain_text("0…+200 d after discovery")
     expect(page.locator("#sites-window")).to_be_enabled()
     assert_clean(watched, server, requested)
 
@@ -107,7 +98,8 @@ def test_the_map_draws_land_from_the_apps_own_topojson_and_every_control_redraws
     watched.screenshot("sites-1280")
     page.set_viewport_size(PHONE)
     page.reload()
-    expect(scroll_to(chart(page, "map")).locator(".scattergeo .point").first).to_be_attached()  # under the controls
+    # under the controls
+    expect(scroll_to(view_graph(page, "map")).locator(".scattergeo .point").first).to_be_attached()
     violations = serious_axe_violations(page)
     assert not violations, "\n".join(violations)
     watched.screenshot("sites-360")
@@ -120,7 +112,7 @@ def test_a_change_sends_one_request_and_a_slider_sweep_one(server, watched_page)
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.goto(f"{server.url}/sites")
-    expect(note(page, "map")).to_contain_text("sites shown")
+    expect(view_note(page, "map")).to_contain_text("sites shown")
     counter = CallbackCounter(page)
     assert counter.count_during(lambda: page.select_option("#sites-proj", "robinson")) == 1
     sweeps: list[range] = []
@@ -135,10 +127,10 @@ def test_a_shared_link_reopens_its_view(server, watched_page):
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.goto(f"{server.url}/sites?scope=recovery&metric=tracklets&scale=linear&grid=off&bars=chosen&sites=F51")
-    expect(note(page, "map")).to_contain_text("recovery only")
+    expect(view_note(page, "map")).to_contain_text("recovery only")
     expect(page.locator("#sites-window")).to_be_disabled()
     expect(page.locator("#sites-top")).to_be_disabled()
-    expect(scroll_to(chart(page, "bars")).locator(".bars path")).to_have_count(1)  # drawn when near
+    expect(scroll_to(view_graph(page, "bars")).locator(".bars path")).to_have_count(1)  # drawn when near
     expect(page).to_have_url(
         re.compile(r"scope=recovery&metric=tracklets&scale=linear&grid=off&sites=F51&bars=chosen$")
     )
@@ -148,5 +140,5 @@ def test_a_shared_link_reopens_its_view(server, watched_page):
     page.keyboard.type("G96")
     page.get_by_role("option", name=re.compile(r"^G96")).click()
     expect(page).to_have_url(re.compile(r"sites=F51%2CG96"))
-    expect(chart(page, "bars").locator(".bars path")).to_have_count(2)
+    expect(view_graph(page, "bars").locator(".bars path")).to_have_count(2)
     assert not watched.problems(), "\n".join(watched.problems())
