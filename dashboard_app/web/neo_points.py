@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 
 import dash
-import flask
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_limiter import Limiter
 
 from dashboard_app.figures.neo_points import ROUTE, points_path
@@ -54,7 +53,7 @@ def install_points_preloads(app: BundledDash, tab_modules: Iterable[ModuleType])
     pages = page_points_files(tab_modules)
 
     def urls() -> list[str]:
-        names = pages.get(flask.request.path.rstrip("/"), ()) if flask.has_request_context() else ()
+        names = pages.get(request.path.rstrip("/"), ()) if has_request_context() else ()
         snapshot = request_snapshot() if names else None
         if snapshot is None:
             return []

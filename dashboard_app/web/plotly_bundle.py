@@ -85,7 +85,7 @@ class PlotlyBundle:
 
 class BundledDash(dash.Dash):
     """A Dash app whose renderer loads the app's plotly.js bundle (see the module docstring), with a page
-    config that leaves out the validation layout."""
+    config that leaves out the validation layout; its page also preloads the data ``fetch_preloads`` names."""
 
     plotly_bundle_url: str | None = None
     fetch_preloads: Callable[[], list[str]] | None = None
