@@ -98,11 +98,15 @@ def pre_fork(server, worker):
 
 
 def when_ready(server):
-    """The master follows new snapshots on a timer (SIGALRM every poll interval; threads must not cross a fork),
-    so after a swap it does not keep the old companion mapped beside the workers' new one."""
+    """The master follows new snapshots on a timer (SIGALRM every poll interval, or sooner when a worker sees a
+    new pointer; threads must not cross a fork), so after a swap it does not keep the old companion mapped
+    beside the workers' new one, and it starts the new snapshot's warm-up."""
     from dashboard_app.wsgi import server as flask_server
 
     store = flask_server.extensions["neo_store"]
+    # Before the workers fork: each new snapshot is warmed in a process forked from here (snapshot/warm.py),
+    # which must not keep the listening sockets open (a restarted server could not bind them meanwhile).
+    store.warm_in_master(close_in_child=lambda: [listener.close() for listener in server.LISTENERS])
 
     def follow(_signum, _frame):
         try:

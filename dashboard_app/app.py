@@ -38,6 +38,7 @@ from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import SnapshotStore
 from dashboard_app.tabs import TAB_MODULES
+from dashboard_app.views import warm_up
 from dashboard_app.views.prefill import install_layout_headers, prefilled_layout
 from dashboard_app.web import (
     callback_guard,
@@ -204,6 +205,7 @@ def build_store(settings: Settings) -> SnapshotStore:
         memo_max_bytes=memo_budget_per_worker(settings),
         cache_dir=settings.frames_cache_dir,
         prepare=prepare_snapshot,
+        warm_seconds=settings.swap_warm_seconds,
     )
 
 
@@ -247,6 +249,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     server.extensions["neo_started"] = time.monotonic()
 
     modules = tab_modules()
+    store.set_view_warmer(warm_up.view_warmer(server, modules))
     _register_pages(modules)
     install_layout_headers(server)
     _register_object_pages()

@@ -67,6 +67,16 @@ def _float_range(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def _seconds_or_off(high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not 0 <= value <= high:  # NaN fails both comparisons
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
 def _choice(*choices: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.strip().lower()
@@ -269,6 +279,15 @@ SETTINGS: tuple[Setting, ...] = (
         "How often each worker checks DATA_DIR for a newly published snapshot.",
     ),
     Setting(
+        "SWAP_WARM_SECONDS",
+        "3",
+        _seconds_or_off(30),
+        "a number of seconds 0-30 (0: off)",
+        "After a new snapshot is published, one low-priority process computes the views visitors asked for "
+        "lately on it for up to this long, and the workers load those results before they switch (a new "
+        "snapshot is served this much later, without a minute of slow first answers).",
+    ),
+    Setting(
         "MEMO_MAX_MB",
         "128",
         _int_range(0, 65536),
@@ -448,6 +467,7 @@ class Settings:
     serve_tls: bool
     callback_max_bytes: int
     snapshot_poll_seconds: float
+    swap_warm_seconds: float
     memo_max_mb: int
     frames_cache_dir: Path | None
     stale_after_hours: float

@@ -213,7 +213,7 @@ def map_value(cls: type[T], directory: Path, *, verify: bool = True) -> T:
         raise DerivedError(f"cannot read the derived value in {directory}: {exc}") from exc
 
 
-def _owned(cache_dir: Path) -> bool:
+def owned(cache_dir: Path) -> bool:
     """Files another user could have written are never mapped (they could claim any content)."""
     try:
         return cache_dir.stat().st_uid == os.getuid()
@@ -221,9 +221,10 @@ def _owned(cache_dir: Path) -> bool:
         return False
 
 
-def _own_directory(cache_dir: Path) -> None:
+def own_directory(cache_dir: Path) -> None:
+    """Create the cache directory (mode 0700) if needed; :class:`DerivedError` when another user owns it."""
     cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not _owned(cache_dir):
+    if not owned(cache_dir):
         raise DerivedError(f"the cache directory {cache_dir} belongs to another user; not used")
 
 
@@ -237,11 +238,11 @@ def shared_value(cache_dir: Path, snapshot_id: str, name: str, cls: type[T], com
     """
     directory = snapshot_dir(cache_dir, snapshot_id)
     dest = directory / f"{name}-{code_fingerprint()}"
-    if (dest / MANIFEST).is_file() and _owned(Path(cache_dir)):
+    if (dest / MANIFEST).is_file() and owned(Path(cache_dir)):
         with suppress(DerivedError):
             return map_value(cls, dest)
     try:
-        _own_directory(Path(cache_dir))
+        own_directory(Path(cache_dir))
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     except (OSError, DerivedError) as exc:

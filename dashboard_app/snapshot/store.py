@@ -31,12 +31,18 @@ bounded by bytes: ``memo.py``; a switch drops the old snapshot's entries), so a 
 serves mixed data. A new file (or companion) that fails verification is refused (and not
 retried), the old snapshot kept, and the error logged and reported by :meth:`~SnapshotStore.health`;
 so is a pointer that disappears or names a missing file.
+
+Under gunicorn each new snapshot is also *warmed* before the workers switch (``warm.py``): the master forks
+one low-priority process that computes the views visitors asked for lately on the new snapshot, and each
+worker loads those results into its memo cache before it switches, so the first answers after a swap are
+not all cold computations.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -45,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dashboard_app.snapshot import derived, frames
+from dashboard_app.snapshot import derived, frames, warm
 from dashboard_app.snapshot.datadir import POINTER, SNAPSHOT_NAME, current_snapshot_path, read_status
 from dashboard_app.snapshot.memo import DEFAULT_MAX_BYTES, MemoCache
 from dashboard_app.snapshot.model import Snapshot, SnapshotError, format_utc, read_tables, snapshot_from_tables
@@ -57,6 +63,9 @@ EXTENSION_KEY = "neo_store"
 """Key of the store in ``flask_app.extensions``."""
 
 Clock = Callable[[], datetime]
+ViewWarmer = Callable[[Snapshot, list[warm.View], float], int]
+"""``warm_views(snapshot, views, deadline)``: compute these views on ``snapshot`` until ``time.monotonic()``
+reaches ``deadline``; how many were computed (``views.warm_up``)."""
 
 FRAMES_MAPPED = "mapped companion"
 FRAMES_CACHED = "mapped companion built into the cache"
@@ -122,6 +131,7 @@ class SnapshotStore:
         memo_max_bytes: int = DEFAULT_MAX_BYTES,
         cache_dir: Path | str | None = None,
         prepare: Callable[[Snapshot], None] | None = None,
+        warm_seconds: float = 0.0,
     ):
         if poll_interval_s <= 0:
             raise ValueError(f"poll_interval_s must be positive, not {poll_interval_s}")
@@ -132,7 +142,12 @@ class SnapshotStore:
         self._validate = validate
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._prepare = prepare
+        self.warm_seconds = float(warm_seconds)
         self.memo_cache = MemoCache(memo_max_bytes)
+        self.recent_views = warm.RecentViews()
+        self._warm_views: ViewWarmer | None = None
+        self._master_warms = False  # set in the gunicorn master (warm_in_master), inherited by its workers
+        self._close_in_child: Callable[[], None] = lambda: None
         self._snapshot: Snapshot | None = None
         self._frames_source: str | None = None
         self._loaded_name: str | None = None
@@ -212,7 +227,56 @@ class SnapshotStore:
             return False
         if not frames.companion_path(path).is_dir():
             return False
-        return self.check_now()
+        switched = self.check_now()
+        if switched and self._master_warms and self._snapshot is not None:
+            self._start_warmer(self._snapshot)
+        return switched
+
+    def set_view_warmer(self, warm_views: ViewWarmer) -> None:
+        """How a warm-up computes views on a new snapshot (the app's tabs: ``views.warm_up``)."""
+        self._warm_views = warm_views
+
+    def warm_in_master(self, close_in_child: Callable[[], None]) -> bool:
+        """In the loading process (gunicorn's master, before it forks workers): from now on warm each new
+        snapshot before the workers switch (module docstring; off when ``warm_seconds`` is 0 or no view
+        warmer is set). ``close_in_child`` closes the listening sockets in the warming process. True when on."""
+        if self._origin_pid == os.getpid() and self.warm_seconds > 0 and self._warm_views is not None:
+            self._master_warms = True
+            self._close_in_child = close_in_child
+        return self._master_warms
+
+    def _start_warmer(self, snapshot: Snapshot) -> None:
+        try:
+            pid = warm.fork_warmer(self.cache_dir, snapshot.id, lambda: self._warm(snapshot), self._close_in_child)
+        except (OSError, derived.DerivedError) as exc:
+            log.warning("snapshot store: cannot start warming snapshot %s: %s", snapshot.id, exc)
+            return
+        log.info("snapshot store: warming snapshot %s in process %d", snapshot.id, pid)
+
+    def _warm(self, snapshot: Snapshot) -> None:
+        """In the warming process: the shared values, then the views asked for lately, written for the workers."""
+        started, cpu = time.monotonic(), time.process_time()
+        deadline = started + self.warm_seconds
+        self.memo_cache.after_fork()
+        if self._prepare is not None:
+            self._prepare(snapshot)
+        views = warm.read_views(self.cache_dir)
+        assert self._warm_views is not None
+        computed = self._warm_views(snapshot, views, deadline)
+        entries = self.memo_cache.entries_of(snapshot.id)
+        count, size = warm.write_warm(
+            warm.warm_file(self.cache_dir, snapshot.id), snapshot.id, entries, self.memo_cache.max_bytes
+        )
+        log.info(
+            "warmed snapshot %s: %d views (%d asked for lately), %d results (%.1f MB) in %.2f s, %.2f CPU-s",
+            snapshot.id,
+            computed,
+            len(views),
+            count,
+            size / 2**20,
+            time.monotonic() - started,
+            time.process_time() - cpu,
+        )
 
     def init_app(self, app: Any) -> None:
         """Register the store on a Flask app as ``app.extensions["neo_store"]``."""
@@ -232,9 +296,13 @@ class SnapshotStore:
             self._stop = threading.Event()
             self._wake = threading.Event()
             self._check_lock = threading.Lock()  # a copy inherited over fork may be held by a dead thread
-            if self._origin_pid is not None and os.getpid() != self._origin_pid:
+            forked = self._origin_pid is not None and os.getpid() != self._origin_pid
+            if forked:
                 self.memo_cache.after_fork()
+                self.recent_views.after_fork()
             self.check_now()
+            if forked and self._master_warms and self._snapshot is not None:
+                self._load_warm(self._snapshot)  # a worker forked after a swap (recycled): the warmed results
             self._watcher = threading.Thread(target=self._watch, name="neo-snapshot-watcher", daemon=True)
             self._watcher_pid = os.getpid()
             self._watcher.start()
@@ -261,6 +329,8 @@ class SnapshotStore:
                 self.check_now()
             except Exception:  # the watcher must survive anything; the error is logged
                 log.exception("snapshot watcher: unexpected error while checking %s", self.data_dir)
+            if self._master_warms:
+                self.recent_views.dump(self.cache_dir)  # for the next warm-up
             wake.wait(self.poll_interval_s)  # the poll interval, or earlier when a request saw a new pointer
             wake.clear()
 
@@ -311,8 +381,9 @@ class SnapshotStore:
             self._refusals += 1
             self._record_error(f"refused snapshot {path.name}: {exc}; {self._serving()}", path.name)
             return False
+        warmed = 0
         if self._snapshot is not None and os.getpid() != self._origin_pid:
-            self._prepare_switch(snapshot)
+            warmed = self._prepare_switch(snapshot)
         self._switches += self._snapshot is not None
         self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
         self._frames_source = source
@@ -323,12 +394,13 @@ class SnapshotStore:
         self._last_load_seconds = (self._loaded_at - started).total_seconds()
         self._last_error = None
         log.info(
-            "serving snapshot %s (pid %d; frames %s; %.2f s, %.2f CPU-s)",
+            "serving snapshot %s (pid %d; frames %s; %.2f s, %.2f CPU-s; %d warmed results)",
             snapshot.id,
             os.getpid(),
             source,
             (self._loaded_at - started).total_seconds(),
             time.thread_time() - cpu_started,
+            warmed,
         )
         return True
 
@@ -356,17 +428,43 @@ class SnapshotStore:
         meta, tables = read_tables(path)
         return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_PRIVATE
 
-    def _prepare_switch(self, snapshot: Snapshot) -> None:
-        """Before a serving process switches: build (or map) the values shared per machine (``prepare``), so
-        the first requests on the new snapshot do not wait for them. Not at start: it would delay the first page."""
-        if self._prepare is None:
-            return
+    def _prepare_switch(self, snapshot: Snapshot) -> int:
+        """Before a serving process switches: wait for the warm-up (when the master warms), build (or map) the
+        values shared per machine (``prepare``) and load the warmed results, so the first requests on the new
+        snapshot do not wait for them; how many results were loaded. Not at start: it would delay the first page."""
+        if self._master_warms:
+            self.recent_views.dump(self.cache_dir)
+            self._ask_master_to_follow()
+            warm.wait_for_warm(self.cache_dir, snapshot.id, self.warm_seconds)
+        if self._prepare is not None:
+            try:
+                self._prepare(snapshot)
+            except Exception:  # never block a switch: the values are computed on first use instead
+                log.exception(
+                    "snapshot store: preparing snapshot %s failed; its values are computed on first use", snapshot.id
+                )
+        return self._load_warm(snapshot) if self._master_warms else 0
+
+    def _ask_master_to_follow(self) -> None:
+        """Signal the master's follow timer now (it maps the snapshot and starts the warm-up) instead of at its
+        next tick. Only to the gunicorn master this worker was forked from, which set the handler."""
+        origin = self._origin_pid
+        if origin is not None and origin != os.getpid() and os.getppid() == origin:
+            try:
+                os.kill(origin, signal.SIGALRM)
+            except (ProcessLookupError, PermissionError) as exc:
+                log.debug("snapshot store: cannot signal the master %d: %s", origin, exc)
+
+    def _load_warm(self, snapshot: Snapshot) -> int:
+        """Put the warm-up's results for ``snapshot`` into this process's memo cache; how many were kept."""
+        if not warm.warm_file(self.cache_dir, snapshot.id).is_file():
+            return 0  # none was written (no warm-up yet, or it failed: its process logged why)
         try:
-            self._prepare(snapshot)
-        except Exception:  # never block a switch: the values are computed on first use instead
-            log.exception(
-                "snapshot store: preparing snapshot %s failed; its values are computed on first use", snapshot.id
-            )
+            entries = warm.read_warm(self.cache_dir, snapshot.id)
+        except warm.WarmError as exc:
+            log.warning("snapshot store: the warmed results of snapshot %s are not used: %s", snapshot.id, exc)
+            return 0
+        return self.memo_cache.preload(entries)
 
     def _remove_old_derived(self, snapshot_id: str) -> None:
         """Delete other snapshots' shared derived values from the cache (any process may; mappings survive)."""
@@ -483,3 +581,19 @@ def current_snapshot() -> Snapshot:
         raise NoSnapshotError(f"no data to show yet: {store.unavailable_reason()}")
     flask.g._neo_snapshot = snapshot
     return snapshot
+
+
+def pin_snapshot(snapshot: Snapshot) -> None:
+    """Serve ``snapshot`` for the rest of the current Flask request (a warm-up computing views on a new one)."""
+    import flask
+
+    flask.g._neo_snapshot = snapshot
+
+
+def note_view(tab: str, values: dict[str, Any]) -> None:
+    """Count a view served in this request (a tab and its JSON-able control values) for the next warm-up."""
+    import flask
+
+    store = flask.current_app.extensions.get(EXTENSION_KEY) if flask.has_app_context() else None
+    if isinstance(store, SnapshotStore):
+        store.recent_views.note(tab, values)

@@ -31,7 +31,7 @@ from plotly.io.json import to_json_plotly
 
 from dashboard_app import callbacks
 from dashboard_app.snapshot.model import Snapshot
-from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot
+from dashboard_app.snapshot.store import NoSnapshotError, current_snapshot, note_view
 from dashboard_app.theme import CHART_THEME_STORE_ID
 from dashboard_app.views.csv import csv_payload
 from dashboard_app.views.empty import NO_SNAPSHOT, empty_figure
@@ -238,6 +238,7 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
             if tables:
                 out["exports"] = {c.index: grid_export_params(c, view, parsed, snapshot) for c in tables}
             out["url"], out["drawn"] = view.query_string(parsed, snapshot), view.jsonable(parsed)
+            note_view(view.tab, out["drawn"])  # warmed on the next snapshot before the workers switch
         props = {f"{p.name}.{p.prop}": p.compute(parsed, snapshot) for p in control_props}
         digests = {key: _digest(value) for key, value in (drawn | props).items()}
         before = shown if isinstance(shown, dict) else {}

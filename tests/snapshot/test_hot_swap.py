@@ -266,5 +266,97 @@ def test_the_master_lets_go_of_the_old_companion_after_a_swap_without_forking(st
         time.sleep(0.1)
     # one copy after the swap: the master, which forked nothing meanwhile, maps only the new companion too
     assert mapped == {master: {newer}, worker: {newer}}
-    assert _children(master) == [worker]  # no worker was forked (or recycled) to get there
+    warmers = _warmers(server.log())
+    assert len(warmers) == 1  # the swap's warm-up, a short-lived process, is the only other child
+    assert [pid for pid in _children(master) if pid not in warmers] == [worker]  # no worker forked or recycled
     assert "Traceback" not in server.log()
+
+
+def _warmers(log: str) -> set[int]:
+    """Pids of the warm-up processes the master forked (from its log)."""
+    return {int(m) for m in re.findall(r"warming snapshot \S+ in process (\d+)", log)}
+
+
+TOKEN = "t" * 32
+PAGES = (
+    "/discoveries",
+    "/sizes",
+    "/comparison",
+    "/followup",
+    "/sites",
+    "/circumstances",
+    "/sizes?top=5",
+    "/sites?top=7",
+)
+
+
+def _memo_misses(url: str) -> float:
+    """Memo cache lookups that computed their value, all workers together (the operator's metrics)."""
+    text = requests.get(f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=15).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("neo_memo_misses_total"))
+
+
+def _visit(url: str, rounds: int) -> None:
+    """Every page of :data:`PAGES` as a browser's first view asks for it, on new connections (every worker)."""
+    for _ in range(rounds):
+        for page in PAGES:
+            r = requests.get(f"{url}/_dash-layout", params={"page": page}, headers={"Connection": "close"}, timeout=30)
+            assert r.status_code == 200, (page, r.status_code)
+
+
+def _wait_until_every_worker_serves(url: str, snapshot_id: str, workers: int, timeout_s: float) -> None:
+    started, streak, seen = time.monotonic(), 0, set()
+    while time.monotonic() - started < timeout_s:
+        checks = requests.get(f"{url}/health", headers={"Connection": "close"}, timeout=15).json()["checks"]
+        if checks["snapshot:age"][0]["componentId"] == snapshot_id:
+            seen.add(checks["uptime"][0]["pid"])
+            streak += 1
+            if len(seen) >= workers and streak >= 10:
+                return
+        else:
+            streak = 0
+        time.sleep(0.05)
+    raise AssertionError(f"not every worker served {snapshot_id} within {timeout_s} s (saw {seen})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("warm_seconds", ["3", "0"])
+def test_after_a_swap_the_views_visitors_asked_for_come_from_the_warmed_cache(start_server, tmp_path, warm_seconds):
+    from dashboard_app.sky import generate
+
+    data_dir = tmp_path / "data"
+    build_snapshot_dir(data_dir, sky=generate(31, SCALE))
+    server = start_server(
+        data_dir,
+        WORKERS="2",
+        THREADS="2",
+        SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}",
+        OPERATOR_TOKEN=TOKEN,
+        SWAP_WARM_SECONDS=warm_seconds,
+    )
+    _visit(server.url, rounds=3)
+    time.sleep(2 * POLL_S)  # each worker writes the views it served once per poll
+    newer = publish(data_dir, generate(32, SCALE).build, max_row_drop=None).snapshot_id
+    _wait_until_every_worker_serves(server.url, newer, workers=2, timeout_s=POLL_S + float(warm_seconds) + 15)
+    time.sleep(0.5)  # the metrics of the last /health answers are recorded after they were sent
+    misses = _memo_misses(server.url)
+
+    _visit(server.url, rounds=2)  # the same first views on the new snapshot, from both workers
+    time.sleep(0.5)
+    computed_after_swap = _memo_misses(server.url) - misses
+
+    log = server.log().replace('\\"', '"')
+    switched = [
+        warmed
+        for pid, warmed in re.findall(rf"serving snapshot {newer} \(pid (\d+);[^)]*; (\d+) warmed results\)", log)
+        if int(pid) != server.process.pid  # the master maps it too, and serves nothing
+    ]
+    assert len(switched) == 2, switched  # both workers switched
+    if warm_seconds == "0":
+        assert computed_after_swap > 0  # without the warm-up every view is computed again: the test can fail
+        assert switched == ["0", "0"] and "warming snapshot" not in log
+    else:
+        assert computed_after_swap == 0, f"{computed_after_swap:.0f} results were computed after the swap"
+        assert all(int(n) > 0 for n in switched), switched
+        assert re.search(rf"warmed snapshot {newer}: \d+ views \(\d+ asked for lately\)", log)
+    assert "Traceback" not in log

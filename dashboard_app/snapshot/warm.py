@@ -1,0 +1,253 @@
+"""Warm results for a new snapshot, computed once per machine before the workers switch to it.
+
+After a swap every view a visitor asks for is new to every worker's memo cache, so for a while each answer
+takes the time of a cold computation (measured by ``bench.memory``: callback p95 in the seconds after a swap
+3.6–3.9× the p95 before it, with 1 worker as with 4). Instead:
+
+- each worker records the views its visitors ask for (:class:`RecentViews`: a tab and its control values,
+  with counts) and writes them to ``<cache dir>/views/<pid>.json`` when they changed (once per poll);
+- a worker that sees a new snapshot asks the gunicorn master to follow now (the master's follow timer
+  signal); the master maps the snapshot and forks one *warmer* at the lowest CPU priority, which computes
+  the most asked-for views on the new snapshot for at most ``SWAP_WARM_SECONDS`` and writes its memo
+  entries to :func:`warm_file`, beside the snapshot's derived values (``derived.py``);
+- each worker waits for that file while it goes on serving the old snapshot (:func:`wait_for_warm`), loads
+  the entries into its memo cache and switches: the first answers on the new snapshot come from the cache.
+
+The files are written by this user into the per-user cache directory, which is refused when another user
+owns it (``derived.py``), so unpickling them trusts nothing the code itself does not. Anything missing or
+failing (no gunicorn master, no warmer within :data:`START_WAIT_S`, an unreadable file) makes a worker
+switch with a cold cache, as it would without any of this.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import secrets
+import signal
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from dashboard_app.snapshot import derived
+from dashboard_app.snapshot.memo import MemoKey
+
+log = logging.getLogger(__name__)
+
+VIEWS_DIR = "views"
+"""Subdirectory of the cache directory where each worker writes the views it served (``<pid>.json``)."""
+START_WAIT_S = 1.5
+"""How long a worker waits for the warmer to start (its marker file) before switching cold."""
+FINISH_GRACE_S = 1.5
+"""How long a worker waits beyond the warm-up's own time for its file (the writing, a busy machine)."""
+VIEWS_MAX_AGE_S = 1800.0
+"""Views older than this (a worker's file last written longer ago) are not warmed."""
+MAX_VIEWS = 64
+"""The most views a warm-up considers (the most asked for first)."""
+LOW_PRIORITY = 19
+"""The warmer's nice value: the workers' answers come first."""
+
+View = tuple[str, dict[str, Any] | None]
+"""A tab (its view name) and control values as the tab's request store holds them (None: its defaults)."""
+
+
+class WarmError(Exception):
+    """A warm file that cannot be read (truncated, another format, not this snapshot's)."""
+
+
+class RecentViews:
+    """The views this process served lately, with how often: bounded, least recently asked dropped first."""
+
+    def __init__(self, limit: int = 256):
+        self.limit = limit
+        self._counts: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._dirty = False
+        self._lock = threading.Lock()
+
+    def note(self, tab: str, values: Mapping[str, Any]) -> None:
+        """Count one request of ``tab`` for ``values`` (JSON-able control values)."""
+        try:
+            key = (tab, json.dumps(values, sort_keys=True, separators=(",", ":")))
+        except (TypeError, ValueError):
+            return
+        with self._lock:
+            self._counts[key] = self._counts.pop(key, 0) + 1
+            while len(self._counts) > self.limit:
+                self._counts.popitem(last=False)
+            self._dirty = True
+
+    def after_fork(self) -> None:
+        """A fresh lock and no views in a forked child (it has served nothing yet)."""
+        self._lock = threading.Lock()
+        self._counts = OrderedDict()
+        self._dirty = False
+
+    def dump(self, cache_dir: Path) -> bool:
+        """Write the views to ``<cache_dir>/views/<pid>.json`` if they changed since the last dump; True if written."""
+        with self._lock:
+            if not self._dirty:
+                return False
+            rows = [[tab, values, count] for (tab, values), count in self._counts.items()]
+            self._dirty = False
+        directory = Path(cache_dir) / VIEWS_DIR
+        try:
+            derived.own_directory(Path(cache_dir))
+            directory.mkdir(mode=0o700, exist_ok=True)
+            _write_atomic(directory / f"{os.getpid()}.json", json.dumps(rows).encode())
+        except (OSError, derived.DerivedError) as exc:
+            log.debug("recent views: cannot write them to %s: %s", directory, exc)
+            return False
+        return True
+
+
+def read_views(cache_dir: Path, *, max_age_s: float = VIEWS_MAX_AGE_S, limit: int = MAX_VIEWS) -> list[View]:
+    """The views every worker recorded lately, the most asked for first (files older than ``max_age_s`` are
+    deleted: their workers are gone)."""
+    directory = Path(cache_dir) / VIEWS_DIR
+    totals: dict[tuple[str, str], int] = {}
+    now = time.time()
+    with suppress(FileNotFoundError):
+        for path in directory.glob("*.json"):
+            try:
+                if now - path.stat().st_mtime > max_age_s:
+                    path.unlink()
+                    continue
+                rows = json.loads(path.read_text(encoding="utf-8"))
+                for tab, values, count in rows:
+                    key = (str(tab), str(values))
+                    totals[key] = totals.get(key, 0) + int(count)
+            except (OSError, ValueError, TypeError) as exc:
+                log.debug("recent views: skipping %s: %s", path, exc)
+    ranked = sorted(totals.items(), key=lambda item: -item[1])[:limit]
+    views: list[View] = []
+    for (tab, values), _ in ranked:
+        with suppress(ValueError):
+            parsed = json.loads(values)
+            if isinstance(parsed, dict):
+                views.append((tab, parsed))
+    return views
+
+
+def warm_file(cache_dir: Path, snapshot_id: str) -> Path:
+    """Where the warm memo entries of ``snapshot_id`` are written (by this code: its fingerprint is in the name)."""
+    return derived.snapshot_dir(cache_dir, snapshot_id) / f"warm-{derived.code_fingerprint()}.pickle"
+
+
+def started_file(cache_dir: Path, snapshot_id: str) -> Path:
+    """The marker a warmer writes as it starts (its pid), so workers know one is coming."""
+    return warm_file(cache_dir, snapshot_id).with_suffix(".started")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_warm(path: Path, snapshot_id: str, entries: list[tuple[MemoKey, Any]], max_bytes: int) -> tuple[int, int]:
+    """Write the entries of ``snapshot_id`` (least recently used first) that pickle, at most ``max_bytes`` of
+    them (the most recent kept); how many entries and bytes were written."""
+    blobs: list[tuple[MemoKey, bytes]] = []
+    total = 0
+    for key, value in reversed(entries):
+        if key[0] != snapshot_id:
+            continue
+        try:
+            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # a value pickle cannot hold: computed on first use instead
+            log.debug("warm-up: %s cannot be pickled (%s); skipped", key[1], exc)
+            continue
+        if total + len(blob) > max_bytes:
+            continue
+        blobs.append((key, blob))
+        total += len(blob)
+    blobs.reverse()
+    _write_atomic(path, pickle.dumps((snapshot_id, blobs), protocol=pickle.HIGHEST_PROTOCOL))
+    return len(blobs), total
+
+
+def read_warm(cache_dir: Path, snapshot_id: str) -> list[tuple[MemoKey, Any]]:
+    """The entries in the warm file of ``snapshot_id``; :class:`WarmError` when there is none to trust."""
+    path = warm_file(cache_dir, snapshot_id)
+    try:
+        if not derived.owned(Path(cache_dir)):
+            raise WarmError(f"the cache directory {cache_dir} belongs to another user; not used")
+        owner, blobs = pickle.loads(path.read_bytes())
+        if owner != snapshot_id:
+            raise WarmError(f"{path} holds results of snapshot {owner}, not {snapshot_id}")
+        return [(key, pickle.loads(blob)) for key, blob in blobs if key[0] == snapshot_id]
+    except WarmError:
+        raise
+    except Exception as exc:  # a truncated or foreign file: whatever unpickling raises
+        raise WarmError(f"cannot read {path}: {exc}") from exc
+
+
+def wait_for_warm(
+    cache_dir: Path, snapshot_id: str, warm_seconds: float, *, start_wait_s: float = START_WAIT_S
+) -> Path | None:
+    """Wait for the warm file of ``snapshot_id``: None at once when no warmer starts within ``start_wait_s``,
+    when it exits without writing one, or ``warm_seconds`` + :data:`FINISH_GRACE_S` after it started."""
+    path, marker = warm_file(cache_dir, snapshot_id), started_file(cache_dir, snapshot_id)
+    began = time.monotonic()
+    started: float | None = None
+    pid: int | None = None
+    while True:
+        if path.is_file():
+            return path
+        now = time.monotonic()
+        if pid is None:
+            with suppress(OSError, ValueError):
+                pid = int(marker.read_text(encoding="ascii"))
+                started = now
+        if pid is None and now - began > start_wait_s:
+            return None
+        overdue = started is not None and now - started > warm_seconds + FINISH_GRACE_S
+        if pid is not None and (overdue or not _alive(pid)):
+            return path if path.is_file() else None
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fork_warmer(cache_dir: Path, snapshot_id: str, work: Callable[[], None], close_in_child: Callable[[], None]) -> int:
+    """Fork a process at the lowest CPU priority that writes the started marker, runs ``work()`` and exits;
+    its pid. Call only in a process without threads (the gunicorn master)."""
+    marker = started_file(cache_dir, snapshot_id)
+    marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:  # the child: never returns into the caller's code (gunicorn's arbiter)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGALRM, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        close_in_child()
+        os.nice(LOW_PRIORITY)
+        _write_atomic(marker, str(os.getpid()).encode("ascii"))
+        work()
+        code = 0
+    except BaseException:
+        log.exception("warm-up of snapshot %s failed; the workers switch with cold caches", snapshot_id)
+    finally:
+        logging.shutdown()
+        os._exit(code)

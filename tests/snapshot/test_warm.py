@@ -1,0 +1,165 @@
+"""The warm-up's parts: recorded views, the warm file, waiting for it, the low-priority process."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from dashboard_app.snapshot import warm
+from dashboard_app.snapshot.memo import MemoCache
+
+
+def test_views_of_every_worker_are_merged_most_asked_for_first_and_a_gone_workers_file_is_dropped(tmp_path):
+    first, second = warm.RecentViews(), warm.RecentViews()
+    for _ in range(3):
+        first.note("sizes", {"years": [2000, 2020], "mode": "count"})
+    first.note("sites", {"top": 10})
+    assert first.dump(tmp_path)
+    views_dir = tmp_path / warm.VIEWS_DIR
+    (views_dir / f"{os.getpid()}.json").rename(views_dir / "1.json")  # as if another worker had written it
+    second.note("sites", {"top": 10})
+    second.note("sites", {"top": 10})
+    second.note("sites", {"top": 10})
+    second.note("sites", {"top": 10})
+    second.note("discoveries", {"size": "all"})
+    assert second.dump(tmp_path)
+    gone = views_dir / "2.json"
+    gone.write_text(json.dumps([["followup", {"days": 30}, 99]]))
+    an_hour_ago = time.time() - 3600
+    os.utime(gone, (an_hour_ago, an_hour_ago))
+
+    views = warm.read_views(tmp_path, max_age_s=1800)
+
+    assert views == [
+        ("sites", {"top": 10}),  # 1 + 4
+        ("sizes", {"mode": "count", "years": [2000, 2020]}),  # 3
+        ("discoveries", {"size": "all"}),  # 1
+    ]
+    assert not gone.exists()
+
+
+def test_recorded_views_are_bounded_and_written_only_when_they_changed(tmp_path):
+    views = warm.RecentViews(limit=3)
+    for top in range(5):
+        views.note("sites", {"top": top})
+    views.note("sites", {"unserialisable": object()})  # ignored, not an error
+    assert views.dump(tmp_path)
+    assert not views.dump(tmp_path)  # nothing new since
+    assert [v for _, v in warm.read_views(tmp_path)] == [{"top": 2}, {"top": 3}, {"top": 4}]
+
+
+def test_the_warm_file_round_trips_what_pickles_and_holds_the_most_recent_within_its_budget(tmp_path):
+    frame = pd.DataFrame({"year": [2001, 2002], "n": [3, 4]})
+    entries = [
+        (("s1", "a.table", (2000, 2020)), frame),
+        (("s1", "a.unpicklable", ()), lambda: None),  # skipped
+        (("s0", "old.table", ()), frame),  # another snapshot's: not written
+        (("s1", "b.known", ()), frozenset({"F51", "G96"})),
+    ]
+    path = warm.warm_file(tmp_path, "s1")
+    path.parent.mkdir(parents=True)
+
+    count, size = warm.write_warm(path, "s1", entries, max_bytes=10**6)
+    back = warm.read_warm(tmp_path, "s1")
+
+    assert count == 2 and size > 0
+    assert [key for key, _ in back] == [("s1", "a.table", (2000, 2020)), ("s1", "b.known", ())]
+    pd.testing.assert_frame_equal(back[0][1], frame)
+    assert back[1][1] == frozenset({"F51", "G96"})
+
+    small = len(pickle.dumps(frozenset({"F51", "G96"}), protocol=5))
+    assert warm.write_warm(path, "s1", entries, max_bytes=small) == (1, small)  # the most recent entry fits
+    assert [key for key, _ in warm.read_warm(tmp_path, "s1")] == [("s1", "b.known", ())]
+
+
+def test_a_warm_file_of_another_snapshot_or_a_truncated_one_is_refused(tmp_path):
+    path = warm.warm_file(tmp_path, "s1")
+    path.parent.mkdir(parents=True)
+    warm.write_warm(path, "s1", [(("s1", "a", ()), 1)], max_bytes=10**6)
+    other = warm.warm_file(tmp_path, "s2")
+    other.parent.mkdir(parents=True)
+    other.write_bytes(path.read_bytes())  # s1's results under s2's name
+    with pytest.raises(warm.WarmError, match="snapshot s1, not s2"):
+        warm.read_warm(tmp_path, "s2")
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(warm.WarmError, match="cannot read"):
+        warm.read_warm(tmp_path, "s1")
+    with pytest.raises(warm.WarmError):
+        warm.read_warm(tmp_path, "s3")  # none written
+
+
+def test_preloaded_entries_are_served_as_hits_and_count_against_the_budget():
+    cache = MemoCache(max_bytes=10**6)
+    frame = pd.DataFrame({"n": range(10)})
+    assert cache.preload([(("s1", "a", ()), frame), (("s1", "b", ()), 2)]) == 2
+    assert cache.get(("s1", "a", ()), lambda: pytest.fail("computed again")) is frame
+    assert cache.stats().hits == 1 and cache.stats().misses == 0
+    assert [key for key, _ in cache.entries_of("s1")] == [("s1", "b", ()), ("s1", "a", ())]  # LRU first
+    assert cache.preload([(("s1", "a", ()), "other")]) == 0  # held already: left as it is
+    tiny = MemoCache(max_bytes=10)
+    assert tiny.preload([(("s1", "a", ()), frame)]) == 0  # larger than the budget
+
+
+def test_a_worker_does_not_wait_when_no_warmer_starts_or_it_dies_without_a_file(tmp_path):
+    started = time.monotonic()
+    assert warm.wait_for_warm(tmp_path, "s1", 5.0, start_wait_s=0.3) is None
+    assert 0.3 <= time.monotonic() - started < 2.0
+
+    marker = warm.started_file(tmp_path, "s1")
+    marker.parent.mkdir(parents=True)
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    marker.write_text(str(dead))
+    started = time.monotonic()
+    assert warm.wait_for_warm(tmp_path, "s1", 5.0) is None  # the warmer is gone: no point waiting 5 s
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_worker_takes_the_warm_file_as_soon_as_it_is_written(tmp_path):
+    marker = warm.started_file(tmp_path, "s1")
+    marker.parent.mkdir(parents=True)
+    marker.write_text(str(os.getpid()))  # a live warmer
+    path = warm.warm_file(tmp_path, "s1")
+    writer = threading.Timer(0.3, lambda: warm.write_warm(path, "s1", [(("s1", "a", ()), 1)], max_bytes=100))
+    writer.start()
+    started = time.monotonic()
+    assert warm.wait_for_warm(tmp_path, "s1", 5.0) == path
+    assert 0.25 <= time.monotonic() - started < 2.0
+    writer.join()
+
+
+def test_the_warmer_runs_at_the_lowest_priority_writes_its_marker_and_exits(tmp_path):
+    out = tmp_path / "child.json"
+    closed = tmp_path / "closed"
+
+    def work() -> None:
+        out.write_text(json.dumps({"nice": os.nice(0), "pid": os.getpid()}))
+
+    ours = os.nice(0)
+    pid = warm.fork_warmer(tmp_path, "s1", work, close_in_child=closed.touch)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    child = json.loads(out.read_text())
+    assert child["pid"] == pid and child["nice"] >= warm.LOW_PRIORITY
+    assert closed.exists()
+    assert warm.started_file(tmp_path, "s1").read_text() == str(pid)
+    assert os.nice(0) == ours  # this process kept its priority
+
+
+def test_a_failing_warm_up_exits_with_an_error_and_writes_no_file(tmp_path):
+    def work() -> None:
+        raise RuntimeError("boom")
+
+    pid = warm.fork_warmer(tmp_path, "s1", work, close_in_child=lambda: None)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1
+    assert not warm.warm_file(tmp_path, "s1").exists()
