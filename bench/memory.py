@@ -86,6 +86,17 @@ class Run:
     total: dict[str, float] = field(default_factory=dict)
     load_during: str = ""
     errors: list[str] = field(default_factory=list)
+    warm: str = ""
+    """The warm-up's own log line for the new snapshot (views, results, seconds, CPU), if one ran."""
+
+
+def _warm_line(server: Server, new_id: str) -> str:
+    """What the warm-up of ``new_id`` did (its log line, after the snapshot id), or "none"."""
+    for record in server.log_records():
+        message = str(record.get("message", ""))
+        if message.startswith(f"warmed snapshot {new_id}: "):
+            return message.split(": ", 1)[1]
+    return "none"
 
 
 def _swap_lines(server: Server, new_id: str) -> dict[int, tuple[float, float]]:
@@ -138,6 +149,7 @@ def measure_workers(
             poller.stop()
         flip = events["flip"]
         lines = _swap_lines(server, snapshot_id(b))
+        run.warm = _warm_line(server, snapshot_id(b))
         for pid in live:
             if pid in lines:
                 run.switch_s[pid] = lines[pid][0] - flip

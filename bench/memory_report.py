@@ -49,6 +49,9 @@ def _runs_report(
         "| slowest worker serves it after (goal ≤ poll + 2 s) | "
         + " | ".join(f"{max(r.switch_s.values(), default=float('nan')):.1f} s" for r in runs)
         + " |",
+        "| warm-up before the switch (one process per machine at nice 19, `SWAP_WARM_SECONDS`) | "
+        + " | ".join(r.warm for r in runs)
+        + " |",
         "| watcher CPU per worker for the switch, max (goal ≤ 0.5 s) | "
         + " | ".join(f"{max(r.switch_cpu_s.values(), default=float('nan')):.2f} s" for r in runs)
         + " |",
@@ -67,7 +70,7 @@ def _runs_report(
         "| callbacks in those windows (before / during) | "
         + " | ".join(f"{r.before['n']:.0f} / {r.during['n']:.0f}" for r in runs)
         + " |",
-        f"| p95 over the {args.swap_seconds:g} s after the swap (cold memo caches) | "
+        f"| p95 over the {args.swap_seconds:g} s after the swap | "
         + " | ".join(f"{r.after['p95_ms']:.0f} ms" for r in runs)
         + " |",
         "| callbacks in the whole run / failed / 429 | "

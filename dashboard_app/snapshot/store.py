@@ -268,7 +268,8 @@ class SnapshotStore:
             warm.warm_file(self.cache_dir, snapshot.id), snapshot.id, entries, self.memo_cache.max_bytes
         )
         log.info(
-            "warmed snapshot %s: %d views (%d asked for lately), %d results (%.1f MB) in %.2f s, %.2f CPU-s",
+            "warmed snapshot %s: %d views (%d asked for lately), %d results (%.1f MB) in %.2f s, %.2f CPU-s, "
+            "%.0f MB private memory",
             snapshot.id,
             computed,
             len(views),
@@ -276,6 +277,7 @@ class SnapshotStore:
             size / 2**20,
             time.monotonic() - started,
             time.process_time() - cpu,
+            warm.private_mb(),
         )
 
     def init_app(self, app: Any) -> None:

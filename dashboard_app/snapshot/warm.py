@@ -228,6 +228,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def private_mb() -> float:
+    """This process's private memory in MB (what it costs beyond the pages it shares with the master); 0 if unknown."""
+    try:
+        rollup = Path("/proc/self/smaps_rollup").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    private = ("Private_Clean:", "Private_Dirty:")
+    return sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith(private)) / 1024
+
+
 def fork_warmer(cache_dir: Path, snapshot_id: str, work: Callable[[], None], close_in_child: Callable[[], None]) -> int:
     """Fork a process at the lowest CPU priority that writes the started marker, runs ``work()`` and exits;
     its pid. Call only in a process without threads (the gunicorn master)."""
