@@ -207,17 +207,18 @@ class MemoCache:
             self._bytes -= dropped
             self._evictions += 1
 
-    def entries_of(self, snapshot_id: str) -> list[tuple[MemoKey, Any]]:
-        """The entries of one snapshot, least recently used first (what a warm-up hands to the workers)."""
+    def entries_of(self, snapshot_id: str) -> list[tuple[MemoKey, Any, int]]:
+        """The entries of one snapshot with their estimated bytes, least recently used first (what a warm-up
+        hands to the workers)."""
         with self._lock:
-            return [(key, value) for key, (value, _) in self._entries.items() if key[0] == snapshot_id]
+            return [(key, value, size) for key, (value, size) in self._entries.items() if key[0] == snapshot_id]
 
-    def preload(self, entries: list[tuple[MemoKey, Any]]) -> int:
-        """Keep ``entries`` (computed elsewhere for a snapshot about to be served), the last the most recent;
-        how many were kept. Entries already held are left as they are; the budget applies as for any value."""
+    def preload(self, entries: list[tuple[MemoKey, Any, int]]) -> int:
+        """Keep ``entries`` (computed elsewhere for a snapshot about to be served, with their estimated bytes),
+        the last the most recent; how many were kept. Entries already held are left as they are; the budget
+        applies as for any value."""
         kept = 0
-        for key, value in entries:
-            size = estimate_bytes(value)
+        for key, value, size in entries:
             with self._lock:
                 if key in self._entries or size > self.max_bytes:
                     continue

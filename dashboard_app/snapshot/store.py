@@ -73,6 +73,8 @@ FRAMES_PRIVATE = "read from SQLite into this process"
 
 PEEK_INTERVAL_S = 0.25
 """Requests read the pointer at most this often per process (to wake the watcher early)."""
+WARM_HANG_S = 60.0
+"""A warm-up process still running this long after its own time (``warm_seconds``) is killed."""
 STUCK_AFTER_POLLS = 3
 STUCK_MIN_S = 30.0
 
@@ -247,7 +249,13 @@ class SnapshotStore:
 
     def _start_warmer(self, snapshot: Snapshot) -> None:
         try:
-            pid = warm.fork_warmer(self.cache_dir, snapshot.id, lambda: self._warm(snapshot), self._close_in_child)
+            pid = warm.fork_warmer(
+                self.cache_dir,
+                snapshot.id,
+                lambda: self._warm(snapshot),
+                self._close_in_child,
+                limit_s=self.warm_seconds + WARM_HANG_S,
+            )
         except (OSError, derived.DerivedError) as exc:
             log.warning("snapshot store: cannot start warming snapshot %s: %s", snapshot.id, exc)
             return

@@ -155,12 +155,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_warm(path: Path, snapshot_id: str, entries: list[tuple[MemoKey, Any]], max_bytes: int) -> tuple[int, int]:
-    """Write the entries of ``snapshot_id`` (least recently used first) that pickle, at most ``max_bytes`` of
-    them (the most recent kept); how many entries and bytes were written."""
-    blobs: list[tuple[MemoKey, bytes]] = []
+def write_warm(
+    path: Path, snapshot_id: str, entries: list[tuple[MemoKey, Any, int]], max_bytes: int
+) -> tuple[int, int]:
+    """Write the memo entries of ``snapshot_id`` (key, value, estimated bytes; least recently used first) that
+    pickle, at most ``max_bytes`` of them (the most recent kept); how many entries and bytes were written."""
+    blobs: list[tuple[MemoKey, int, bytes]] = []
     total = 0
-    for key, value in reversed(entries):
+    for key, value, size in reversed(entries):
         if key[0] != snapshot_id:
             continue
         try:
@@ -170,15 +172,16 @@ def write_warm(path: Path, snapshot_id: str, entries: list[tuple[MemoKey, Any]],
             continue
         if total + len(blob) > max_bytes:
             continue
-        blobs.append((key, blob))
+        blobs.append((key, size, blob))
         total += len(blob)
     blobs.reverse()
     _write_atomic(path, pickle.dumps((snapshot_id, blobs), protocol=pickle.HIGHEST_PROTOCOL))
     return len(blobs), total
 
 
-def read_warm(cache_dir: Path, snapshot_id: str) -> list[tuple[MemoKey, Any]]:
-    """The entries in the warm file of ``snapshot_id``; :class:`WarmError` when there is none to trust."""
+def read_warm(cache_dir: Path, snapshot_id: str) -> list[tuple[MemoKey, Any, int]]:
+    """The entries (key, value, estimated bytes) in the warm file of ``snapshot_id``; :class:`WarmError` when
+    there is none to trust."""
     path = warm_file(cache_dir, snapshot_id)
     try:
         if not derived.owned(Path(cache_dir)):
@@ -186,7 +189,7 @@ def read_warm(cache_dir: Path, snapshot_id: str) -> list[tuple[MemoKey, Any]]:
         owner, blobs = pickle.loads(path.read_bytes())
         if owner != snapshot_id:
             raise WarmError(f"{path} holds results of snapshot {owner}, not {snapshot_id}")
-        return [(key, pickle.loads(blob)) for key, blob in blobs if key[0] == snapshot_id]
+        return [(key, pickle.loads(blob), int(size)) for key, size, blob in blobs if key[0] == snapshot_id]
     except WarmError:
         raise
     except Exception as exc:  # a truncated or foreign file: whatever unpickling raises
@@ -238,9 +241,17 @@ def private_mb() -> float:
     return sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith(private)) / 1024
 
 
-def fork_warmer(cache_dir: Path, snapshot_id: str, work: Callable[[], None], close_in_child: Callable[[], None]) -> int:
+def fork_warmer(
+    cache_dir: Path,
+    snapshot_id: str,
+    work: Callable[[], None],
+    close_in_child: Callable[[], None],
+    *,
+    limit_s: float = 60.0,
+) -> int:
     """Fork a process at the lowest CPU priority that writes the started marker, runs ``work()`` and exits;
-    its pid. Call only in a process without threads (the gunicorn master)."""
+    its pid. The process is killed (SIGALRM) if it still runs after ``limit_s`` (a hang must not keep its
+    memory). Call only in a process without threads (the gunicorn master)."""
     marker = started_file(cache_dir, snapshot_id)
     marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pid = os.fork()
@@ -250,7 +261,7 @@ def fork_warmer(cache_dir: Path, snapshot_id: str, work: Callable[[], None], clo
     try:  # the child: never returns into the caller's code (gunicorn's arbiter)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGALRM, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_REAL, max(limit_s, 0.001))  # SIGALRM's default action ends the process
         close_in_child()
         os.nice(LOW_PRIORITY)
         _write_atomic(marker, str(os.getpid()).encode("ascii"))

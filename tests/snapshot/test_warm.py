@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import threading
 import time
 
@@ -57,10 +58,10 @@ def test_recorded_views_are_bounded_and_written_only_when_they_changed(tmp_path)
 def test_the_warm_file_round_trips_what_pickles_and_holds_the_most_recent_within_its_budget(tmp_path):
     frame = pd.DataFrame({"year": [2001, 2002], "n": [3, 4]})
     entries = [
-        (("s1", "a.table", (2000, 2020)), frame),
-        (("s1", "a.unpicklable", ()), lambda: None),  # skipped
-        (("s0", "old.table", ()), frame),  # another snapshot's: not written
-        (("s1", "b.known", ()), frozenset({"F51", "G96"})),
+        (("s1", "a.table", (2000, 2020)), frame, 5000),
+        (("s1", "a.unpicklable", ()), lambda: None, 100),  # skipped
+        (("s0", "old.table", ()), frame, 5000),  # another snapshot's: not written
+        (("s1", "b.known", ()), frozenset({"F51", "G96"}), 300),
     ]
     path = warm.warm_file(tmp_path, "s1")
     path.parent.mkdir(parents=True)
@@ -69,19 +70,22 @@ def test_the_warm_file_round_trips_what_pickles_and_holds_the_most_recent_within
     back = warm.read_warm(tmp_path, "s1")
 
     assert count == 2 and size > 0
-    assert [key for key, _ in back] == [("s1", "a.table", (2000, 2020)), ("s1", "b.known", ())]
+    assert [(key, estimate) for key, _, estimate in back] == [
+        (("s1", "a.table", (2000, 2020)), 5000),
+        (("s1", "b.known", ()), 300),
+    ]
     pd.testing.assert_frame_equal(back[0][1], frame)
     assert back[1][1] == frozenset({"F51", "G96"})
 
     small = len(pickle.dumps(frozenset({"F51", "G96"}), protocol=5))
     assert warm.write_warm(path, "s1", entries, max_bytes=small) == (1, small)  # the most recent entry fits
-    assert [key for key, _ in warm.read_warm(tmp_path, "s1")] == [("s1", "b.known", ())]
+    assert [key for key, _, _ in warm.read_warm(tmp_path, "s1")] == [("s1", "b.known", ())]
 
 
 def test_a_warm_file_of_another_snapshot_or_a_truncated_one_is_refused(tmp_path):
     path = warm.warm_file(tmp_path, "s1")
     path.parent.mkdir(parents=True)
-    warm.write_warm(path, "s1", [(("s1", "a", ()), 1)], max_bytes=10**6)
+    warm.write_warm(path, "s1", [(("s1", "a", ()), 1, 28)], max_bytes=10**6)
     other = warm.warm_file(tmp_path, "s2")
     other.parent.mkdir(parents=True)
     other.write_bytes(path.read_bytes())  # s1's results under s2's name
@@ -97,13 +101,13 @@ def test_a_warm_file_of_another_snapshot_or_a_truncated_one_is_refused(tmp_path)
 def test_preloaded_entries_are_served_as_hits_and_count_against_the_budget():
     cache = MemoCache(max_bytes=10**6)
     frame = pd.DataFrame({"n": range(10)})
-    assert cache.preload([(("s1", "a", ()), frame), (("s1", "b", ()), 2)]) == 2
+    assert cache.preload([(("s1", "a", ()), frame, 9000), (("s1", "b", ()), 2, 28)]) == 2
     assert cache.get(("s1", "a", ()), lambda: pytest.fail("computed again")) is frame
-    assert cache.stats().hits == 1 and cache.stats().misses == 0
-    assert [key for key, _ in cache.entries_of("s1")] == [("s1", "b", ()), ("s1", "a", ())]  # LRU first
-    assert cache.preload([(("s1", "a", ()), "other")]) == 0  # held already: left as it is
+    assert cache.stats().hits == 1 and cache.stats().misses == 0 and cache.stats().bytes == 9028
+    assert [(key, size) for key, _, size in cache.entries_of("s1")] == [(("s1", "b", ()), 28), (("s1", "a", ()), 9000)]
+    assert cache.preload([(("s1", "a", ()), "other", 50)]) == 0  # held already: left as it is
     tiny = MemoCache(max_bytes=10)
-    assert tiny.preload([(("s1", "a", ()), frame)]) == 0  # larger than the budget
+    assert tiny.preload([(("s1", "a", ()), frame, 9000)]) == 0  # larger than the budget
 
 
 def test_a_worker_does_not_wait_when_no_warmer_starts_or_it_dies_without_a_file(tmp_path):
@@ -128,7 +132,7 @@ def test_a_worker_takes_the_warm_file_as_soon_as_it_is_written(tmp_path):
     marker.parent.mkdir(parents=True)
     marker.write_text(str(os.getpid()))  # a live warmer
     path = warm.warm_file(tmp_path, "s1")
-    writer = threading.Timer(0.3, lambda: warm.write_warm(path, "s1", [(("s1", "a", ()), 1)], max_bytes=100))
+    writer = threading.Timer(0.3, lambda: warm.write_warm(path, "s1", [(("s1", "a", ()), 1, 28)], max_bytes=100))
     writer.start()
     started = time.monotonic()
     assert warm.wait_for_warm(tmp_path, "s1", 5.0) == path
@@ -163,3 +167,11 @@ def test_a_failing_warm_up_exits_with_an_error_and_writes_no_file(tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1
     assert not warm.warm_file(tmp_path, "s1").exists()
+
+
+def test_a_hanging_warm_up_is_killed_after_its_time_limit(tmp_path):
+    started = time.monotonic()
+    pid = warm.fork_warmer(tmp_path, "s1", lambda: time.sleep(30), close_in_child=lambda: None, limit_s=0.3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM
+    assert time.monotonic() - started < 10
