@@ -57,20 +57,11 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def _float_range(low: float, high: float) -> Callable[[str], float]:
+def _float_range(low: float, high: float, *, low_included: bool = False) -> Callable[[str], float]:
     def parse(text: str) -> float:
         value = float(text)
-        if not low < value <= high:  # NaN fails both comparisons
-            raise ValueError(text)
-        return value
-
-    return parse
-
-
-def _seconds_or_off(high: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        value = float(text)
-        if not 0 <= value <= high:  # NaN fails both comparisons
+        above = low <= value if low_included else low < value
+        if not (above and value <= high):  # NaN fails both comparisons
             raise ValueError(text)
         return value
 
@@ -281,7 +272,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SWAP_WARM_SECONDS",
         "3",
-        _seconds_or_off(30),
+        _float_range(0, 30, low_included=True),
         "a number of seconds 0-30 (0: off)",
         "After a new snapshot is published, one low-priority process computes the views visitors asked for "
         "lately on it for up to this long, and the workers load those results before they switch (a new "

@@ -8,10 +8,11 @@ the memoised results that callback uses are computed), until the deadline.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
@@ -31,14 +32,18 @@ def view_warmer(server: flask.Flask, modules: Iterable[ModuleType]) -> ViewWarme
     with_tab = [m for m in modules if hasattr(m, "TAB")]
     tabs: dict[str, TabCallbacks] = {m.TAB.view.tab: m.TAB for m in with_tab}
 
+    def run(snapshot: Snapshot, compute: Callable[[], Any], what: str) -> None:
+        """``compute()`` in a request on ``snapshot``; a failure is logged (a visitor's request reports it)."""
+        with server.test_request_context("/"):
+            pin_snapshot(snapshot)
+            try:
+                compute()
+            except Exception:
+                log.warning("warm-up: %s failed", what, exc_info=True)
+
     def warm_views(snapshot: Snapshot, views: list[View], deadline: float) -> int:
         for module in with_tab:  # the page itself (its controls' options and ranges come from the data)
-            with server.test_request_context("/"):
-                pin_snapshot(snapshot)
-                try:
-                    module.layout()
-                except Exception:
-                    log.warning("warm-up: the page of %s failed", module.PATH, exc_info=True)
+            run(snapshot, module.layout, f"the page of {module.PATH}")
         done: set[tuple[str, str]] = set()
         ordered: list[tuple[str, Any]] = [(tab, None) for tab in tabs] + list(views)
         for name, values in ordered:
@@ -52,12 +57,7 @@ def view_warmer(server: flask.Flask, modules: Iterable[ModuleType]) -> ViewWarme
             if key in done:
                 continue
             done.add(key)
-            with server.test_request_context("/"):
-                pin_snapshot(snapshot)
-                try:
-                    tab.update(parsed, DEFAULT_THEME, None, shown=None)
-                except Exception:  # one view that fails is computed (and reported) when a visitor asks for it
-                    log.warning("warm-up: view %s %s failed", name, parsed, exc_info=True)
+            run(snapshot, functools.partial(tab.update, parsed, DEFAULT_THEME, None, shown=None), f"view {key}")
         return len(done)
 
     return warm_views
