@@ -395,14 +395,14 @@ class SnapshotStore:
         if self._snapshot is not None and os.getpid() != self._origin_pid:
             warmed = self._prepare_switch(snapshot)
         self._switches += self._snapshot is not None
-        self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
-        self._frames_source = source
-        self.memo_cache.keep_only(snapshot.id)
-        self._remove_old_derived(snapshot.id)
-        self._loaded_name = path.name
+        self._loaded_name = path.name  # before the swap: whoever sees the new snapshot sees it is not pending
         self._loaded_at = self._clock()
         self._last_load_seconds = (self._loaded_at - started).total_seconds()
         self._last_error = None
+        self._frames_source = source
+        self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
+        self.memo_cache.keep_only(snapshot.id)
+        self._remove_old_derived(snapshot.id)
         log.info(
             "serving snapshot %s (pid %d; frames %s; %.2f s, %.2f CPU-s; %d warmed results)",
             snapshot.id,
