@@ -600,10 +600,11 @@ def pin_snapshot(snapshot: Snapshot) -> None:
     flask.g._neo_snapshot = snapshot
 
 
-def note_view(tab: str, values: dict[str, Any]) -> None:
-    """Count a view served in this request (a tab and its JSON-able control values) for the next warm-up."""
+def note_view(tab: str, values: dict[str, Any], seconds: float = 0.0) -> None:
+    """Count a view served in this request (a tab and its JSON-able control values; ``seconds`` of CPU its
+    answer took) for the next warm-up."""
     import flask
 
     store = flask.current_app.extensions.get(EXTENSION_KEY) if flask.has_app_context() else None
     if isinstance(store, SnapshotStore):
-        store.recent_views.note(tab, values)
+        store.recent_views.note(tab, values, seconds)

@@ -5,11 +5,13 @@ takes the time of a cold computation (measured by ``bench.memory``: callback p95
 3.6–3.9× the p95 before it, with 1 worker as with 4). Instead:
 
 - each worker records the views its visitors ask for (:class:`RecentViews`: a tab and its control values,
-  with counts) and writes them to ``<cache dir>/views/<pid>.json`` when they changed (once per poll);
+  with counts and the CPU time of the costliest answer) and writes them to ``<cache dir>/views/<pid>.json``
+  when they changed (once per poll);
 - a worker that sees a new snapshot asks the gunicorn master to follow now (the master's follow timer
   signal); the master maps the snapshot and forks one *warmer* at the lowest CPU priority, which computes
-  the most asked-for views on the new snapshot for at most ``SWAP_WARM_SECONDS`` and writes its memo
-  entries to :func:`warm_file`, beside the snapshot's derived values (``derived.py``);
+  the recorded views on the new snapshot, those asked for often and costly cold first, for at most
+  ``SWAP_WARM_SECONDS`` and writes its memo entries to :func:`warm_file`, beside the snapshot's derived
+  values (``derived.py``);
 - each worker waits for that file while it goes on serving the old snapshot (:func:`wait_for_warm`), loads
   the entries into its memo cache and switches: the first answers on the new snapshot come from the cache.
 
@@ -49,7 +51,9 @@ FINISH_GRACE_S = 1.5
 VIEWS_MAX_AGE_S = 1800.0
 """Views older than this (a worker's file last written longer ago) are not warmed."""
 MAX_VIEWS = 64
-"""The most views a warm-up considers (the most asked for first)."""
+"""The most views a warm-up considers (those whose warming saves the most first: :func:`read_views`)."""
+MIN_COST_S = 0.005
+"""The cost a view is ranked with when its answers took less (or were not timed): a cold answer's floor."""
 LOW_PRIORITY = 19
 """The warmer's nice value: the workers' answers come first."""
 
@@ -62,22 +66,25 @@ class WarmError(Exception):
 
 
 class RecentViews:
-    """The views this process served lately, with how often: bounded, least recently asked dropped first."""
+    """The views this process served lately, with how often and what the costliest answer took: bounded, least
+    recently asked dropped first."""
 
     def __init__(self, limit: int = 256):
         self.limit = limit
-        self._counts: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._counts: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
         self._dirty = False
         self._lock = threading.Lock()
 
-    def note(self, tab: str, values: Mapping[str, Any]) -> None:
-        """Count one request of ``tab`` for ``values`` (JSON-able control values)."""
+    def note(self, tab: str, values: Mapping[str, Any], seconds: float = 0.0) -> None:
+        """Count one request of ``tab`` for ``values`` (JSON-able control values) that took ``seconds`` of CPU
+        (the largest kept: a cold answer's cost, what the warm-up saves)."""
         try:
             key = (tab, json.dumps(values, sort_keys=True, separators=(",", ":")))
         except (TypeError, ValueError):
             return
         with self._lock:
-            self._counts[key] = self._counts.pop(key, 0) + 1
+            count, cost = self._counts.pop(key, (0, 0.0))
+            self._counts[key] = (count + 1, max(cost, float(seconds)))
             while len(self._counts) > self.limit:
                 self._counts.popitem(last=False)
             self._dirty = True
@@ -93,7 +100,7 @@ class RecentViews:
         with self._lock:
             if not self._dirty:
                 return False
-            rows = [[tab, values, count] for (tab, values), count in self._counts.items()]
+            rows = [[tab, values, count, round(cost, 4)] for (tab, values), (count, cost) in self._counts.items()]
             self._dirty = False
         directory = Path(cache_dir) / VIEWS_DIR
         try:
@@ -107,10 +114,11 @@ class RecentViews:
 
 
 def read_views(cache_dir: Path, *, max_age_s: float = VIEWS_MAX_AGE_S, limit: int = MAX_VIEWS) -> list[View]:
-    """The views every worker recorded lately, the most asked for first (files older than ``max_age_s`` are
-    deleted: their workers are gone)."""
+    """The views every worker recorded lately, those whose warming saves the most first: how often each was
+    asked for times what its costliest answer took (:func:`_saving`). Files older than ``max_age_s`` are deleted:
+    their workers are gone."""
     directory = Path(cache_dir) / VIEWS_DIR
-    totals: dict[tuple[str, str], int] = {}
+    totals: dict[tuple[str, str], tuple[int, float]] = {}
     now = time.time()
     with suppress(FileNotFoundError):
         for path in directory.glob("*.json"):
@@ -118,13 +126,15 @@ def read_views(cache_dir: Path, *, max_age_s: float = VIEWS_MAX_AGE_S, limit: in
                 if now - path.stat().st_mtime > max_age_s:
                     path.unlink()
                     continue
-                rows = json.loads(path.read_text(encoding="utf-8"))
-                for tab, values, count in rows:
+                for row in json.loads(path.read_text(encoding="utf-8")):
+                    tab, values, count = row[:3]
+                    cost = float(row[3]) if len(row) > 3 else 0.0
                     key = (str(tab), str(values))
-                    totals[key] = totals.get(key, 0) + int(count)
+                    seen, costliest = totals.get(key, (0, 0.0))
+                    totals[key] = (seen + int(count), max(costliest, cost))
             except (OSError, ValueError, TypeError) as exc:
                 log.debug("recent views: skipping %s: %s", path, exc)
-    ranked = sorted(totals.items(), key=lambda item: -item[1])[:limit]
+    ranked = sorted(totals.items(), key=lambda item: -_saving(*item[1]))[:limit]
     views: list[View] = []
     for (tab, values), _ in ranked:
         with suppress(ValueError):
@@ -132,6 +142,13 @@ def read_views(cache_dir: Path, *, max_age_s: float = VIEWS_MAX_AGE_S, limit: in
             if isinstance(parsed, dict):
                 views.append((tab, parsed))
     return views
+
+
+def _saving(count: int, cost_s: float) -> float:
+    """What warming a view saves, relatively: how often it was asked for times its cold cost (at least
+    :data:`MIN_COST_S`, so views of unknown cost rank by count). A cheap view answered cold after the switch
+    barely shows in the answers' p95; a costly one asked for often does."""
+    return count * max(cost_s, MIN_COST_S)
 
 
 def warm_file(cache_dir: Path, snapshot_id: str) -> Path:

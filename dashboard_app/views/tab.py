@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -223,6 +224,7 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
         ``shown`` holds a digest of what each chart (and server-set control property) shows now: one that
         would look the same is not sent again (``no_update``), so the browser redraws only what changed.
         """
+        started = time.thread_time()
         snapshot = request_snapshot()
         parsed = view.parse(values, snapshot)
         out: dict[str, Any] = {}
@@ -238,8 +240,9 @@ def register_tab(view: View, charts: Sequence[Chart], *, control_props: Sequence
             if tables:
                 out["exports"] = {c.index: grid_export_params(c, view, parsed, snapshot) for c in tables}
             out["url"], out["drawn"] = view.query_string(parsed, snapshot), view.jsonable(parsed)
-            note_view(view.tab, out["drawn"])  # warmed on the next snapshot before the workers switch
         props = {f"{p.name}.{p.prop}": p.compute(parsed, snapshot) for p in control_props}
+        if snapshot is not None:  # warmed on the next snapshot before the workers switch, the costliest first
+            note_view(view.tab, out["drawn"], time.thread_time() - started)
         digests = {key: _digest(value) for key, value in (drawn | props).items()}
         before = shown if isinstance(shown, dict) else {}
         unchanged = {key for key, digest in digests.items() if before.get(key) == digest}

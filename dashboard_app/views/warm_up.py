@@ -2,8 +2,9 @@
 
 The snapshot store's warm-up (``snapshot/warm.py``) runs :func:`view_warmer`'s function in one low-priority
 process per machine: each tab's page and default view first (every visit without a query asks for them),
-then the recorded views, the most asked for first, each through the tab's own update callback (so exactly
-the memoised results that callback uses are computed), until the deadline.
+then the recorded views, those whose warming saves the most first (asked for often, costly cold), each
+through the tab's own update callback (so exactly the memoised results that callback uses are computed),
+until the deadline.
 """
 
 from __future__ import annotations

@@ -53,3 +53,27 @@ def test_the_warm_up_stops_at_its_deadline(build_app, snapshot_dir):
     app = build_app(snapshot_dir)
     snapshot = app.server.extensions["neo_store"].current()
     assert warm_up.view_warmer(app.server, tab_modules())(snapshot, recorded_views(), time.monotonic()) == 0
+
+
+def test_a_served_view_is_recorded_with_the_cpu_time_of_its_costliest_answer(build_app, snapshot_dir, tmp_path):
+    """The warm-up ranks views by how often they were asked for times that cost (``warm.read_views``)."""
+    app = build_app(snapshot_dir)
+    store = app.server.extensions["neo_store"]
+    snapshot = store.current()
+    tabs = {m.VIEW.tab: m.TAB for m in tab_modules() if hasattr(m, "TAB")}
+    tab, values = next(view for view in recorded_views() if view[0] == "comparison")
+    store.memo_cache.keep_only("nothing")  # cold: its first answer computes what it draws
+    store.memo_cache.keep_only(snapshot.id)
+    store.recent_views.after_fork()  # nothing recorded yet
+    costs = []
+    for _ in range(2):
+        with app.server.test_request_context("/"):
+            pin_snapshot(snapshot)
+            started = time.thread_time()
+            tabs[tab].update(values, DEFAULT_THEME, None, shown=None)
+            costs.append(time.thread_time() - started)
+
+    assert store.recent_views.dump(tmp_path)
+    [(recorded_tab, _, count, cost)] = json.loads((tmp_path / "views").glob("*.json").__next__().read_text())
+    assert (recorded_tab, count) == (tab, 2)
+    assert 0.5 * max(costs) <= cost <= max(costs) + 1e-4  # the costlier answer's CPU time, as the callback saw it

@@ -45,6 +45,28 @@ def test_views_of_every_worker_are_merged_most_asked_for_first_and_a_gone_worker
     assert not gone.exists()
 
 
+def test_views_costly_cold_come_before_cheap_ones_asked_for_as_often(tmp_path):
+    """After a switch a cheap view answered cold barely shows in the p95; a costly one does, so the warm-up,
+    which may not reach every view in its time, takes the costly ones first."""
+    views = warm.RecentViews()
+    for _ in range(10):
+        views.note("discoveries", {"size": "all"}, 0.002)  # cheap, asked for most
+    for _ in range(4):
+        views.note("comparison", {"surveys": ["a", "b"]}, 0.004)  # the hits after its cold answer
+    views.note("comparison", {"surveys": ["a", "b"]}, 0.180)  # its cold answer: the cost kept
+    views.note("sites", {"top": 10}, 0.020)
+    views.note("sizes", {"mode": "count"})  # not timed: ranked by its count at the floor cost
+    assert views.dump(tmp_path)
+    (tmp_path / warm.VIEWS_DIR / "1.json").write_text(json.dumps([["sites", '{"top":10}', 2]]))  # older format
+
+    assert warm.read_views(tmp_path) == [
+        ("comparison", {"surveys": ["a", "b"]}),  # 5 × 0.180
+        ("sites", {"top": 10}),  # 3 × 0.020 (its largest cost from either file)
+        ("discoveries", {"size": "all"}),  # 10 × 0.005 (the floor)
+        ("sizes", {"mode": "count"}),  # 1 × 0.005
+    ]
+
+
 def test_recorded_views_are_bounded_and_written_only_when_they_changed(tmp_path):
     views = warm.RecentViews(limit=3)
     for top in range(5):
