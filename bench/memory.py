@@ -1,6 +1,6 @@
 """Benchmark (issue #11): memory of gunicorn with 1, 2 and 4 workers under load and across a snapshot swap.
 
-    python -m bench.memory [--scale 1.0] [--workers 1,2,4] [--users 20] [--load-minutes 5]
+    python -m bench.memory [--scale 1.0] [--workers 1,2,4] [--users 20] [--load-minutes 5] [--swaps 4]
                            [--growth-minutes 10] [--container] [--stage DIR] [--no-write]
 
 For each worker count, a real gunicorn (``gunicorn.conf.py``, 4 threads, production settings behind
@@ -14,7 +14,11 @@ a trusted proxy) serves a demo snapshot at ``--scale``:
 3. the **swap**: a second snapshot is installed and ``CURRENT`` replaced (the publisher's last step;
    the exporter's own CPU is not on this machine in production), while the load goes on. Reported:
    when each worker served it (its log line) against ``SNAPSHOT_POLL_SECONDS`` + 2 s, the CPU its
-   watcher thread spent switching, failed requests, and p95 latency before vs during the swap.
+   watcher thread spent switching, failed requests, and p95 latency before vs during the swap. Then
+   ``--swaps`` − 1 more swaps, :data:`SWAP_GAP_S` apart, between the two snapshots (each one is new to
+   the workers again), and PSS after them all: the p95 "during" pools every swap's window (one swap's
+   few seconds hold ~60 callbacks, whose p95 is their third slowest), and the switch figures are the
+   worst of all swaps.
 
 Then **growth**: ``--growth-workers`` workers for ``--growth-minutes`` under the harsher load of
 :mod:`bench.memory_load` (random year ranges and values everywhere, so nearly every view is new and
@@ -44,6 +48,7 @@ from bench.memory_load import UserLoad, summary
 from bench.memory_procs import (
     POLL_S,
     REALISTIC,
+    SWAP_GAP_S,
     HealthPoller,
     Server,
     children,
@@ -57,6 +62,7 @@ from bench.memory_procs import (
     total_pss_mb,
     tree_memory,
     window,
+    windows,
 )
 from bench.memory_report import report
 from bench.results_file import write_section
@@ -87,41 +93,65 @@ class Run:
     load_during: str = ""
     errors: list[str] = field(default_factory=list)
     warm: str = ""
-    """The warm-up's own log line for the new snapshot (views, results, seconds, CPU), if one ran."""
+    """The warm-up's own log line for the first swap's snapshot (views, results, seconds, CPU), if one ran."""
+    swaps: int = 1
+    warmed_views: list[int] = field(default_factory=list)
+    """Views each swap's warm-up computed."""
 
 
-def _warm_line(server: Server, new_id: str) -> str:
-    """What the warm-up of ``new_id`` did (its log line, after the snapshot id), or "none"."""
+def _warm_lines(server: Server, new_id: str, since: float) -> list[str]:
+    """What the warm-ups of ``new_id`` logged after ``since`` (their lines, after the snapshot id)."""
+    out = []
     for record in server.log_records():
         message = str(record.get("message", ""))
-        if message.startswith(f"warmed snapshot {new_id}: "):
-            return message.split(": ", 1)[1]
-    return "none"
-
-
-def _swap_lines(server: Server, new_id: str) -> dict[int, tuple[float, float]]:
-    """pid → (wall time, watcher CPU-s) of each process's 'serving snapshot <new_id>' log line."""
-    out = {}
-    for record in server.log_records():
-        message = str(record.get("message", ""))
-        if message.startswith(f"serving snapshot {new_id} (pid "):
-            pid = int(message.split("(pid ", 1)[1].split(";", 1)[0])
-            cpu = float(message.rsplit(", ", 1)[1].split(" CPU-s", 1)[0])
-            out[pid] = (datetime.fromisoformat(record["time"]).timestamp(), cpu)
+        if message.startswith(f"warmed snapshot {new_id}: ") and _when(record) >= since:
+            out.append(message.split(": ", 1)[1])
     return out
 
 
+def _when(record: dict) -> float:
+    return datetime.fromisoformat(record["time"]).timestamp()
+
+
+def _swap_lines(server: Server, new_id: str, since: float) -> dict[int, tuple[float, float]]:
+    """pid → (wall time, watcher CPU-s) of each process's first 'serving snapshot <new_id>' line after ``since``."""
+    out: dict[int, tuple[float, float]] = {}
+    for record in server.log_records():
+        message = str(record.get("message", ""))
+        if message.startswith(f"serving snapshot {new_id} (pid ") and _when(record) >= since:
+            pid = int(message.split("(pid ", 1)[1].split(";", 1)[0])
+            cpu = float(message.rsplit(", ", 1)[1].split(" CPU-s", 1)[0])
+            out.setdefault(pid, (_when(record), cpu))
+    return out
+
+
+def _warmer_pids(server: Server) -> set[int]:
+    """The warm-up processes the master forked so far (its "warming snapshot … in process N" lines)."""
+    out = set()
+    for record in server.log_records():
+        message = str(record.get("message", ""))
+        if message.startswith("snapshot store: warming snapshot ") and " in process " in message:
+            out.add(int(message.rsplit(" in process ", 1)[1]))
+    return out
+
+
+def _views_warmed(line: str) -> int:
+    """The number of views in a warm-up's line ("38 views (64 asked for lately), …")."""
+    head = line.split(" views", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
 def measure_workers(
-    workers: int, a: Path, b: Path, tmp: Path, users: int, load_s: float, swap_s: float, kind: str
+    workers: int, a: Path, b: Path, tmp: Path, users: int, load_s: float, swap_s: float, kind: str, swaps: int = 1
 ) -> Run:
-    """Cold start, PSS after start / load / swap, and the swap itself, for one worker count."""
-    run = Run(workers)
+    """Cold start, PSS after start / load / a swap / all ``swaps``, and the swaps themselves, for one worker
+    count."""
+    run = Run(workers, swaps=swaps)
     data_dir = tmp / f"data-{workers}"
     data_dir.mkdir()
     install(a, data_dir)
     server = spawn(data_dir, tmp / f"gunicorn-{workers}.log", **REALISTIC, WORKERS=str(workers))
     poller = None
-    events: dict[str, float] = {}
     try:
         run.page_s, run.chart_s = cold_start(server)
         run.startup_cpu_s = server.startup_cpu_s
@@ -130,37 +160,54 @@ def measure_workers(
         master = server.process.pid
         run.pss["start"] = total_pss_mb(tree_memory(master))
         run.pss_load["start"] = load_avg()
-        live: list[int] = []
+        flips: list[tuple[float, str, list[int]]] = []  # (time, snapshot id, workers then)
+
+        def swap_to(snapshot: Path) -> None:
+            warmers = _warmer_pids(server)  # an earlier swap's warm-up, should one still be exiting
+            live = [pid for pid in children(master) if pid not in warmers]
+            flips.append((install(snapshot, data_dir), snapshot_id(snapshot), live))
 
         def during() -> None:
-            nonlocal poller, live
+            nonlocal poller
             time.sleep(load_s)
             run.pss["load"] = total_pss_mb(tree_memory(master))
             run.pss_load["load"] = load_avg()
-            live = children(master)
             poller = HealthPoller(server.url)
-            events["flip"] = install(b, data_dir)
+            swap_to(b)
             time.sleep(swap_s)
             run.pss["swap"] = total_pss_mb(tree_memory(master))
             run.pss_load["swap"] = run.load_during = load_avg()
+            for k in range(1, swaps):
+                swap_to(a if k % 2 else b)
+                time.sleep(SWAP_GAP_S)
+            if swaps > 1:
+                run.pss["swaps"] = total_pss_mb(tree_memory(master))
+                run.pss_load["swaps"] = load_avg()
 
-        answers = drive_load(server.url, users, load_s + swap_s + 120, kind, during)
+        answers = drive_load(server.url, users, load_s + swap_s + swaps * SWAP_GAP_S + 120, kind, during)
         if poller is not None:
             poller.stop()
-        flip = events["flip"]
-        lines = _swap_lines(server, snapshot_id(b))
-        run.warm = _warm_line(server, snapshot_id(b))
-        for pid in live:
-            if pid in lines:
-                run.switch_s[pid] = lines[pid][0] - flip
-                run.switch_cpu_s[pid] = lines[pid][1]
-            else:
-                run.unswitched.append(pid)
         seen = poller.seen if poller is not None else []
-        run.late_answers = sum(1 for t, _pid, sid in seen if t > flip + POLL_S + 2 and sid != snapshot_id(b))
-        window_end = flip + max([*run.switch_s.values(), 0.0]) + 2
+        spans = []
+        for k, (flip, new_id, live) in enumerate(flips):
+            lines = _swap_lines(server, new_id, flip)
+            warm_lines = _warm_lines(server, new_id, flip)
+            run.warmed_views.append(_views_warmed(warm_lines[0]) if warm_lines else 0)
+            if k == 0:
+                run.warm = warm_lines[0] if warm_lines else "none"
+            for pid in live:
+                if pid in lines:
+                    run.switch_s[pid] = max(run.switch_s.get(pid, 0.0), lines[pid][0] - flip)
+                    run.switch_cpu_s[pid] = max(run.switch_cpu_s.get(pid, 0.0), lines[pid][1])
+                else:
+                    run.unswitched.append(pid)
+            until = flips[k + 1][0] if k + 1 < len(flips) else float("inf")
+            run.late_answers += sum(1 for t, _pid, sid in seen if flip + POLL_S + 2 < t < until and sid != new_id)
+            slowest = max([lines[pid][0] - flip for pid in live if pid in lines], default=0.0)
+            spans.append((flip, flip + slowest + 2))
+        flip = flips[0][0]
         run.before = window(answers, flip - swap_s, flip)
-        run.during = window(answers, flip, window_end)
+        run.during = windows(answers, spans)
         run.after = window(answers, flip, flip + swap_s)
         run.total = window(answers, 0.0, float("inf"))
         run.errors = sorted({str(x["error"])[:60] for x in answers if x["error"]})[:5]
@@ -297,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         help="directory holding the two published skies (made there on first use, reused after: same scale/seed)",
     )
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--swaps", type=int, default=4, help=f"swaps under load ({SWAP_GAP_S:g} s apart after the first's comparison)"
+    )
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",") if w]
     with tempfile.TemporaryDirectory(prefix="neo-bench-memory-") as tmp_name:
@@ -305,7 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for w in workers:
             print(f"{w} worker(s) …", file=sys.stderr)
-            runs.append(measure_workers(w, a, b, tmp, args.users, 60 * args.load_minutes, args.swap_seconds, args.load))
+            runs.append(
+                measure_workers(
+                    w, a, b, tmp, args.users, 60 * args.load_minutes, args.swap_seconds, args.load, args.swaps
+                )
+            )
             print(report(runs, [], None, args), file=sys.stderr)
         growth = []
         if args.growth_minutes > 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bench.memory_procs import POLL_S
+from bench.memory_procs import POLL_S, SWAP_GAP_S
 
 if TYPE_CHECKING:
     from bench.memory import Growth, Run
@@ -35,23 +35,34 @@ def _runs_report(
         "start": "right after start",
         "load": f"after {args.load_minutes:g} min of load",
         "swap": f"after a swap under load (+{args.swap_seconds:g} s)",
+        "swaps": f"after {args.swaps} swaps under load (+{SWAP_GAP_S:g} s)",
     }
     for key, label in labels.items():
+        if not all(key in r.pss for r in runs):
+            continue
         cells = [f"{r.pss[key]:.0f} ({r.pss_load[key]})" for r in runs]
         ratio = f" {most.pss[key] / one.pss[key]:.2f} |" if ratio_head and one and most else ""
         lines.append(f"| {label} | " + " | ".join(cells) + " |" + ratio)
     lines += [
         "",
-        f"The swap (a second snapshot installed and `CURRENT` replaced under load; poll interval {POLL_S:g} s):",
+        f"The swap (a second snapshot installed and `CURRENT` replaced under load; poll interval {POLL_S:g} s)"
+        + (
+            f", then {args.swaps - 1} more, {SWAP_GAP_S:g} s apart, back and forth between the two snapshots "
+            "(each new to the workers again); switch figures are the worst of all swaps, the p95 during pools "
+            "every swap's window (from `CURRENT` replaced until the slowest worker switched, + 2 s):"
+            if args.swaps > 1
+            else ":"
+        ),
         "",
         "| Figure | " + " | ".join(cols) + " |",
         "|---|" + "---|" * len(cols),
-        "| slowest worker serves it after (goal ≤ poll + 2 s) | "
+        "| slowest worker serves the new snapshot after (goal ≤ poll + 2 s) | "
         + " | ".join(f"{max(r.switch_s.values(), default=float('nan')):.1f} s" for r in runs)
         + " |",
-        "| warm-up before the switch (one process per machine at nice 19, `SWAP_WARM_SECONDS`) | "
+        "| warm-up before the (first) switch (one process per machine at nice 19, `SWAP_WARM_SECONDS`) | "
         + " | ".join(r.warm for r in runs)
         + " |",
+        "| views warmed, each swap | " + " | ".join(" / ".join(map(str, r.warmed_views)) for r in runs) + " |",
         "| watcher CPU per worker for the switch, max (goal ≤ 0.5 s) | "
         + " | ".join(f"{max(r.switch_cpu_s.values(), default=float('nan')):.2f} s" for r in runs)
         + " |",
@@ -61,7 +72,7 @@ def _runs_report(
         "| /health answers with the old snapshot after poll + 2 s | "
         + " | ".join(str(r.late_answers) for r in runs)
         + " |",
-        "| callbacks p95 before → during the swap (ratio; goal ≤ 1.2) | "
+        "| callbacks p95 before → during the swaps (ratio; goal ≤ 1.2) | "
         + " | ".join(
             f"{r.before['p95_ms']:.0f} → {r.during['p95_ms']:.0f} ms ({r.during['p95_ms'] / r.before['p95_ms']:.2f})"
             for r in runs
@@ -70,7 +81,7 @@ def _runs_report(
         "| callbacks in those windows (before / during) | "
         + " | ".join(f"{r.before['n']:.0f} / {r.during['n']:.0f}" for r in runs)
         + " |",
-        f"| p95 over the {args.swap_seconds:g} s after the swap | "
+        f"| p95 over the {args.swap_seconds:g} s after the first swap | "
         + " | ".join(f"{r.after['p95_ms']:.0f} ms" for r in runs)
         + " |",
         "| callbacks in the whole run / failed / 429 | "
@@ -79,7 +90,9 @@ def _runs_report(
             for r in runs
         )
         + " |",
-        "| load average during the swap | " + " | ".join(r.load_during for r in runs) + " |",
+        f"| load average {args.swap_seconds:g} s after the first swap | "
+        + " | ".join(r.load_during for r in runs)
+        + " |",
         "",
         "Cold start (spawning gunicorn → first page HTML / → its first charts, the layout naming the page; "
         "goal ≤ 2 s), the "
