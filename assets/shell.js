@@ -122,7 +122,12 @@
            rate limited like a callback, and retried the same way. */
         var page = window.location.pathname + window.location.search;
         var named = url + "?" + LAYOUT_PAGE_PARAM + "=" + encodeURIComponent(page);
-        return retrying(function () { return originalFetch.call(self, named, init); },
+        /* The page's HTML preloads this very URL (first_view.install_layout_preload), and the browser
+           hands this fetch the preloaded answer when the two requests match: the same URL and credentials
+           mode; some browsers compare request headers too, so none are sent (the renderer's Accept and
+           Content-Type say nothing the server's JSON answer to a GET needs). */
+        var plain = {method: "GET", credentials: "same-origin"};
+        return retrying(function () { return originalFetch.call(self, named, plain); },
                         function () { return false; });
       }
       if (url.indexOf(CALLBACK_PATH) === -1 || !init || typeof init.body !== "string") {

@@ -44,6 +44,7 @@ from dashboard_app.web import (
     callback_guard,
     compression,
     csp_reports,
+    first_view,
     health,
     limits,
     logs,
@@ -272,6 +273,7 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     api.install_api(server, modules, limiter=limiter, limit=settings.rate_limit)
     neo_points.install_points_files(server, modules, limiter=limiter, limit=settings.rate_limit)
     neo_points.install_points_preloads(app, modules)
+    first_view.install_layout_preload(app)
     server.register_blueprint(health.blueprint)
     security.install_security_headers(server)
     compression.install_compression(server)

@@ -9,6 +9,11 @@ renders that page's layout into the container, whose ``dcc.Location`` already ho
 query: on mount it reports no change, the router callback does not run, and the tab's one update
 callback is the first request of the view.
 
+The page's HTML also names that layout request (:func:`install_layout_preload`: ``<link rel="preload"
+as="fetch">``), so the browser asks for it beside the page's scripts and the server draws the first view
+while the browser is still starting them, not after; ``assets/shell.js`` asks for exactly that URL, with
+no headers, so the browser takes the preloaded answer instead of asking again.
+
 Everything else is Dash's router, unchanged: following a tab link runs it as before. Without the
 parameter (a page from an older deploy, a script that did not load), for a path that is no page,
 or when the page's layout raises, the container starts empty and the router fills it as before.
@@ -20,7 +25,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import dash
 import flask
@@ -36,6 +41,9 @@ ID_LOCATION = "_pages_location"
 ID_CONTENT = "_pages_content"
 ID_STORE = "_pages_store"
 ID_DUMMY = "_pages_dummy"
+
+URI_COMPONENT_SAFE = "-_.!~*'()"
+"""What JavaScript's ``encodeURIComponent`` leaves as it is besides letters and digits (``quote``'s ``safe``)."""
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +131,41 @@ def page_container(pages: Callable[[], Iterable[Mapping[str, Any]]] | None = Non
         log.exception("first view: the layout of %s failed; the page router will fill the page", pathname)
         return _empty()
     return _container(pathname, search, content, str(title))
+
+
+def layout_url(page: str, prefix: str = "/") -> str:
+    """The layout request that names ``page`` (``location.pathname + location.search``), exactly as
+    ``assets/shell.js`` writes it."""
+    return f"{prefix}{LAYOUT_PATH.lstrip('/')}?{PAGE_PARAM}={quote(page, safe=URI_COMPONENT_SAFE)}"
+
+
+def requested_target() -> str | None:
+    """This page request's path and query as the browser sent them (what ``location.pathname +
+    location.search`` holds): the raw path (the WSGI server's ``RAW_URI`` or ``REQUEST_URI``) and the raw
+    ``QUERY_STRING``; None when the server does not say."""
+    if not flask.has_request_context():
+        return None
+    environ = flask.request.environ
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not isinstance(raw, str) or not raw.startswith("/") or raw.startswith("//") or len(raw) > 4096:
+        return None
+    path = raw.split("#", 1)[0].split("?", 1)[0]
+    query = str(environ.get("QUERY_STRING") or "")
+    return f"{path}?{query}" if query else path  # "/sizes?" has an empty location.search
+
+
+def install_layout_preload(app: Any) -> None:
+    """The page names its own layout request in its HTML (``app.fetch_preloads``, before the data it already
+    names; see the module docstring). Not when a proxy strips a path prefix: the URL the browser sees would
+    differ from the one the server sees, and a preload nobody uses is a second layout request."""
+    data_preloads = app.fetch_preloads
+    prefix = app.config.requests_pathname_prefix
+
+    def urls() -> list[str]:
+        data = data_preloads() if data_preloads is not None else []
+        target = requested_target()
+        if target is None or prefix != app.config.routes_pathname_prefix:
+            return data
+        return [layout_url(target, prefix), *data]
+
+    app.fetch_preloads = urls

@@ -95,6 +95,18 @@ def test_a_failing_page_layout_leaves_the_page_to_the_router(monkeypatch):
     assert container.children[1].children is None
 
 
+def test_a_page_names_its_own_layout_request_in_its_html_first_as_the_browser_will_ask_for_it(client):
+    """The browser asks for the layout with the page's scripts instead of after them; the URL is written as
+    ``encodeURIComponent`` writes it (``assets/shell.js``), or the preload would be a second request."""
+    html = client.get("/circumstances?proxy=h&odd=%C3%A9(x)!,y").get_data(as_text=True)
+    layout = "/_dash-layout?page=%2Fcircumstances%3Fproxy%3Dh%26odd%3D%25C3%25A9(x)!%2Cy"
+    links = re.findall(r'<link rel="preload" href="([^"]+)" as="fetch" crossorigin="anonymous">', html)
+    assert links[0] == layout and len(links) == 2  # then the points file its charts use
+    assert first_view.layout_url("/sizes") == "/_dash-layout?page=%2Fsizes"
+    html = client.get("/sizes?").get_data(as_text=True)  # an empty query: location.search is ""
+    assert '<link rel="preload" href="/_dash-layout?page=%2Fsizes" as="fetch"' in html
+
+
 def test_the_page_config_carries_no_validation_layout(client):
     for module in views_tabs():
         html = client.get(module.PATH).get_data(as_text=True)
@@ -167,6 +179,28 @@ def test_the_query_of_the_first_view_reaches_the_controls_and_tab_links_still_ro
     assert [o for o in sent if ROUTER_OUTPUT in o]
     page.go_back()
     expect(page.locator("#discoveries-mode input[value=cumulative]")).to_be_checked()
+    assert watched.problems() == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_browser_takes_the_preloaded_layout_and_asks_for_it_once(server, watched_page):
+    """The page's HTML preloads its layout request; the renderer's own request (shell.js) must match it
+    exactly, odd queries too, or each page load would ask for its first view twice."""
+    watched = watched_page()
+    page = watched.page
+    layouts: list[str] = []
+    page.on("request", lambda r: layouts.append(r.url) if "/_dash-layout" in r.url else None)
+    page.goto(f"{server.url}/discoveries?mode=cumulative&odd=%C3%A9(x)!,y*'~")
+    expect(page.locator("#discoveries-mode input[value=cumulative]")).to_be_checked()
+    expect(page.locator(GRAPHS).first.locator(DRAWN).first).to_be_attached(timeout=LOAD_MS)
+    page.wait_for_load_state("networkidle")
+    assert len(layouts) == 1, layouts
+    initiators = page.evaluate(
+        """() => performance.getEntriesByType('resource')
+          .filter((e) => e.name.includes('/_dash-layout')).map((e) => e.initiatorType)"""
+    )
+    assert initiators == ["link"]  # the page's preload (with the page), not the renderer's fetch (after it ran)
     assert watched.problems() == []
 
 

@@ -328,10 +328,10 @@ def test_hover_text_and_points_come_once_per_snapshot_and_equal_the_truth(server
     assert len(fetched) == 1, fetched  # the points file: once per snapshot, not per answer
     started = page.evaluate(
         """() => Object.fromEntries(performance.getEntriesByType('resource')
-          .filter((e) => /_neo-points|_dash-layout/.test(e.name))
-          .map((e) => [e.name.includes('_neo-points') ? 'points' : 'layout', e.startTime]))"""
+          .filter((e) => /_neo-points|_dash-dependencies/.test(e.name))
+          .map((e) => [e.name.includes('_neo-points') ? 'points' : 'renderer', e.startTime]))"""
     )
-    assert started["points"] < started["layout"], started  # asked for with the page (its preload), not later
+    assert started["points"] < started["renderer"], started  # asked for with the page (its preload), not later
 
     # A real hover on the first NEO's point (zoomed in around it, so no other point is nearer).
     first = found["sky"][0]
