@@ -99,10 +99,10 @@ class Run:
     """Views each swap's warm-up computed."""
 
 
-def _warm_lines(server: Server, new_id: str, since: float) -> list[str]:
+def _warm_lines(records: list[dict], new_id: str, since: float) -> list[str]:
     """What the warm-ups of ``new_id`` logged after ``since`` (their lines, after the snapshot id)."""
     out = []
-    for record in server.log_records():
+    for record in records:
         message = str(record.get("message", ""))
         if message.startswith(f"warmed snapshot {new_id}: ") and _when(record) >= since:
             out.append(message.split(": ", 1)[1])
@@ -113,10 +113,10 @@ def _when(record: dict) -> float:
     return datetime.fromisoformat(record["time"]).timestamp()
 
 
-def _swap_lines(server: Server, new_id: str, since: float) -> dict[int, tuple[float, float]]:
+def _swap_lines(records: list[dict], new_id: str, since: float) -> dict[int, tuple[float, float]]:
     """pid → (wall time, watcher CPU-s) of each process's first 'serving snapshot <new_id>' line after ``since``."""
     out: dict[int, tuple[float, float]] = {}
-    for record in server.log_records():
+    for record in records:
         message = str(record.get("message", ""))
         if message.startswith(f"serving snapshot {new_id} (pid ") and _when(record) >= since:
             pid = int(message.split("(pid ", 1)[1].split(";", 1)[0])
@@ -188,10 +188,11 @@ def measure_workers(
         if poller is not None:
             poller.stop()
         seen = poller.seen if poller is not None else []
+        records = server.log_records()
         spans = []
         for k, (flip, new_id, live) in enumerate(flips):
-            lines = _swap_lines(server, new_id, flip)
-            warm_lines = _warm_lines(server, new_id, flip)
+            lines = _swap_lines(records, new_id, flip)
+            warm_lines = _warm_lines(records, new_id, flip)
             run.warmed_views.append(_views_warmed(warm_lines[0]) if warm_lines else 0)
             if k == 0:
                 run.warm = warm_lines[0] if warm_lines else "none"

@@ -149,23 +149,21 @@ def requested_target() -> str | None:
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if not isinstance(raw, str) or not raw.startswith("/") or raw.startswith("//") or len(raw) > 4096:
         return None
-    path = raw.split("#", 1)[0].split("?", 1)[0]
+    path = raw.partition("?")[0]
     query = str(environ.get("QUERY_STRING") or "")
     return f"{path}?{query}" if query else path  # "/sizes?" has an empty location.search
 
 
 def install_layout_preload(app: Any) -> None:
-    """The page names its own layout request in its HTML (``app.fetch_preloads``, before the data it already
-    names; see the module docstring). Not when a proxy strips a path prefix: the URL the browser sees would
-    differ from the one the server sees, and a preload nobody uses is a second layout request."""
-    data_preloads = app.fetch_preloads
+    """The page names its own layout request in its HTML (``app.fetch_preloads``, first: before any data; see
+    the module docstring). Not when a proxy strips a path prefix: the URL the browser sees would differ from
+    the one the server sees, and a preload nobody uses is a second layout request."""
     prefix = app.config.requests_pathname_prefix
 
     def urls() -> list[str]:
-        data = data_preloads() if data_preloads is not None else []
         target = requested_target()
         if target is None or prefix != app.config.routes_pathname_prefix:
-            return data
-        return [layout_url(target, prefix), *data]
+            return []
+        return [layout_url(target, prefix)]
 
-    app.fetch_preloads = urls
+    app.fetch_preloads = (urls, *app.fetch_preloads)

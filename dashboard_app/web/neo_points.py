@@ -59,7 +59,7 @@ def install_points_preloads(app: BundledDash, tab_modules: Iterable[ModuleType])
             return []
         return [dash.get_relative_path(points_path(snapshot.id, name)) for name in names]
 
-    app.fetch_preloads = urls
+    app.fetch_preloads = (*app.fetch_preloads, urls)
 
 
 def _not_found(message: str) -> Response:

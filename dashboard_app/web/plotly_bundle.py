@@ -88,8 +88,9 @@ class BundledDash(dash.Dash):
     config that leaves out the validation layout; its page also preloads the data ``fetch_preloads`` names."""
 
     plotly_bundle_url: str | None = None
-    fetch_preloads: Callable[[], list[str]] | None = None
-    """Data the page being served will fetch first (called per page request; same-origin URLs)."""
+    fetch_preloads: tuple[Callable[[], list[str]], ...] = ()
+    """What the page being served will fetch first: each gives same-origin URLs (called per page request, in
+    order); a module adds its own (``app.fetch_preloads = (*app.fetch_preloads, urls)``)."""
 
     def _config(self) -> dict[str, Any]:
         config = super()._config()
@@ -118,7 +119,7 @@ class BundledDash(dash.Dash):
         # Dash calls this with keywords only; forwarding them all keeps working when Dash adds one.
         preloads = "".join(f'<link rel="preload" href="{url}" as="script">\n' for url in self.preload_urls())
         # as="fetch" with crossorigin="anonymous" matches the page's fetch(url, {credentials: "same-origin"})
-        fetches = self.fetch_preloads() if self.fetch_preloads is not None else []
+        fetches = [url for urls in self.fetch_preloads for url in urls()]
         preloads += "".join(
             f'<link rel="preload" href="{escape(url)}" as="fetch" crossorigin="anonymous">\n' for url in fetches
         )
