@@ -59,7 +59,7 @@ def _runs_report(
         "| slowest worker serves the new snapshot after (goal ≤ poll + 2 s) | "
         + " | ".join(f"{max(r.switch_s.values(), default=float('nan')):.1f} s" for r in runs)
         + " |",
-        "| warm-up before the (first) switch (one process per machine at nice 19, `SWAP_WARM_SECONDS`) | "
+        "| warm-up before the (first) switch (one process per machine as `SCHED_IDLE`, `SWAP_WARM_SECONDS`) | "
         + " | ".join(r.warm for r in runs)
         + " |",
         "| views warmed, each swap | " + " | ".join(" / ".join(map(str, r.warmed_views)) for r in runs) + " |",
