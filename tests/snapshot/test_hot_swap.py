@@ -23,6 +23,7 @@ POLL_S = 1.0
 LOAD_MARGIN_S = 5.0  # validate + load a small snapshot on a busy 2-core machine
 SCALE = 0.005
 MAX_TEST_S = 120.0
+SETTLE_S = 10.0  # a switch waits for the warm-up (SWAP_WARM_SECONDS 3 s + grace) while it maps both snapshots
 ID = re.compile(r"\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{10}")
 
 
@@ -229,8 +230,15 @@ def test_recycled_workers_serve_the_current_snapshot_at_once_and_every_process_m
             assert fresh, "no worker was recycled after the publish"
             stale = [a for a in fresh if ids[-1] not in a.ids]
             assert not stale, f"workers booted after the publish answered with older snapshots: {stale[:3]}"
-        warmers = _warmers(server.log())  # short-lived warm-up processes may still map the snapshot they warmed
-        mapped = _mapped_by_live_processes([master, *(pid for pid in _children(master) if pid not in warmers)])
+        # A worker maps both companions while it switches (it serves the old one until the warm-up's results
+        # are in), and short-lived warm-up processes map the snapshot they warm: one copy once that settles.
+        deadline = time.monotonic() + SETTLE_S
+        while True:
+            warmers = _warmers(server.log())
+            mapped = _mapped_by_live_processes([master, *(pid for pid in _children(master) if pid not in warmers)])
+            if all(names == {ids[-1]} for names in mapped.values()) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
     finally:
         load.stop.set()
         for t in load.threads:
