@@ -21,7 +21,7 @@ import mmap
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, TypeVar
 
@@ -60,7 +60,7 @@ def _estimate(value: Any, seen: set[int], depth: int) -> int:
     seen.add(id(value))
     if isinstance(value, pd.DataFrame):
         blocks = getattr(getattr(value, "_mgr", None), "nblocks", value.shape[1])
-        return int(value.memory_usage(index=True, deep=True).sum()) + _FRAME_OVERHEAD + _BLOCK_OVERHEAD * blocks
+        return _frame_data_bytes(value) + _FRAME_OVERHEAD + _BLOCK_OVERHEAD * blocks
     if isinstance(value, pd.Series):
         return int(value.memory_usage(index=True, deep=True)) + _SERIES_OVERHEAD
     if isinstance(value, pd.Index):
@@ -76,9 +76,13 @@ def _estimate(value: Any, seen: set[int], depth: int) -> int:
     if depth >= _MAX_DEPTH:
         return size
     if isinstance(value, dict):
-        return size + sum(_estimate(k, seen, depth + 1) + _estimate(v, seen, depth + 1) for k, v in value.items())
+        return size + _sampled(
+            list(value.items()), lambda kv: _estimate(kv[0], seen, depth + 1) + _estimate(kv[1], seen, depth + 1)
+        )
     if isinstance(value, (list, tuple, set, frozenset)):
-        return size + sum(_estimate(v, seen, depth + 1) for v in value)
+        return size + _sampled(
+            value if isinstance(value, (list, tuple)) else list(value), lambda v: _estimate(v, seen, depth + 1)
+        )
     if hasattr(value, "__dict__"):  # dataclasses and objects, with cached properties already computed
         return size + _estimate(vars(value), seen, depth + 1)
     if is_dataclass(value):  # slotted dataclass
@@ -86,7 +90,36 @@ def _estimate(value: Any, seen: set[int], depth: int) -> int:
     return size
 
 
+def _frame_data_bytes(frame: pd.DataFrame) -> int:
+    """The bytes of a frame's columns and index, block by block: what ``memory_usage(deep=True)`` sums, ~50×
+    faster on the small tables most memo entries are (9 µs instead of 0.5 ms for five columns: pandas builds a
+    Series per call, and every result computed is measured). Strings in object columns are summed or sampled as
+    for arrays."""
+    blocks = getattr(getattr(frame, "_mgr", None), "blocks", None)
+    if blocks is None:  # not the block manager this was written for
+        return int(frame.memory_usage(index=True, deep=True).sum())
+    total = int(frame.index.memory_usage(deep=True))
+    for block in blocks:
+        values = block.values
+        if isinstance(values, np.ndarray):
+            total += int(values.nbytes) + (_objects_bytes(values) if values.dtype == object else 0)
+        elif hasattr(values, "memory_usage"):  # Categorical, Arrow-backed strings
+            total += int(values.memory_usage(deep=True))
+        else:
+            total += int(values.nbytes)
+    return total
+
+
 _SAMPLE = 1024
+
+
+def _sampled(items: Sequence[Any], estimate: Callable[[Any], int]) -> int:
+    """``estimate`` summed over ``items``, or over :data:`_SAMPLE` of them spread evenly and scaled when there
+    are more (a dict of a few thousand station labels took ~6 ms item by item)."""
+    if len(items) <= _SAMPLE:
+        return sum(estimate(item) for item in items)
+    step = len(items) / _SAMPLE
+    return int(sum(estimate(items[int(i * step)]) for i in range(_SAMPLE)) * step)
 
 
 def _mapped(array: np.ndarray) -> bool:

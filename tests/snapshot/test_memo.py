@@ -16,6 +16,7 @@ import pytest
 
 from dashboard_app.app import build_store
 from dashboard_app.settings import load_settings
+from dashboard_app.snapshot import memo
 from dashboard_app.snapshot.memo import MemoCache, estimate_bytes
 
 KB = 1024
@@ -77,6 +78,24 @@ def test_frames_and_dataclasses_are_measured_by_their_contents():
     assert estimate_bytes((frame, frame)) < 1.1 * estimate_bytes(frame)  # the same object counts once
 
 
+def test_a_frame_is_measured_as_pandas_measures_it_deeply():
+    """Numbers, text (Arrow-backed and Python objects), categories, a labelled index: each counted."""
+    rows = 5_000
+    frame = pd.DataFrame(
+        {
+            "n": np.arange(rows, dtype=np.int64),
+            "x": np.linspace(0, 1, rows),
+            "text": [f"2024 AB{i}" for i in range(rows)],
+            "objects": pd.Series([f"station {i % 97}" for i in range(rows)], dtype=object),
+            "cat": pd.Categorical([f"K{i % 7}" for i in range(rows)]),
+        },
+        index=pd.Index([f"row {i}" for i in range(rows)], dtype=object),
+    )
+    deep = int(frame.memory_usage(index=True, deep=True).sum())
+    overhead = memo._FRAME_OVERHEAD + memo._BLOCK_OVERHEAD * frame._mgr.nblocks
+    assert 0.9 * deep <= estimate_bytes(frame) - overhead <= 1.1 * deep
+
+
 def _traced_bytes(make):
     """Bytes allocated for what ``make()`` returns and still held: Python's (tracemalloc) and Arrow's (pandas'
     text columns)."""
@@ -122,6 +141,18 @@ def test_object_arrays_count_the_strings_they_point_to():
     for array in (small, large):  # summed, and sampled
         strings = sum(sys.getsizeof(x) for x in array)
         assert 0.9 * strings <= estimate_bytes(array) - array.nbytes <= 1.1 * strings + 200
+
+
+@pytest.mark.parametrize("entries", [500, 5_000])
+def test_dicts_lists_and_sets_count_their_items_summed_or_sampled(entries):
+    """Station labels and option lists are containers of a few thousand strings: counted item by item up to a
+    thousand, from an even sample beyond (each within 10 % of the exact sum)."""
+    labels = {f"{i:03d}{chr(65 + i % 26)}": f"Observatory number {i} ({i % 7} telescopes)" for i in range(entries)}
+    exact = sys.getsizeof(labels) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in labels.items())
+    assert 0.9 * exact <= estimate_bytes(labels) <= 1.1 * exact
+    for container in (list(labels.values()), frozenset(labels.values())):
+        exact = sys.getsizeof(container) + sum(sys.getsizeof(v) for v in container)
+        assert 0.9 * exact <= estimate_bytes(container) <= 1.1 * exact
 
 
 def test_views_of_mapped_files_are_not_counted(tmp_path):
