@@ -57,6 +57,7 @@ from bench.memory_procs import (
     install,
     load_avg,
     prepare_snapshots,
+    slow_by_part,
     snapshot_id,
     spawn,
     total_pss_mb,
@@ -97,6 +98,9 @@ class Run:
     swaps: int = 1
     warmed_views: list[int] = field(default_factory=list)
     """Views each swap's warm-up computed."""
+    slow: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Callbacks slower than the p95 before the swap, and all callbacks, in each part of the swaps' windows
+    (pooled): until the first worker switched (detection, mapping, warm-up), and after it."""
 
 
 def _warm_lines(records: list[dict], new_id: str, since: float) -> list[str]:
@@ -190,6 +194,7 @@ def measure_workers(
         seen = poller.seen if poller is not None else []
         records = server.log_records()
         spans = []
+        parts: list[tuple[float, float, float]] = []  # (replaced, first worker switched, slowest + 2 s)
         for k, (flip, new_id, live) in enumerate(flips):
             lines = _swap_lines(records, new_id, flip)
             warm_lines = _warm_lines(records, new_id, flip)
@@ -205,9 +210,12 @@ def measure_workers(
             until = flips[k + 1][0] if k + 1 < len(flips) else float("inf")
             run.late_answers += sum(1 for t, _pid, sid in seen if flip + POLL_S + 2 < t < until and sid != new_id)
             slowest = max([lines[pid][0] - flip for pid in live if pid in lines], default=0.0)
+            first = min([lines[pid][0] - flip for pid in live if pid in lines], default=slowest)
             spans.append((flip, flip + slowest + 2))
+            parts.append((flip, flip + first, flip + slowest + 2))
         flip = flips[0][0]
         run.before = window(answers, flip - swap_s, flip)
+        run.slow = slow_by_part(answers, parts, run.before["p95_ms"])
         run.during = windows(answers, spans)
         run.after = window(answers, flip, flip + swap_s)
         run.total = window(answers, 0.0, float("inf"))

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from bench.memory_container import ContainerRun
 
 
+SLOW_PARTS = ("until the first switch", "after it")
+"""The parts of the swaps' windows :attr:`Run.slow` counts (``bench.memory_procs.slow_by_part``)."""
+
+
+def _share(slow: int, n: int) -> str:
+    return f"{slow} of {n} ({100 * slow / n:.0f} %)" if n else "none"
+
+
 def _runs_report(
     runs: list[Run], one: Run | None, most: Run | None, cols: list[str], ratio_head: str, args: argparse.Namespace
 ) -> list[str]:
@@ -80,6 +88,9 @@ def _runs_report(
         + " |",
         "| callbacks in those windows (before / during) | "
         + " | ".join(f"{r.before['n']:.0f} / {r.during['n']:.0f}" for r in runs)
+        + " |",
+        "| of those, slower than the p95 before (5 % of its callbacks): until the first worker switched / after | "
+        + " | ".join(" / ".join(_share(*r.slow.get(part, (0, 0))) for part in SLOW_PARTS) for r in runs)
         + " |",
         f"| p95 over the {args.swap_seconds:g} s after the first swap | "
         + " | ".join(f"{r.after['p95_ms']:.0f} ms" for r in runs)
