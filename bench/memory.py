@@ -209,8 +209,9 @@ def measure_workers(
                     run.unswitched.append(pid)
             until = flips[k + 1][0] if k + 1 < len(flips) else float("inf")
             run.late_answers += sum(1 for t, _pid, sid in seen if flip + POLL_S + 2 < t < until and sid != new_id)
-            slowest = max([lines[pid][0] - flip for pid in live if pid in lines], default=0.0)
-            first = min([lines[pid][0] - flip for pid in live if pid in lines], default=slowest)
+            switched = [lines[pid][0] - flip for pid in live if pid in lines]
+            slowest = max(switched, default=0.0)
+            first = min(switched, default=slowest)
             spans.append((flip, flip + slowest + 2))
             parts.append((flip, flip + first, flip + slowest + 2))
         flip = flips[0][0]
