@@ -46,6 +46,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +103,15 @@ class NoSnapshotError(SnapshotError):
     """No valid snapshot can be served (none published yet, or every candidate was refused)."""
 
 
+def _child_of_this_process(pid: int) -> bool:
+    """Whether ``pid`` is a live (or not yet reaped) child of this process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return False
+    return int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()  # the fields after the command's name: state, ppid
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -150,6 +160,7 @@ class SnapshotStore:
         self._warm_views: ViewWarmer | None = None
         self._master_warms = False  # set in the gunicorn master (warm_in_master), inherited by its workers
         self._close_in_child: Callable[[], None] = lambda: None
+        self._warmer: tuple[int, str, float] | None = None  # the master's last warm-up: pid, snapshot, started
         self._snapshot: Snapshot | None = None
         self._frames_source: str | None = None
         self._loaded_name: str | None = None
@@ -248,6 +259,7 @@ class SnapshotStore:
         return self._master_warms
 
     def _start_warmer(self, snapshot: Snapshot) -> None:
+        self._stop_superseded_warmer()
         try:
             pid = warm.fork_warmer(
                 self.cache_dir,
@@ -260,6 +272,21 @@ class SnapshotStore:
             log.warning("snapshot store: cannot start warming snapshot %s: %s", snapshot.id, exc)
             return
         log.info("snapshot store: warming snapshot %s in process %d", snapshot.id, pid)
+        self._warmer = (pid, snapshot.id, time.monotonic())
+
+    def _stop_superseded_warmer(self) -> None:
+        """End the last warm-up if it still runs: its snapshot was replaced, so its results would be thrown away
+        (and the workers waiting for them stop waiting when it is gone)."""
+        if self._warmer is None:
+            return
+        (pid, snapshot_id, started), self._warmer = self._warmer, None
+        if time.monotonic() - started > self.warm_seconds + WARM_HANG_S or not _child_of_this_process(pid):
+            return  # it ended (its time limit ends a hang); the pid may be another process's by now
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            log.info(
+                "snapshot store: stopped warming snapshot %s (process %d): a newer one replaced it", snapshot_id, pid
+            )
 
     def _warm(self, snapshot: Snapshot) -> None:
         """In the warming process: the shared values, then the views asked for lately, written for the workers."""

@@ -279,7 +279,8 @@ def fork_warmer(
 ) -> int:
     """Fork a process at the lowest CPU priority that writes the started marker, runs ``work()`` and exits;
     its pid. The process is killed (SIGALRM) if it still runs after ``limit_s`` (a hang must not keep its
-    memory). Call only in a process without threads (the gunicorn master)."""
+    memory). A warm-up whose snapshot was replaced meanwhile (its derived values removed) ends quietly.
+    Call only in a process without threads (the gunicorn master)."""
     marker = started_file(cache_dir, snapshot_id)
     marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pid = os.fork()
@@ -296,7 +297,11 @@ def fork_warmer(
         work()
         code = 0
     except BaseException:
-        log.exception("warm-up of snapshot %s failed; the workers switch with cold caches", snapshot_id)
+        if marker.parent.is_dir():
+            log.exception("warm-up of snapshot %s failed; the workers switch with cold caches", snapshot_id)
+        else:  # a newer snapshot was loaded and removed this one's derived values: nobody waits for the results
+            log.info("warm-up of snapshot %s stopped: a newer snapshot replaced it", snapshot_id)
+            code = 0
     finally:
         logging.shutdown()
         os._exit(code)

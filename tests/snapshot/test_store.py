@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -263,3 +265,42 @@ def test_before_fork_switches_the_loading_process_to_the_current_snapshot(store,
     store.before_fork()
     assert store.current().id == newer.snapshot_id
     assert store.health()["watching"] is False  # and still none: threads must not cross the fork
+
+
+def _ended_by(pid: int, timeout_s: float) -> int | None:
+    """The signal that ended child ``pid`` within ``timeout_s`` (0 for an exit; None while it still runs)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+        time.sleep(0.02)
+    return None
+
+
+def test_a_warm_up_still_running_when_a_newer_snapshot_is_loaded_is_stopped(data_dir, tmp_path, publish_tiny, caplog):
+    caplog.set_level("INFO", logger="dashboard_app.snapshot.store")
+    store = SnapshotStore(data_dir, poll_interval_s=POLL_S, cache_dir=tmp_path / "cache", warm_seconds=30)
+    store.set_view_warmer(lambda snapshot, views, deadline: time.sleep(30) or 0)  # a warm-up that takes long
+    publish_tiny(tag=0)
+    store.load_initial()
+    assert store.warm_in_master(close_in_child=lambda: None)
+
+    def warmer_of(snapshot_id: str) -> int:
+        pids = re.findall(rf"warming snapshot {snapshot_id} in process (\d+)", caplog.text)
+        assert len(pids) == 1, caplog.text
+        return int(pids[0])
+
+    second = publish_tiny(tag=1).snapshot_id
+    assert store.follow_in_master()
+    first_warmer = warmer_of(second)
+    third = publish_tiny(tag=2).snapshot_id
+    assert store.follow_in_master()
+    last_warmer = warmer_of(third)
+    try:
+        assert _ended_by(first_warmer, 5.0) == signal.SIGTERM  # its results would have been thrown away
+        assert f"stopped warming snapshot {second} (process {first_warmer}): a newer one replaced it" in caplog.text
+        assert _ended_by(last_warmer, 0.3) is None  # the current snapshot's warm-up goes on
+    finally:
+        os.kill(last_warmer, signal.SIGKILL)
+        os.waitpid(last_warmer, 0)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pickle
+import shutil
 import signal
 import threading
 import time
@@ -201,6 +203,29 @@ def test_a_failing_warm_up_exits_with_an_error_and_writes_no_file(tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1
     assert not warm.warm_file(tmp_path, "s1").exists()
+
+
+def test_a_warm_up_whose_snapshot_was_replaced_meanwhile_ends_quietly(tmp_path):
+    logged = tmp_path / "warm.log"
+    handler, level = logging.FileHandler(logged), warm.log.level
+    warm.log.addHandler(handler)
+    warm.log.setLevel(logging.INFO)
+    try:
+
+        def work() -> None:  # a newer snapshot's switch removes this one's derived values while it runs
+            shutil.rmtree(warm.warm_file(tmp_path, "s1").parent)
+            warm.write_warm(warm.warm_file(tmp_path, "s1"), "s1", [(("s1", "a", ()), 1, 28)], max_bytes=10**6)
+
+        pid = warm.fork_warmer(tmp_path, "s1", work, close_in_child=lambda: None)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        warm.log.removeHandler(handler)
+        warm.log.setLevel(level)
+        handler.close()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    text = logged.read_text()
+    assert "warm-up of snapshot s1 stopped: a newer snapshot replaced it" in text
+    assert "Traceback" not in text and "failed" not in text
 
 
 def test_a_hanging_warm_up_is_killed_after_its_time_limit(tmp_path):
