@@ -244,16 +244,20 @@ def windows(answers: list[dict[str, Any]], spans: list[tuple[float, float]]) -> 
     return {"n": len(inside), "failed": failed, "limited": limited, "p95_ms": p95}
 
 
+SLOW_PARTS = ("until the first switch", "after it")
+"""The parts of the swaps' windows :func:`slow_by_part` counts, in order."""
+
+
 def slow_by_part(
     answers: list[dict[str, Any]], parts: list[tuple[float, float, float]], limit_ms: float
 ) -> dict[str, tuple[int, int]]:
     """Callbacks slower than ``limit_ms`` (the p95 before the swap: 5 % of those) and all callbacks, pooled over
     swaps ``(replaced, first worker switched, window end)``: until the first switch, and after it."""
-    counts = {"until the first switch": [0, 0], "after it": [0, 0]}
+    counts = {name: [0, 0] for name in SLOW_PARTS}
     for answer in answers:
         for replaced, switched, end in parts:
             if replaced <= answer["t"] < end:
-                part = counts["until the first switch" if answer["t"] < switched else "after it"]
+                part = counts[SLOW_PARTS[0] if answer["t"] < switched else SLOW_PARTS[1]]
                 part[0] += answer["ms"] > limit_ms
                 part[1] += 1
                 break

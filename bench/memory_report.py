@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bench.memory_procs import POLL_S, SWAP_GAP_S
+from bench.memory_procs import POLL_S, SLOW_PARTS, SWAP_GAP_S
 
 if TYPE_CHECKING:
     from bench.memory import Growth, Run
     from bench.memory_container import ContainerRun
-
-
-SLOW_PARTS = ("until the first switch", "after it")
-"""The parts of the swaps' windows :attr:`Run.slow` counts (``bench.memory_procs.slow_by_part``)."""
 
 
 def _share(slow: int, n: int) -> str:
