@@ -69,6 +69,28 @@ def test_every_bundle_of_the_page_is_compressed_before_the_first_visitor(build_a
     for url in bundles:
         path = check_fingerprint(url.split("/_dash-component-suites/", 1)[1])[0]
         assert cache.get(f"zstd;bundle:{path}") is not None, url
+        assert cache.get(f"br;bundle:{path}") is not None, url
+
+
+def test_a_gzip_only_client_gets_each_bundle_compressed_once_then_from_the_cache(build_app, snapshot_dir, monkeypatch):
+    """gzip is not compressed before fork (browsers send zstd or br): its first request compresses, the rest reuse."""
+    server = build_app(snapshot_dir).server
+    client = server.test_client()
+    url = renderer_url(client)
+    compressions = []
+    original = flask_compress.flask_compress._compress_data
+    monkeypatch.setattr(
+        flask_compress.flask_compress,
+        "_compress_data",
+        lambda *args: compressions.append(args[-1]) or original(*args),
+    )
+    answers = [client.get(url, headers={"Accept-Encoding": "gzip"}) for _ in range(3)]
+    assert [a.headers["Content-Encoding"] for a in answers] == ["gzip"] * 3
+    assert len({a.data for a in answers}) == 1
+    assert compressions == ["gzip"]
+    for algorithm in ("zstd", "br"):  # warmed before fork: no compression at all
+        assert client.get(url, headers={"Accept-Encoding": algorithm}).headers["Content-Encoding"] == algorithm
+    assert compressions == ["gzip"]
 
 
 def test_cache_busting_queries_and_made_up_fingerprints_cost_no_compression(build_app, snapshot_dir, monkeypatch):
@@ -77,8 +99,8 @@ def test_cache_busting_queries_and_made_up_fingerprints_cost_no_compression(buil
     client = server.test_client()
     url = renderer_url(client)
     cache = server.extensions["neo_compress"].cache
+    expected = gzip.decompress(client.get(url, headers={"Accept-Encoding": "gzip"}).data)  # gzip: cached now
     entries = len(cache)
-    expected = gzip.decompress(client.get(url, headers={"Accept-Encoding": "gzip"}).data)
     compressions = []
     original = flask_compress.flask_compress._compress_data
     monkeypatch.setattr(
