@@ -13,6 +13,18 @@ from dashboard_app.web.compression import ImmutableBundleCache
 from tests.serving.test_responses import post_callback
 
 
+def count_compressions(monkeypatch) -> list[str]:
+    """The algorithm of every compression flask-compress makes from now on (cache hits make none)."""
+    compressions: list[str] = []
+    original = flask_compress.flask_compress._compress_data
+    monkeypatch.setattr(
+        flask_compress.flask_compress,
+        "_compress_data",
+        lambda *args: compressions.append(args[-1]) or original(*args),
+    )
+    return compressions
+
+
 def renderer_url(client) -> str:
     page = client.get("/about").get_data(as_text=True)
     return next(u for u in re.findall(r'src="([^"]+)"', page) if "dash_renderer" in u)
@@ -77,13 +89,7 @@ def test_a_gzip_only_client_gets_each_bundle_compressed_once_then_from_the_cache
     server = build_app(snapshot_dir).server
     client = server.test_client()
     url = renderer_url(client)
-    compressions = []
-    original = flask_compress.flask_compress._compress_data
-    monkeypatch.setattr(
-        flask_compress.flask_compress,
-        "_compress_data",
-        lambda *args: compressions.append(args[-1]) or original(*args),
-    )
+    compressions = count_compressions(monkeypatch)
     answers = [client.get(url, headers={"Accept-Encoding": "gzip"}) for _ in range(3)]
     assert [a.headers["Content-Encoding"] for a in answers] == ["gzip"] * 3
     assert len({a.data for a in answers}) == 1
@@ -101,13 +107,7 @@ def test_cache_busting_queries_and_made_up_fingerprints_cost_no_compression(buil
     cache = server.extensions["neo_compress"].cache
     expected = gzip.decompress(client.get(url, headers={"Accept-Encoding": "gzip"}).data)  # gzip: cached now
     entries = len(cache)
-    compressions = []
-    original = flask_compress.flask_compress._compress_data
-    monkeypatch.setattr(
-        flask_compress.flask_compress,
-        "_compress_data",
-        lambda *args: compressions.append(args[-1]) or original(*args),
-    )
+    compressions = count_compressions(monkeypatch)
     made_up = re.sub(r"\.v([\w-]+)m\d+\.", lambda m: f".v{m.group(1)}m123456.", url)
     assert made_up != url
     busting = [f"{url}?cb={i}" for i in range(20)] + [made_up, f"{made_up}?v=9"]
