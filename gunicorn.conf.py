@@ -11,7 +11,10 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
   through the page cache by every process after any number of swaps. Before each fork the master
   switches to the current snapshot (cheap: a mapping), so a recycled worker serves it at once; between
   forks it follows the pointer on a SIGALRM timer (``when_ready``), so after a swap no process keeps the
-  old companion mapped.
+  old companion mapped. Once a swap has been served in place and its warm-up is over, the same timer
+  replaces the workers forked before it by fresh forks, one per poll interval (SWAP_REFRESH_WORKERS,
+  ``dashboard_app/web/worker_refresh.py``): they share the master's pages again instead of each keeping
+  the memory the old snapshot's results left.
   Per-worker resources (the snapshot store's watcher thread) start in ``post_fork``.
 - ``gthread`` workers: requests are CPU-bound pandas work plus I/O to the browser; threads share
   the worker's memo caches.
@@ -45,6 +48,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 
 # Loading the app creates ~300,000 long-lived objects; the collector's passes over them while they
 # accumulate cost ~20 % of the start's CPU and find next to nothing (measured: 3.6 → 2.9 CPU-s at load ~20;
@@ -59,6 +63,7 @@ arrow_through_malloc()  # pandas' Arrow string columns allocate through that tun
 
 from dashboard_app.settings import SettingsError, load_settings  # noqa: E402
 from dashboard_app.web.logs import gunicorn_logconfig  # noqa: E402
+from dashboard_app.web.worker_refresh import WorkerRefresh  # noqa: E402
 
 try:
     _settings = load_settings()
@@ -108,14 +113,43 @@ def when_ready(server):
     # which must not keep the listening sockets open (a restarted server could not bind them meanwhile).
     store.warm_in_master(close_in_child=lambda: [listener.close() for listener in server.LISTENERS])
 
+    refresh = WorkerRefresh(store.poll_interval_s) if _settings.swap_refresh_workers else None
+    served = [store.snapshot_id]
+
     def follow(_signum, _frame):
         try:
             store.follow_in_master()
+            if refresh is not None:
+                _refresh_workers(server, store, refresh, served)
         except Exception:  # never let the master die of it: the workers serve regardless
             server.log.exception("snapshot store: the master could not follow the pointer")
 
     signal.signal(signal.SIGALRM, follow)
     signal.setitimer(signal.ITIMER_REAL, store.poll_interval_s, store.poll_interval_s)
+
+
+def _refresh_workers(server, store, refresh, served):
+    """After a swap, replace the workers forked before it by fresh forks of the master, one per poll interval
+    (``dashboard_app/web/worker_refresh.py``), through gunicorn's own signals for one more or one fewer worker."""
+    if store.snapshot_id != served[0]:  # switched here, by this timer or before a fork (a recycled worker)
+        served[0] = store.snapshot_id
+        refresh.swapped(server.WORKERS)
+        server.log.info(
+            "replacing the %d workers forked before snapshot %s by fresh forks, one every %g s",
+            refresh.pending,
+            served[0],
+            refresh.interval_s,
+        )
+    step = refresh.step({pid: w.age for pid, w in server.WORKERS.items()}, store.warm_settled(), time.monotonic())
+    if step.retire is not None:
+        if _metrics_on:
+            _metrics.mark_replaced(step.retire)
+        server.log.info(
+            "replacing worker %d, forked before snapshot %s (%d more to go)", step.retire, served[0], refresh.pending
+        )
+        os.kill(os.getpid(), signal.SIGTTOU)  # gunicorn stops its oldest worker gracefully
+    if step.add:
+        os.kill(os.getpid(), signal.SIGTTIN)  # a fresh fork, on the master's snapshot
 
 
 def on_exit(server):

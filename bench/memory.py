@@ -18,7 +18,8 @@ a trusted proxy) serves a demo snapshot at ``--scale``:
    ``--swaps`` − 1 more swaps, :data:`SWAP_GAP_S` apart, between the two snapshots (each one is new to
    the workers again), and PSS after them all: the p95 "during" pools every swap's window (one swap's
    few seconds hold ~60 callbacks, whose p95 is their third slowest), and the switch figures are the
-   worst of all swaps.
+   worst of all swaps. After the first swap the master replaces the workers by fresh forks, one per poll
+   interval (``SWAP_REFRESH_WORKERS``): reported, how many and when the last, and the p95 meanwhile.
 
 Then **growth**: ``--growth-workers`` workers for ``--growth-minutes`` under the harsher load of
 :mod:`bench.memory_load` (random year ranges and values everywhere, so nearly every view is new and
@@ -101,6 +102,10 @@ class Run:
     slow: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Callbacks slower than the p95 before the swap, and all callbacks, in each part of the swaps' windows
     (pooled): until the first worker switched (detection, mapping, warm-up), and after it."""
+    replaced: list[float] = field(default_factory=list)
+    """Seconds from the first swap to each worker's replacement by a fresh fork (``SWAP_REFRESH_WORKERS``)."""
+    replacing: dict[str, float] = field(default_factory=dict)
+    """Callbacks from the first added worker until 2 s after the last replacement (the first swap)."""
 
 
 def _warm_lines(records: list[dict], new_id: str, since: float) -> list[str]:
@@ -137,6 +142,20 @@ def _warmer_pids(server: Server) -> set[int]:
         if message.startswith("snapshot store: warming snapshot ") and " in process " in message:
             out.add(int(message.rsplit(" in process ", 1)[1]))
     return out
+
+
+def _refresh_times(records: list[dict], since: float, until: float) -> tuple[list[float], list[float]]:
+    """Wall times of the master's added workers (gunicorn's "Handling signal: ttin") and of its replacements
+    ("replacing worker …") between ``since`` and ``until``."""
+    added, replaced = [], []
+    for record in records:
+        message, when = str(record.get("message", "")), _when(record)
+        if since <= when < until:
+            if message == "Handling signal: ttin":
+                added.append(when)
+            elif message.startswith("replacing worker "):
+                replaced.append(when)
+    return added, replaced
 
 
 def _views_warmed(line: str) -> int:
@@ -199,15 +218,19 @@ def measure_workers(
             lines = _swap_lines(records, new_id, flip)
             warm_lines = _warm_lines(records, new_id, flip)
             run.warmed_views.append(_views_warmed(warm_lines[0]) if warm_lines else 0)
+            until = flips[k + 1][0] if k + 1 < len(flips) else float("inf")
             if k == 0:
                 run.warm = warm_lines[0] if warm_lines else "none"
+                added, replaced = _refresh_times(records, flip, until)
+                run.replaced = [t - flip for t in replaced]
+                if added and replaced:
+                    run.replacing = window(answers, added[0], replaced[-1] + 2)
             for pid in live:
                 if pid in lines:
                     run.switch_s[pid] = max(run.switch_s.get(pid, 0.0), lines[pid][0] - flip)
                     run.switch_cpu_s[pid] = max(run.switch_cpu_s.get(pid, 0.0), lines[pid][1])
                 else:
                     run.unswitched.append(pid)
-            until = flips[k + 1][0] if k + 1 < len(flips) else float("inf")
             run.late_answers += sum(1 for t, _pid, sid in seen if flip + POLL_S + 2 < t < until and sid != new_id)
             switched = [lines[pid][0] - flip for pid in live if pid in lines]
             slowest = max(switched, default=0.0)

@@ -88,6 +88,17 @@ def _runs_report(
         "| of those, slower than the p95 before (5 % of its callbacks): until the first worker switched / after | "
         + " | ".join(" / ".join(_share(*r.slow.get(part, (0, 0))) for part in SLOW_PARTS) for r in runs)
         + " |",
+        "| workers replaced by fresh forks after the first swap (`SWAP_REFRESH_WORKERS`): count, last at | "
+        + " | ".join(_replaced_cell(r) for r in runs)
+        + " |",
+        "| callbacks p95 while they were replaced (first added worker → last replaced + 2 s), callbacks / failed | "
+        + " | ".join(
+            f"{r.replacing['p95_ms']:.0f} ms, {r.replacing['n']:.0f} / {r.replacing['failed']:.0f}"
+            if r.replacing
+            else "none"
+            for r in runs
+        )
+        + " |",
         f"| p95 over the {args.swap_seconds:g} s after the first swap | "
         + " | ".join(f"{r.after['p95_ms']:.0f} ms" for r in runs)
         + " |",
@@ -111,6 +122,10 @@ def _runs_report(
         "| " + " | ".join(_cold_start_cell(r) for r in runs) + " |",
     ]
     return lines
+
+
+def _replaced_cell(r: Run) -> str:
+    return f"{len(r.replaced)}, +{max(r.replaced):.0f} s" if r.replaced else "none"
 
 
 def _cold_start_cell(r: Run) -> str:

@@ -279,6 +279,15 @@ SETTINGS: tuple[Setting, ...] = (
         "snapshot is served this much later, without a minute of slow first answers).",
     ),
     Setting(
+        "SWAP_REFRESH_WORKERS",
+        "true",
+        _bool,
+        "true or false (1/0, yes/no, on/off)",
+        "After a swap has been served in place, replace the workers one at a time, one poll interval each, by "
+        "fresh forks of the master: they share its memory again instead of each keeping what the old snapshot's "
+        "results left (DEPLOYMENT.md, Sizing). The configured number of workers serves throughout.",
+    ),
+    Setting(
         "MEMO_MAX_MB",
         "128",
         _int_range(0, 65536),
@@ -459,6 +468,7 @@ class Settings:
     callback_max_bytes: int
     snapshot_poll_seconds: float
     swap_warm_seconds: float
+    swap_refresh_workers: bool
     memo_max_mb: int
     frames_cache_dir: Path | None
     stale_after_hours: float

@@ -24,7 +24,7 @@ HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 3
 """Request latency buckets (s): static files in ms, cold callbacks in seconds, up to the worker timeout."""
 REJECTED_CODES = ("400", "413", "429")
 """Answers that mean a request was refused before it reached a callback: bad payload, too large, rate limit."""
-EXIT_REASONS = ("max_requests", "timeout", "shutdown")
+EXIT_REASONS = ("max_requests", "timeout", "replaced", "shutdown")
 
 
 def multiprocess_mode() -> bool:
@@ -160,7 +160,7 @@ def build_families() -> Families:
     )
     f.worker_exits = Counter(
         f"{n}_worker_exits",
-        "gunicorn workers that exited, by reason: max_requests (recycled), timeout, shutdown.",
+        "gunicorn workers that exited, by reason: max_requests (recycled), timeout, replaced (after a swap), shutdown.",
         ["reason"],
         registry=registry,
     )

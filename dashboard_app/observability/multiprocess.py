@@ -8,7 +8,7 @@ environment on first use) and wires the hooks:
 - ``on_starting`` (:func:`on_starting`): empty the directory, so a restart never adds up the
   previous run's counters;
 - ``post_worker_init`` / ``worker_exit`` / ``worker_abort``: a worker counts its own start and exit
-  (``max_requests`` recycling, timeout, shutdown);
+  (``max_requests`` recycling, timeout, replacement after a swap, shutdown);
 - ``child_exit`` (:func:`child_exit`, in the master): drop the dead worker's ``live*`` gauges and fold
   its counters and histograms into one ``*_archive.db`` file per type, so recycled workers do not
   pile up files that every scrape must read. A lock file keeps a scrape from reading the archive
@@ -29,6 +29,8 @@ from typing import Any
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 LOCK_NAME = ".scrape.lock"
 ARCHIVE_ID = "archive"
+REPLACED_PREFIX = "replaced-"
+"""Marker files (``replaced-<pid>``) of workers the master stops to replace them after a swap."""
 FOLDED_TYPES = ("counter", "histogram")
 """Types whose values add up across processes, so a dead worker's values can be folded into an archive."""
 
@@ -73,7 +75,7 @@ def scrape_lock(path: Path) -> Any:
 def clear(path: Path) -> None:
     """Remove every metric file (at start: the previous run's values must not count)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for name in glob.glob(str(path / "*.db")):
+    for name in glob.glob(str(path / "*.db")) + glob.glob(str(path / f"{REPLACED_PREFIX}*")):
         os.remove(name)
 
 
@@ -106,6 +108,7 @@ def fold_dead_worker(path: Path, pid: int) -> None:
             dead.unlink()
         for other in glob.glob(str(path / f"*_{pid}.db")):  # gauges of non-live modes: not used here
             os.remove(other)
+    _replaced_marker(path, pid).unlink(missing_ok=True)
 
 
 # --- gunicorn hooks (gunicorn.conf.py wires them when metrics are on) ----------------------------
@@ -139,15 +142,33 @@ def worker_abort(worker: Any) -> None:
         recorder.worker_exited("timeout")
 
 
+def _replaced_marker(path: Path, pid: int) -> Path:
+    return path / f"{REPLACED_PREFIX}{pid}"
+
+
+def mark_replaced(pid: int) -> None:
+    """Master, about to stop worker ``pid`` to replace it after a swap: its exit will count as ``replaced``."""
+    path = current_dir()
+    if path is not None:
+        _replaced_marker(path, pid).touch(mode=0o600)
+
+
 def worker_exit(server: Any, worker: Any) -> None:
-    """Worker, leaving: count the exit as recycling (``max_requests`` reached) or shutdown."""
+    """Worker, leaving: count the exit as recycling (``max_requests`` reached), replacement after a swap (the
+    master marked it) or shutdown."""
     if os.getpid() != worker.pid or getattr(worker, "_neo_exit_counted", False):
         return  # gunicorn also calls this in the master for a worker that vanished
     recorder = _recorder()
     if recorder is not None:
         worker._neo_exit_counted = True
-        recycled = worker.nr >= worker.max_requests
-        recorder.worker_exited("max_requests" if recycled else "shutdown")
+        path = current_dir()
+        if worker.nr >= worker.max_requests:
+            reason = "max_requests"
+        elif path is not None and _replaced_marker(path, worker.pid).exists():
+            reason = "replaced"
+        else:
+            reason = "shutdown"
+        recorder.worker_exited(reason)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -245,6 +245,20 @@ class SnapshotStore:
             self._start_warmer(self._snapshot)
         return switched
 
+    @property
+    def snapshot_id(self) -> str | None:
+        """The id of the snapshot this process serves (or maps, in the master); None before the first."""
+        return self._snapshot_id()
+
+    def warm_settled(self) -> bool:
+        """In the loading process: whether the last warm-up is over (its results written, or its time and the
+        workers' grace for it passed), so the workers have switched in place or are switching; True when none ran."""
+        if self._warmer is None:
+            return True
+        _pid, snapshot_id, started = self._warmer
+        overdue = time.monotonic() - started > self.warm_seconds + warm.FINISH_GRACE_S
+        return overdue or warm.warm_file(self.cache_dir, snapshot_id).is_file()
+
     def set_view_warmer(self, warm_views: ViewWarmer) -> None:
         """How a warm-up computes views on a new snapshot (the app's tabs: ``views.warm_up``)."""
         self._warm_views = warm_views

@@ -147,7 +147,7 @@ def _scrape_until(server, done, timeout_s: float = 30.0):
 
 def test_swaps_and_refused_files_are_counted_per_worker(tmp_path, metrics_server):
     old = publish_tiny(tmp_path, tag=0, age_hours=3)
-    server = metrics_server(tmp_path)
+    server = metrics_server(tmp_path, SWAP_REFRESH_WORKERS="false")  # the same two workers count (no replacement)
     before = parse(scrape(server.metrics_url)[1])
     assert total(before, "neo_snapshot_served", snapshot_id=old) == 2
 

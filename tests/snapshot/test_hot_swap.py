@@ -82,7 +82,13 @@ def test_snapshots_published_under_load_reach_every_worker_without_a_failed_or_m
     data_dir = tmp_path / "data"
     first = build_snapshot_dir(data_dir, sky=skies[0])
     ids = [first.name[len("snapshot-") : -len(".sqlite")]]
-    server = start_server(data_dir, WORKERS=str(WORKERS), THREADS="2", SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}")
+    server = start_server(
+        data_dir,
+        WORKERS=str(WORKERS),
+        THREADS="2",
+        SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}",
+        SWAP_REFRESH_WORKERS="false",  # the same workers switch in place each time (refresh: test_worker_refresh)
+    )
 
     load = Load(server.url)
     for t in load.threads:
@@ -262,7 +268,9 @@ def test_the_master_lets_go_of_the_old_companion_after_a_swap_without_forking(st
 
     data_dir = tmp_path / "data"
     first = build_snapshot_dir(data_dir, sky=generate(21, SCALE))
-    server = start_server(data_dir, WORKERS="1", THREADS="2", SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}")
+    server = start_server(
+        data_dir, WORKERS="1", THREADS="2", SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}", SWAP_REFRESH_WORKERS="false"
+    )
     master = server.process.pid
     (worker,) = _children(master)
     assert _mapped_companions(master) == {first.name[len("snapshot-") : -len(".sqlite")]}
