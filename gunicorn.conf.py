@@ -140,7 +140,9 @@ def _refresh_workers(server, store, refresh, served):
             served[0],
             refresh.interval_s,
         )
-    step = refresh.step({pid: w.age for pid, w in server.WORKERS.items()}, store.warm_settled(), time.monotonic())
+    workers = {pid: w.age for pid, w in server.WORKERS.items()}
+    extra = server.num_workers > server.cfg.workers  # the one we added runs: retiring one never goes below WORKERS
+    step = refresh.step(workers, store.warm_settled(), time.monotonic(), extra=extra)
     if step.retire is not None:
         if _metrics_on:
             _metrics.mark_replaced(step.retire)

@@ -58,9 +58,10 @@ class WorkerRefresh:
         self._stale = set(workers)
         self._ready_since = None
 
-    def step(self, workers: Mapping[int, int], settled: bool, now: float) -> Step:
+    def step(self, workers: Mapping[int, int], settled: bool, now: float, *, extra: bool = True) -> Step:
         """The step for this tick. ``workers``: gunicorn's workers, pid → age (a larger age was forked later);
-        ``settled``: the swap's warm-up is over (the workers switched in place, or are about to)."""
+        ``settled``: the swap's warm-up is over (the workers switched in place, or are about to); ``extra``:
+        gunicorn runs more workers than configured (the one added), so retiring one leaves the configured number."""
         if not (self._stale or self._added):
             return NOTHING
         if not settled:
@@ -73,7 +74,7 @@ class WorkerRefresh:
             return NOTHING
         self._stale &= set(workers)  # a worker that exited meanwhile (recycled, crashed) was replaced by gunicorn
         retire = None
-        if self._added and workers:
+        if self._added and extra and workers:
             retire = min(workers, key=workers.__getitem__)  # gunicorn stops its oldest worker on SIGTTOU
             self._stale.discard(retire)
         self._added = bool(self._stale)

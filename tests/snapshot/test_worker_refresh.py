@@ -86,6 +86,16 @@ def test_a_worker_that_exits_on_its_own_is_not_replaced_again_and_the_extra_one_
     assert refresh.step({21: 4, 22: 5}, True, 3 * P) == NOTHING
 
 
+def test_no_worker_is_retired_unless_gunicorn_runs_the_added_one_so_the_count_never_drops():
+    refresh = WorkerRefresh(P)
+    refresh.swapped({11: 1, 12: 2})
+    refresh.step({11: 1, 12: 2}, True, 0.0)
+    assert refresh.step({11: 1, 12: 2}, True, P) == Step(add=True)
+    # the extra worker never came (gunicorn did not act on the signal): ask again, retire nothing
+    assert refresh.step({11: 1, 12: 2}, True, 2 * P, extra=False) == Step(add=True)
+    assert refresh.step({11: 1, 12: 2, 20: 3}, True, 3 * P, extra=True) == Step(retire=11, add=True)
+
+
 def test_a_swap_during_a_replacement_starts_again_with_every_worker_then_alive():
     refresh = WorkerRefresh(P)
     workers = {11: 1, 12: 2}
