@@ -13,6 +13,7 @@ from pathlib import Path
 import flask
 import pytest
 
+from dashboard_app.snapshot import warm
 from dashboard_app.snapshot.publish import publish
 from dashboard_app.snapshot.store import NoSnapshotError, SnapshotStore, current_snapshot
 from tests.snapshot.rows import tiny_build
@@ -304,3 +305,25 @@ def test_a_warm_up_still_running_when_a_newer_snapshot_is_loaded_is_stopped(data
     finally:
         os.kill(last_warmer, signal.SIGKILL)
         os.waitpid(last_warmer, 0)
+
+
+def test_the_master_counts_a_warm_up_as_settled_once_its_results_are_written(data_dir, tmp_path, publish_tiny):
+    store = SnapshotStore(data_dir, poll_interval_s=POLL_S, cache_dir=tmp_path / "cache", warm_seconds=5)
+    store.set_view_warmer(lambda snapshot, views, deadline: time.sleep(0.5) or 0)  # a warm-up of half a second
+    publish_tiny(tag=0)
+    store.load_initial()
+    assert store.warm_in_master(close_in_child=lambda: None)
+    assert store.warm_settled()  # none ran yet: nothing to wait for
+    newer = publish_tiny(tag=1).snapshot_id
+    assert store.follow_in_master()
+    assert store.snapshot_id == newer
+    assert not store.warm_settled()  # the workers are waiting for its results: replacing them would wait too
+    deadline = time.monotonic() + 10
+    while not store.warm_settled() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    warmer = store._warmer[0]
+    try:
+        assert store.warm_settled()
+        assert warm.warm_file(tmp_path / "cache", newer).is_file()  # settled because its results are there
+    finally:
+        assert _ended_by(warmer, 5.0) == 0  # the warm-up exits by itself once written
