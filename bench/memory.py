@@ -2,6 +2,7 @@
 
     python -m bench.memory [--scale 1.0] [--workers 1,2,4] [--users 20] [--load-minutes 5] [--swaps 4]
                            [--growth-minutes 10] [--container] [--stage DIR] [--no-write]
+                           [--setting NAME=VALUE ...]
 
 For each worker count, a real gunicorn (``gunicorn.conf.py``, 4 threads, production settings behind
 a trusted proxy) serves a demo snapshot at ``--scale``:
@@ -32,6 +33,10 @@ Every table carries the load average at the time of its figures; the section "Me
 load, swaps (issue #11)" of ``bench/results.md`` is rewritten unless ``--no-write``. The container
 alone (``--workers "" --growth-minutes 0 --container``) writes its own section, "Memory: an export
 inside the web container (issues #11, #14)", leaving the workers' figures as they are.
+
+``--setting NAME=VALUE`` gives the servers of the worker and growth runs one of the app's settings (e.g.
+``SWAP_REFRESH_WORKERS=false``); their figures go to a section of their own, the section's name followed by the
+settings, so the runs with the defaults stay. Runs of two values one after the other, alternating, are the A/B.
 """
 
 from __future__ import annotations
@@ -165,15 +170,24 @@ def _views_warmed(line: str) -> int:
 
 
 def measure_workers(
-    workers: int, a: Path, b: Path, tmp: Path, users: int, load_s: float, swap_s: float, kind: str, swaps: int = 1
+    workers: int,
+    a: Path,
+    b: Path,
+    tmp: Path,
+    users: int,
+    load_s: float,
+    swap_s: float,
+    kind: str,
+    swaps: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> Run:
     """Cold start, PSS after start / load / a swap / all ``swaps``, and the swaps themselves, for one worker
-    count."""
+    count (``settings``: more of the app's settings for its server)."""
     run = Run(workers, swaps=swaps)
     data_dir = tmp / f"data-{workers}"
     data_dir.mkdir()
     install(a, data_dir)
-    server = spawn(data_dir, tmp / f"gunicorn-{workers}.log", **REALISTIC, WORKERS=str(workers))
+    server = spawn(data_dir, tmp / f"gunicorn-{workers}.log", **{**REALISTIC, **(settings or {})}, WORKERS=str(workers))
     poller = None
     try:
         run.page_s, run.chart_s = cold_start(server)
@@ -269,7 +283,9 @@ class Growth:
     by_minute: list[float] = field(default_factory=list)  # largest worker USS at the end of each minute
 
 
-def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, minutes: float) -> Growth:
+def measure_growth(
+    workers: int, memo_mb: int, a: Path, tmp: Path, users: int, minutes: float, settings: dict[str, str] | None = None
+) -> Growth:
     """Each worker's private memory (USS) over ``minutes`` of varied load at ``MEMO_MAX_MB=memo_mb``."""
     data_dir = tmp / f"growth-{memo_mb}"
     data_dir.mkdir()
@@ -278,7 +294,7 @@ def measure_growth(workers: int, memo_mb: int, a: Path, tmp: Path, users: int, m
     server = spawn(
         data_dir,
         tmp / f"growth-{memo_mb}.log",
-        **REALISTIC,
+        **{**REALISTIC, **(settings or {})},
         WORKERS=str(workers),
         MEMO_MAX_MB=str(memo_mb),
         MAX_REQUESTS="0",
@@ -348,6 +364,24 @@ def _skies(args: argparse.Namespace, tmp: Path) -> tuple[Path, Path]:
     return a, b
 
 
+def _settings(parser: argparse.ArgumentParser, given: list[str]) -> dict[str, str]:
+    """``--setting NAME=VALUE`` options as a mapping; an unknown name or a value the app refuses stops here."""
+    from dashboard_app.settings import SETTINGS, SettingsError, parse_setting
+
+    known = {s.name: s for s in SETTINGS}
+    out = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or name not in known:
+            parser.error(f"--setting {item!r}: expected NAME=VALUE with NAME one of the app's settings")
+        try:
+            parse_setting(known[name], value)
+        except SettingsError as exc:
+            parser.error(str(exc))
+        out[name] = value
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
@@ -378,9 +412,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an app setting for the servers of the worker and growth runs (repeatable; e.g. "
+        "SWAP_REFRESH_WORKERS=false); their results go to a section of their own, named after the settings",
+    )
+    parser.add_argument(
         "--swaps", type=int, default=4, help=f"swaps under load ({SWAP_GAP_S:g} s apart after the first's comparison)"
     )
     args = parser.parse_args(argv)
+    settings = _settings(parser, args.setting)
     workers = [int(w) for w in args.workers.split(",") if w]
     with tempfile.TemporaryDirectory(prefix="neo-bench-memory-") as tmp_name:
         tmp = Path(tmp_name)
@@ -390,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{w} worker(s) …", file=sys.stderr)
             runs.append(
                 measure_workers(
-                    w, a, b, tmp, args.users, 60 * args.load_minutes, args.swap_seconds, args.load, args.swaps
+                    w, a, b, tmp, args.users, 60 * args.load_minutes, args.swap_seconds, args.load, args.swaps, settings
                 )
             )
             print(report(runs, [], None, args), file=sys.stderr)
@@ -398,7 +441,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.growth_minutes > 0:
             for memo in (int(m) for m in args.growth_memo_mb.split(",") if m):
                 print(f"growth at MEMO_MAX_MB={memo} …", file=sys.stderr)
-                growth.append(measure_growth(args.growth_workers, memo, a, tmp, args.users, args.growth_minutes))
+                growth.append(
+                    measure_growth(args.growth_workers, memo, a, tmp, args.users, args.growth_minutes, settings)
+                )
         container = None
         if args.container:
             print(f"container at --memory {args.container_memory} …", file=sys.stderr)
@@ -417,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     print(body)
     if not args.no_write:
         # only the container (--workers "" --growth-minutes 0 --container): its own section, the rest stays
-        write_section(SECTION if runs or growth else CONTAINER_SECTION, body)
+        section = SECTION + "".join(f", {name}={value}" for name, value in settings.items())
+        write_section(section if runs or growth else CONTAINER_SECTION, body)
     failed = sum(r.total.get("failed", 0) for r in runs)
     return 1 if failed else 0
 
