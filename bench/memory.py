@@ -19,8 +19,11 @@ a trusted proxy) serves a demo snapshot at ``--scale``:
    ``--swaps`` − 1 more swaps, :data:`SWAP_GAP_S` apart, between the two snapshots (each one is new to
    the workers again), and PSS after them all: the p95 "during" pools every swap's window (one swap's
    few seconds hold ~60 callbacks, whose p95 is their third slowest), and the switch figures are the
-   worst of all swaps. After the first swap the master replaces the workers by fresh forks, one per poll
-   interval (``SWAP_REFRESH_WORKERS``): reported, how many and when the last, and the p95 meanwhile.
+   worst of all swaps. The p95 "before" is that of the minute before the first swap and, matched to the
+   windows "during", that of as long a time just before each swap (pooled); each ratio comes with a 90 %
+   bootstrap interval (how much of it is the luck of which callbacks fell in the windows). After the
+   first swap the master replaces the workers by fresh forks, one per poll interval
+   (``SWAP_REFRESH_WORKERS``): reported, how many and when the last, and the p95 meanwhile.
 
 Then **growth**: ``--growth-workers`` workers for ``--growth-minutes`` under the harsher load of
 :mod:`bench.memory_load` (random year ranges and values everywhere, so nearly every view is new and
@@ -36,7 +39,9 @@ inside the web container (issues #11, #14)", leaving the workers' figures as the
 
 ``--setting NAME=VALUE`` gives the servers of the worker and growth runs one of the app's settings (e.g.
 ``SWAP_REFRESH_WORKERS=false``); their figures go to a section of their own, the section's name followed by the
-settings, so the runs with the defaults stay. Runs of two values one after the other, alternating, are the A/B.
+settings, so the runs with the defaults stay; so do runs of other ``--workers`` or ``--swaps`` than the defaults
+(e.g. ``--workers 4 --swaps 16``: enough swaps' callbacks for a p95 ratio whose interval can settle a goal).
+Runs of two values one after the other, alternating, are the A/B.
 """
 
 from __future__ import annotations
@@ -57,11 +62,14 @@ from bench.memory_procs import (
     SWAP_GAP_S,
     HealthPoller,
     Server,
+    before_each,
     children,
     cold_start,
     drive_load,
     install,
+    latencies,
     load_avg,
+    p95_ratio_interval,
     prepare_snapshots,
     slow_by_part,
     snapshot_id,
@@ -95,6 +103,12 @@ class Run:
     late_answers: int = 0
     before: dict[str, float] = field(default_factory=dict)
     during: dict[str, float] = field(default_factory=dict)
+    before_each: dict[str, float] = field(default_factory=dict)
+    """Callbacks in as long a time just before each swap as its window "during" (pooled)."""
+    interval: tuple[float, float] = (float("nan"), float("nan"))
+    """90 % bootstrap interval of p95 during ÷ p95 before (the minute before the first swap)."""
+    interval_each: tuple[float, float] = (float("nan"), float("nan"))
+    """The same with ``before_each``."""
     after: dict[str, float] = field(default_factory=dict)
     total: dict[str, float] = field(default_factory=dict)
     load_during: str = ""
@@ -255,6 +269,10 @@ def measure_workers(
         run.before = window(answers, flip - swap_s, flip)
         run.slow = slow_by_part(answers, parts, run.before["p95_ms"])
         run.during = windows(answers, spans)
+        run.before_each = windows(answers, before_each(spans))
+        during_ms = latencies(answers, spans)
+        run.interval = p95_ratio_interval(latencies(answers, [(flip - swap_s, flip)]), during_ms)
+        run.interval_each = p95_ratio_interval(latencies(answers, before_each(spans)), during_ms)
         run.after = window(answers, flip, flip + swap_s)
         run.total = window(answers, 0.0, float("inf"))
         run.errors = sorted({str(x["error"])[:60] for x in answers if x["error"]})[:5]
@@ -382,11 +400,26 @@ def _settings(parser: argparse.ArgumentParser, given: list[str]) -> dict[str, st
     return out
 
 
+DEFAULT_WORKERS = "1,2,4"
+DEFAULT_SWAPS = 4
+
+
+def section_name(args: argparse.Namespace, settings: dict[str, str]) -> str:
+    """The results section of a run: :data:`SECTION` for the default worker counts and swaps, else followed by
+    what differs and by the settings (so e.g. a long run of 4 workers' swaps leaves the full run's figures)."""
+    shape = []
+    if args.workers != DEFAULT_WORKERS:
+        shape.append(f"workers {args.workers}")
+    if args.swaps != DEFAULT_SWAPS:
+        shape.append(f"{args.swaps} swaps")
+    return SECTION + "".join(f", {part}" for part in shape) + "".join(f", {k}={v}" for k, v in settings.items())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", default="1,2,4", help="comma-separated worker counts")
+    parser.add_argument("--workers", default=DEFAULT_WORKERS, help="comma-separated worker counts")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--load-minutes", type=float, default=5.0)
     parser.add_argument(
@@ -420,7 +453,10 @@ def main(argv: list[str] | None = None) -> int:
         "SWAP_REFRESH_WORKERS=false); their results go to a section of their own, named after the settings",
     )
     parser.add_argument(
-        "--swaps", type=int, default=4, help=f"swaps under load ({SWAP_GAP_S:g} s apart after the first's comparison)"
+        "--swaps",
+        type=int,
+        default=DEFAULT_SWAPS,
+        help=f"swaps under load ({SWAP_GAP_S:g} s apart after the first's comparison)",
     )
     args = parser.parse_args(argv)
     settings = _settings(parser, args.setting)
@@ -462,8 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     print(body)
     if not args.no_write:
         # only the container (--workers "" --growth-minutes 0 --container): its own section, the rest stays
-        section = SECTION + "".join(f", {name}={value}" for name, value in settings.items())
-        write_section(section if runs or growth else CONTAINER_SECTION, body)
+        write_section(section_name(args, settings) if runs or growth else CONTAINER_SECTION, body)
     failed = sum(r.total.get("failed", 0) for r in runs)
     return 1 if failed else 0
 

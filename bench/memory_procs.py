@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import requests
 
 from bench.memory_load import UserLoad
@@ -22,9 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 REALISTIC = {"TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
 """Production-like: the rate limit applies per locust user (each its own address through a trusted proxy)."""
 POLL_S = 5.0  # SNAPSHOT_POLL_SECONDS, the default
-SWAP_GAP_S = 30.0
-"""Seconds between bench.memory's swaps after the first (a switch takes ~4 s; the rest is served on the new
-snapshot)."""
+SWAP_GAP_S = 45.0
+"""Seconds between bench.memory's swaps after the first: a switch takes ~5 s and the master's replacement of
+4 workers after it ~35 s (one per poll interval), so each swap starts from a settled server and the time just
+before it is a fair "before" (:func:`before_each`)."""
 MB = 2**20
 
 
@@ -236,12 +238,47 @@ def window(answers: list[dict[str, Any]], since: float, until: float) -> dict[st
 
 def windows(answers: list[dict[str, Any]], spans: list[tuple[float, float]]) -> dict[str, float]:
     """:func:`window` over the callbacks answered in any of ``spans`` (pooled: one p95 of them all)."""
-    chosen = [a for a in answers if any(since <= a["t"] < until for since, until in spans)]
+    chosen = _inside(answers, spans)
     inside = sorted(a["ms"] for a in chosen)
     failed = sum(1 for a in chosen if a["error"] and a["status"] != 429)
     limited = sum(1 for a in chosen if a["status"] == 429)
-    p95 = inside[min(len(inside) - 1, int(0.95 * len(inside)))] if inside else float("nan")
+    p95 = inside[_p95_index(len(inside))] if inside else float("nan")
     return {"n": len(inside), "failed": failed, "limited": limited, "p95_ms": p95}
+
+
+def _inside(answers: list[dict[str, Any]], spans: list[tuple[float, float]]) -> list[dict[str, Any]]:
+    return [a for a in answers if any(since <= a["t"] < until for since, until in spans)]
+
+
+def _p95_index(n: int) -> int:
+    return min(n - 1, int(0.95 * n))
+
+
+def latencies(answers: list[dict[str, Any]], spans: list[tuple[float, float]]) -> list[float]:
+    """Milliseconds of the callbacks answered in any of ``spans`` (those :func:`windows` takes the p95 of)."""
+    return [a["ms"] for a in _inside(answers, spans)]
+
+
+def before_each(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """For each swap's window ``(replaced, end)``, as long a time just before it: the "before" matched to each
+    "during", so a ratio of the two compares the same minutes of the run, not the run's start with its end."""
+    return [(start - (end - start), start) for start, end in spans]
+
+
+def p95_ratio_interval(
+    before_ms: list[float], during_ms: list[float], rounds: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """A 90 % bootstrap interval of p95(during) ÷ p95(before) (both resampled with replacement): how much of
+    a ratio is the luck of which callbacks fell in the windows. ``(nan, nan)`` without callbacks."""
+    if not before_ms or not during_ms:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+
+    def p95s(ms: list[float]) -> np.ndarray:  # the p95 of each resample, as :func:`windows` takes it
+        return np.sort(rng.choice(np.asarray(ms, float), (rounds, len(ms))), axis=1)[:, _p95_index(len(ms))]
+
+    low, high = np.quantile(p95s(during_ms) / p95s(before_ms), [0.05, 0.95])
+    return float(low), float(high)
 
 
 SLOW_PARTS = ("until the first switch", "after it")
