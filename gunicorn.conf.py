@@ -43,6 +43,7 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -152,6 +153,9 @@ def _refresh_workers(server, store, refresh, served):
         os.kill(os.getpid(), signal.SIGTTOU)  # gunicorn stops its oldest worker gracefully
     if step.add:
         os.kill(os.getpid(), signal.SIGTTIN)  # a fresh fork, on the master's snapshot
+    if step.drain is not None:  # the worker retired next closes its kept-alive connections meanwhile
+        with contextlib.suppress(ProcessLookupError):  # it exited on its own: gunicorn replaced it already
+            os.kill(step.drain, signal.SIGUSR2)
 
 
 def on_exit(server):
@@ -185,9 +189,25 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Count the worker's start."""
+    """Count the worker's start; on SIGUSR2 from the master (which retires this worker next, SWAP_REFRESH_WORKERS),
+    drain: answer every request with ``Connection: close``. (Not SIGWINCH, which gunicorn's worker ignores: a
+    terminal sends that to the whole process group when resized.)"""
+    signal.signal(signal.SIGUSR2, lambda _signum, _frame: _drain(worker))
     if _metrics_on:
         _metrics.post_worker_init(worker)
+
+
+def _drain(worker):
+    """Close each kept-alive connection after its next answer, so no visitor's next request meets a connection
+    dropped by the worker's stop. gthread closes a connection after its answer once it keeps ``max_keepalived``
+    of them: 0 from now on. (Not ``keepalive`` 0: that would also close at once a connection whose answer had
+    just announced keep-alive, on which the client may be sending its next request already.) Those idle longer
+    than ``keepalive`` are closed by their timeout meanwhile."""
+    if getattr(worker, "max_keepalived", 0):
+        worker.max_keepalived = 0
+        worker.log.info("worker %d drains its kept-alive connections: the master replaces it next", worker.pid)
+    elif not hasattr(worker, "max_keepalived"):
+        worker.log.warning("worker %d cannot drain its connections (%s)", worker.pid, type(worker).__name__)
 
 
 def worker_abort(worker):

@@ -11,7 +11,11 @@ So the master, on its follow timer (``gunicorn.conf.py``), once the swap's warm-
 interval has passed (the workers have switched in place meanwhile), replaces each worker that was forked
 before the swap: it asks gunicorn for one more worker (SIGTTIN), and one interval later for one fewer
 (SIGTTOU), which stops the oldest gracefully (it finishes its requests; gunicorn's own choice, mirrored
-here), then asks for the next one. The configured number of workers keeps serving throughout; one extra
+here), then asks for the next one. When it asks for the extra worker it also tells the one it will stop next
+to *drain* (SIGUSR2, ``gunicorn.conf.py``): for that interval the worker answers every request with
+``Connection: close``, so each visitor's kept-alive connection to it is closed cleanly after its next answer
+instead of being dropped when the worker stops (a request sent on it at that moment would fail: measured once
+in 8,013 callbacks over 64 replacements). The configured number of workers keeps serving throughout; one extra
 runs for an interval at a time. A new swap meanwhile starts the round again with every worker then alive.
 The decisions are here, pure; the hook sends the signals.
 """
@@ -24,11 +28,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Step:
-    """What the master does on one tick: retire its oldest worker (``retire``: that worker's pid, SIGTTOU)
-    and/or add one (SIGTTIN), in that order."""
+    """What the master does on one tick: retire its oldest worker (``retire``: that worker's pid, SIGTTOU),
+    add one (SIGTTIN) and tell the worker it will retire next to drain its connections (``drain``: its pid),
+    in that order."""
 
     retire: int | None = None
     add: bool = False
+    drain: int | None = None
 
 
 NOTHING = Step()
@@ -79,4 +85,6 @@ class WorkerRefresh:
             self._stale.discard(retire)
         self._added = bool(self._stale)
         self._last_step_at = now
-        return Step(retire, self._added)
+        left = {pid: age for pid, age in workers.items() if pid != retire}
+        drain = min(left, key=left.__getitem__) if self._added and left else None  # the next one retired
+        return Step(retire, self._added, drain)

@@ -7,7 +7,9 @@ request fails, and the replacements count as such in the operator's metrics.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import threading
 import time
 
@@ -50,9 +52,11 @@ def test_after_a_swap_each_old_worker_is_replaced_one_interval_apart_and_the_cou
     steps = ticks(refresh, workers, 100.0, 8)
     # the first tick once settled only starts the wait (the workers switch in place meanwhile)
     assert steps[0] == NOTHING
-    assert steps[1] == Step(retire=None, add=True)
+    assert steps[1] == Step(retire=None, add=True, drain=11)
     assert [s.retire for s in steps[2:5]] == [11, 12, 13]  # the oldest first, as gunicorn's SIGTTOU does
     assert [s.add for s in steps[2:5]] == [True, True, False]
+    # each is told to drain its connections one interval before it is retired, and only then
+    assert [s.drain for s in steps[1:5]] == [11, 12, 13, None]
     assert steps[5:] == [NOTHING] * 3
     assert len(workers) == 3 and not set(workers) & {11, 12, 13}
     assert refresh.pending == 0
@@ -63,7 +67,7 @@ def test_no_worker_is_replaced_until_the_warm_up_is_over():
     workers = {11: 1, 12: 2}
     refresh.swapped(workers)
     assert ticks(refresh, workers, 0.0, 4, settled=False) == [NOTHING] * 4
-    assert ticks(refresh, workers, 20.0, 2) == [NOTHING, Step(add=True)]
+    assert ticks(refresh, workers, 20.0, 2) == [NOTHING, Step(add=True, drain=11)]
 
 
 def test_extra_timer_calls_between_ticks_do_not_hurry_the_replacement():
@@ -72,7 +76,7 @@ def test_extra_timer_calls_between_ticks_do_not_hurry_the_replacement():
     refresh.swapped(workers)
     assert refresh.step(workers, True, 0.0) == NOTHING
     assert refresh.step(workers, True, 1.0) == NOTHING  # a worker's signal between ticks
-    assert refresh.step(workers, True, P * 0.8) == Step(add=True)  # a tick landing a little early counts
+    assert refresh.step(workers, True, P * 0.8) == Step(add=True, drain=11)  # a tick a little early counts
     assert refresh.step({**workers, 20: 3}, True, P * 0.8 + 1.0) == NOTHING
 
 
@@ -80,7 +84,7 @@ def test_a_worker_that_exits_on_its_own_is_not_replaced_again_and_the_extra_one_
     refresh = WorkerRefresh(P)
     refresh.swapped({11: 1, 12: 2})
     refresh.step({11: 1, 12: 2}, True, 0.0)
-    assert refresh.step({11: 1, 12: 2}, True, P) == Step(add=True)
+    assert refresh.step({11: 1, 12: 2}, True, P) == Step(add=True, drain=11)
     # 11 and 12 were recycled by gunicorn (max_requests) meanwhile: 20 is the added worker, 21-22 their successors
     assert refresh.step({20: 3, 21: 4, 22: 5}, True, 2 * P) == Step(retire=20, add=False)
     assert refresh.step({21: 4, 22: 5}, True, 3 * P) == NOTHING
@@ -90,10 +94,10 @@ def test_no_worker_is_retired_unless_gunicorn_runs_the_added_one_so_the_count_ne
     refresh = WorkerRefresh(P)
     refresh.swapped({11: 1, 12: 2})
     refresh.step({11: 1, 12: 2}, True, 0.0)
-    assert refresh.step({11: 1, 12: 2}, True, P) == Step(add=True)
+    assert refresh.step({11: 1, 12: 2}, True, P) == Step(add=True, drain=11)
     # the extra worker never came (gunicorn did not act on the signal): ask again, retire nothing
-    assert refresh.step({11: 1, 12: 2}, True, 2 * P, extra=False) == Step(add=True)
-    assert refresh.step({11: 1, 12: 2, 20: 3}, True, 3 * P, extra=True) == Step(retire=11, add=True)
+    assert refresh.step({11: 1, 12: 2}, True, 2 * P, extra=False) == Step(add=True, drain=11)
+    assert refresh.step({11: 1, 12: 2, 20: 3}, True, 3 * P, extra=True) == Step(retire=11, add=True, drain=12)
 
 
 def test_a_swap_during_a_replacement_starts_again_with_every_worker_then_alive():
@@ -199,6 +203,8 @@ def test_after_a_swap_every_worker_is_replaced_by_a_fresh_fork_without_a_failed_
             t.join(30)
 
     assert replaced == before, f"replaced {replaced}, forked before the swap {before}"
+    drained = [int(p) for p in re.findall(r"worker (\d+) drains its kept-alive connections", server.log())]
+    assert drained == [int(p) for p in re.findall(r"replacing worker (\d+), forked before", server.log())]
     failed = [a for a in load.answers if a[1] != 200]
     assert not failed, f"{len(failed)} failed of {len(load.answers)}: {failed[:5]}"
     assert sum(1 for a in load.answers if a[0] == CALLBACK_PATH) > 50
@@ -211,6 +217,33 @@ def test_after_a_swap_every_worker_is_replaced_by_a_fresh_fork_without_a_failed_
     metrics = requests.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=15).text
     assert f'neo_worker_exits_total{{reason="replaced"}} {float(WORKERS)}' in metrics
     assert 'neo_worker_exits_total{reason="shutdown"} 0.0' in metrics
+    assert "Traceback" not in server.log()
+
+
+def test_a_worker_told_to_drain_closes_each_kept_alive_connection_after_its_answer_and_serves_on(
+    start_server, tmp_path
+):
+    from dashboard_app.sky import generate
+
+    data_dir = tmp_path / "data"
+    build_snapshot_dir(data_dir, sky=generate(45, SCALE))
+    server = start_server(data_dir, WORKERS="1")
+    session = requests.Session()
+
+    def health() -> tuple[int, str]:
+        r = session.get(server.url + "/health", timeout=15)
+        assert r.status_code == 200
+        return r.json()["checks"]["uptime"][0]["pid"], r.headers.get("Connection", "")
+
+    pid, connection = health()
+    assert connection.lower() != "close" and health() == (pid, connection)  # kept alive
+    os.kill(pid, signal.SIGUSR2)  # what the master sends the worker it retires next
+    deadline = time.monotonic() + 10
+    while "drains its kept-alive connections" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for _ in range(3):  # each answer closes its connection; the next request opens another, served as well
+        assert health() == (pid, "close")
+    assert f"worker {pid} drains its kept-alive connections" in server.log()
     assert "Traceback" not in server.log()
 
 
