@@ -32,7 +32,8 @@ With ``--container``, the image runs at its documented memory limit (``--contain
 the traffic model while a real export (PostgreSQL holding the same synthetic sky) runs inside it
 and publishes: does anything get OOM-killed?
 
-Every table carries the load average at the time of its figures; the section "Memory: workers,
+A run with failed callbacks keeps its servers' logs (the directory is printed). Every table carries the load
+average at the time of its figures; the section "Memory: workers,
 load, swaps (issue #11)" of ``bench/results.md`` is rewritten unless ``--no-write``. The container
 alone (``--workers "" --growth-minutes 0 --container``) writes its own section, "Memory: an export
 inside the web container (issues #11, #14)", leaving the workers' figures as they are.
@@ -47,6 +48,7 @@ Runs of two values one after the other, alternating, are the A/B.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -400,6 +402,16 @@ def _settings(parser: argparse.ArgumentParser, given: list[str]) -> dict[str, st
     return out
 
 
+def _keep_logs(tmp: Path) -> Path:
+    """Copy the servers' logs out of the run's temporary directory (a run with failed callbacks): the evidence
+    of what failed, which the directory would take with it."""
+    kept = Path(tempfile.mkdtemp(prefix="neo-bench-memory-logs-"))
+    for log in tmp.glob("*.log"):
+        shutil.copy2(log, kept / log.name)
+    print(f"callbacks failed: the servers' logs are kept in {kept}", file=sys.stderr)
+    return kept
+
+
 DEFAULT_WORKERS = "1,2,4"
 DEFAULT_SWAPS = 4
 
@@ -493,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 kind=args.load,
             )
+        if any(r.total.get("failed", 0) for r in runs) or any(g.answers.get("failed", 0) for g in growth):
+            _keep_logs(tmp)
     command = "python -m bench.memory " + " ".join(argv if argv is not None else sys.argv[1:])
     body = f"`{command.strip()}`\n\n" + report(runs, growth, container, args)
     print(body)

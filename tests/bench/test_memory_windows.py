@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 
 import numpy as np
 
@@ -32,3 +33,17 @@ def test_the_ratio_interval_holds_the_true_ratio_and_narrows_with_more_callbacks
     same_low, same_high = p95_ratio_interval(before, before)
     assert same_low < 1.0 < same_high
     assert all(math.isnan(x) for x in p95_ratio_interval([], during))
+
+
+def test_a_run_with_failed_callbacks_keeps_its_servers_logs(tmp_path):
+    from bench.memory import _keep_logs
+
+    (tmp_path / "gunicorn-4.log").write_text("replacing worker 12, forked before snapshot x\n")
+    (tmp_path / "sky.sqlite").write_bytes(b"not a log")
+    kept = _keep_logs(tmp_path)
+    try:
+        assert kept.parent != tmp_path  # outlives the run's temporary directory
+        assert sorted(p.name for p in kept.iterdir()) == ["gunicorn-4.log"]
+        assert (kept / "gunicorn-4.log").read_text().startswith("replacing worker 12")
+    finally:
+        shutil.rmtree(kept)
