@@ -268,13 +268,14 @@ def measure_workers(
             spans.append((flip, flip + slowest + 2))
             parts.append((flip, flip + first, flip + slowest + 2))
         flip = flips[0][0]
-        run.before = window(answers, flip - swap_s, flip)
+        minute_before, matched = [(flip - swap_s, flip)], before_each(spans)
+        run.before = windows(answers, minute_before)
         run.slow = slow_by_part(answers, parts, run.before["p95_ms"])
         run.during = windows(answers, spans)
-        run.before_each = windows(answers, before_each(spans))
+        run.before_each = windows(answers, matched)
         during_ms = latencies(answers, spans)
-        run.interval = p95_ratio_interval(latencies(answers, [(flip - swap_s, flip)]), during_ms)
-        run.interval_each = p95_ratio_interval(latencies(answers, before_each(spans)), during_ms)
+        run.interval = p95_ratio_interval(latencies(answers, minute_before), during_ms)
+        run.interval_each = p95_ratio_interval(latencies(answers, matched), during_ms)
         run.after = window(answers, flip, flip + swap_s)
         run.total = window(answers, 0.0, float("inf"))
         run.errors = sorted({str(x["error"])[:60] for x in answers if x["error"]})[:5]
