@@ -267,9 +267,11 @@ class MemoCache:
                 self._bytes -= self._entries.pop(key)[1]
 
     def after_fork(self) -> None:
-        """Fresh locks and no in-flight computations in a forked child (the parent's threads are gone)."""
+        """Fresh locks, no in-flight computations and zeroed counters in a forked child (the parent's threads are
+        gone; its entries stay, shared, but what it computed is not this process's hits and misses)."""
         self._lock = threading.Lock()
         self._inflight = {}
+        self._hits = self._misses = self._waits = self._evictions = self._too_large = 0
 
     def stats(self) -> MemoStats:
         """Current counters."""

@@ -86,9 +86,9 @@ def test_request_callback_and_rejection_counts_equal_the_traffic_sent_to_two_wor
     assert total(after, "neo_worker_starts_total") == 2
     assert total(after, "neo_snapshot_served", snapshot_id=snapshot_id) == 2
     assert total(after, "neo_snapshot_available") == 1
-    # the memo caches (one per worker, MEMO_MAX_MB for all of them together) answered the repeated views
+    # the memo caches (one per worker, MEMO_MAX_MB for all of them together) answered the repeated views (default
+    # views all: the master computed them before it forked, test_forked_warm.py)
     assert total(after, "neo_memo_max_bytes") == 64 * 2**20
-    assert delta(after, before, "neo_memo_misses_total") > 0
     assert delta(after, before, "neo_memo_hits_total") > delta(after, before, "neo_memo_misses_total")
     assert 0 < total(after, "neo_memo_bytes") <= total(after, "neo_memo_max_bytes")
     assert total(after, "neo_memo_entries") > 0

@@ -248,3 +248,14 @@ def test_memo_max_mb_is_the_budget_of_all_workers_together(tmp_path):
         assert build_store(settings).memo_cache.max_bytes == each, workers
     with pytest.raises(ValueError, match="MEMO_MAX_MB='-1' is not accepted"):
         load_settings({"MEMO_MAX_MB": "-1"}, env_file=None)
+
+
+def test_a_forked_child_keeps_the_parents_entries_but_counts_only_its_own_hits_and_misses():
+    cache = MemoCache(max_bytes=10_000)
+    cache.get(("s", "a", 1), lambda: "x" * 100)  # the parent's miss and hit (the master before it forks)
+    cache.get(("s", "a", 1), lambda: "never")
+    cache.after_fork()
+    stats = cache.stats()
+    assert (stats.entries, stats.hits, stats.misses) == (1, 0, 0)
+    assert cache.get(("s", "a", 1), lambda: "never") == "x" * 100
+    assert (cache.stats().hits, cache.stats().misses) == (1, 0)

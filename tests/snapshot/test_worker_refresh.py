@@ -203,6 +203,9 @@ def test_after_a_swap_every_worker_is_replaced_by_a_fresh_fork_without_a_failed_
             t.join(30)
 
     assert replaced == before, f"replaced {replaced}, forked before the swap {before}"
+    log = server.log()  # the master held the warm-up's results before the first fresh fork: each fork shares them
+    held = re.search(r"the master holds [1-9]\d* warmed results", log)
+    assert held and held.start() < log.index("replacing worker"), "warmed results held before the refresh forks"
     drained = [int(p) for p in re.findall(r"worker (\d+) drains its kept-alive connections", server.log())]
     assert drained == [int(p) for p in re.findall(r"replacing worker (\d+), forked before", server.log())]
     failed = [a for a in load.answers if a[1] != 200]
