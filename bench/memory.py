@@ -73,10 +73,10 @@ from bench.memory_procs import (
     load_avg,
     p95_ratio_interval,
     prepare_snapshots,
+    sampled_pss_mb,
     slow_by_part,
     snapshot_id,
     spawn,
-    total_pss_mb,
     tree_memory,
     window,
     windows,
@@ -99,6 +99,8 @@ class Run:
     start_load: str = ""
     pss: dict[str, float] = field(default_factory=dict)
     pss_load: dict[str, str] = field(default_factory=dict)
+    pss_range: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Lowest and highest of the samples whose median is ``pss`` (:func:`bench.memory_procs.sampled_pss_mb`)."""
     switch_s: dict[int, float] = field(default_factory=dict)
     switch_cpu_s: dict[int, float] = field(default_factory=dict)
     unswitched: list[int] = field(default_factory=list)
@@ -127,6 +129,11 @@ class Run:
     """Seconds from the first swap to each worker's replacement by a fresh fork (``SWAP_REFRESH_WORKERS``)."""
     replacing: dict[str, float] = field(default_factory=dict)
     """Callbacks from the first added worker until 2 s after the last replacement (the first swap)."""
+
+    def note_pss(self, point: str, sampled: tuple[float, float, float]) -> None:
+        """Keep ``sampled_pss_mb``'s (median, lowest, highest) for ``point``."""
+        self.pss[point], low, high = sampled
+        self.pss_range[point] = (low, high)
 
 
 def _warm_lines(records: list[dict], new_id: str, since: float) -> list[str]:
@@ -211,7 +218,7 @@ def measure_workers(
         run.start_load = load_avg()
         time.sleep(2)
         master = server.process.pid
-        run.pss["start"] = total_pss_mb(tree_memory(master))
+        run.note_pss("start", sampled_pss_mb(master))
         run.pss_load["start"] = load_avg()
         flips: list[tuple[float, str, list[int]]] = []  # (time, snapshot id, workers then)
 
@@ -223,18 +230,18 @@ def measure_workers(
         def during() -> None:
             nonlocal poller
             time.sleep(load_s)
-            run.pss["load"] = total_pss_mb(tree_memory(master))
+            run.note_pss("load", sampled_pss_mb(master))
             run.pss_load["load"] = load_avg()
             poller = HealthPoller(server.url)
             swap_to(b)
             time.sleep(swap_s)
-            run.pss["swap"] = total_pss_mb(tree_memory(master))
+            run.note_pss("swap", sampled_pss_mb(master))
             run.pss_load["swap"] = run.load_during = load_avg()
             for k in range(1, swaps):
                 swap_to(a if k % 2 else b)
                 time.sleep(SWAP_GAP_S)
             if swaps > 1:
-                run.pss["swaps"] = total_pss_mb(tree_memory(master))
+                run.note_pss("swaps", sampled_pss_mb(master))
                 run.pss_load["swaps"] = load_avg()
 
         answers = drive_load(server.url, users, load_s + swap_s + swaps * SWAP_GAP_S + 120, kind, during)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -74,6 +75,23 @@ def tree_cpu_s(master: int) -> float:
 
 def total_pss_mb(memory: dict[int, dict[str, int]]) -> float:
     return sum(m["pss"] for m in memory.values()) / 1024
+
+
+PSS_SAMPLES = 5
+PSS_GAP_S = 1.5
+
+
+def sampled_pss_mb(master: int, samples: int = PSS_SAMPLES, gap_s: float = PSS_GAP_S) -> tuple[float, float, float]:
+    """Total PSS of the master and its workers ``samples`` times ``gap_s`` apart: (median, lowest, highest) MB.
+
+    Under load one instant may catch requests' temporaries (a comparison view's intermediate frames, tens of
+    MB while it runs), which a worker gives back when they end; the median says what the server keeps."""
+    values = []
+    for k in range(samples):
+        if k:
+            time.sleep(gap_s)
+        values.append(total_pss_mb(tree_memory(master)))
+    return statistics.median(values), min(values), max(values)
 
 
 def load_avg() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bench.memory_procs import POLL_S, SLOW_PARTS, SWAP_GAP_S
+from bench.memory_procs import POLL_S, PSS_GAP_S, PSS_SAMPLES, SLOW_PARTS, SWAP_GAP_S
 
 if TYPE_CHECKING:
     from bench.memory import Growth, Run
@@ -18,6 +18,12 @@ def _ratio_cell(before: dict[str, float], during: dict[str, float], interval: tu
         return "n/a"
     ratio = during["p95_ms"] / before["p95_ms"]
     return f"{before['p95_ms']:.0f} → {during['p95_ms']:.0f} ms ({ratio:.2f}; {interval[0]:.2f}–{interval[1]:.2f})"
+
+
+def _range(run: Run, point: str) -> str:
+    """The lowest and highest PSS sample of ``point``: "262–281"."""
+    low, high = run.pss_range.get(point, (float("nan"), float("nan")))
+    return f"{low:.0f}–{high:.0f}"
 
 
 def _share(slow: int, n: int) -> str:
@@ -38,7 +44,9 @@ def _runs_report(
         + "; each user its own address behind a trusted proxy, default `RATE_LIMIT`, 1–3 s think time, "
         "every answer checked.",
         "",
-        "Total PSS (master + workers, MB; load average 1 / 5 min in brackets):",
+        f"Total PSS (master + workers, MB): the median of {PSS_SAMPLES} samples {PSS_GAP_S:g} s apart (under load one "
+        "instant may catch requests' temporaries), their range and the load average 1 / 5 min in brackets; "
+        "the ratio is of the medians:",
         "",
         "| Point | " + " | ".join(cols) + " |" + ratio_head,
         "|---|" + "---|" * (len(cols) + (1 if ratio_head else 0)),
@@ -52,7 +60,7 @@ def _runs_report(
     for key, label in labels.items():
         if not all(key in r.pss for r in runs):
             continue
-        cells = [f"{r.pss[key]:.0f} ({r.pss_load[key]})" for r in runs]
+        cells = [f"{r.pss[key]:.0f} ({_range(r, key)}; {r.pss_load[key]})" for r in runs]
         ratio = f" {most.pss[key] / one.pss[key]:.2f} |" if ratio_head and one and most else ""
         lines.append(f"| {label} | " + " | ".join(cells) + " |" + ratio)
     lines += [
