@@ -95,7 +95,7 @@ worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gett
 control_socket_disable = True
 loglevel = _settings.log_level
 logconfig_dict = gunicorn_logconfig(_settings.log_level, _settings.log_format)
-START_WARM_S = 2.0
+START_WARM_S = 1.0
 """At most this long (plus one view) computing the default views in the master before the first fork."""
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 
