@@ -162,6 +162,7 @@ class SnapshotStore:
         self._close_in_child: Callable[[], None] = lambda: None
         self._warmer: tuple[int, str, float] | None = None  # the master's last warm-up: pid, snapshot, started
         self._held_warm: str | None = None  # the snapshot whose warmed results the master holds (its forks share them)
+        self._warmed_here: str | None = None  # the snapshot whose default views the master computed (warm_here)
         self._snapshot: Snapshot | None = None
         self._frames_source: str | None = None
         self._loaded_name: str | None = None
@@ -275,16 +276,21 @@ class SnapshotStore:
 
     def warm_here(self, seconds: float) -> int:
         """In the loading process, before it forks: compute every tab's page and default view on the current
-        snapshot into this process's memo cache, within about ``seconds``; how many views.
+        snapshot into this process's memo cache, within about ``seconds``, once per snapshot; how many views
+        (0 when done before for this snapshot).
 
         Every worker forked from it then starts with those results and with the code paths that compute
         them already run (plotly's validators, pandas' lazily imported modules, CPython's specialised
         bytecode), sharing those pages instead of each building its own (measured: ~8 MB less private
-        memory per worker after load; ~0.4 s of the master's start at full scale).
+        memory per worker after load; ~0.4 s of the master's CPU at full scale).
         """
-        if self._origin_pid != os.getpid() or self._warm_views is None or self._snapshot is None:
+        snapshot = self._snapshot
+        if self._origin_pid != os.getpid() or self._warm_views is None or snapshot is None:
             return 0
-        return self._warm_views(self._snapshot, [], time.monotonic() + seconds)
+        if self._warmed_here == snapshot.id:
+            return 0
+        self._warmed_here = snapshot.id
+        return self._warm_views(snapshot, [], time.monotonic() + seconds)
 
     def hold_warm_in_master(self) -> bool:
         """In the loading process, on its timer: once the warm-up of the snapshot it maps wrote its results,
