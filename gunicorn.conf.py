@@ -15,11 +15,11 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
   replaces the workers forked before it by fresh forks, one per poll interval (SWAP_REFRESH_WORKERS,
   ``dashboard_app/web/worker_refresh.py``): they share the master's pages again instead of each keeping
   the memory the old snapshot's results left.
-  The first worker forks at once; before every later fork the master computes every tab's page and default
-  view on its snapshot (``pre_fork``, once per snapshot, ~0.4 s at full scale), and after a swap it loads the
-  warm-up's results before the refresh forks: each of those workers starts with them and with the code paths
-  that made them already run, in pages it shares (~8 MB less private memory per worker after load, measured
-  by ``bench.memory_probe``).
+  The first worker forks at once; before a fork while another worker serves, the master computes every tab's
+  page and default view on its snapshot (``pre_fork``, once per snapshot, ~0.4 s at full scale), and after a
+  swap it loads the warm-up's results before the refresh forks: each of those workers starts with them and
+  with the code paths that made them already run, in pages it shares (~8 MB less private memory per worker
+  after load, measured by ``bench.memory_probe``).
   Per-worker resources (the snapshot store's watcher thread) start in ``post_fork``.
 - ``gthread`` workers: requests are CPU-bound pandas work plus I/O to the browser; threads share
   the worker's memo caches.
@@ -98,25 +98,27 @@ loglevel = _settings.log_level
 logconfig_dict = gunicorn_logconfig(_settings.log_level, _settings.log_format)
 WARM_BEFORE_FORK_S = 1.0
 """At most this long (plus one view) computing the default views in the master before a fork (``pre_fork``)."""
-_forked = [False]  # whether the master forked a worker yet (the first one forks without waiting)
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 
 
 def pre_fork(server, worker):
-    """Map the current snapshot in the master; before every fork but the first, compute its default views here
+    """Map the current snapshot in the master; while another worker serves, compute its default views here first
     (once per snapshot); then freeze what it loaded so workers keep sharing those pages."""
     from dashboard_app.wsgi import server as flask_server
 
     store = flask_server.extensions["neo_store"]
     store.before_fork()
-    if _forked[0]:  # the first worker forks at once: the first visitor never waits for this
+    if server.WORKERS:  # never while no worker serves (the first one, or a lone one replaced): no visitor waits
         started = time.monotonic()
-        views = store.warm_here(WARM_BEFORE_FORK_S)
+        try:
+            views = store.warm_here(WARM_BEFORE_FORK_S)
+        except Exception:  # never let a fork fail for it: the worker computes them on first use instead
+            server.log.exception("snapshot store: the master could not compute the default views")
+            views = 0
         if views:
             server.log.info(
                 "computed the default views of %d tabs before forking in %.2f s", views, time.monotonic() - started
             )
-    _forked[0] = True
     gc.freeze()
     gc.enable()  # off while the app loaded (above); the frozen objects are never scanned again
 
