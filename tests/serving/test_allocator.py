@@ -79,12 +79,12 @@ def test_gunicorn_config_tunes_the_master_before_the_app_loads():
 
 
 GC_SCRIPT = """
-import gc, json, runpy
+import gc, json, runpy, types
 config = runpy.run_path("gunicorn.conf.py")
 loading = gc.isenabled()
 import dashboard_app.wsgi  # what gunicorn's preload_app does next, still in the master
 after_load = gc.isenabled()
-config["pre_fork"](None, None)  # just before the first worker is forked
+config["pre_fork"](types.SimpleNamespace(WORKERS={}), None)  # the arbiter, just before its first fork
 print(json.dumps({"loading": loading, "after_load": after_load, "at_fork": gc.isenabled(),
                   "frozen": gc.get_freeze_count()}))
 """
