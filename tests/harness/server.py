@@ -3,8 +3,8 @@
 Fixtures:
 - ``free_port`` — a TCP port nothing listens on right now.
 - ``start_server`` — ``start_server(data_dir, **settings_env) -> RunningServer``: gunicorn with the
-  project's ``gunicorn.conf.py`` against ``data_dir``, waits until ``/health`` answers, stopped with
-  SIGTERM at teardown. Settings come only from the arguments (plus 1 worker, 2 threads, JSON logs):
+  project's ``gunicorn.conf.py`` against ``data_dir``, waits until ``/health`` answers and its workers
+  booted, stopped with SIGTERM at teardown. Settings come only from the arguments (plus 1 worker, 2 threads, JSON logs):
   the test's own environment and any ``.env`` never leak in.
 
 ``RunningServer.stop()`` sends SIGTERM and returns the exit code and how long the shutdown took.
@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = REPO / "gunicorn.conf.py"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+BOOT_WAIT_S = 15.0
 SERVER_DEFAULTS = {"WORKERS": "1", "THREADS": "2", "LOG_FORMAT": "json", "LOG_LEVEL": "info"}
 
 
@@ -86,7 +87,9 @@ def server_env(data_dir: Path, port: int, overrides: dict[str, str]) -> dict[str
 def launch(
     data_dir: Path, log_path: Path, port: int | None = None, *, app: str | None = None, **settings_env: str
 ) -> RunningServer:
-    """Start gunicorn and wait until ``/health`` answers (any status); fail with the log if it does not.
+    """Start gunicorn and wait until ``/health`` answers (any status), then until each of its ``WORKERS`` has
+    booted (up to :data:`BOOT_WAIT_S` more: the master computes the default views before forking the second);
+    fail with the log if ``/health`` does not answer.
 
     ``app`` (``module:variable``) serves another WSGI target than ``gunicorn.conf.py``'s (test apps).
     """
@@ -109,13 +112,23 @@ def launch(
             raise RuntimeError(f"gunicorn exited with {process.returncode} while starting:\n{server.log()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{server.url}/health", timeout=2):
-                return server
+                return _booted(server)
         except urllib.error.HTTPError:
-            return server  # 503 is an answer: the app is up without a snapshot
+            return _booted(server)  # 503 is an answer: the app is up without a snapshot
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"gunicorn did not answer /health within {START_TIMEOUT_S:g} s:\n{server.log()[-3000:]}")
+
+
+def _booted(server: RunningServer) -> RunningServer:
+    """``server`` once its log shows every one of its ``WORKERS`` booting, or after :data:`BOOT_WAIT_S` (a test
+    that needs them all says so itself)."""
+    workers = int(server.env.get("WORKERS", "1"))
+    deadline = time.monotonic() + BOOT_WAIT_S
+    while server.log().count("Booting worker with pid") < workers and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return server
 
 
 @pytest.fixture
