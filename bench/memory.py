@@ -21,7 +21,10 @@ a trusted proxy) serves a demo snapshot at ``--scale``:
    few seconds hold ~60 callbacks, whose p95 is their third slowest), and the switch figures are the
    worst of all swaps. The p95 "before" is that of the minute before the first swap and, matched to the
    windows "during", that of as long a time just before each swap (pooled); each ratio comes with a 90 %
-   bootstrap interval (how much of it is the luck of which callbacks fell in the windows). After the
+   bootstrap interval (how much of it is the luck of which callbacks fell in the windows). The callbacks'
+   time in the server (the access log) is split too: just before each swap, while the worker that answered
+   had not switched yet (the warm-up runs then), and its first seconds after: the client's latency adds
+   the load generator's own delays, this says whether and when the server itself was slower. After the
    first swap the master replaces the workers by fresh forks, one per poll interval
    (``SWAP_REFRESH_WORKERS``): reported, how many and when the last, and the p95 meanwhile.
 
@@ -53,7 +56,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from bench.memory_container import measure_container
@@ -74,10 +76,12 @@ from bench.memory_procs import (
     p95_ratio_interval,
     prepare_snapshots,
     sampled_pss_mb,
+    server_p95_by_phase,
     slow_by_part,
     snapshot_id,
     spawn,
     tree_memory,
+    when,
     window,
     windows,
 )
@@ -125,6 +129,9 @@ class Run:
     slow: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Callbacks slower than the p95 before the swap, and all callbacks, in each part of the swaps' windows
     (pooled): until the first worker switched (detection, mapping, warm-up), and after it."""
+    server_phases: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """p95 of the callbacks' time in the server (ms) and their count: just before each swap, until the answering
+    worker switched, the first seconds after (:func:`bench.memory_procs.server_p95_by_phase`)."""
     replaced: list[float] = field(default_factory=list)
     """Seconds from the first swap to each worker's replacement by a fresh fork (``SWAP_REFRESH_WORKERS``)."""
     replacing: dict[str, float] = field(default_factory=dict)
@@ -141,13 +148,9 @@ def _warm_lines(records: list[dict], new_id: str, since: float) -> list[str]:
     out = []
     for record in records:
         message = str(record.get("message", ""))
-        if message.startswith(f"warmed snapshot {new_id}: ") and _when(record) >= since:
+        if message.startswith(f"warmed snapshot {new_id}: ") and when(record) >= since:
             out.append(message.split(": ", 1)[1])
     return out
-
-
-def _when(record: dict) -> float:
-    return datetime.fromisoformat(record["time"]).timestamp()
 
 
 def _swap_lines(records: list[dict], new_id: str, since: float) -> dict[int, tuple[float, float]]:
@@ -155,10 +158,10 @@ def _swap_lines(records: list[dict], new_id: str, since: float) -> dict[int, tup
     out: dict[int, tuple[float, float]] = {}
     for record in records:
         message = str(record.get("message", ""))
-        if message.startswith(f"serving snapshot {new_id} (pid ") and _when(record) >= since:
+        if message.startswith(f"serving snapshot {new_id} (pid ") and when(record) >= since:
             pid = int(message.split("(pid ", 1)[1].split(";", 1)[0])
             cpu = float(message.rsplit(", ", 1)[1].split(" CPU-s", 1)[0])
-            out.setdefault(pid, (_when(record), cpu))
+            out.setdefault(pid, (when(record), cpu))
     return out
 
 
@@ -177,12 +180,12 @@ def _refresh_times(records: list[dict], since: float, until: float) -> tuple[lis
     ("replacing worker …") between ``since`` and ``until``."""
     added, replaced = [], []
     for record in records:
-        message, when = str(record.get("message", "")), _when(record)
-        if since <= when < until:
+        message, at = str(record.get("message", "")), when(record)
+        if since <= at < until:
             if message == "Handling signal: ttin":
-                added.append(when)
+                added.append(at)
             elif message.startswith("replacing worker "):
-                replaced.append(when)
+                replaced.append(at)
     return added, replaced
 
 
@@ -251,6 +254,7 @@ def measure_workers(
         records = server.log_records()
         spans = []
         parts: list[tuple[float, float, float]] = []  # (replaced, first worker switched, slowest + 2 s)
+        switches: list[tuple[float, float, dict[int, float]]] = []  # (replaced, as long before, pid → switched)
         for k, (flip, new_id, live) in enumerate(flips):
             lines = _swap_lines(records, new_id, flip)
             warm_lines = _warm_lines(records, new_id, flip)
@@ -274,10 +278,12 @@ def measure_workers(
             first = min(switched, default=slowest)
             spans.append((flip, flip + slowest + 2))
             parts.append((flip, flip + first, flip + slowest + 2))
+            switches.append((flip, flip - slowest - 2, {pid: lines[pid][0] for pid in live if pid in lines}))
         flip = flips[0][0]
         minute_before, matched = [(flip - swap_s, flip)], before_each(spans)
         run.before = windows(answers, minute_before)
         run.slow = slow_by_part(answers, parts, run.before["p95_ms"])
+        run.server_phases = server_p95_by_phase(records, switches)
         run.during = windows(answers, spans)
         run.before_each = windows(answers, matched)
         during_ms = latencies(answers, spans)

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -317,6 +318,43 @@ def slow_by_part(
                 part[1] += 1
                 break
     return {name: (slow, n) for name, (slow, n) in counts.items()}
+
+
+SERVER_PHASES = ("just before the swap", "until its worker switched", "first 5 s after it switched")
+"""The parts :func:`server_p95_by_phase` pools, in order."""
+AFTER_SWITCH_S = 5.0
+
+
+def server_p95_by_phase(
+    records: list[dict[str, Any]], swaps: list[tuple[float, float, dict[int, float]]]
+) -> dict[str, tuple[float, int]]:
+    """The p95 of the callbacks' time *in the server* (the access log's ``duration_ms``) and their count, pooled over
+    ``swaps`` ``(replaced, start of as long a time just before, {worker pid: when it switched})``: just before each
+    swap, from the swap until the worker that answered had switched, and the first seconds after. The client's
+    latency adds the load generator's own delays; this says whether the server itself was slower, and when."""
+    calls = [
+        (when(r), int(r["pid"]), float(r["duration_ms"]))
+        for r in records
+        if r.get("logger") == "gunicorn.access"
+        and r.get("path") == "/_dash-update-component"
+        and isinstance(r.get("duration_ms"), (int, float))
+        and isinstance(r.get("pid"), int)
+    ]
+    parts: dict[str, list[float]] = {name: [] for name in SERVER_PHASES}
+    for replaced, before_from, switched in swaps:
+        for t, pid, ms in calls:
+            if before_from <= t < replaced:
+                parts[SERVER_PHASES[0]].append(ms)
+            elif pid in switched and replaced <= t < switched[pid]:
+                parts[SERVER_PHASES[1]].append(ms)
+            elif pid in switched and switched[pid] <= t < switched[pid] + AFTER_SWITCH_S:
+                parts[SERVER_PHASES[2]].append(ms)
+    return {name: (sorted(ms)[_p95_index(len(ms))] if ms else float("nan"), len(ms)) for name, ms in parts.items()}
+
+
+def when(record: dict[str, Any]) -> float:
+    """A JSON log record's time as a Unix timestamp."""
+    return datetime.fromisoformat(str(record["time"])).timestamp()
 
 
 def drive_load(url: str, users: int, seconds: float, kind: str, during: Any) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bench.memory_procs import POLL_S, PSS_GAP_S, PSS_SAMPLES, SLOW_PARTS, SWAP_GAP_S
+from bench.memory_procs import POLL_S, PSS_GAP_S, PSS_SAMPLES, SERVER_PHASES, SLOW_PARTS, SWAP_GAP_S
 
 if TYPE_CHECKING:
     from bench.memory import Growth, Run
@@ -105,6 +105,8 @@ def _runs_report(
         "| of those, slower than the p95 before (5 % of its callbacks): until the first worker switched / after | "
         + " | ".join(" / ".join(_share(*r.slow.get(part, (0, 0))) for part in SLOW_PARTS) for r in runs)
         + " |",
+        "| callbacks' time in the server, p95 (access log; callbacks): just before each swap / until the worker that "
+        "answered switched / its first 5 s after | " + " | ".join(_server_phases_cell(r) for r in runs) + " |",
         "| workers replaced by fresh forks after the first swap (`SWAP_REFRESH_WORKERS`): count, last at | "
         + " | ".join(_replaced_cell(r) for r in runs)
         + " |",
@@ -139,6 +141,11 @@ def _runs_report(
         "| " + " | ".join(_cold_start_cell(r) for r in runs) + " |",
     ]
     return lines
+
+
+def _server_phases_cell(r: Run) -> str:
+    cells = [r.server_phases.get(name, (float("nan"), 0)) for name in SERVER_PHASES]
+    return " / ".join(f"{p95:.0f} ms ({n})" if n else "none" for p95, n in cells)
 
 
 def _replaced_cell(r: Run) -> str:
