@@ -7,19 +7,14 @@ import os
 import re
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.observability.conftest import publish_tiny
 from tests.observability.traffic import chart_callbacks, delta, parse, post_callback, request, scrape
+from tests.snapshot.test_hot_swap import _children
 
 pytestmark = pytest.mark.slow
-
-
-def _workers(master: int) -> set[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return {int(pid) for pid in children if "gunicorn" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")}
 
 
 def _wait(condition, what: str, timeout_s: float = 30.0) -> None:
@@ -35,13 +30,13 @@ def test_a_worker_forked_after_the_first_answers_every_default_view_from_what_th
     publish_tiny(tmp_path)
     server = metrics_server(tmp_path, WORKERS="1")
     master = server.process.pid
-    (first,) = _workers(master)
+    (first,) = _children(master)
     assert "computed the default views" not in server.log()  # the first worker forked at once, nothing waited
 
     os.kill(master, signal.SIGTTIN)  # one more worker: the master computes the default views before forking it
-    _wait(lambda: len(_workers(master)) == 2, "the second worker")
+    _wait(lambda: len(_children(master)) == 2, "the second worker")
     os.kill(master, signal.SIGTTOU)  # one fewer: gunicorn stops the oldest, the first
-    _wait(lambda: _workers(master) and first not in _workers(master), "the first worker to stop")
+    _wait(lambda: _children(master) and first not in _children(master), "the first worker to stop")
     charts = chart_callbacks(server.url)  # one per tab's update, every control at its default
     assert {c.tab for c in charts} >= {"discoveries", "sizes", "comparison", "followup", "sites", "circumstances"}
     before = parse(scrape(server.metrics_url)[1])
