@@ -16,6 +16,9 @@ line (ids are pattern-matching dicts, serialised by Dash; ``tab`` narrows them t
 the middle of the viewport, so that charts drawn only when they come near the viewport (``views.DRAW_NEAR``)
 are drawn.
 
+``pick_option(page, dropdown_id, label_start)`` adds an option to a Dash dropdown as a reader does (open it, type
+in its search box, click the option), opening it again when a busy page missed the click.
+
 ``CallbackCounter(page)`` counts the page's callback POSTs: ``count_during(action)`` runs an action and
 returns how many it caused (waits for the first answer, then a quiet second for any more);
 ``slider_sweep(page, slider_id)`` presses a slider's arrow key a few times like a person and returns the
@@ -27,6 +30,7 @@ Under a CSP without ``'unsafe-eval'`` ``page.wait_for_function("…")`` fails: u
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +118,34 @@ def scroll_to(locator: Any) -> Any:
 
 
 _IN_VIEW = "(e) => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < window.innerHeight; }"
+
+
+def pick_option(page: Any, dropdown_id: str, label_start: str, attempts: int = 3) -> None:
+    """Pick the option of Dash dropdown ``dropdown_id`` whose label starts with ``label_start``: open the dropdown,
+    fill its search box, click the option. Clicks the dropdown again when its popover is not open (a click that
+    lands while React re-renders the page can be lost), up to ``attempts`` times; then fails saying what the
+    dropdown showed each time. ``fill`` rather than typed keys: keys pressed before the search box has the focus
+    go to the button and are lost."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = page.locator(f"#{dropdown_id}")
+    search = page.locator("input.dash-dropdown-search")
+    listed = page.locator(".dash-dropdown-options").get_by_role("option")
+    option = listed.filter(has_text=re.compile("^" + re.escape(label_start)))
+    seen: list[str] = []
+    for _ in range(attempts):
+        if button.get_attribute("aria-expanded") != "true":
+            button.click()
+        try:
+            search.fill(label_start, timeout=5_000)
+            option.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            seen.append(
+                f"aria-expanded={button.get_attribute('aria-expanded')} search boxes={search.count()} "
+                f"options={listed.all_inner_texts()[:5]}"
+            )
+    raise AssertionError(f"could not pick {label_start!r} in #{dropdown_id}: " + "; ".join(seen))
 
 
 def scroll_through(page: Any, pause_ms: int = 60) -> None:
