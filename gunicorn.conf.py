@@ -20,9 +20,7 @@ Run: ``gunicorn -c gunicorn.conf.py`` (``make run`` and ``neo-explorer serve`` d
   swap it loads the warm-up's results before the refresh forks: each of those workers starts with them and
   with the code paths that made them already run, in pages it shares (~8 MB less private memory per worker
   after load, measured by ``bench.memory_probe``).
-  Per-worker resources (the snapshot store's watcher thread) start in ``post_fork``. Each worker gets a slot
-  (``pre_fork``; emptied by ``child_exit``) where it counts its requests in flight, so the warm-up process is
-  stopped while any is (``dashboard_app/snapshot/warm_pause.py``).
+  Per-worker resources (the snapshot store's watcher thread) start in ``post_fork``.
 - ``gthread`` workers: requests are CPU-bound pandas work plus I/O to the browser; threads share
   the worker's memo caches.
 - ``graceful_timeout`` (GRACEFUL_TIMEOUT, default 8 s) stays below Docker's / Dokploy's default stop
@@ -110,10 +108,6 @@ def pre_fork(server, worker):
 
     store = flask_server.extensions["neo_store"]
     store.before_fork()
-    if store.warm_pause is not None:  # the worker's slot for its requests in flight (snapshot/warm_pause.py)
-        worker.warm_pause_slot = store.warm_pause.assign(
-            getattr(live, "warm_pause_slot", None) for live in server.WORKERS.values()
-        )
     if server.WORKERS:  # never while no worker serves (the first one, or a lone one replaced): no visitor waits
         started = time.monotonic()
         try:
@@ -147,8 +141,6 @@ def when_ready(server):
         try:
             store.follow_in_master()
             store.hold_warm_in_master()  # before the refresh forks: they share the warmed results
-            if store.warm_pause is not None:
-                store.warm_pause.tend()  # a warm-up left stopped past its window goes on
             if refresh is not None:
                 _refresh_workers(server, store, refresh, served)
         except Exception:  # never let the master die of it: the workers serve regardless
@@ -197,10 +189,7 @@ def post_fork(server, worker):
     from dashboard_app.wsgi import server as flask_server
 
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the master's timer is not inherited; nor is its handler
-    store = flask_server.extensions["neo_store"]
-    if store.warm_pause is not None:
-        store.warm_pause.claim(getattr(worker, "warm_pause_slot", None))
-    store.start()
+    flask_server.extensions["neo_store"].start()
 
 
 # --- metrics (issue #19): multiprocess mode for prometheus_client, set before the app is imported ---
@@ -255,11 +244,6 @@ def worker_exit(server, worker):
 
 
 def child_exit(server, worker):
-    """Empty the dead worker's slot of requests in flight (it may have died in one); fold its metric files."""
-    from dashboard_app.wsgi import server as flask_server
-
-    pause = flask_server.extensions["neo_store"].warm_pause
-    if pause is not None:
-        pause.release(getattr(worker, "warm_pause_slot", None))
+    """Fold the dead worker's metric files."""
     if _metrics_on:
         _metrics.child_exit(server, worker)

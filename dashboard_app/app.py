@@ -37,7 +37,6 @@ from dashboard_app.observability import errors
 from dashboard_app.settings import Settings, SettingsError, load_settings
 from dashboard_app.snapshot.model import Snapshot
 from dashboard_app.snapshot.store import SnapshotStore
-from dashboard_app.snapshot.warm_pause import PauseWhileServing
 from dashboard_app.tabs import TAB_MODULES
 from dashboard_app.views import warm_up
 from dashboard_app.views.prefill import install_layout_headers, prefilled_layout
@@ -287,8 +286,6 @@ def create_app(settings: Settings | None = None, *, store: SnapshotStore | None 
     csp = security.content_security_policy(app.csp_hashes())
     server.extensions[security.EXTENSION_KEY] = security.security_headers(csp, serve_tls=settings.serve_tls)
     metrics.start_recording(server, app.callback_map, store)  # after the warm-up, which must not count
-    # Outermost: a request counts as in flight for all of its time in the app (the warm-up pauses meanwhile).
-    server.wsgi_app = PauseWhileServing(server.wsgi_app, lambda: store.warm_pause)
     return app
 
 

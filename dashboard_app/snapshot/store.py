@@ -57,7 +57,6 @@ from dashboard_app.snapshot.datadir import POINTER, SNAPSHOT_NAME, current_snaps
 from dashboard_app.snapshot.memo import DEFAULT_MAX_BYTES, MemoCache
 from dashboard_app.snapshot.model import Snapshot, SnapshotError, format_utc, read_tables, snapshot_from_tables
 from dashboard_app.snapshot.validate import checks_run, validate_snapshot
-from dashboard_app.snapshot.warm_pause import WarmPause
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +160,6 @@ class SnapshotStore:
         self._warm_views: ViewWarmer | None = None
         self._master_warms = False  # set in the gunicorn master (warm_in_master), inherited by its workers
         self._close_in_child: Callable[[], None] = lambda: None
-        self.warm_pause: WarmPause | None = None  # made by the master (warm_in_master), shared with its forks
         self._warmer: tuple[int, str, float] | None = None  # the master's last warm-up: pid, snapshot, started
         self._held_warm: str | None = None  # the snapshot whose warmed results the master holds (its forks share them)
         self._warmed_here: str | None = None  # the snapshot whose default views the master computed (warm_here)
@@ -274,8 +272,6 @@ class SnapshotStore:
         if self._origin_pid == os.getpid() and self.warm_seconds > 0 and self._warm_views is not None:
             self._master_warms = True
             self._close_in_child = close_in_child
-            if self.warm_pause is None:
-                self.warm_pause = WarmPause()
         return self._master_warms
 
     def warm_here(self, seconds: float) -> int:
@@ -337,7 +333,6 @@ class SnapshotStore:
             return  # it ended (its time limit ends a hang); the pid may be another process's by now
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-            os.kill(pid, signal.SIGCONT)  # paused while a request was in flight (warm_pause.py): SIGTERM waits for it
             log.info(
                 "snapshot store: stopped warming snapshot %s (process %d): a newer one replaced it", snapshot_id, pid
             )
@@ -346,15 +341,6 @@ class SnapshotStore:
         """In the warming process: the shared values, then the views asked for lately, written for the workers."""
         started, cpu = time.monotonic(), time.process_time()
         deadline = started + self.warm_seconds
-        if self.warm_pause is not None:  # stopped while any worker answers a request, within the workers' wait
-            self.warm_pause.register(self.warm_seconds + warm.FINISH_GRACE_S)
-        try:
-            self._warm_and_write(snapshot, started, cpu, deadline)
-        finally:
-            if self.warm_pause is not None:
-                self.warm_pause.unregister()
-
-    def _warm_and_write(self, snapshot: Snapshot, started: float, cpu: float, deadline: float) -> None:
         self.memo_cache.after_fork()
         if self._prepare is not None:
             self._prepare(snapshot)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -378,55 +377,3 @@ def test_after_a_swap_the_views_visitors_asked_for_come_from_the_warmed_cache(st
         assert all(int(n) > 0 for n in switched), switched
         assert re.search(rf"warmed snapshot {newer}: \d+ views \(\d+ asked for lately\)", log)
     assert "Traceback" not in log
-
-
-class HeldRequest:
-    """A callback request whose body is still on its way: a worker has it in flight until :meth:`finish`."""
-
-    def __init__(self, url: str):
-        host, port = url.removeprefix("http://").split(":")
-        self._socket = socket.create_connection((host, int(port)), timeout=30)
-        body = b'{"output": "x"}'
-        self._socket.sendall(
-            b"POST /_dash-update-component HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
-            b"Content-Type: application/json\r\nContent-Length: " + str(len(body) + 1).encode() + b"\r\n"
-            b"Connection: close\r\n\r\n" + body
-        )
-
-    def finish(self) -> bytes:
-        self._socket.sendall(b" ")
-        answer = b""
-        while chunk := self._socket.recv(65536):
-            answer += chunk
-        self._socket.close()
-        return answer
-
-
-@pytest.mark.slow
-def test_the_warm_up_waits_while_a_worker_answers_a_request_and_goes_on_when_it_ends(start_server, tmp_path):
-    from dashboard_app.sky import generate
-
-    data_dir = tmp_path / "data"
-    build_snapshot_dir(data_dir, sky=generate(31, SCALE))
-    server = start_server(
-        data_dir, WORKERS="2", THREADS="2", SNAPSHOT_POLL_SECONDS=f"{POLL_S:g}", SWAP_WARM_SECONDS="10"
-    )
-    _visit(server.url, rounds=1)
-    time.sleep(2 * POLL_S)  # each worker writes the views it served once per poll: the warm-up has work
-    held = HeldRequest(server.url)
-    newer = publish(data_dir, generate(32, SCALE).build, max_row_drop=None).snapshot_id
-    deadline = time.monotonic() + 15
-    while not (warmers := _warmers(server.log())):
-        assert time.monotonic() < deadline, "no warm-up started"
-        time.sleep(0.1)
-    (warmer,) = warmers
-
-    time.sleep(3)  # a small sky's views take well under a second to warm
-    assert f"warmed snapshot {newer}" not in server.log()
-    assert _children(server.process.pid).count(warmer) == 1  # waiting, alive
-    assert held.finish().startswith(b"HTTP/1.1 ")
-
-    _wait_until_every_worker_serves(server.url, newer, workers=2, timeout_s=15)
-    warmed = re.search(rf"warmed snapshot {newer}: (\d+) views", server.log())
-    assert warmed and int(warmed.group(1)) > 0
-    assert "Traceback" not in server.log()
