@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import mmap
+import pickle
 import sys
 import threading
 from collections import OrderedDict
@@ -157,6 +158,17 @@ class MemoStats:
     too_large: int
 
 
+class Pickled:
+    """A memo value still pickled (a warm-up's result, ``warm.py``): unpickled on its first use, so a worker
+    switching to a new snapshot reads the warm-up's file in milliseconds instead of unpickling every result at
+    once, beside the requests it serves (measured: 0.17–0.21 CPU-s per worker, all workers at the same moment)."""
+
+    __slots__ = ("blob",)
+
+    def __init__(self, blob: bytes):
+        self.blob = blob
+
+
 class _Flight:
     """One computation in progress; other threads asking for the same key wait on it."""
 
@@ -191,6 +203,8 @@ class MemoCache:
         """
         with self._lock:
             entry = self._entries.get(key)
+            if entry is not None and isinstance(entry[0], Pickled):
+                entry = self._unpickled(key, entry)
             if entry is not None:
                 self._entries.move_to_end(key)
                 self._hits += 1
@@ -224,6 +238,18 @@ class MemoCache:
             if self._live is None or key[0] == self._live:  # an old snapshot's late result is not kept
                 self._store(key, value, size)
         return value
+
+    def _unpickled(self, key: MemoKey, entry: tuple[Any, int]) -> tuple[Any, int] | None:
+        """``entry`` with its value unpickled and kept so (under the lock: one result, ~0.4 ms on average); None,
+        and the entry dropped, when it cannot be unpickled (then it is computed like any other miss)."""
+        try:
+            value = pickle.loads(entry[0].blob)
+        except Exception as exc:  # whatever unpickling raises: the value is computed instead
+            log.warning("memo: a warmed result of %s cannot be read (%s); computing it", key[1], exc)
+            self._bytes -= self._entries.pop(key)[1]
+            return None
+        entry = self._entries[key] = (value, entry[1])
+        return entry
 
     def _store(self, key: MemoKey, value: Any, size: int) -> None:
         if size > self.max_bytes:

@@ -529,7 +529,7 @@ class SnapshotStore:
                 log.exception(
                     "snapshot store: preparing snapshot %s failed; its values are computed on first use", snapshot.id
                 )
-        return self._load_warm(snapshot) if self._master_warms else 0
+        return self._load_warm(snapshot, lazy=True) if self._master_warms else 0
 
     def _ask_master_to_follow(self) -> None:
         """Signal the master's follow timer now (it maps the snapshot and starts the warm-up) instead of at its
@@ -541,12 +541,14 @@ class SnapshotStore:
             except (ProcessLookupError, PermissionError) as exc:
                 log.debug("snapshot store: cannot signal the master %d: %s", origin, exc)
 
-    def _load_warm(self, snapshot: Snapshot) -> int:
-        """Put the warm-up's results for ``snapshot`` into this process's memo cache; how many were kept."""
+    def _load_warm(self, snapshot: Snapshot, *, lazy: bool = False) -> int:
+        """Put the warm-up's results for ``snapshot`` into this process's memo cache; how many were kept. ``lazy``
+        (a worker switching while it serves): each is unpickled on first use, not all now beside the requests.
+        The master unpickles them at once: its forks then share the values instead of each unpickling its own."""
         if not warm.warm_file(self.cache_dir, snapshot.id).is_file():
             return 0  # none was written (no warm-up yet, or it failed: its process logged why)
         try:
-            entries = warm.read_warm(self.cache_dir, snapshot.id)
+            entries = warm.read_warm(self.cache_dir, snapshot.id, lazy=lazy)
         except warm.WarmError as exc:
             log.warning("snapshot store: the warmed results of snapshot %s are not used: %s", snapshot.id, exc)
             return 0

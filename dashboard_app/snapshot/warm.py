@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard_app.snapshot import derived
-from dashboard_app.snapshot.memo import MemoKey
+from dashboard_app.snapshot.memo import MemoKey, Pickled
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def write_warm(
         if key[0] != snapshot_id:
             continue
         try:
-            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            blob = value.blob if isinstance(value, Pickled) else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # a value pickle cannot hold: computed on first use instead
             log.debug("warm-up: %s cannot be pickled (%s); skipped", key[1], exc)
             continue
@@ -196,9 +196,10 @@ def write_warm(
     return len(blobs), total
 
 
-def read_warm(cache_dir: Path, snapshot_id: str) -> list[tuple[MemoKey, Any, int]]:
-    """The entries (key, value, estimated bytes) in the warm file of ``snapshot_id``; :class:`WarmError` when
-    there is none to trust."""
+def read_warm(cache_dir: Path, snapshot_id: str, *, lazy: bool = False) -> list[tuple[MemoKey, Any, int]]:
+    """The entries (key, value, estimated bytes) in the warm file of ``snapshot_id``, each value still
+    :class:`~dashboard_app.snapshot.memo.Pickled` when ``lazy`` (the memo cache unpickles it on first use);
+    :class:`WarmError` when there is none to trust."""
     path = warm_file(cache_dir, snapshot_id)
     try:
         if not derived.owned(Path(cache_dir)):
@@ -206,7 +207,8 @@ def read_warm(cache_dir: Path, snapshot_id: str) -> list[tuple[MemoKey, Any, int
         owner, blobs = pickle.loads(path.read_bytes())
         if owner != snapshot_id:
             raise WarmError(f"{path} holds results of snapshot {owner}, not {snapshot_id}")
-        return [(key, pickle.loads(blob), int(size)) for key, size, blob in blobs if key[0] == snapshot_id]
+        read: Callable[[bytes], Any] = Pickled if lazy else pickle.loads
+        return [(key, read(blob), int(size)) for key, size, blob in blobs if key[0] == snapshot_id]
     except WarmError:
         raise
     except Exception as exc:  # a truncated or foreign file: whatever unpickling raises

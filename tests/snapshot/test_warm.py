@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from dashboard_app.snapshot import warm
-from dashboard_app.snapshot.memo import MemoCache
+from dashboard_app.snapshot.memo import MemoCache, Pickled
 
 
 def test_views_of_every_worker_are_merged_most_asked_for_first_and_a_gone_workers_file_is_dropped(tmp_path):
@@ -132,6 +132,36 @@ def test_preloaded_entries_are_served_as_hits_and_count_against_the_budget():
     assert cache.preload([(("s1", "a", ()), "other", 50)]) == 0  # held already: left as it is
     tiny = MemoCache(max_bytes=10)
     assert tiny.preload([(("s1", "a", ()), frame, 9000)]) == 0  # larger than the budget
+
+
+def test_a_switching_worker_reads_the_warm_file_still_pickled_and_each_result_is_unpickled_on_first_use(
+    tmp_path, caplog
+):
+    frame = pd.DataFrame({"year": [2001, 2002], "n": [3, 4]})
+    path = warm.warm_file(tmp_path, "s1")
+    path.parent.mkdir(parents=True)
+    warm.write_warm(path, "s1", [(("s1", "a", ()), frame, 5000), (("s1", "b", ()), [1, 2], 100)], max_bytes=10**6)
+
+    lazy = warm.read_warm(tmp_path, "s1", lazy=True)
+    assert all(isinstance(value, Pickled) for _, value, _ in lazy)
+    cache = MemoCache(max_bytes=10**6)
+    assert cache.preload(lazy) == 2 and cache.stats().bytes == 5100  # the sizes of the unpickled values
+
+    first = cache.get(("s1", "a", ()), lambda: pytest.fail("computed again"))
+    pd.testing.assert_frame_equal(first, frame)
+    assert cache.get(("s1", "a", ()), lambda: pytest.fail("computed again")) is first  # unpickled once, kept so
+    assert cache.stats().hits == 2 and cache.stats().misses == 0
+
+    # A warm-up forked from a process holding results still pickled writes them as they are.
+    again = warm.write_warm(path, "s1", cache.entries_of("s1"), max_bytes=10**6)
+    assert again[0] == 2
+    assert [value for key, value, _ in warm.read_warm(tmp_path, "s1") if key[1] == "b"] == [[1, 2]]
+
+    cache.preload([(("s1", "bad", ()), Pickled(b"not a pickle"), 10)])
+    with caplog.at_level(logging.WARNING, logger="dashboard_app.snapshot.memo"):
+        assert cache.get(("s1", "bad", ()), lambda: "computed") == "computed"
+    assert "cannot be read" in caplog.text
+    assert cache.get(("s1", "bad", ()), lambda: pytest.fail("computed again")) == "computed"
 
 
 def test_a_worker_does_not_wait_when_no_warmer_starts_or_it_dies_without_a_file(tmp_path):
