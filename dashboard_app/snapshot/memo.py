@@ -161,7 +161,9 @@ class MemoStats:
 class Pickled:
     """A memo value still pickled (a warm-up's result, ``warm.py``): unpickled on its first use, so a worker
     switching to a new snapshot reads the warm-up's file in milliseconds instead of unpickling every result at
-    once, beside the requests it serves (measured: 0.17–0.21 CPU-s per worker, all workers at the same moment)."""
+    once beside the requests it serves, every worker at the same moment (measured at full scale: a 6.1 MB file of
+    224 results, 0.027–0.087 CPU-s unpickled at once, 0.008–0.012 s kept pickled), and a result nobody asks for
+    is never unpickled."""
 
     __slots__ = ("blob",)
 
