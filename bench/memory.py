@@ -254,7 +254,7 @@ def measure_workers(
         records = server.log_records()
         spans = []
         parts: list[tuple[float, float, float]] = []  # (replaced, first worker switched, slowest + 2 s)
-        switches: list[tuple[float, float, dict[int, float]]] = []  # (replaced, as long before, pid → switched)
+        switched_at: list[dict[int, float]] = []  # each swap's pid → when that worker switched
         for k, (flip, new_id, live) in enumerate(flips):
             lines = _swap_lines(records, new_id, flip)
             warm_lines = _warm_lines(records, new_id, flip)
@@ -273,17 +273,19 @@ def measure_workers(
                 else:
                     run.unswitched.append(pid)
             run.late_answers += sum(1 for t, _pid, sid in seen if flip + POLL_S + 2 < t < until and sid != new_id)
-            switched = [lines[pid][0] - flip for pid in live if pid in lines]
+            switched_at.append({pid: lines[pid][0] for pid in live if pid in lines})
+            switched = [t - flip for t in switched_at[-1].values()]
             slowest = max(switched, default=0.0)
             first = min(switched, default=slowest)
             spans.append((flip, flip + slowest + 2))
             parts.append((flip, flip + first, flip + slowest + 2))
-            switches.append((flip, flip - slowest - 2, {pid: lines[pid][0] for pid in live if pid in lines}))
         flip = flips[0][0]
         minute_before, matched = [(flip - swap_s, flip)], before_each(spans)
         run.before = windows(answers, minute_before)
         run.slow = slow_by_part(answers, parts, run.before["p95_ms"])
-        run.server_phases = server_p95_by_phase(records, switches)
+        run.server_phases = server_p95_by_phase(
+            records, [(start, before, at) for (before, start), at in zip(matched, switched_at, strict=True)]
+        )
         run.during = windows(answers, spans)
         run.before_each = windows(answers, matched)
         during_ms = latencies(answers, spans)
