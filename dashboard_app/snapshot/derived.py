@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from dashboard_app.snapshot.frames import sha256_file
+from dashboard_app.snapshot.checksums import Verifier, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,19 @@ def code_fingerprint() -> str:
 def snapshot_dir(cache_dir: Path, snapshot_id: str) -> Path:
     """The directory holding the derived values of one snapshot."""
     return Path(cache_dir) / DERIVED_DIR / snapshot_id
+
+
+def records_dir(cache_dir: Path, snapshot_id: str) -> Path | None:
+    """Where the checksum records of a snapshot's files go (:mod:`snapshot.checksums`): its directory of derived
+    values, created if needed, so they are removed with it; None when the cache directory cannot be used."""
+    directory = snapshot_dir(cache_dir, snapshot_id)
+    try:
+        own_directory(Path(cache_dir))
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except (OSError, DerivedError) as exc:
+        log.debug("checksum records of snapshot %s: cannot use %s (%s)", snapshot_id, directory, exc)
+        return None
+    return directory
 
 
 def remove_others(cache_dir: Path, keep: str) -> int:
@@ -187,11 +200,13 @@ def write_value(value: Any, dest: Path) -> None:
         raise
 
 
-def map_value(cls: type[T], directory: Path, *, verify: bool = True) -> T:
+def map_value(cls: type[T], directory: Path, *, verify: bool = True, verifier: Verifier | None = None) -> T:
     """The value written in ``directory``, its arrays mapped read-only; :class:`DerivedError` when untrustworthy.
 
-    ``verify=False`` skips the checksums (for files this process has just written and hashed).
+    The checksums are checked by ``verifier`` (once per machine with its records), else hashed; ``verify=False``
+    skips them (for files this process has just written and hashed).
     """
+    verifier = verifier if verifier is not None else Verifier(None)
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
         expected = f"{cls.__module__}.{cls.__qualname__}"
@@ -200,7 +215,7 @@ def map_value(cls: type[T], directory: Path, *, verify: bool = True) -> T:
         arrays = {}
         for name, entry in manifest["arrays"].items():
             path = directory / str(entry["file"])
-            if "/" in entry["file"] or (verify and sha256_file(path) != entry["sha256"]):
+            if "/" in entry["file"] or (verify and not verifier.matches(path, str(entry["sha256"]))):
                 raise DerivedError(f"{path} does not match its SHA-256 in the manifest")
             mapped = np.load(path, mmap_mode="r", allow_pickle=False)
             if mapped.dtype.str != entry["dtype"] or list(mapped.shape) != entry["shape"]:
@@ -239,8 +254,8 @@ def shared_value(cache_dir: Path, snapshot_id: str, name: str, cls: type[T], com
     directory = snapshot_dir(cache_dir, snapshot_id)
     dest = directory / f"{name}-{code_fingerprint()}"
     if (dest / MANIFEST).is_file() and owned(Path(cache_dir)):
-        with suppress(DerivedError):
-            return map_value(cls, dest)
+        with suppress(DerivedError), Verifier(directory) as verifier:
+            return map_value(cls, dest, verifier=verifier)
     try:
         own_directory(Path(cache_dir))
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -254,7 +269,8 @@ def shared_value(cache_dir: Path, snapshot_id: str, name: str, cls: type[T], com
         fcntl.flock(fd, fcntl.LOCK_EX)
         if (dest / MANIFEST).is_file():
             try:
-                return map_value(cls, dest)
+                with Verifier(directory) as verifier:
+                    return map_value(cls, dest, verifier=verifier)
             except DerivedError as exc:
                 log.warning("derived %s of snapshot %s refused (%s); rebuilding it", name, snapshot_id, exc)
                 shutil.rmtree(dest, ignore_errors=True)

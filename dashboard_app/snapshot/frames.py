@@ -9,7 +9,8 @@ the app serves from.
 
 Every process *maps* the files read-only (:func:`open_companion`): the pages live once in the OS
 page cache, however many workers and however many swaps, and a swap costs the checksums
-(~0.06 s for 45 MB) plus building a few small derived columns. A companion that is truncated,
+(~0.06 CPU-s for 54 MB at full scale; once per machine with a records directory: :mod:`snapshot.checksums`)
+plus building a few small derived columns. A companion that is truncated,
 corrupt, of another snapshot or of another format is refused with :class:`CompanionError`.
 
 Snapshots published by older code have no companion: the app builds one once into a writable
@@ -18,7 +19,6 @@ cache directory (:func:`build_companion`, the snapshot directory itself may be r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -34,6 +34,7 @@ import pandas as pd
 
 from dashboard_app import __version__
 from dashboard_app.snapshot import schema, table_chunks
+from dashboard_app.snapshot.checksums import Verifier, sha256_file
 from dashboard_app.snapshot.datadir import BUILD_PREFIX, fsync_path
 from dashboard_app.snapshot.model import SnapshotError, format_utc
 
@@ -54,7 +55,6 @@ def table_names(meta: dict[str, str]) -> tuple[str, ...]:
 
 
 MAX_MANIFEST_BYTES = 1 << 20
-_CHUNK = 1 << 20
 
 
 class CompanionError(SnapshotError):
@@ -71,15 +71,6 @@ def companion_path(snapshot_path: Path, directory: Path | None = None) -> Path:
 def snapshot_id_of(snapshot_path: Path) -> str:
     """The id a snapshot file name carries (``snapshot-<id>.sqlite``), or the bare stem otherwise."""
     return Path(snapshot_path).name.removesuffix(".sqlite").removeprefix("snapshot-")
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -252,14 +243,16 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def open_companion(
-    directory: Path, *, snapshot_id: str, snapshot_path: Path | None = None
+    directory: Path, *, snapshot_id: str, snapshot_path: Path | None = None, verifier: Verifier | None = None
 ) -> tuple[dict[str, str], dict[str, pd.DataFrame]]:
     """Verify the companion in ``directory`` and map its tables: ``(meta, frames)`` in storage dtypes.
 
     Refused (:class:`CompanionError`) when it is of another snapshot or format, a file is missing,
     has another size or checksum than the manifest says, or its row counts disagree with ``meta``;
-    with ``snapshot_path``, also when that SQLite file's size differs from the recorded one.
+    with ``snapshot_path``, also when that SQLite file's size differs from the recorded one. The checksums
+    are checked by ``verifier`` (once per machine with its records: :mod:`snapshot.checksums`), else hashed.
     """
+    verifier = verifier if verifier is not None else Verifier(None)
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
@@ -291,7 +284,7 @@ def open_companion(
                 raise CompanionError(
                     f"{directory.name}/{path.name} has {size} bytes, the manifest says {entry.get('bytes')}"
                 )
-            if sha256_file(path) != entry.get("sha256"):
+            if not verifier.matches(path, str(entry.get("sha256"))):
                 raise CompanionError(f"{directory.name}/{path.name} does not match its SHA-256 in the manifest")
             table = ipc.open_file(pa.memory_map(str(path), "r")).read_all()
         except OSError as exc:

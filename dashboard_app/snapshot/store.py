@@ -2,7 +2,8 @@
 
 Frames come from the snapshot's Arrow companion (``frames.py``), memory-mapped: every process
 maps the same files, so the data live once in the OS page cache whatever the number of workers
-and swaps, and loading a snapshot costs its checksums plus a few small derived columns. A
+and swaps, and loading a snapshot costs its checksums (hashed by one process of the machine and trusted from
+its records by the others: ``checksums.py``) plus a few small derived columns. A
 snapshot published without a companion (older code) gets one built once into ``cache_dir``;
 when that is impossible the process reads the SQLite file privately and logs why.
 
@@ -53,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard_app.snapshot import derived, frames, warm
+from dashboard_app.snapshot.checksums import Verifier
 from dashboard_app.snapshot.datadir import POINTER, SNAPSHOT_NAME, current_snapshot_path, read_status
 from dashboard_app.snapshot.memo import DEFAULT_MAX_BYTES, MemoCache
 from dashboard_app.snapshot.model import Snapshot, SnapshotError, format_utc, read_tables, snapshot_from_tables
@@ -494,14 +496,20 @@ class SnapshotStore:
         """The snapshot at ``path`` and where its frames come from (see the module docstring)."""
         snapshot_id = frames.snapshot_id_of(path)
         companion = frames.companion_path(path)
-        if companion.is_dir():  # validated by the publisher; verified here against its manifest
-            meta, tables = frames.open_companion(companion, snapshot_id=snapshot_id, snapshot_path=path)
+        if companion.is_dir():  # validated by the publisher; verified here against its manifest, once per machine
+            with Verifier(derived.records_dir(self.cache_dir, snapshot_id)) as verifier:
+                meta, tables = frames.open_companion(
+                    companion, snapshot_id=snapshot_id, snapshot_path=path, verifier=verifier
+                )
             return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_MAPPED
         cached = frames.companion_path(path, self.cache_dir)
         try:
             if not cached.is_dir():
                 frames.build_companion(path, self.cache_dir, check=self._check_sqlite)
-            meta, tables = frames.open_companion(cached, snapshot_id=snapshot_id, snapshot_path=path)
+            with Verifier(derived.records_dir(self.cache_dir, snapshot_id)) as verifier:
+                meta, tables = frames.open_companion(
+                    cached, snapshot_id=snapshot_id, snapshot_path=path, verifier=verifier
+                )
             return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_CACHED
         except (OSError, frames.CompanionError) as exc:  # an invalid SQLite file (SnapshotError) is refused
             log.warning(
