@@ -8,8 +8,8 @@ a file once and leaves a record naming the checksum and the file's identity (dev
 ctime, in nanoseconds); another process finding that record for the same unchanged file trusts it instead of
 hashing again. Any write to a file changes its ctime, which no process can set back, so a file changed after
 it was hashed (in place, even with its size and mtime restored) or replaced by another is hashed again. A
-file changed within :data:`SETTLE_NS` of its hashing is not recorded (a later change could carry the same
-coarse timestamp); nor is one whose identity changed while it was hashed. Processes verifying the same
+file changed too shortly before it was hashed is not recorded (:func:`settled`: a later change could carry
+the same timestamp); nor is one whose identity changed while it was hashed. Processes verifying the same
 snapshot take turns (a lock in the records directory), so the first hashes and the others read its records.
 Without a usable records directory every file is hashed, as before.
 """
@@ -29,8 +29,18 @@ log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
 RECORD_PREFIX = ".sha256-"
 LOCK_FILE = ".verify.lock"
-SETTLE_NS = 100_000_000
-"""A file whose ctime is less than this before its hashing began is hashed, not recorded."""
+SETTLE_NS = 20_000_000
+"""A file changed less than this before it was looked at is hashed but not recorded: the kernel's file
+timestamps advance a clock tick at a time (at most 10 ms), so a change right after could carry the same ctime."""
+COARSE_SETTLE_NS = 2_000_000_000
+"""The same for a file system keeping whole seconds (FAT keeps 2 s)."""
+
+
+def settled(ctime_ns: int, now_ns: int) -> bool:
+    """Whether a file last changed at ``ctime_ns`` and looked at ``now_ns`` may be recorded: any later change
+    gets a later ctime."""
+    coarse = ctime_ns % 1_000_000_000 == 0
+    return ctime_ns + (COARSE_SETTLE_NS if coarse else SETTLE_NS) <= now_ns
 
 
 def sha256_file(path: Path) -> str:
@@ -91,17 +101,16 @@ class Verifier:
     def matches(self, path: Path, expected: str) -> bool:
         """Whether the file at ``path`` has the SHA-256 ``expected``: trusted from a record of this same unchanged
         file, or hashed now (and recorded when it matches). OSError when it cannot be read."""
+        looked_ns = time.time_ns()
         before = os.stat(path)
         identity = _identity(before)
         if self.records is not None and (self.records / _record_name(expected, identity)).exists():
             self.trusted += 1
             return True
-        started_ns = time.time_ns()
         self.hashed += 1
         if sha256_file(path) != expected:
             return False
-        settled = before.st_ctime_ns < started_ns - SETTLE_NS
-        if self.records is not None and settled and _identity(os.stat(path)) == identity:
+        if self.records is not None and settled(before.st_ctime_ns, looked_ns) and _identity(os.stat(path)) == identity:
             try:
                 (self.records / _record_name(expected, identity)).touch(mode=0o600)
             except OSError as exc:  # a full disk: the next process hashes it too, nothing worse

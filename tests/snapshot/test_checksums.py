@@ -69,7 +69,8 @@ def test_a_file_replaced_by_another_with_the_same_bytes_count_is_hashed_again(tm
         assert not verifier.matches(path, digest)
 
 
-def test_a_file_changed_just_before_it_was_hashed_is_not_recorded(tmp_path, records):
+def test_a_file_changed_just_before_it_was_hashed_is_not_recorded(tmp_path, records, monkeypatch):
+    monkeypatch.setattr(checksums, "SETTLE_NS", 60 * 10**9)  # "just before", however slow this machine is now
     path = tmp_path / "fresh.arrow"
     path.write_bytes(b"fresh")
     digest = hashlib.sha256(b"fresh").hexdigest()
@@ -78,6 +79,16 @@ def test_a_file_changed_just_before_it_was_hashed_is_not_recorded(tmp_path, reco
             assert verifier.matches(path, digest)
         assert verifier.hashed == 1
     assert not [p for p in records.iterdir() if p.name.startswith(checksums.RECORD_PREFIX)]
+
+
+def test_a_file_is_recorded_only_once_its_last_change_is_a_clock_tick_or_more_in_the_past():
+    now = 1_764_979_200_123_456_789
+    assert checksums.settled(now - 25_000_000, now)
+    assert not checksums.settled(now - 5_000_000, now)
+    assert not checksums.settled(now + 1_000_000_000, now)  # changed "later" (another clock): never
+    whole_second = 1_764_979_200_000_000_000  # a file system keeping whole seconds: one more change this second
+    assert not checksums.settled(whole_second, whole_second + 1_500_000_000)
+    assert checksums.settled(whole_second, whole_second + 2_000_000_000)
 
 
 def test_a_wrong_checksum_is_never_recorded(tmp_path, records):
