@@ -41,14 +41,13 @@ not all cold computations.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,8 +76,6 @@ FRAMES_PRIVATE = "read from SQLite into this process"
 
 PEEK_INTERVAL_S = 0.25
 """Requests read the pointer at most this often per process (to wake the watcher early)."""
-SWITCH_LOCK = ".switch.lock"
-"""In the cache directory: held by the serving process switching now (:meth:`SnapshotStore._turn_to_switch`)."""
 WARM_HANG_S = 60.0
 """A warm-up process still running this long after its own time (``warm_seconds``) is killed."""
 STUCK_AFTER_POLLS = 3
@@ -472,18 +469,18 @@ class SnapshotStore:
             self._refusals += 1
             self._record_error(f"refused snapshot {path.name}: {exc}; {self._serving()}", path.name)
             return False
-        serving = self._snapshot is not None and os.getpid() != self._origin_pid
-        with self._turn_to_switch() if serving else nullcontext():
-            warmed = self._prepare_switch(snapshot) if serving else 0
-            self._switches += self._snapshot is not None
-            self._loaded_name = path.name  # before the swap: whoever sees the new snapshot sees it is not pending
-            self._loaded_at = self._clock()
-            self._last_load_seconds = (self._loaded_at - started).total_seconds()
-            self._last_error = None
-            self._frames_source = source
-            self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
-            self.memo_cache.keep_only(snapshot.id)
-            self._remove_old_derived(snapshot.id)
+        warmed = 0
+        if self._snapshot is not None and os.getpid() != self._origin_pid:
+            warmed = self._prepare_switch(snapshot)
+        self._switches += self._snapshot is not None
+        self._loaded_name = path.name  # before the swap: whoever sees the new snapshot sees it is not pending
+        self._loaded_at = self._clock()
+        self._last_load_seconds = (self._loaded_at - started).total_seconds()
+        self._last_error = None
+        self._frames_source = source
+        self._snapshot = snapshot  # one reference swap; requests in flight keep the old object
+        self.memo_cache.keep_only(snapshot.id)
+        self._remove_old_derived(snapshot.id)
         log.info(
             "serving snapshot %s (pid %d; frames %s; %.2f s, %.2f CPU-s; %d warmed results)",
             snapshot.id,
@@ -494,25 +491,6 @@ class SnapshotStore:
             warmed,
         )
         return True
-
-    @contextmanager
-    def _turn_to_switch(self) -> Iterator[None]:
-        """The serving processes of one machine switch one at a time (a lock in the cache directory): each one's
-        switch work (waiting for the warm-up, mapping the shared values, loading the warmed results, dropping the
-        old snapshot's) then takes one core at a time beside the requests, instead of all of them at once the
-        moment the warm-up ends. Without a usable cache directory, at once."""
-        try:
-            derived.own_directory(self.cache_dir)
-            fd = os.open(self.cache_dir / SWITCH_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except (OSError, derived.DerivedError) as exc:
-            log.debug("snapshot store: switching without taking turns (%s)", exc)
-            yield
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
 
     def _load(self, path: Path) -> tuple[Snapshot, str]:
         """The snapshot at ``path`` and where its frames come from (see the module docstring)."""

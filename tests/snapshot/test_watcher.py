@@ -135,35 +135,3 @@ def test_health_warns_while_this_workers_watcher_is_stuck(data_dir, tmp_path, pu
         _wait_for(lambda: client.get("/health").json["status"] == "pass", 10)
     finally:
         store.stop()
-
-
-def test_serving_processes_of_one_machine_switch_one_at_a_time(data_dir, publish_tiny, tmp_path):
-    """Their switch work (here a slow ``prepare``) never overlaps, so it takes one core at a time beside the
-    requests instead of every core the moment the warm-up ends; each still switches."""
-    spans: dict[str, tuple[float, float]] = {}
-
-    def slow_prepare(name):
-        def prepare(snapshot):
-            began = time.monotonic()
-            time.sleep(0.3)
-            spans[name] = (began, time.monotonic())
-
-        return prepare
-
-    workers = [
-        SnapshotStore(data_dir, poll_interval_s=60, cache_dir=tmp_path / "cache", prepare=slow_prepare(name))
-        for name in ("a", "b", "c")
-    ]
-    publish_tiny(tag=0)
-    for worker in workers:
-        assert worker.check_now()  # a first load: nothing to prepare
-    newer = publish_tiny(tag=1)
-    threads = [threading.Thread(target=worker.check_now) for worker in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    assert [worker.current().id for worker in workers] == [newer.snapshot_id] * 3
-    ordered = sorted(spans.values())
-    assert len(ordered) == 3
-    assert all(earlier[1] <= later[0] for earlier, later in zip(ordered, ordered[1:], strict=False))
