@@ -301,8 +301,9 @@ SETTINGS: tuple[Setting, ...] = (
         _optional_path,
         "a directory path, or empty",
         "Writable directory for what the app builds once per machine and every worker maps: the Arrow frames "
-        "of snapshots published without them (older exporters) and values derived from the served snapshot "
-        "(~30 MB at full scale); empty: a per-user folder in the temp directory.",
+        "of snapshots published without them (older exporters), values derived from the served snapshot "
+        "(~30 MB at full scale) and records of the snapshot files' checksums, so one process per machine "
+        "hashes them; empty: a per-user folder in the temp directory.",
     ),
     Setting(
         "STALE_AFTER_HOURS",
