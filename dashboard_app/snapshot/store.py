@@ -496,21 +496,13 @@ class SnapshotStore:
         """The snapshot at ``path`` and where its frames come from (see the module docstring)."""
         snapshot_id = frames.snapshot_id_of(path)
         companion = frames.companion_path(path)
-        if companion.is_dir():  # validated by the publisher; verified here against its manifest, once per machine
-            with Verifier(derived.records_dir(self.cache_dir, snapshot_id)) as verifier:
-                meta, tables = frames.open_companion(
-                    companion, snapshot_id=snapshot_id, snapshot_path=path, verifier=verifier
-                )
-            return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_MAPPED
+        if companion.is_dir():  # validated by the publisher; verified here against its manifest
+            return self._open_companion(companion, path, snapshot_id), FRAMES_MAPPED
         cached = frames.companion_path(path, self.cache_dir)
         try:
             if not cached.is_dir():
                 frames.build_companion(path, self.cache_dir, check=self._check_sqlite)
-            with Verifier(derived.records_dir(self.cache_dir, snapshot_id)) as verifier:
-                meta, tables = frames.open_companion(
-                    cached, snapshot_id=snapshot_id, snapshot_path=path, verifier=verifier
-                )
-            return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_CACHED
+            return self._open_companion(cached, path, snapshot_id), FRAMES_CACHED
         except (OSError, frames.CompanionError) as exc:  # an invalid SQLite file (SnapshotError) is refused
             log.warning(
                 "snapshot %s has no companion and none could be built in %s (%s): reading it into this process",
@@ -521,6 +513,14 @@ class SnapshotStore:
         self._check_sqlite(path)
         meta, tables = read_tables(path)
         return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir), FRAMES_PRIVATE
+
+    def _open_companion(self, companion: Path, path: Path, snapshot_id: str) -> Snapshot:
+        """The snapshot at ``path`` from a companion, its checksums checked once per machine (``checksums.py``)."""
+        with Verifier(derived.records_dir(self.cache_dir, snapshot_id)) as verifier:
+            meta, tables = frames.open_companion(
+                companion, snapshot_id=snapshot_id, snapshot_path=path, verifier=verifier
+            )
+        return snapshot_from_tables(path, meta, tables, self.memo_cache, self.cache_dir)
 
     def _prepare_switch(self, snapshot: Snapshot) -> int:
         """Before a serving process switches: wait for the warm-up (when the master warms), build (or map) the
