@@ -26,6 +26,61 @@ const out = join(repo, "assets", "vendor");
 const { traces, strict } = JSON.parse(readFileSync(join(here, "traces.json"), "utf8"));
 const plotlyVersion = JSON.parse(readFileSync(join(here, "node_modules", "plotly.js", "package.json"), "utf8")).version;
 
+// Source patches, each applied exactly once (the build fails when a file no longer holds its text, e.g. after a
+// plotly.js upgrade). plotly.js builds two country-name lookups (sanitizing ~1,500 names and aliases with Unicode
+// normalisation and a dozen regular expressions) when its bundle loads, on every page of every tab, though only a
+// scattergeo trace with locationmode "country names" ever looks one up (this app draws none): built at the first
+// lookup instead.
+const patches = [
+  {
+    file: "country-iso-search/dist/index.cjs",
+    edits: [
+      [
+        "var _default = createLookup(COUNTRIES);\nvar lookup = _default.lookup;\nvar lookupAlpha3 = _default.lookupAlpha3;\n" +
+          "var byAlpha3 = _default.byAlpha3;\nvar byAlpha2 = _default.byAlpha2;\nvar byM49 = _default.byM49;\n",
+        "var _lazyDefault;\nvar _default = () => _lazyDefault || (_lazyDefault = createLookup(COUNTRIES));\n" +
+          "var lookup = (input) => _default().lookup(input);\nvar lookupAlpha3 = (input) => _default().lookupAlpha3(input);\n",
+      ],
+      ["  byAlpha2: () => byAlpha2,", "  byAlpha2: () => _default().byAlpha2,"],
+      ["  byAlpha3: () => byAlpha3,", "  byAlpha3: () => _default().byAlpha3,"],
+      ["  byM49: () => byM49,", "  byM49: () => _default().byM49,"],
+    ],
+  },
+  {
+    file: "plotly.js/src/lib/geo_location_utils.js",
+    edits: [
+      [
+        "const { lookupAlpha3 } = createLookup([...COUNTRIES, ...COUNTRIES_X]);",
+        "let countryLookup;\n" +
+          "const lookupAlpha3 = (name) =>\n" +
+          "    (countryLookup || (countryLookup = createLookup([...COUNTRIES, ...COUNTRIES_X]))).lookupAlpha3(name);",
+      ],
+    ],
+  },
+];
+
+const patchPlugin = {
+  name: "neo-patches",
+  setup(b) {
+    for (const { file, edits } of patches) {
+      const filter = new RegExp(`node_modules/${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
+      b.onLoad({ filter }, (args) => {
+        let source = readFileSync(args.path, "utf8");
+        for (const [from, to] of edits) {
+          const count = source.split(from).length - 1;
+          if (count !== 1) {
+            throw new Error(`${file}: the text to patch occurs ${count} times, not once: ${from.slice(0, 60)}…`);
+          }
+          source = source.replace(from, () => to);
+        }
+        patched.add(file);
+        return { contents: source, loader: "js" };
+      });
+    }
+  },
+};
+const patched = new Set();
+
 const modules = traces.map((name) =>
   strict.includes(name) ? `plotly.js/src/traces/${name}/strict` : `plotly.js/lib/${name}`,
 );
@@ -44,13 +99,19 @@ const result = await build({
   minify: true,
   sourcemap: false,
   legalComments: "none",
-  plugins: [InlineCSSPlugin(), glsl({ minify: true }), environmentPlugin({ NODE_DEBUG: false })],
+  plugins: [patchPlugin, InlineCSSPlugin(), glsl({ minify: true }), environmentPlugin({ NODE_DEBUG: false })],
   alias: { regl: "@plotly/regl", stream: "stream-browserify" },
   define: { global: "window", "define.amd": "false" },
   target: "es2016",
   write: false,
   logLevel: "warning",
 });
+
+for (const { file } of patches) {
+  if (!patched.has(file)) {
+    throw new Error(`${file} was not in the bundle: its patch is stale (remove it from build.mjs)`);
+  }
+}
 
 const banner =
   `/*! plotly.js v${plotlyVersion} (MIT, (c) Plotly, Inc.), partial bundle for NEO Discovery Statistics Explorer: ` +

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard_app.app import SOURCE_ASSETS_DIR, tab_modules
+from dashboard_app.figures.sites import TOPOJSON_DIR
 from dashboard_app.web.plotly_bundle import IMMUTABLE, PlotlyBundle, bundle_path
 
 TRACES_FILE = SOURCE_ASSETS_DIR.parent / "scripts" / "plotly-bundle" / "traces.json"
@@ -133,4 +134,45 @@ def test_webgl_and_polar_traces_draw_under_the_csp_without_eval(snapshot_dir, st
         "s.onload = r; document.body.appendChild(s); })"
     )
     assert page.evaluate(DRAW_EVERY_TYPE) >= 1
+    assert watched.problems() == []
+
+
+# The bundle loaded into a page that counts String.prototype.normalize calls (plotly.js's country-name lookups
+# normalise ~1,500 names and aliases when they are built: scripts/plotly-bundle/build.mjs builds them lazily).
+LOAD_BUNDLE_COUNTING_NORMALIZE = """() => new Promise((resolve, reject) => {
+  window.__normalized = 0;
+  const normalize = String.prototype.normalize;
+  String.prototype.normalize = function () { window.__normalized++; return normalize.apply(this, arguments); };
+  const s = document.createElement('script');
+  s.src = JSON.parse(document.getElementById('_dash-config').textContent).plotlyjs_url;
+  s.onload = () => resolve(window.__normalized); s.onerror = reject;
+  document.body.appendChild(s);
+})"""
+COUNTRY_NAMES_PLACED = """async (topojsonURL) => {
+  const div = document.createElement('div');
+  div.style.width = '400px'; div.style.height = '300px';
+  document.body.appendChild(div);
+  await window.Plotly.newPlot(div, [{type: 'scattergeo', mode: 'markers', locationmode: 'country names',
+                                      locations: ['France', 'republic of zambia']}], {}, {topojsonURL});
+  return {lonlat: div.calcdata[0].map((d) => d.lonlat), normalized: window.__normalized};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_loading_the_bundle_builds_no_country_lookup_yet_country_names_still_place_points(
+    snapshot_dir, start_server, watched_page
+):
+    server = start_server(snapshot_dir)
+    watched = watched_page()
+    page = watched.page
+    page.goto(f"{server.url}/about")
+    expect(page.locator("#about-definition-list")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(LOAD_BUNDLE_COUNTING_NORMALIZE) == 0
+    placed = page.evaluate(COUNTRY_NAMES_PLACED, f"/assets/{TOPOJSON_DIR}")
+    (france_lon, france_lat), (zambia_lon, zambia_lat) = placed["lonlat"]
+    assert -5 < france_lon < 10 and 41 < france_lat < 52
+    assert 21 < zambia_lon < 34 and -19 < zambia_lat < -8
+    assert placed["normalized"] > 1000  # the lookup was built at its first use
     assert watched.problems() == []
