@@ -27,11 +27,53 @@ const { traces, strict } = JSON.parse(readFileSync(join(here, "traces.json"), "u
 const plotlyVersion = JSON.parse(readFileSync(join(here, "node_modules", "plotly.js", "package.json"), "utf8")).version;
 
 // Source patches, each applied exactly once (the build fails when a file no longer holds its text, e.g. after a
-// plotly.js upgrade). plotly.js builds two country-name lookups (sanitizing ~1,500 names and aliases with Unicode
-// normalisation and a dozen regular expressions) when its bundle loads, on every page of every tab, though only a
-// scattergeo trace with locationmode "country names" ever looks one up (this app draws none): built at the first
-// lookup instead.
+// plotly.js upgrade); README.md says what each saves.
+// - plotly.js builds two country-name lookups (sanitizing ~1,500 names and aliases with Unicode normalisation and a
+//   dozen regular expressions) when its bundle loads, on every page of every tab, though only a scattergeo trace
+//   with locationmode "country names" ever looks one up (this app draws none): built at the first lookup instead.
+// - regl, with precompiled shaders (the "strict" traces), finds each draw procedure's precompiled code by the
+//   SHA-256 of the source it generates, hashed by a string-based JavaScript SHA-256 from 2009 at every page load:
+//   the same digest from @noble/hashes over the source's UTF-8 bytes.
+// - plotly.js creates a WebGL context for scattergl's focus layer with every chart, though only a selection (box
+//   or lasso; the app removes those buttons) draws on it: created when a selection first needs it. A context costs
+//   ~100 ms in software WebGL (SwiftShader: headless Chromium, machines without a GPU).
 const patches = [
+  {
+    file: "plotly.js/src/lib/prepare_regl.js",
+    edits: [
+      [
+        "        if(d.pick && !fullLayout._has('parcoords')) return;\n",
+        "        if(d.pick && !fullLayout._has('parcoords')) return;\n" +
+          "        // NEO Explorer's build: the focus layer (scattergl's selections) once a selection needs it\n" +
+          "        if(d.key === 'focusLayer' && !d.neoWanted && !fullLayout._has('parcoords')) return;\n",
+      ],
+    ],
+  },
+  {
+    file: "plotly.js/src/traces/scattergl/plot.js",
+    edits: [
+      [
+        "            scene.select2d = createScatter(fullLayout._glcanvas.data()[1].regl);\n",
+        "            var focusLayer = fullLayout._glcanvas.data()[1];\n" +
+          "            if(!focusLayer.regl) {\n" +
+          "                focusLayer.neoWanted = true;\n" +
+          "                prepareRegl(gd, ['ANGLE_instanced_arrays', 'OES_element_index_uint'], reglPrecompiled);\n" +
+          "            }\n" +
+          "            scene.select2d = createScatter(focusLayer.regl);\n",
+      ],
+    ],
+  },
+  {
+    file: "@plotly/regl/dist/regl.unchecked.js",
+    edits: [
+      [
+        "function hex_sha256(s)    { return rstr2hex(rstr_sha256(str2rstr_utf8(s))); }",
+        "var nobleSha256 = require('@noble/hashes/sha2.js').sha256;\n" +
+          "var nobleHex = require('@noble/hashes/utils.js').bytesToHex;\n" +
+          "function hex_sha256(s) { return nobleHex(nobleSha256(new TextEncoder().encode(s))); }",
+      ],
+    ],
+  },
   {
     file: "country-iso-search/dist/index.cjs",
     edits: [

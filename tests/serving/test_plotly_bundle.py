@@ -176,3 +176,39 @@ def test_loading_the_bundle_builds_no_country_lookup_yet_country_names_still_pla
     assert 21 < zambia_lon < 34 and -19 < zambia_lat < -8
     assert placed["normalized"] > 1000  # the lookup was built at its first use
     assert watched.problems() == []
+
+
+# WebGL contexts a scattergl chart creates: one to draw it; the focus layer's (scripts/plotly-bundle/build.mjs) only
+# once a selection needs it, which still draws.
+WEBGL_CONTEXTS = """async () => {
+  let contexts = 0;
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind) {
+    if (String(kind).startsWith('webgl')) contexts++;
+    return getContext.apply(this, arguments);
+  };
+  const div = document.createElement('div');
+  div.style.width = '400px'; div.style.height = '300px';
+  document.body.appendChild(div);
+  await window.Plotly.newPlot(div, [{type: 'scattergl', mode: 'markers', x: [1, 2, 3], y: [2, 1, 3]}]);
+  const drawn = contexts;
+  await window.Plotly.restyle(div, {selectedpoints: [[0, 2]]});
+  const focus = div.querySelector('.gl-canvas-focus');
+  return {drawn, selected: contexts, focusDrawn: !!(focus && focus.getContext('webgl'))};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_webgl_chart_creates_its_focus_layers_context_only_for_a_selection(snapshot_dir, start_server, watched_page):
+    server = start_server(snapshot_dir)
+    watched = watched_page()
+    page = watched.page
+    page.goto(f"{server.url}/about")
+    expect(page.locator("#about-definition-list")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.evaluate(LOAD_BUNDLE_COUNTING_NORMALIZE)
+    contexts = page.evaluate(WEBGL_CONTEXTS)
+    assert contexts["drawn"] == 1
+    assert contexts["selected"] == 2 and contexts["focusDrawn"]
+    assert watched.problems() == []
