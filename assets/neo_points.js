@@ -76,6 +76,15 @@
     return Object.assign({}, figure, {data: data, layout: Object.assign({}, figure.layout, {meta: meta})});
   }
 
+  /* The HTML of a tab's page preloads the points files its charts use (dashboard_app/web/neo_points.py): read
+     them now, while Dash loads, instead of when the first answer names them (the same URL, so one request). */
+  document.querySelectorAll('link[rel="preload"][as="fetch"]').forEach(function (link) {
+    var href = link.getAttribute("href");
+    if (href && href.indexOf("/_neo-points/") !== -1) {
+      load(href).catch(function () {});  /* a failure is met again, and reported, by the answer that needs it */
+    }
+  });
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     neo_points: {
       /* The server's answer → the figure to draw, once the points file is here (an empty state has nothing

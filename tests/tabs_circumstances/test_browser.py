@@ -48,6 +48,16 @@ setInterval(() => {
 }, 20);
 """
 
+# The URLs the page's scripts fetch, in the order they ask (assets/neo_points.js reads a preloaded points file at once).
+FETCH_ORDER = """
+window.__fetchOrder = [];
+const neoFetch = window.fetch;
+window.fetch = function (url) {
+  window.__fetchOrder.push(String(url && url.url ? url.url : url));
+  return neoFetch.apply(this, arguments);
+};
+"""
+
 
 @pytest.fixture(scope="module")
 def full_scale_dir(tmp_path_factory) -> Path:
@@ -292,6 +302,7 @@ def test_hover_text_and_points_come_once_per_snapshot_and_equal_the_truth(server
     watched = watched_page(viewport=DESKTOP)
     page = watched.page
     page.add_init_script(HOOK)
+    page.add_init_script(FETCH_ORDER)
     fetched, answers = [], []
     page.on("request", lambda r: fetched.append(r.url) if "/_neo-points/" in r.url else None)
     page.on(  # the first view comes in the page's layout; each change's in the tab's callback answer
@@ -332,6 +343,10 @@ def test_hover_text_and_points_come_once_per_snapshot_and_equal_the_truth(server
           .map((e) => [e.name.includes('_neo-points') ? 'points' : 'renderer', e.startTime]))"""
     )
     assert started["points"] < started["renderer"], started  # asked for with the page (its preload), not later
+    order = page.evaluate("() => window.__fetchOrder")
+    first_points = next(i for i, url in enumerate(order) if "/_neo-points/" in url)
+    first_layout = next(i for i, url in enumerate(order) if "/_dash-layout" in url)
+    assert first_points < first_layout, order  # read by the page's script while Dash loads, not after the answer
 
     # A real hover on the first NEO's point (zoomed in around it, so no other point is nearer).
     first = found["sky"][0]
