@@ -119,20 +119,21 @@ DRAW_EVERY_TYPE = """async () => {
 }"""
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-def test_webgl_and_polar_traces_draw_under_the_csp_without_eval(snapshot_dir, start_server, watched_page):
-    server = start_server(snapshot_dir)
-    watched = watched_page()
-    page = watched.page
+def load_the_bundle(server, page) -> int:
+    """Open the About page (no chart: plotly.js not loaded yet) and load the app's bundle into it; the
+    ``String.prototype.normalize`` calls its loading made (:data:`LOAD_BUNDLE_COUNTING_NORMALIZE`)."""
     page.goto(f"{server.url}/about")
     expect(page.locator("#about-definition-list")).to_be_visible()
     page.wait_for_load_state("networkidle")
-    page.evaluate(
-        "() => new Promise(r => { const s = document.createElement('script'); "
-        "s.src = JSON.parse(document.getElementById('_dash-config').textContent).plotlyjs_url; "
-        "s.onload = r; document.body.appendChild(s); })"
-    )
+    return page.evaluate(LOAD_BUNDLE_COUNTING_NORMALIZE)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_webgl_and_polar_traces_draw_under_the_csp_without_eval(snapshot_dir, start_server, watched_page):
+    watched = watched_page()
+    page = watched.page
+    load_the_bundle(start_server(snapshot_dir), page)
     assert page.evaluate(DRAW_EVERY_TYPE) >= 1
     assert watched.problems() == []
 
@@ -163,13 +164,9 @@ COUNTRY_NAMES_PLACED = """async (topojsonURL) => {
 def test_loading_the_bundle_builds_no_country_lookup_yet_country_names_still_place_points(
     snapshot_dir, start_server, watched_page
 ):
-    server = start_server(snapshot_dir)
     watched = watched_page()
     page = watched.page
-    page.goto(f"{server.url}/about")
-    expect(page.locator("#about-definition-list")).to_be_visible()
-    page.wait_for_load_state("networkidle")
-    assert page.evaluate(LOAD_BUNDLE_COUNTING_NORMALIZE) == 0
+    assert load_the_bundle(start_server(snapshot_dir), page) == 0
     placed = page.evaluate(COUNTRY_NAMES_PLACED, f"/assets/{TOPOJSON_DIR}")
     (france_lon, france_lat), (zambia_lon, zambia_lat) = placed["lonlat"]
     assert -5 < france_lon < 10 and 41 < france_lat < 52
@@ -201,13 +198,9 @@ WEBGL_CONTEXTS = """async () => {
 @pytest.mark.browser
 @pytest.mark.slow
 def test_a_webgl_chart_creates_its_focus_layers_context_only_for_a_selection(snapshot_dir, start_server, watched_page):
-    server = start_server(snapshot_dir)
     watched = watched_page()
     page = watched.page
-    page.goto(f"{server.url}/about")
-    expect(page.locator("#about-definition-list")).to_be_visible()
-    page.wait_for_load_state("networkidle")
-    page.evaluate(LOAD_BUNDLE_COUNTING_NORMALIZE)
+    load_the_bundle(start_server(snapshot_dir), page)
     contexts = page.evaluate(WEBGL_CONTEXTS)
     assert contexts["drawn"] == 1
     assert contexts["selected"] == 2 and contexts["focusDrawn"]
