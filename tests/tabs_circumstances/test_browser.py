@@ -347,6 +347,7 @@ def test_hover_text_and_points_come_once_per_snapshot_and_equal_the_truth(server
     first_points = next(i for i, url in enumerate(order) if "/_neo-points/" in url)
     first_layout = next(i for i, url in enumerate(order) if "/_dash-layout" in url)
     assert first_points < first_layout, order  # read by the page's script while Dash loads, not after the answer
+    assert sum("/_neo-points/" in url for url in order) == 1, order  # the answers take that same reading
 
     # A real hover on the first NEO's point (zoomed in around it, so no other point is nearer).
     first = found["sky"][0]
