@@ -36,7 +36,8 @@ const plotlyVersion = JSON.parse(readFileSync(join(here, "node_modules", "plotly
 //   the same digest from @noble/hashes over the source's UTF-8 bytes.
 // - plotly.js creates a WebGL context for scattergl's focus layer with every chart, though only a selection (box
 //   or lasso; the app removes those buttons) draws on it: created when a selection first needs it. A context costs
-//   ~100 ms in software WebGL (SwiftShader: headless Chromium, machines without a GPU).
+//   ~100 ms in software WebGL (SwiftShader: headless Chromium, machines without a GPU). When it cannot be created
+//   then, plotly.js says so (its "WebGL is not supported" message) and the chart stays drawn without the selection.
 const patches = [
   {
     file: "plotly.js/src/lib/prepare_regl.js",
@@ -59,7 +60,7 @@ const patches = [
           "                focusLayer.neoWanted = true;\n" +
           "                prepareRegl(gd, ['ANGLE_instanced_arrays', 'OES_element_index_uint'], reglPrecompiled);\n" +
           "            }\n" +
-          "            scene.select2d = createScatter(focusLayer.regl);\n",
+          "            if(focusLayer.regl) scene.select2d = createScatter(focusLayer.regl);\n",
       ],
     ],
   },

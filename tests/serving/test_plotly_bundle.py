@@ -205,3 +205,31 @@ def test_a_webgl_chart_creates_its_focus_layers_context_only_for_a_selection(sna
     assert contexts["drawn"] == 1
     assert contexts["selected"] == 2 and contexts["focusDrawn"]
     assert watched.problems() == []
+
+
+# A selection when the focus layer's WebGL context cannot be created (the browser refuses a second context).
+SELECTION_WITHOUT_A_SECOND_CONTEXT = """async () => {
+  const div = document.createElement('div');
+  div.style.width = '400px'; div.style.height = '300px';
+  document.body.appendChild(div);
+  await window.Plotly.newPlot(div, [{type: 'scattergl', mode: 'markers', x: [1, 2, 3], y: [2, 1, 3]}]);
+  HTMLCanvasElement.prototype.getContext = function (kind) {
+    if (String(kind).startsWith('webgl')) return null;
+    throw new Error('unexpected context ' + kind);
+  };
+  let error = null;
+  try { await window.Plotly.restyle(div, {selectedpoints: [[0, 2]]}); } catch (e) { error = String(e); }
+  return {error, message: !!div.querySelector('.no-webgl'), points: div._fullData[0]._length};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_selection_without_a_focus_context_says_webgl_is_missing_and_keeps_the_chart(
+    snapshot_dir, start_server, watched_page
+):
+    watched = watched_page()
+    page = watched.page
+    load_the_bundle(start_server(snapshot_dir), page)
+    assert page.evaluate(SELECTION_WITHOUT_A_SECOND_CONTEXT) == {"error": None, "message": True, "points": 3}
+    assert watched.problems() == []
