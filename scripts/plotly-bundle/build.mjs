@@ -102,6 +102,7 @@ const patches = [
   },
 ];
 
+const patched = new Set();  // the files the build patched: each patch must have met its file
 const patchPlugin = {
   name: "neo-patches",
   setup(b) {
@@ -122,7 +123,6 @@ const patchPlugin = {
     }
   },
 };
-const patched = new Set();
 
 const modules = traces.map((name) =>
   strict.includes(name) ? `plotly.js/src/traces/${name}/strict` : `plotly.js/lib/${name}`,

@@ -105,9 +105,7 @@ TRACE_TYPES_DRAWN = """() => Array.from(document.querySelectorAll('.js-plotly-pl
 
 # Every bundled trace type drawn under the app's CSP (scattergeo needs its topojson: issue #16 serves it).
 DRAW_EVERY_TYPE = """async () => {
-  const div = document.createElement('div');
-  div.style.width = '400px'; div.style.height = '300px';
-  document.body.appendChild(div);
+  const div = window.newChartDiv();
   const xy = {x: [1, 2, 3], y: [2, 1, 3]};
   const traces = [
     {type: 'scatter', ...xy}, {type: 'bar', ...xy}, {type: 'box', y: [1, 2, 3, 4]},
@@ -120,8 +118,9 @@ DRAW_EVERY_TYPE = """async () => {
 
 
 def load_the_bundle(server, page) -> int:
-    """Open the About page (no chart: plotly.js not loaded yet) and load the app's bundle into it; the
-    ``String.prototype.normalize`` calls its loading made (:data:`LOAD_BUNDLE_COUNTING_NORMALIZE`)."""
+    """Open the About page (no chart: plotly.js not loaded yet) and load the app's bundle into it, with
+    ``window.newChartDiv()`` for the test's charts; the ``String.prototype.normalize`` calls its loading made
+    (:data:`LOAD_BUNDLE_COUNTING_NORMALIZE`)."""
     page.goto(f"{server.url}/about")
     expect(page.locator("#about-definition-list")).to_be_visible()
     page.wait_for_load_state("networkidle")
@@ -146,13 +145,16 @@ LOAD_BUNDLE_COUNTING_NORMALIZE = """() => new Promise((resolve, reject) => {
   String.prototype.normalize = function () { window.__normalized++; return normalize.apply(this, arguments); };
   const s = document.createElement('script');
   s.src = JSON.parse(document.getElementById('_dash-config').textContent).plotlyjs_url;
+  window.newChartDiv = () => {  // a 400 × 300 px div at the end of the page, for a test's chart
+    const div = document.createElement('div');
+    div.style.width = '400px'; div.style.height = '300px';
+    return document.body.appendChild(div);
+  };
   s.onload = () => resolve(window.__normalized); s.onerror = reject;
   document.body.appendChild(s);
 })"""
 COUNTRY_NAMES_PLACED = """async (topojsonURL) => {
-  const div = document.createElement('div');
-  div.style.width = '400px'; div.style.height = '300px';
-  document.body.appendChild(div);
+  const div = window.newChartDiv();
   await window.Plotly.newPlot(div, [{type: 'scattergeo', mode: 'markers', locationmode: 'country names',
                                       locations: ['France', 'republic of zambia']}], {}, {topojsonURL});
   return {lonlat: div.calcdata[0].map((d) => d.lonlat), normalized: window.__normalized};
@@ -184,9 +186,7 @@ WEBGL_CONTEXTS = """async () => {
     if (String(kind).startsWith('webgl')) contexts++;
     return getContext.apply(this, arguments);
   };
-  const div = document.createElement('div');
-  div.style.width = '400px'; div.style.height = '300px';
-  document.body.appendChild(div);
+  const div = window.newChartDiv();
   await window.Plotly.newPlot(div, [{type: 'scattergl', mode: 'markers', x: [1, 2, 3], y: [2, 1, 3]}]);
   const drawn = contexts;
   await window.Plotly.restyle(div, {selectedpoints: [[0, 2]]});
@@ -209,9 +209,7 @@ def test_a_webgl_chart_creates_its_focus_layers_context_only_for_a_selection(sna
 
 # A selection when the focus layer's WebGL context cannot be created (the browser refuses a second context).
 SELECTION_WITHOUT_A_SECOND_CONTEXT = """async () => {
-  const div = document.createElement('div');
-  div.style.width = '400px'; div.style.height = '300px';
-  document.body.appendChild(div);
+  const div = window.newChartDiv();
   await window.Plotly.newPlot(div, [{type: 'scattergl', mode: 'markers', x: [1, 2, 3], y: [2, 1, 3]}]);
   HTMLCanvasElement.prototype.getContext = function (kind) {
     if (String(kind).startsWith('webgl')) return null;
