@@ -15,6 +15,7 @@ from pathlib import Path
 import requests
 
 from bench.memory_procs import MB, POLL_S, REPO, drive_load, install, load_avg, window
+from tests.container.engine import Engine, MemoryParts, find_engine
 
 
 @dataclass
@@ -23,6 +24,8 @@ class ContainerRun:
     skipped: str = ""
     peak_mb: float = 0.0
     idle_mb: float = 0.0
+    idle_parts: MemoryParts | None = None  # what the memory held idle and at the peak (cgroup memory.stat)
+    peak_parts: MemoryParts | None = None
     oom_killed: str = ""
     running_after: str = ""
     export_code: int | None = None
@@ -46,6 +49,15 @@ def export_peak_mb(stdout: str) -> float | None:
     return None
 
 
+def memory_parts(engine: Engine, name: str) -> MemoryParts | None:
+    """The container's memory split into its processes' own, tmpfs files and reclaimable page cache; None when
+    the cgroup cannot be read."""
+    try:
+        return MemoryParts.of(engine.memory_stat(name))
+    except Exception:  # an engine without the cgroup (or the container gone): the total still stands
+        return None
+
+
 def _build_context(tmp: Path) -> Path:
     """The repository as a build context; a git worktree (whose .git is a file) is cloned first (committed code)."""
     if (REPO / ".git").is_dir():
@@ -62,7 +74,6 @@ def measure_container(
     """The image at ``--memory``: load, a real export inside the container (publishing a swap), no OOM kill."""
     from dashboard_app import __version__
     from dashboard_app.sky import generate
-    from tests.container.engine import find_engine
     from tests.harness.postgres import READER_PASSWORD, load_sky, start_server
     from tests.harness.server import find_free_port
 
@@ -106,6 +117,7 @@ def measure_container(
         url = f"http://127.0.0.1:{port}"
         time.sleep(3)
         result.idle_mb = engine.memory_bytes(name) / MB
+        result.idle_parts = memory_parts(engine, name)
         peak = [result.idle_mb]
         stop = threading.Event()
 
@@ -113,6 +125,8 @@ def measure_container(
             while not stop.wait(2):
                 try:
                     peak.append(engine.memory_bytes(name) / MB)
+                    if peak[-1] >= max(peak):  # what a new peak holds
+                        result.peak_parts = memory_parts(engine, name) or result.peak_parts
                 except Exception:  # the container may be gone: reported below
                     return
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bench.memory_procs import POLL_S, PSS_GAP_S, PSS_SAMPLES, SERVER_PHASES, SLOW_PARTS, SWAP_GAP_S
+from bench.memory_procs import MB, POLL_S, PSS_GAP_S, PSS_SAMPLES, SERVER_PHASES, SLOW_PARTS, SWAP_GAP_S
 
 if TYPE_CHECKING:
     from bench.memory import Growth, Run
@@ -198,6 +198,9 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
                 "| Figure | Value |",
                 "|---|---|",
                 f"| memory idle → peak under load + export + swap | {c.idle_mb:.0f} → {c.peak_mb:.0f} MB |",
+                "| of which the processes' own (anon), idle → peak | " + _part(c, "anon") + " |",
+                "| of which files in the `/tmp` tmpfs (not reclaimable), idle → peak | " + _part(c, "shmem") + " |",
+                "| of which page cache of other files (reclaimable), idle → peak | " + _part(c, "cache") + " |",
                 f"| export inside the container: exit code, time | {c.export_code}, {c.export_s:.0f} s |",
                 "| the export process's own peak RSS (its summary) | "
                 + (f"{c.export_peak_mb:.0f} MB |" if c.export_peak_mb is not None else "— (did not finish) |"),
@@ -210,3 +213,9 @@ def report(runs: list[Run], growth: list[Growth], container: ContainerRun | None
                 f"| load average at the end | {c.load} |",
             ]
     return "\n".join(lines)
+
+
+def _part(container: ContainerRun, name: str) -> str:
+    """One part of the container's memory (``MemoryParts``) idle → at the peak, in MB ("—" where not read)."""
+    values = [getattr(p, name) / MB if p is not None else None for p in (container.idle_parts, container.peak_parts)]
+    return " → ".join("—" if v is None else f"{v:.0f}" for v in values) + " MB"

@@ -131,6 +131,16 @@ class Engine:
         text = row.get("mem_usage") or row.get("MemUsage")
         return parse_size(text.split("/")[0])
 
+    def memory_stat(self, name: str) -> dict[str, int]:
+        """The running container's cgroup ``memory.stat`` (cgroup v1 or v2 keys, as the kernel names them): read
+        on the host when the engine names the cgroup (cheap enough to sample), else inside the container."""
+        path = self.command("inspect", "--format", "{{.State.CgroupPath}}", name, check=False).stdout.strip()
+        for stat in (Path(f"/sys/fs/cgroup/memory{path}/memory.stat"), Path(f"/sys/fs/cgroup{path}/memory.stat")):
+            if path.startswith("/") and stat.is_file():
+                return parse_memory_stat(stat.read_text(encoding="ascii"))
+        script = "cat /sys/fs/cgroup/memory.stat 2>/dev/null || cat /sys/fs/cgroup/memory/memory.stat"
+        return parse_memory_stat(self.command("exec", name, "sh", "-c", script).stdout)
+
     def image_size_bytes(self, tag: str = IMAGE) -> int:
         return int(self.inspect_image(tag, "{{.Size}}"))
 
@@ -143,6 +153,39 @@ def parse_size(text: str) -> int:
     number, prefix, binary = match.groups()
     base = 1024 if binary else 1000
     return int(float(number) * base ** " KMGT".index(prefix.upper() or " "))
+
+
+def parse_memory_stat(text: str) -> dict[str, int]:
+    """``memory.stat``'s ``key value`` lines as a mapping (lines of another shape are skipped)."""
+    stat = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            stat[key] = int(value)
+    return stat
+
+
+@dataclass(frozen=True)
+class MemoryParts:
+    """What a container's memory holds, in bytes: its processes' own memory (``anon``), files in tmpfs mounts
+    (``shmem``: never reclaimed while the files exist) and the page cache of other files (``cache``: the kernel
+    reclaims it before it kills anything)."""
+
+    anon: int
+    shmem: int
+    cache: int
+
+    @classmethod
+    def of(cls, stat: dict[str, int]) -> MemoryParts:
+        """From ``memory.stat`` of cgroup v2 (``anon``, ``file``) or v1 (``total_rss``/``rss``, ``total_cache``/
+        ``cache``); in both the file pages include tmpfs (``shmem``)."""
+        if "anon" in stat:
+            anon, files, shmem = stat["anon"], stat.get("file", 0), stat.get("shmem", 0)
+        else:
+            anon = stat.get("total_rss", stat.get("rss", 0))
+            files = stat.get("total_cache", stat.get("cache", 0))
+            shmem = stat.get("total_shmem", stat.get("shmem", 0))
+        return cls(anon=anon, shmem=shmem, cache=max(files - shmem, 0))
 
 
 def find_engine() -> tuple[Engine | None, str]:

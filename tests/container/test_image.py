@@ -18,7 +18,7 @@ import requests
 
 from dashboard_app import __version__
 from dashboard_app.snapshot.publish import LOCK_FILE, current_snapshot_path
-from tests.container.engine import REPO, Engine, container_name
+from tests.container.engine import REPO, Engine, MemoryParts, container_name
 from tests.harness.server import find_free_port
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
@@ -276,6 +276,16 @@ def test_runs_as_uid_10001_on_a_read_only_root_with_a_writable_tmp(engine: Engin
     script = "id -u; id -g; touch /app/probe 2>/dev/null && echo root-writable; touch /tmp/probe && echo tmp-ok"
     out = engine.command("exec", name, "sh", "-c", script).stdout.split()
     assert out == ["10001", "0", "tmp-ok"]
+
+
+def test_the_containers_memory_splits_into_processes_tmpfs_and_page_cache(engine: Engine, demo_app) -> None:
+    """What ``bench.memory --container`` reports beside podman's or Docker's total: the cgroup's own counters."""
+    name, _ = demo_app
+    parts = MemoryParts.of(engine.memory_stat(name))
+    tmp_bytes = int(engine.command("exec", name, "du", "-sb", "/tmp").stdout.split()[0])
+    assert parts.anon > 100 * 2**20  # gunicorn's master and workers with the app loaded
+    assert parts.shmem >= tmp_bytes * 0.9  # the /tmp tmpfs: the demo's derived values and caches live there
+    assert parts.anon + parts.shmem + parts.cache <= engine.memory_bytes(name) * 1.1
 
 
 # ------------------------------------------------------------------ a snapshot directory mounted read-only
