@@ -1,5 +1,7 @@
 """bench.memory --container: the image at its documented memory limit under load, with a real export inside
-(PostgreSQL holding the same synthetic sky) publishing a swap: is anything OOM-killed?"""
+(PostgreSQL holding the same synthetic sky) publishing a swap: is anything OOM-killed? The container's memory
+(the engine's total) is split by its cgroup's ``memory.stat``, idle and at the peak, into what an OOM kill
+weighs (the processes' own memory, tmpfs files) and page cache the kernel reclaims first."""
 
 from __future__ import annotations
 
