@@ -8,7 +8,8 @@ takes the time of a cold computation (measured by ``bench.memory``: callback p95
   with counts and the CPU time of the costliest answer) and writes them to ``<cache dir>/views/<pid>.json``
   when they changed (once per poll);
 - a worker that sees a new snapshot asks the gunicorn master to follow now (the master's follow timer
-  signal); the master maps the snapshot and forks one *warmer* at the lowest CPU priority, which computes
+  signal); the master maps the snapshot and forks one *warmer* at the lowest CPU priority (and with malloc
+  reusing its freed temporaries: ``allocator.favour_speed``), which computes
   the recorded views on the new snapshot, those asked for often and costly cold first, for at most
   ``SWAP_WARM_SECONDS`` and writes its memo entries to :func:`warm_file`, beside the snapshot's derived
   values (``derived.py``);
@@ -37,6 +38,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from dashboard_app import allocator
 from dashboard_app.snapshot import derived
 from dashboard_app.snapshot.memo import MemoKey, Pickled
 
@@ -295,6 +297,7 @@ def fork_warmer(
         signal.setitimer(signal.ITIMER_REAL, max(limit_s, 0.001))  # SIGALRM's default action ends the process
         close_in_child()
         lower_priority()
+        allocator.favour_speed()  # short-lived: reuse freed temporaries rather than fault in fresh zeroed pages
         _write_atomic(marker, str(os.getpid()).encode("ascii"))
         work()
         code = 0

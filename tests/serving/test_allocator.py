@@ -158,3 +158,62 @@ def test_gunicorn_masters_arrow_buffers_go_back_to_the_system():
 
 def test_an_arrow_pool_the_operator_names_wins():
     assert _arrow_kept("gunicorn", {ARROW_POOL_VARIABLE: "mimalloc"})["pool"] == "mimalloc"
+
+
+# Like the warm-up's analyses: large temporaries made and freed one after another. Tuned, each one is mapped,
+# faulted in page by page (the kernel zero-fills every page) and unmapped; favouring speed, the heap reuses them.
+FAULTS_SCRIPT = """
+import json, os, resource, sys
+import numpy as np
+from dashboard_app.allocator import favour_speed, tune_malloc
+from dashboard_app.snapshot import warm
+
+def faults():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(100):
+        np.ones(2**20, dtype=np.uint8)  # 1 MiB: 256 pages
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+tune_malloc()  # as the gunicorn master is
+result = {"tuned": faults()}
+if sys.argv[1] == "speed":
+    result["speed"] = faults() if favour_speed() else None
+else:  # the warm-up process the master forks
+    out = sys.argv[2] + "/faults"
+    pid = warm.fork_warmer(__import__("pathlib").Path(sys.argv[2]), "s1",
+                           lambda: open(out, "w").write(str(faults())), close_in_child=lambda: None)
+    _, status = os.waitpid(pid, 0)
+    result["warmer"] = int(open(out).read()) if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else None
+print(json.dumps(result))
+"""
+
+
+def _faults(*args: str, env: dict[str, str] | None = None) -> dict[str, int | None]:
+    clean = {k: v for k, v in os.environ.items() if k not in TUNING}
+    out = subprocess.run(
+        [sys.executable, "-c", FAULTS_SCRIPT, *args],
+        cwd=REPO,
+        env=clean | (env or {}),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(out.stdout)
+
+
+@glibc
+def test_favouring_speed_reuses_freed_temporaries_instead_of_faulting_in_fresh_pages():
+    faults = _faults("speed")
+    assert faults["tuned"] > 100 * 200  # ~256 faults per 1 MiB temporary: what favouring speed removes
+    assert faults["speed"] is not None and faults["speed"] < 1000
+
+
+@glibc
+def test_the_warm_up_process_favours_speed_and_an_operators_variable_still_wins(tmp_path):
+    forked = _faults("warmer", str(tmp_path))
+    assert forked["tuned"] > 100 * 200
+    assert forked["warmer"] is not None and forked["warmer"] < 1000
+    # MALLOC_MMAP_THRESHOLD_ set by the operator: glibc applies it at start, tune_malloc and the warmer leave it
+    kept = _faults("warmer", str(tmp_path), env={"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)})
+    assert kept["tuned"] > 100 * 200 and kept["warmer"] is not None and kept["warmer"] > 100 * 200
