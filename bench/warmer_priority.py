@@ -6,7 +6,11 @@ at random intervals (about half of each one's time: the shape of callbacks under
 (none / at nice 19 / as ``SCHED_IDLE``, set by the warmer's own ``lower_priority``), and the tasks' wall times
 are compared. Rounds alternate the three cases so a change in the shared machine's load hits all of them.
 
-Run: ``python -m bench.warmer_priority [--seconds 8] [--rounds 3] [--no-write]``.
+``--task hash`` (the default) hashes 4 KB over and over: its data stay in the core's own cache. ``--task arrays``
+gathers and counts over 32 MB numpy arrays, as the analyses do: it also needs the memory bandwidth and the
+shared cache, which no scheduling priority reserves for it (the spinner then does the same work).
+
+Run: ``python -m bench.warmer_priority [--seconds 8] [--rounds 3] [--task hash|arrays] [--no-write]``.
 """
 
 from __future__ import annotations
@@ -19,10 +23,19 @@ import random
 import statistics
 import time
 
+import numpy as np
+
 from bench.results_file import load_average, write_section
 from dashboard_app.snapshot import warm
 
 SECTION = "Warm-up priority: a CPU-bound process beside two serving ones"
+SECTION_ARRAYS = "Warm-up priority: an array-bound process beside two serving ones"
+TASKS = ("hash", "arrays")
+TASK_TEXT = {
+    "hash": "A task hashes 4 KB over and over (its data stay in the core's own cache).",
+    "arrays": "A task gathers 100,000 random values of a 32 MB array and counts them, again and again, as the "
+    "analyses do (memory-bound); the spinner does the same work.",
+}
 TASK_S = 0.010
 """The CPU time of one task (calibrated at start)."""
 GAP_S = 0.012
@@ -30,17 +43,33 @@ GAP_S = 0.012
 CASES = ("none", "nice 19", "SCHED_IDLE")
 
 
-def _work(rounds: int) -> bytes:
+def _work(rounds: int, task: str = "hash") -> object:
+    if task == "arrays":
+        values, picks = _arrays()
+        return [np.bincount(values[picks] % 512, minlength=512) for _ in range(rounds)]
     data = b"a" * 4096
     for _ in range(rounds):
         data = hashlib.sha1(data).digest() * 205
     return data
 
 
-def _calibrate() -> int:
+_ARRAYS: list[tuple[np.ndarray, np.ndarray]] = []
+
+
+def _arrays() -> tuple[np.ndarray, np.ndarray]:
+    """32 MB of values and 100,000 random positions into them (built once per process)."""
+    if not _ARRAYS:
+        rng = np.random.default_rng(os.getpid())
+        _ARRAYS.append((rng.integers(0, 1 << 20, 4_000_000), rng.integers(0, 4_000_000, 100_000)))
+    return _ARRAYS[0]
+
+
+def _calibrate(task: str = "hash") -> int:
     """How many rounds of :func:`_work` take :data:`TASK_S` here (best of 5)."""
-    best = min(_timed(lambda: _work(2000)) for _ in range(5))
-    return max(1, int(2000 * TASK_S / best))
+    probe = 2000 if task == "hash" else 20
+    _work(1, task)
+    best = min(_timed(lambda: _work(probe, task)) for _ in range(5))
+    return max(1, int(probe * TASK_S / best))
 
 
 def _timed(fn) -> float:
@@ -49,17 +78,18 @@ def _timed(fn) -> float:
     return time.perf_counter() - started
 
 
-def _serve(seconds: float, rounds: int, seed: int, out: mp.Queue) -> None:
+def _serve(seconds: float, rounds: int, seed: int, out: mp.Queue, task: str = "hash") -> None:
     rng = random.Random(seed)
     times = []
+    _work(1, task)
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        times.append(_timed(lambda: _work(rounds)))
+        times.append(_timed(lambda: _work(rounds, task)))
         time.sleep(rng.expovariate(1 / GAP_S))
     out.put(times)
 
 
-def _spin(case: str) -> None:
+def _spin(case: str, task: str = "hash") -> None:
     if case == "nice 19":
         os.nice(warm.LOW_PRIORITY)
     elif case == "SCHED_IDLE":
@@ -67,17 +97,17 @@ def _spin(case: str) -> None:
         if policy != "SCHED_IDLE":
             raise SystemExit(f"SCHED_IDLE refused here ({policy})")
     while True:
-        _work(1000)
+        _work(1000 if task == "hash" else 10, task)
 
 
-def run_case(case: str, seconds: float, rounds: int, seed: int) -> list[float]:
+def run_case(case: str, seconds: float, rounds: int, seed: int, task: str = "hash") -> list[float]:
     """Task wall times of two serving processes for ``seconds`` beside a spinning process (or none)."""
     spinner = None
     if case != "none":
-        spinner = mp.Process(target=_spin, args=(case,), daemon=True)
+        spinner = mp.Process(target=_spin, args=(case, task), daemon=True)
         spinner.start()
     out: mp.Queue = mp.Queue()
-    servers = [mp.Process(target=_serve, args=(seconds, rounds, seed + i, out)) for i in range(2)]
+    servers = [mp.Process(target=_serve, args=(seconds, rounds, seed + i, out, task)) for i in range(2)]
     for p in servers:
         p.start()
     times = [t for _ in servers for t in out.get()]
@@ -98,14 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="per case and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--task", choices=TASKS, default="hash", help="what each task does (module docstring)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
-    rounds = _calibrate()
+    rounds = _calibrate(args.task)
     times: dict[str, list[float]] = {case: [] for case in CASES}
     loads = [load_average()]
     for r in range(args.rounds):
         for case in CASES:
-            times[case] += run_case(case, args.seconds, rounds, seed=100 * r)
+            times[case] += run_case(case, args.seconds, rounds, seed=100 * r, task=args.task)
         loads.append(load_average())
     base50, base95 = statistics.median(times["none"]), _p(times["none"], 0.95)
     rows = [
@@ -115,13 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     body = "\n".join(
         [
-            f"`python -m bench.warmer_priority --seconds {args.seconds:g} --rounds {args.rounds}`",
+            f"`python -m bench.warmer_priority --seconds {args.seconds:g} --rounds {args.rounds}"
+            + ("`" if args.task == "hash" else f" --task {args.task}`"),
             "",
             f"Two processes each run {1000 * TASK_S:.0f} ms CPU tasks with exponential pauses (mean "
             f"{1000 * GAP_S:.0f} ms) for {args.seconds:g} s per case and round, beside a third that spins at the "
             "given priority (the warm-up's process sets its own with `warm.lower_priority`); rounds alternate the "
-            f"cases. Task wall time, ratio to no spinner in brackets; load before and after each round: "
-            f"{'; '.join(loads)}.",
+            f"cases. {TASK_TEXT[args.task]} Task wall time, ratio to no spinner in brackets; load before and after "
+            f"each round: {'; '.join(loads)}.",
             "",
             "| Spinner | tasks | p50 | p95 |",
             "|---|---|---|---|",
@@ -130,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(body)
     if not args.no_write:
-        write_section(SECTION, body)
+        write_section(SECTION if args.task == "hash" else SECTION_ARRAYS, body)
     return 0
 
 
