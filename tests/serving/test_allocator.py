@@ -42,10 +42,11 @@ print(json.dumps({"kept_mb": rss_mb() - before}))
 """
 
 
-def _kept_mb(mode: str, env: dict[str, str] | None = None) -> float:
+def _run(script: str, *args: str, env: dict[str, str] | None = None) -> dict:
+    """What ``script`` prints (JSON), run in a fresh interpreter without the operator's malloc variables."""
     clean = {k: v for k, v in os.environ.items() if k not in TUNING}
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode],
+        [sys.executable, "-c", script, *args],
         cwd=REPO,
         env=clean | (env or {}),
         capture_output=True,
@@ -53,7 +54,11 @@ def _kept_mb(mode: str, env: dict[str, str] | None = None) -> float:
         check=True,
         timeout=120,
     )
-    return json.loads(out.stdout)["kept_mb"]
+    return json.loads(out.stdout)
+
+
+def _kept_mb(mode: str, env: dict[str, str] | None = None) -> float:
+    return _run(SCRIPT, mode, env=env)["kept_mb"]
 
 
 @glibc
@@ -189,17 +194,7 @@ print(json.dumps(result))
 
 
 def _faults(*args: str, env: dict[str, str] | None = None) -> dict[str, int | None]:
-    clean = {k: v for k, v in os.environ.items() if k not in TUNING}
-    out = subprocess.run(
-        [sys.executable, "-c", FAULTS_SCRIPT, *args],
-        cwd=REPO,
-        env=clean | (env or {}),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(out.stdout)
+    return _run(FAULTS_SCRIPT, *args, env=env)
 
 
 @glibc
