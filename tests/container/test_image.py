@@ -329,9 +329,9 @@ def test_arbitrary_uid_serves_a_read_only_mounted_directory_and_picks_up_a_new_s
         second = publish_demo(mounted_snapshots, seed=2)  # on the host, into the mounted directory
         assert second != first
         switched = wait_until_every_worker_serves(engine, name, url, second, workers=2, timeout_s=60)
-        # Both workers switched, and the last ten answers all came with the new snapshot. A third pid is a fresh
-        # fork of the master already replacing one of them (SWAP_REFRESH_WORKERS: the small snapshot's warm-up
-        # is over within a poll or two), which serves the new snapshot from its first answer.
+        # Two workers answered with the new snapshot, and the last ten answers all did. A third pid is a fresh
+        # fork of the master already replacing one of the first two (SWAP_REFRESH_WORKERS: the small snapshot's
+        # warm-up is over within a poll or two), which serves the new snapshot from its first answer.
         assert len(switched) >= 2, switched
         if len(switched) > 2:  # a planned replacement, never a worker that died
             logs = engine.logs(name)
