@@ -16,6 +16,7 @@ Run: ``python -m bench.warmer_priority [--seconds 8] [--rounds 3] [--task hash|a
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import multiprocessing as mp
 import os
@@ -30,12 +31,12 @@ from dashboard_app.snapshot import warm
 
 SECTION = "Warm-up priority: a CPU-bound process beside two serving ones"
 SECTION_ARRAYS = "Warm-up priority: an array-bound process beside two serving ones"
-TASKS = ("hash", "arrays")
 TASK_TEXT = {
     "hash": "A task hashes 4 KB over and over (its data stay in the core's own cache).",
     "arrays": "A task gathers 100,000 random values of a 32 MB array and counts them, again and again, as the "
     "analyses do (memory-bound); the spinner does the same work.",
 }
+TASKS = tuple(TASK_TEXT)
 TASK_S = 0.010
 """The CPU time of one task (calibrated at start)."""
 GAP_S = 0.012
@@ -53,15 +54,11 @@ def _work(rounds: int, task: str = "hash") -> object:
     return data
 
 
-_ARRAYS: list[tuple[np.ndarray, np.ndarray]] = []
-
-
+@functools.cache
 def _arrays() -> tuple[np.ndarray, np.ndarray]:
     """32 MB of values and 100,000 random positions into them (built once per process)."""
-    if not _ARRAYS:
-        rng = np.random.default_rng(os.getpid())
-        _ARRAYS.append((rng.integers(0, 1 << 20, 4_000_000), rng.integers(0, 4_000_000, 100_000)))
-    return _ARRAYS[0]
+    rng = np.random.default_rng(os.getpid())
+    return rng.integers(0, 1 << 20, 4_000_000), rng.integers(0, 4_000_000, 100_000)
 
 
 def _calibrate(task: str = "hash") -> int:
