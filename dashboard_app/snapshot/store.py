@@ -344,18 +344,19 @@ class SnapshotStore:
         started, cpu = time.monotonic(), time.process_time()
         deadline = started + self.warm_seconds
         self.memo_cache.after_fork()
-        if self._prepare is not None:
-            self._prepare(snapshot)
         views = warm.read_views(self.cache_dir)
         assert self._warm_views is not None
-        computed = self._warm_views(snapshot, views, deadline)
+        with warm.YieldToOthers(warm.YIELD_BUDGET_S) as yielded:
+            if self._prepare is not None:
+                self._prepare(snapshot)
+            computed = self._warm_views(snapshot, views, deadline)
         entries = self.memo_cache.entries_of(snapshot.id)
         count, size = warm.write_warm(
             warm.warm_file(self.cache_dir, snapshot.id), snapshot.id, entries, self.memo_cache.max_bytes
         )
         log.info(
             "warmed snapshot %s: %d views (%d asked for lately), %d results (%.1f MB) in %.2f s, %.2f CPU-s, "
-            "%.0f MB private memory",
+            "%.0f MB private memory; paused %d times for %.2f s while other processes ran",
             snapshot.id,
             computed,
             len(views),
@@ -364,6 +365,8 @@ class SnapshotStore:
             time.monotonic() - started,
             time.process_time() - cpu,
             warm.private_mb(),
+            yielded.pauses,
+            yielded.paused_s,
         )
 
     def init_app(self, app: Any) -> None:

@@ -9,7 +9,8 @@ takes the time of a cold computation (measured by ``bench.memory``: callback p95
   when they changed (once per poll);
 - a worker that sees a new snapshot asks the gunicorn master to follow now (the master's follow timer
   signal); the master maps the snapshot and forks one *warmer* at the lowest CPU priority (and with malloc
-  reusing its freed temporaries: ``allocator.favour_speed``), which computes
+  reusing its freed temporaries: ``allocator.favour_speed``; pausing while other processes wait to run:
+  :class:`YieldToOthers`), which computes
   the recorded views on the new snapshot, those asked for often and costly cold first, for at most
   ``SWAP_WARM_SECONDS`` and writes its memo entries to :func:`warm_file`, beside the snapshot's derived
   values (``derived.py``);
@@ -58,6 +59,14 @@ MIN_COST_S = 0.005
 """The cost a view is ranked with when its answers took less (or were not timed): a cold answer's floor."""
 LOW_PRIORITY = 19
 """The warmer's nice value (where it cannot run as ``SCHED_IDLE``): the workers' answers come first."""
+YIELD_TICK_S = 0.001
+"""How often, in its own CPU time, a warm-up looks whether another process waits to run (:class:`YieldToOthers`)."""
+YIELD_PAUSE_S = 0.02
+"""The longest a warm-up pauses at a time for other processes (longer than most answers take)."""
+YIELD_SLEEP_S = 0.0005
+"""How long a paused warm-up sleeps before it looks again."""
+YIELD_BUDGET_S = 1.0
+"""The most a warm-up pauses in all: it still ends within ``SWAP_WARM_SECONDS`` on a machine that is never idle."""
 
 View = tuple[str, dict[str, Any] | None]
 """A tab (its view name) and control values as the tab's request store holds them (None: its defaults)."""
@@ -261,6 +270,65 @@ def lower_priority() -> str:
         return "SCHED_IDLE"
     os.nice(LOW_PRIORITY)
     return f"nice {LOW_PRIORITY}"
+
+
+class YieldToOthers:
+    """While active (in the main thread), pause this process whenever another one waits to run, so a warm-up
+    computes only in the machine's idle time; at most :data:`YIELD_PAUSE_S` at a time and ``budget_s`` in all.
+
+    Its priority alone does not keep it out of the way: beside a worker's answer it competes for the shared
+    cache and memory bandwidth, which no scheduling class reserves (``bench.warmer_priority``). So every
+    :data:`YIELD_TICK_S` of its own CPU time (``ITIMER_PROF``: no wake-ups while it sleeps; in practice every
+    kernel tick, 4 ms at the usual 250 Hz, or later when a C function runs longer) a signal handler
+    looks at the kernel's count of runnable tasks (``/proc/loadavg``) and sleeps while any other is runnable.
+    Once the budget is spent (a machine busy all the time) it computes on regardless, at its low priority."""
+
+    def __init__(self, budget_s: float):
+        self.budget_s = budget_s
+        self.pauses = 0
+        self.paused_s = 0.0
+        self._inside = False
+        self._previous: Any = None
+
+    def __enter__(self) -> YieldToOthers:
+        if self.budget_s > 0 and threading.current_thread() is threading.main_thread() and others_running() is not None:
+            self._previous = signal.signal(signal.SIGPROF, self._tick)
+            signal.siginterrupt(signal.SIGPROF, False)  # a system call in a C library restarts, never fails (EINTR)
+            signal.setitimer(signal.ITIMER_PROF, YIELD_TICK_S, YIELD_TICK_S)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, self._previous)
+            self._previous = None
+
+    def _tick(self, _signum: int, _frame: object) -> None:
+        if self._inside or self.paused_s >= self.budget_s:
+            return
+        self._inside = True
+        try:
+            started = time.monotonic()
+            limit = min(YIELD_PAUSE_S, self.budget_s - self.paused_s)
+            paused = False
+            while others_running() and time.monotonic() - started < limit:
+                paused = True
+                time.sleep(YIELD_SLEEP_S)
+            if paused:
+                self.pauses += 1
+                self.paused_s += time.monotonic() - started
+        finally:
+            self._inside = False
+
+
+def others_running() -> bool | None:
+    """Whether a task other than this one is runnable on the machine now (``/proc/loadavg``'s fourth field
+    counts them, this one included); None when the kernel does not say."""
+    try:
+        with open("/proc/loadavg", "rb") as loadavg:
+            return int(loadavg.read().split()[3].split(b"/")[0]) > 1
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def private_mb() -> float:

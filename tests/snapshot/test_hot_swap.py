@@ -375,5 +375,5 @@ def test_after_a_swap_the_views_visitors_asked_for_come_from_the_warmed_cache(st
     else:
         assert computed_after_swap == 0, f"{computed_after_swap:.0f} results were computed after the swap"
         assert all(int(n) > 0 for n in switched), switched
-        assert re.search(rf"warmed snapshot {newer}: \d+ views \(\d+ asked for lately\)", log)
+        assert re.search(rf"warmed snapshot {newer}: \d+ views \(\d+ asked for lately\).*; paused \d+ times", log)
     assert "Traceback" not in log

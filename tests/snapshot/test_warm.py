@@ -8,6 +8,8 @@ import os
 import pickle
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -264,3 +266,82 @@ def test_a_hanging_warm_up_is_killed_after_its_time_limit(tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM
     assert time.monotonic() - started < 10
+
+
+def _spend_cpu(seconds: float) -> None:
+    """Compute in Python (so signal handlers run between bytecodes) until ``seconds`` of this process's CPU."""
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        sum(range(1000))
+
+
+def test_the_warm_up_pauses_while_another_process_waits_to_run_and_stops_pausing_when_its_budget_is_spent(
+    monkeypatch,
+):
+    monkeypatch.setattr(warm, "others_running", lambda: True)  # a machine that is never idle
+    started = time.monotonic()
+    with warm.YieldToOthers(budget_s=0.2) as yielded:
+        _spend_cpu(0.3)
+    wall = time.monotonic() - started
+
+    assert 0.2 <= yielded.paused_s < 0.2 + 2 * warm.YIELD_PAUSE_S
+    assert yielded.pauses >= 0.2 / warm.YIELD_PAUSE_S  # each pause at most YIELD_PAUSE_S
+    assert wall >= 0.3 + 0.2  # the work still ran to its end, after the budget was spent
+
+
+def test_the_warm_up_does_not_pause_while_nothing_else_runs(monkeypatch):
+    looked: list[float] = []
+
+    def idle() -> bool:
+        looked.append(time.process_time())
+        return False
+
+    monkeypatch.setattr(warm, "others_running", idle)
+    with warm.YieldToOthers(budget_s=1.0) as yielded:
+        _spend_cpu(0.1)
+
+    assert (yielded.pauses, yielded.paused_s) == (0, 0.0)
+    assert len(looked) >= 10  # it looked about every YIELD_TICK_S of its CPU time
+
+
+def test_pausing_restores_the_signal_handler_and_disarms_its_timer(monkeypatch):
+    monkeypatch.setattr(warm, "others_running", lambda: True)
+    before = signal.getsignal(signal.SIGPROF)
+    with warm.YieldToOthers(budget_s=0.05):
+        assert signal.getitimer(signal.ITIMER_PROF)[1] == pytest.approx(warm.YIELD_TICK_S)
+        _spend_cpu(0.05)
+    assert signal.getsignal(signal.SIGPROF) == before
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def test_pausing_is_off_outside_the_main_thread_and_with_no_budget(monkeypatch):
+    monkeypatch.setattr(warm, "others_running", lambda: True)
+    results = []
+
+    def in_a_thread() -> None:
+        with warm.YieldToOthers(budget_s=1.0) as yielded:
+            _spend_cpu(0.05)
+        results.append(yielded.pauses)
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    with warm.YieldToOthers(budget_s=0) as unbudgeted:
+        _spend_cpu(0.05)
+    assert results == [0] and unbudgeted.pauses == 0
+
+
+def test_the_kernel_reports_a_spinning_process_as_another_one_waiting_to_run():
+    code = "import time\nend = time.monotonic() + 5\nwhile time.monotonic() < end: pass"
+    spinner = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.3)  # started and spinning
+        seen = []
+        for _ in range(200):
+            seen.append(warm.others_running())
+            time.sleep(0.001)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert all(isinstance(s, bool) for s in seen)
+    assert sum(seen) > len(seen) / 2  # the spinner is runnable whenever this one looks (2 CPUs: both run)
