@@ -285,8 +285,10 @@ def test_the_warm_up_pauses_while_another_process_waits_to_run_and_stops_pausing
     wall = time.monotonic() - started
 
     assert 0.2 <= yielded.paused_s < 0.2 + 2 * warm.YIELD_PAUSE_S
-    assert yielded.pauses >= 0.2 / warm.YIELD_PAUSE_S  # each pause at most YIELD_PAUSE_S
-    assert wall >= 0.3 + 0.2  # the work still ran to its end, after the budget was spent
+    assert yielded.pauses >= 5  # each pause ends after YIELD_PAUSE_S (20 ms; a busy machine's sleeps overshoot)
+    # the work ran to its end after the budget was spent: the pauses and the computing add up (the process's CPU
+    # time may include a little of other threads', e.g. pytest-xdist's, so not all 0.3 s is this thread's)
+    assert wall >= 0.2 + 0.25
 
 
 def test_the_warm_up_does_not_pause_while_nothing_else_runs(monkeypatch):
@@ -343,4 +345,4 @@ def test_beside_a_real_spinning_process_the_warm_up_pauses_until_its_budget_is_s
         spinner.kill()
         spinner.wait()
     assert all(looked)
-    assert yielded.paused_s >= 0.1 and yielded.pauses >= 0.1 / warm.YIELD_PAUSE_S
+    assert yielded.paused_s >= 0.1 and yielded.pauses >= 3  # in pauses of at most YIELD_PAUSE_S (20 ms)
