@@ -288,20 +288,23 @@ class YieldToOthers:
         self.pauses = 0
         self.paused_s = 0.0
         self._inside = False
-        self._previous: Any = None
+        self._armed = False
+        self._previous: Any = None  # the handler before; None too when it was not set from Python
 
     def __enter__(self) -> YieldToOthers:
         if self.budget_s > 0 and threading.current_thread() is threading.main_thread() and others_running() is not None:
             self._previous = signal.signal(signal.SIGPROF, self._tick)
             signal.siginterrupt(signal.SIGPROF, False)  # a system call in a C library restarts, never fails (EINTR)
             signal.setitimer(signal.ITIMER_PROF, YIELD_TICK_S, YIELD_TICK_S)
+            self._armed = True
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
+        if self._armed:
             signal.setitimer(signal.ITIMER_PROF, 0)
-            signal.signal(signal.SIGPROF, self._previous)
-            self._previous = None
+            # a handler set in C cannot be put back from Python: ignore the signal rather than let it end the process
+            signal.signal(signal.SIGPROF, signal.SIG_IGN if self._previous is None else self._previous)
+            self._armed = False
 
     def _tick(self, _signum: int, _frame: object) -> None:
         if self._inside or self.paused_s >= self.budget_s:

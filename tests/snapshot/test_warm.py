@@ -316,6 +316,27 @@ def test_pausing_restores_the_signal_handler_and_disarms_its_timer(monkeypatch):
     assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
 
 
+def test_after_a_handler_set_in_c_the_signal_is_ignored_not_left_to_end_the_process(monkeypatch):
+    real_signal = signal.signal
+    calls: list[object] = []
+
+    def as_if_set_in_c(signum, handler):  # Python reports a handler it did not set as None
+        previous = real_signal(signum, handler)
+        calls.append(handler)
+        return None if len(calls) == 1 else previous
+
+    monkeypatch.setattr(warm, "others_running", lambda: False)
+    monkeypatch.setattr(signal, "signal", as_if_set_in_c)
+    before = signal.getsignal(signal.SIGPROF)
+    try:
+        with warm.YieldToOthers(budget_s=0.05):
+            _spend_cpu(0.02)
+        assert signal.getsignal(signal.SIGPROF) == signal.SIG_IGN
+        assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+    finally:
+        real_signal(signal.SIGPROF, before)
+
+
 def test_pausing_is_off_outside_the_main_thread_and_with_no_budget(monkeypatch):
     monkeypatch.setattr(warm, "others_running", lambda: True)
     results = []
